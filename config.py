@@ -1,0 +1,89 @@
+"""Configuration classes. `create_app` picks one, then applies FLASK_<KEY> overrides.
+
+Nothing here reads the environment at import time: `create_app` resolves
+DATABASE_URL, SECRET_KEY and friends when an app is built, so tests and
+processes can set them late.
+"""
+
+
+class Config:
+    ENV_NAME = "development"
+    # Database: DATABASE_URL wins; otherwise a SQLite file in the instance folder.
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SECRET_KEY = None  # production: from the environment; dev: generated and persisted
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    # Accounts
+    PASSWORD_MIN_LENGTH = 10
+
+    # Internationalisation
+    LANGUAGES = ["en", "zh"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Campaigns (seconds)
+    CAMPAIGN_MIN_DURATION = 24 * 3600
+    CAMPAIGN_MAX_DURATION = 60 * 24 * 3600
+    EQUITY_CANCEL_CUTOFF = 48 * 3600
+    SCHEDULER_ENABLED = False  # in-process deadline scheduler (make run turns it on)
+    SCHEDULER_INTERVAL = 5
+
+    # Money
+    PLATFORM_FEE_BPS = 500
+    PAYMENT_GATEWAY = "sandbox"
+    STRIPE_SECRET_KEY = None
+    STRIPE_PUBLISHABLE_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    STRIPE_API_BASE = None  # e.g. a local stripe emulator in tests
+
+    # Background work and rate limits
+    CELERY_BROKER_URL = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN = "10 per minute"
+
+    # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/mail/
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Crowdfund <no-reply@crowdfund.local>"
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    SCHEDULER_ENABLED = False
+
+
+class TestConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True  # tests opt out per request where CSRF is not the point
+    SECRET_KEY = "test-secret-key-not-for-production"
+    RATELIMIT_ENABLED = True
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # cheap hashes keep the suite fast
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,118 @@
+"""Accounts: registration, authentication, passwords, admins."""
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import User
+from . import use_case
+
+# The most common passwords of at least ten characters; refusing them costs nothing.
+COMMON_PASSWORDS = frozenset("""
+1234567890 12345678910 0123456789 1234567891 qwertyuiop password123 password12
+password1! iloveyou12 qwerty1234 1q2w3e4r5t 1qaz2wsx3edc abcdefghij aaaaaaaaaa
+passw0rd123 welcome123 football12 baseball12 princess12 sunshine12 letmein123
+administrator 11111111111 0000000000 9876543210 qazwsxedcrfv zaq12wsxcde
+""".split())
+
+# A fixed hash to check against when the email is unknown, so a login attempt
+# takes the same time whether or not the account exists.
+_DUMMY_HASH = None
+
+
+def normalise_email(raw):
+    """The canonical, lower-cased form of an address, or a ValidationError."""
+    try:
+        result = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        message = f"That email address is not valid: {exc}"
+        raise ValidationError(message, fields={"email": message})
+    return result.normalized.lower()
+
+
+def password_problem(password, email=""):
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        return f"Use at least {minimum} characters."
+    if len(password) > 256:
+        return "Use at most 256 characters."
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        return "This password is too easy to guess; choose a less common one."
+    local_part = email.split("@")[0].lower()
+    if local_part and len(local_part) >= 4 and local_part in password.lower():
+        return "Do not use your email address in your password."
+    return None
+
+
+def hash_password(password):
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
+def find_by_email(email):
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+@use_case
+def register(email, password, name, *, is_admin=False):
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Enter your name.", fields={"name": "Enter your name."})
+    if len(name) > 120:
+        raise ValidationError("Your name is too long (120 characters at most).", fields={"name": "Too long."})
+    problem = password_problem(password, email)
+    if problem:
+        raise ValidationError(problem, fields={"password": problem})
+    if find_by_email(email):
+        message = "An account with this email address already exists."
+        raise ValidationError(message, code="email_taken", fields={"email": message})
+    user = User(email=email, name=name, password_hash=hash_password(password), is_admin=is_admin)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email, password):
+    """The user with these credentials, or None. Same cost whether or not the email exists."""
+    global _DUMMY_HASH
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        return None
+    user = find_by_email(email)
+    if user is None:
+        _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    return user if check_password_hash(user.password_hash, password or "") else None
+
+
+@use_case
+def change_password(user, current_password, new_password):
+    if not check_password_hash(user.password_hash, current_password or ""):
+        message = "Your current password is not right."
+        raise ValidationError(message, fields={"current_password": message})
+    problem = password_problem(new_password, user.email)
+    if problem:
+        raise ValidationError(problem, fields={"new_password": problem})
+    user.password_hash = hash_password(new_password)
+    db.session.flush()
+
+
+@use_case
+def make_admin(email, password, name="Administrator"):
+    """Create an admin, or promote an existing account (its password is then reset)."""
+    email = normalise_email(email)
+    user = find_by_email(email)
+    if user is None:
+        return register(email, password, name, is_admin=True)
+    problem = password_problem(password, email)
+    if problem:
+        raise ValidationError(problem, fields={"password": problem})
+    user.is_admin = True
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    return user

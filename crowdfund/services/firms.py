@@ -1,0 +1,113 @@
+"""Firms: founders register the company that raises money."""
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from babel import Locale
+from flask import current_app
+from sqlalchemy import select
+
+from ..domain.registration_numbers import normalise, registration_number_problem
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..extensions import db
+from ..models import Firm, FirmMember
+from . import use_case
+
+STRIPE_ACCOUNT = re.compile(r"^acct_[A-Za-z0-9]{6,}$")
+FIRM_FIELDS = ("legal_name", "registration_number", "country", "address", "website",
+               "description", "payout_account_ref")
+
+
+def country_names(locale="en"):
+    territories = Locale.parse(locale).territories
+    return {code: name for code, name in territories.items() if len(code) == 2 and code.isalpha()
+            and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB")}
+
+
+def _clean(data, existing=None):
+    """Validate firm fields; return the cleaned dict or raise with every problem at once."""
+    errors = {}
+    cleaned = {}
+    legal_name = (data.get("legal_name") or "").strip()
+    if not legal_name:
+        errors["legal_name"] = "Enter the firm's legal name."
+    elif len(legal_name) > 200:
+        errors["legal_name"] = "The legal name is too long (200 characters at most)."
+    cleaned["legal_name"] = legal_name
+
+    country = (data.get("country") or "").strip().upper()
+    if country not in country_names():
+        errors["country"] = "Choose the country where the firm is registered."
+    cleaned["country"] = country
+
+    number = normalise(data.get("registration_number"))
+    if country and "country" not in errors:
+        problem = registration_number_problem(country, number)
+        if problem:
+            errors["registration_number"] = problem
+    cleaned["registration_number"] = number
+
+    address = (data.get("address") or "").strip()
+    if not address:
+        errors["address"] = "Enter the firm's registered address."
+    cleaned["address"] = address
+
+    website = (data.get("website") or "").strip() or None
+    if website:
+        parts = urlsplit(website)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(website) > 300:
+            errors["website"] = "Enter a full web address starting with https:// (or leave it empty)."
+    cleaned["website"] = website
+    cleaned["description"] = (data.get("description") or "").strip()
+
+    payout = (data.get("payout_account_ref") or "").strip()
+    gateway = current_app.config["PAYMENT_GATEWAY"]
+    if not payout:
+        payout = existing.payout_account_ref if existing else f"acct_sandbox_{secrets.token_hex(8)}"
+    elif gateway == "stripe" and not STRIPE_ACCOUNT.match(payout):
+        errors["payout_account_ref"] = "Enter the Stripe connected account id (it starts with acct_)."
+    elif len(payout) > 100:
+        errors["payout_account_ref"] = "The payout account reference is too long."
+    cleaned["payout_account_ref"] = payout
+
+    if not errors:
+        clash = db.session.scalar(select(Firm).where(
+            Firm.country == country, Firm.registration_number == number))
+        if clash is not None and clash is not existing:
+            errors["registration_number"] = "A firm with this registration number is already registered."
+    if errors:
+        first = next(iter(errors.values()))
+        raise ValidationError(first, fields=errors)
+    return cleaned
+
+
+@use_case
+def register_firm(owner, data):
+    cleaned = _clean(data)
+    firm = Firm(**cleaned)
+    firm.members.append(FirmMember(user=owner, role="owner"))
+    db.session.add(firm)
+    db.session.flush()
+    return firm
+
+
+@use_case
+def update_firm(user, firm, data):
+    require_member(user, firm)
+    cleaned = _clean(data, existing=firm)
+    for key in FIRM_FIELDS:
+        setattr(firm, key, cleaned[key])
+    db.session.flush()
+    return firm
+
+
+def get_firm(firm_id):
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        raise NotFound("There is no such firm.")
+    return firm
+
+
+def require_member(user, firm):
+    if not firm.has_member(user):
+        raise PermissionDenied("Only the firm's own people can do that.")

@@ -1,0 +1,70 @@
+"""The web front end: blueprints, error pages, headers, login wiring."""
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from ..extensions import db, login_manager
+from ..models import User
+from . import i18n, security, unit_of_work
+
+
+def register_web(app):
+    unit_of_work.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see that page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+
+    from .auth import bp as auth_bp
+    from .firms import bp as firms_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/account")
+    app.register_blueprint(firms_bp, url_prefix="/firms")
+    _register_error_pages(app)
+
+
+ERROR_PAGES = {
+    400: (_l("Something in that request was not right"),
+          _l("The page could not understand what was sent. Go back, check the form and try again.")),
+    403: (_l("You cannot do that"),
+          _l("This page or action belongs to someone else, or needs other permissions.")),
+    404: (_l("We could not find that page"),
+          _l("The address may be mistyped, or the page may have moved.")),
+    405: (_l("That is not allowed here"),
+          _l("This page does not accept that kind of request.")),
+    413: (_l("That file is too large"),
+          _l("Please upload a smaller file.")),
+    429: (_l("Slow down a little"),
+          _l("There were too many attempts in a short time. Wait a minute and try again.")),
+    500: (_l("Something went wrong on our side"),
+          _l("Nothing you did caused this. The team has been told; please try again shortly.")),
+}
+
+
+def _register_error_pages(app):
+    def render_error(status, description=None):
+        title, text = ERROR_PAGES[status]
+        if request.path.startswith("/api/"):
+            from ..api.errors import json_error
+            return json_error(status, description or str(text))
+        return render_template("errors/error.html", status=status, title=title, text=text), status
+
+    for status in ERROR_PAGES:
+        app.register_error_handler(status, lambda exc, status=status: render_error(status))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        title = _l("This form has expired")
+        text = _l("For your safety the form could not be accepted. Reload the page and send it again.")
+        if request.path.startswith("/api/"):
+            from ..api.errors import json_error
+            return json_error(400, exc.description)
+        return render_template("errors/error.html", status=400, title=title, text=text), 400

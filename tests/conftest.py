@@ -1,0 +1,152 @@
+"""Shared fixtures. The suite runs on SQLite by default; TEST_DB=postgresql runs it on
+PostgreSQL (TEST_DATABASE_URL, or the local server), each run in a database of its own
+that is created at the start and dropped at the end.
+"""
+import os
+import re
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from crowdfund import create_app
+from crowdfund.extensions import db as _db, limiter
+from tests import factories
+
+PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def backend():
+    return os.environ.get("TEST_DB", "sqlite")
+
+
+def _server_url(url):
+    url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+    return url
+
+
+@contextmanager
+def new_database(kind, tmp_dir):
+    """An empty database of `kind` ("sqlite" or "postgresql"), dropped afterwards."""
+    if kind == "sqlite":
+        yield "sqlite:///" + str(Path(tmp_dir) / f"{uuid.uuid4().hex[:8]}.db")
+        return
+    server = _server_url(PG_SERVER_URL)
+    name = f"crowdfund_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_available():
+    try:
+        engine = create_engine(_server_url(PG_SERVER_URL))
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with new_database(backend(), tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (own `g`, own session), as in production,
+    even though the test itself holds one open for its database checks. The test's own
+    session commits around each request: the request sees the test's set-up, and the
+    test's next query sees what the request did (SQLite keeps a snapshot per transaction).
+    """
+
+    def open(self, *args, **kwargs):
+        outer = _db.session if has_app_context() else None
+        if outer is not None:
+            outer.commit()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            if outer is not None:
+                outer.commit()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["CROWDFUND_INSTANCE_PATH"] = str(instance)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture()
+def db(app):
+    """The database, emptied after each test."""
+    ctx = app.app_context()
+    ctx.push()
+    limiter.reset()
+    yield _db
+    _db.session.rollback()
+    _db.session.remove()
+    _empty_tables()
+    ctx.pop()
+
+
+def _empty_tables():
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture()
+def make(db):
+    """Factories: make.user(), make.firm(owner=...), ..."""
+    return factories.Factories(db)
+
+
+@pytest.fixture()
+def login(client):
+    def do_login(user, password=factories.PASSWORD):
+        response = client.post("/account/login", data={
+            "email": user.email, "password": password, "csrf_token": csrf_token(client, "/account/login")})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+    return do_login
+
+
+def csrf_token(client, path):
+    """The CSRF token a person would get by opening the page at `path`."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)

@@ -1,0 +1,77 @@
+"""The Alembic migrations build exactly the schema the models describe, on both databases."""
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import Column, MetaData, String, create_engine, inspect
+
+from crowdfund import create_app
+from crowdfund.extensions import db
+from tests.conftest import backend, new_database, postgres_available
+
+
+def migrated(url, tmp_path):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def pending_operations(url, metadata):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(context, metadata)
+    engine.dispose()
+    return diffs
+
+
+def test_migrations_match_the_models(tmp_path):
+    with new_database(backend(), tmp_path) as url:
+        migrated(url, tmp_path)
+        assert pending_operations(url, db.metadata) == []
+
+
+def test_the_check_notices_a_model_change_without_a_migration(tmp_path):
+    changed = MetaData(naming_convention=db.metadata.naming_convention)
+    for table in db.metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["users"].append_column(Column("nickname", String(40)))
+    with new_database(backend(), tmp_path) as url:
+        migrated(url, tmp_path)
+        diffs = pending_operations(url, changed)
+    assert any(d[0] == "add_column" and d[3].name == "nickname" for d in diffs)
+
+
+def describe(url):
+    """Tables, columns (generic type, nullability), unique constraints and indexes."""
+    engine = create_engine(url)
+    inspector = inspect(engine)
+    shape = {}
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        columns = {c["name"]: (c["type"]._type_affinity.__name__, c["nullable"])
+                   for c in inspector.get_columns(table)}
+        uniques = sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table))
+        indexes = sorted((tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)
+                         if not i.get("duplicates_constraint"))
+        shape[table] = (columns, uniques, indexes)
+    engine.dispose()
+    return shape
+
+
+def test_sqlite_and_postgresql_get_the_same_schema(tmp_path):
+    if not postgres_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is required in CI")
+        pytest.skip("no PostgreSQL server answers")
+    with new_database("sqlite", tmp_path) as lite, new_database("postgresql", tmp_path) as pg:
+        migrated(lite, tmp_path)
+        migrated(pg, tmp_path)
+        lite_shape, pg_shape = describe(lite), describe(pg)
+    assert lite_shape.keys() == pg_shape.keys()
+    for table in lite_shape:
+        assert lite_shape[table] == pg_shape[table], table

@@ -1,0 +1,71 @@
+from crowdfund.models import Firm
+from tests.conftest import csrf_token
+from tests.factories import VALID_USCC
+
+
+def firm_form(client, **overrides):
+    data = {"legal_name": "Lantern Tea Co.", "country": "CN", "registration_number": VALID_USCC[0],
+            "address": "88 Longjing Road, Hangzhou", "website": "https://lantern.example",
+            "description": "Tea.", "payout_account_ref": "", "csrf_token": csrf_token(client, "/firms/new")}
+    data.update(overrides)
+    return data
+
+
+def test_founder_registers_a_chinese_firm(client, make, login, db):
+    login(make.user())
+    response = client.post("/firms/new", data=firm_form(client))
+    assert response.status_code == 302
+    firm = db.session.query(Firm).one()
+    assert firm.registration_number == VALID_USCC[0]
+    assert firm.payout_account_ref.startswith("acct_sandbox_")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Lantern Tea Co." in page and VALID_USCC[0] in page
+
+
+def test_a_wrong_uscc_check_character_is_refused(client, make, login, db):
+    login(make.user())
+    typo = VALID_USCC[0][:-1] + "4"
+    response = client.post("/firms/new", data=firm_form(client, registration_number=typo))
+    assert response.status_code == 422
+    assert "check character" in response.get_data(as_text=True)
+    assert "Lantern Tea Co." in response.get_data(as_text=True)  # what the person typed stays
+    assert db.session.query(Firm).count() == 0
+
+
+def test_other_countries_get_a_format_check(client, make, login, db):
+    login(make.user())
+    response = client.post("/firms/new", data=firm_form(client, country="GB", registration_number="12"))
+    assert response.status_code == 422
+    assert "expected 8 digits" in response.get_data(as_text=True)
+    response = client.post("/firms/new", data=firm_form(client, country="GB", registration_number="SC123456"))
+    assert response.status_code == 302
+
+
+def test_the_same_registration_number_cannot_be_registered_twice(client, make, login, db):
+    login(make.user())
+    client.post("/firms/new", data=firm_form(client))
+    response = client.post("/firms/new", data=firm_form(client, legal_name="Copycat"))
+    assert response.status_code == 422
+    assert "already registered" in response.get_data(as_text=True)
+    assert db.session.query(Firm).count() == 1
+
+
+def test_nobody_sees_or_edits_another_persons_firm(client, make, login, db):
+    firm = make.firm()
+    login(make.user())
+    assert client.get(f"/firms/{firm.id}").status_code == 404
+    response = client.post(f"/firms/{firm.id}/edit", data=firm_form(client, legal_name="Stolen"))
+    assert response.status_code == 404
+    db.session.refresh(firm)
+    assert firm.legal_name != "Stolen"
+
+
+def test_owner_edits_the_firm(client, make, login, db):
+    owner = make.user()
+    firm = make.firm(owner=owner)
+    login(owner)
+    response = client.post(f"/firms/{firm.id}/edit", data=firm_form(
+        client, legal_name="Renamed Ltd", country="GB", registration_number=firm.registration_number))
+    assert response.status_code == 302
+    db.session.refresh(firm)
+    assert firm.legal_name == "Renamed Ltd"
