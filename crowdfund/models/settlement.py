@@ -1,0 +1,41 @@
+"""Settlement of a closed campaign, and the mail outbox."""
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Money, UTCDateTime, db, utcnow
+
+
+class Settlement(db.Model):
+    """One per closed campaign: release (success) or refund (failure, cancel, suspension)."""
+
+    __tablename__ = "settlements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(10))  # release | refund
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|running|paying_out|completed|needs_attention
+    currency: Mapped[str] = mapped_column(String(3))
+    payout_amount: Mapped[int] = mapped_column(Money, default=0)
+    payout_ref: Mapped[str | None] = mapped_column(String(100))
+    payout_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    completed_at = mapped_column(UTCDateTime)
+
+    project = relationship("Project")
+
+
+class OutboxMessage(db.Model):
+    """An email written in the same transaction as its event and delivered after commit."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(150), unique=True)  # e.g. "pledge_receipt:42"
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    sent_at = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

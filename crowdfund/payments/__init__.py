@@ -1,0 +1,27 @@
+"""Payment gateways: `get_gateway()` returns the one this app is configured for."""
+from flask import current_app
+
+from .base import (ChargeResult, GatewayError, MoneyMovement, PaymentGateway, RefundRequest,  # noqa: F401
+                   TransientGatewayError, WebhookEventData)
+
+
+def get_gateway(app=None):
+    app = app or current_app._get_current_object()
+    gateway = app.extensions.get("payment_gateway")
+    if gateway is None:
+        gateway = _build(app)
+        app.extensions["payment_gateway"] = gateway
+    return gateway
+
+
+def _build(app):
+    kind = app.config["PAYMENT_GATEWAY"]
+    if kind == "sandbox":
+        from .sandbox import SandboxGateway
+
+        return SandboxGateway(app)
+    if kind == "stripe":
+        from .stripe_gateway import StripeGateway
+
+        return StripeGateway(app)
+    raise RuntimeError(f"Unknown PAYMENT_GATEWAY {kind!r}: use 'sandbox' or 'stripe'.")

@@ -1,0 +1,183 @@
+"""SandboxGateway: a payment processor that lives in our database, for demos and tests.
+
+It keeps its own book (`sandbox_operations`) written on a connection of its own and
+committed at once, so it behaves like an outside processor: what it did survives a
+rollback or crash on our side, and a retried call with the same idempotency key returns
+the first result instead of moving money twice.
+"""
+import hashlib
+import hmac
+import json
+import random
+import secrets
+import threading
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import SandboxOperation, utcnow
+from .base import ChargeResult, GatewayError, MoneyMovement, PaymentGateway, TransientGatewayError, WebhookEventData
+
+# Test payment methods, named like Stripe's.
+SUCCEEDING_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_unionpay",
+                      "pm_card_visa_debit"}
+DECLINES = {
+    "pm_card_chargeDeclined": ("card_declined", "Your card was declined."),
+    "pm_card_insufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
+    "pm_card_chargeDeclinedExpiredCard": ("expired_card", "Your card has expired."),
+    "pm_card_authenticationRequired": ("authentication_required",
+                                       "Your bank asks you to confirm this payment; please use another card."),
+}
+TEST_CARDS = [
+    ("pm_card_visa", "Visa •••• 4242 (succeeds)"),
+    ("pm_card_mastercard", "Mastercard •••• 4444 (succeeds)"),
+    ("pm_card_unionpay", "UnionPay •••• 0005 (succeeds)"),
+    ("pm_card_chargeDeclined", "Visa •••• 0002 (declined)"),
+    ("pm_card_insufficientFunds", "Visa •••• 9995 (insufficient funds)"),
+]
+
+
+class FaultPlan:
+    """Makes the sandbox fail transiently, for tests: a rate, or the next N calls."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self.rate = 0.0
+            self.fail_next = 0
+            self.kinds = {"charge", "refund", "payout"}
+            self.after_commit = False  # fail *after* recording: the reply is lost, the work is done
+            self._random = random.Random(0)
+
+    def configure(self, *, rate=None, fail_next=None, kinds=None, after_commit=None, seed=0):
+        with self._lock:
+            if rate is not None:
+                self.rate = rate
+            if fail_next is not None:
+                self.fail_next = fail_next
+            if kinds is not None:
+                self.kinds = set(kinds)
+            if after_commit is not None:
+                self.after_commit = after_commit
+            self._random = random.Random(seed)
+
+    def should_fail(self, kind):
+        with self._lock:
+            if kind not in self.kinds:
+                return False
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return True
+            return self.rate > 0 and self._random.random() < self.rate
+
+
+class SandboxGateway(PaymentGateway):
+    name = "sandbox"
+
+    def __init__(self, app):
+        self.app = app
+        self.faults = FaultPlan()
+        self.webhook_secret = (app.config.get("SANDBOX_WEBHOOK_SECRET") or app.config["SECRET_KEY"]).encode()
+
+    # -- the processor's book -------------------------------------------------------------
+    def _engine(self):
+        with self.app.app_context():
+            return db.engine
+
+    def _find(self, conn, idempotency_key):
+        return conn.execute(select(SandboxOperation.__table__).where(
+            SandboxOperation.idempotency_key == idempotency_key)).mappings().first()
+
+    def _record(self, kind, idempotency_key, params, decide):
+        """Return the operation recorded under `idempotency_key`, recording it if new.
+
+        `decide(conn)` returns the columns of a new operation; it runs only the first time.
+        """
+        if self.faults.should_fail(kind) and not self.faults.after_commit:
+            raise TransientGatewayError("The sandbox processor timed out (injected fault).")
+        with self._engine().begin() as conn:
+            existing = self._find(conn, idempotency_key)
+            if existing is None:
+                row = {"id": f"{kind[:2]}_sbx_{secrets.token_hex(10)}", "idempotency_key": idempotency_key,
+                       "kind": kind, "created_at": utcnow(), **decide(conn)}
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(SandboxOperation.__table__).values(**row))
+                except IntegrityError:
+                    existing = self._find(conn, idempotency_key)  # a concurrent retry won the race
+                else:
+                    existing = row
+        for key, value in params.items():
+            if existing.get(key) != value:
+                raise GatewayError(f"Idempotency key {idempotency_key} was used with different "
+                                   f"parameters ({key}).", code="idempotency_conflict")
+        if self.faults.should_fail(kind) and self.faults.after_commit:
+            raise TransientGatewayError("The sandbox processor's reply was lost (injected fault).")
+        return existing
+
+    # -- the interface ----------------------------------------------------------------------
+    def charge(self, *, amount, currency, payment_method, idempotency_key, transfer_group,
+               description="", metadata=None):
+        if payment_method not in SUCCEEDING_METHODS and payment_method not in DECLINES:
+            return ChargeResult(ok=False, decline_code="invalid_payment_method",
+                                message="That payment method is not one of the sandbox test cards.")
+
+        def decide(_conn):
+            decline = DECLINES.get(payment_method)
+            return {"status": "declined" if decline else "succeeded", "amount": amount,
+                    "currency": currency, "payment_method": payment_method, "reference": transfer_group,
+                    "decline_code": decline[0] if decline else None, "extra": metadata or None}
+
+        op = self._record("charge", idempotency_key,
+                          {"amount": amount, "currency": currency, "payment_method": payment_method}, decide)
+        if op["status"] == "succeeded":
+            return ChargeResult(ok=True, ref=op["id"])
+        return ChargeResult(ok=False, ref=op["id"], decline_code=op["decline_code"],
+                            message=DECLINES[op["payment_method"]][1])
+
+    def refund(self, *, charge_ref, amount, currency, idempotency_key):
+        def decide(conn):
+            charge = conn.execute(select(SandboxOperation.__table__).where(
+                SandboxOperation.id == charge_ref, SandboxOperation.kind == "charge")).mappings().first()
+            if charge is None or charge["status"] != "succeeded":
+                raise GatewayError(f"No succeeded charge {charge_ref} to refund.", code="charge_not_found")
+            refunded = sum(conn.execute(select(SandboxOperation.amount).where(
+                SandboxOperation.kind == "refund", SandboxOperation.reference == charge_ref)).scalars())
+            if refunded + amount > charge["amount"] or charge["currency"] != currency:
+                raise GatewayError(f"Refund of {amount} {currency} exceeds what is left of {charge_ref}.",
+                                   code="amount_too_large")
+            return {"status": "succeeded", "amount": amount, "currency": currency, "reference": charge_ref}
+
+        op = self._record("refund", idempotency_key,
+                          {"amount": amount, "currency": currency, "reference": charge_ref}, decide)
+        return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
+
+    def payout(self, *, amount, currency, destination, idempotency_key, transfer_group):
+        if not destination or not destination.startswith("acct_"):
+            raise GatewayError(f"{destination!r} is not a payout account.", code="invalid_destination")
+
+        def decide(_conn):
+            return {"status": "succeeded", "amount": amount, "currency": currency, "reference": destination,
+                    "extra": {"transfer_group": transfer_group}}
+
+        op = self._record("payout", idempotency_key,
+                          {"amount": amount, "currency": currency, "reference": destination}, decide)
+        return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
+
+    # -- webhooks: HMAC-signed JSON, like Stripe's scheme in miniature ----------------------
+    def sign(self, payload: bytes):
+        return hmac.new(self.webhook_secret, payload, hashlib.sha256).hexdigest()
+
+    def parse_webhook(self, payload, headers):
+        signature = headers.get("Sandbox-Signature", "")
+        if not hmac.compare_digest(signature, self.sign(payload)):
+            raise GatewayError("The webhook signature does not match.", code="bad_signature")
+        try:
+            event = json.loads(payload)
+            return WebhookEventData(id=event["id"], type=event["type"], data=event.get("data", {}))
+        except (ValueError, KeyError, TypeError):
+            raise GatewayError("The webhook body is not a sandbox event.", code="bad_payload")

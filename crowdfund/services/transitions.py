@@ -1,0 +1,85 @@
+"""The one place where projects and pledges change state.
+
+Every change is checked against the table of legal moves and leaves an audit row
+(`StateChange`: who, when, from, to, why). An illegal move raises IllegalTransition
+and changes nothing.
+"""
+from sqlalchemy import insert
+
+from ..errors import IllegalTransition
+from ..extensions import db
+from ..models import Pledge, Project, StateChange, utcnow
+from ..models.pledge import PledgeStatus as PS
+from ..models.project import ProjectStatus as S
+
+PROJECT_MOVES = {
+    S.DRAFT: {S.IN_REVIEW},
+    S.IN_REVIEW: {S.APPROVED, S.CHANGES_REQUESTED, S.REJECTED},
+    S.CHANGES_REQUESTED: {S.DRAFT, S.IN_REVIEW},
+    S.APPROVED: {S.LIVE, S.CANCELLED},
+    S.LIVE: {S.SUCCESSFUL, S.FAILED, S.CANCELLED, S.SUSPENDED},
+    S.REJECTED: set(), S.SUCCESSFUL: set(), S.FAILED: set(), S.CANCELLED: set(), S.SUSPENDED: set(),
+}
+
+PLEDGE_MOVES = {
+    PS.PENDING: {PS.HELD, PS.FAILED},
+    PS.HELD: {PS.RELEASED, PS.REFUNDED, PS.CANCELLED},
+    PS.RELEASED: set(), PS.REFUNDED: set(), PS.CANCELLED: set(), PS.FAILED: set(),
+}
+
+PROJECT_STATUS_WORDS = {
+    S.DRAFT: "a draft", S.IN_REVIEW: "in review", S.CHANGES_REQUESTED: "waiting for changes",
+    S.APPROVED: "approved", S.REJECTED: "rejected", S.LIVE: "live", S.SUCCESSFUL: "successful",
+    S.FAILED: "failed", S.CANCELLED: "cancelled", S.SUSPENDED: "suspended",
+}
+
+_TABLES = {Project: ("project", S, PROJECT_MOVES), Pledge: ("pledge", PS, PLEDGE_MOVES)}
+
+
+def can_move(obj, to):
+    _, states, moves = _TABLES[type(obj)]
+    return states(to) in moves[states(obj.status)]
+
+
+def transition(obj, to, *, actor=None, note=""):
+    """Move `obj` (a Project or Pledge) to state `to`, or raise IllegalTransition."""
+    entity, states, moves = _TABLES[type(obj)]
+    current, target = states(obj.status), states(to)
+    if target not in moves[current]:
+        raise IllegalTransition(_refusal(entity, obj, current, target), code="wrong_state")
+    obj.status = target.value
+    db.session.add(StateChange(entity=entity, entity_id=obj.id, from_state=current.value,
+                               to_state=target.value, actor_id=getattr(actor, "id", actor),
+                               note=note or ""))
+    return obj
+
+
+def record_many(entity, ids, from_state, to_state, *, actor=None, note=""):
+    """Audit rows for a batch whose status was changed by one guarded UPDATE (settlement).
+
+    The caller's UPDATE must have matched `status = from_state`; this checks the move is
+    legal and writes one row per id in a single statement.
+    """
+    states, moves = (S, PROJECT_MOVES) if entity == "project" else (PS, PLEDGE_MOVES)
+    if states(to_state) not in moves[states(from_state)]:
+        raise IllegalTransition(f"A {entity} cannot go from {from_state} to {to_state}.")
+    if not ids:
+        return
+    now = utcnow()
+    db.session.execute(insert(StateChange), [
+        {"entity": entity, "entity_id": i, "from_state": from_state, "to_state": to_state,
+         "actor_id": getattr(actor, "id", actor), "note": note, "created_at": now} for i in ids])
+
+
+def _refusal(entity, obj, current, target):
+    if entity == "project":
+        return (f"This project is {PROJECT_STATUS_WORDS[current]}, so it cannot become "
+                f"{PROJECT_STATUS_WORDS[target]}.")
+    return f"This pledge is {current.value}, so it cannot become {target.value}."
+
+
+def history(obj):
+    entity = _TABLES[type(obj)][0]
+    return db.session.scalars(
+        db.select(StateChange).where(StateChange.entity == entity, StateChange.entity_id == obj.id)
+        .order_by(StateChange.id)).all()
