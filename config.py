@@ -46,6 +46,8 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = None
     STRIPE_WEBHOOK_SECRET = None
     STRIPE_API_BASE = None  # e.g. a local stripe emulator in tests
+    STRIPE_TIMEOUT = 30  # seconds per HTTP request to Stripe
+    STRIPE_MAX_NETWORK_RETRIES = 2  # stripe-python's own retries (same idempotency key)
 
     # Background work and rate limits
     CELERY_BROKER_URL = None

@@ -24,10 +24,12 @@ def register_web(app):
     from .auth import bp as auth_bp
     from .firms import bp as firms_bp
     from .main import bp as main_bp
+    from .webhooks import bp as webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(firms_bp, url_prefix="/firms")
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     _register_error_pages(app)
 
 

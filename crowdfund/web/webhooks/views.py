@@ -1,0 +1,27 @@
+import logging
+
+from flask import request
+
+from ...api.errors import json_error
+from ...extensions import csrf
+from ...payments import GatewayError, get_gateway
+from ...services import webhooks
+from . import bp
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/<gateway_name>")
+@csrf.exempt
+def receive(gateway_name):
+    gateway = get_gateway()
+    if gateway_name != gateway.name:
+        # Only the gateway this platform is configured for may send events.
+        return json_error(404, f"No {gateway_name!r} payment gateway is configured here.")
+    try:
+        event = gateway.parse_webhook(request.get_data(), request.headers)
+    except GatewayError as error:
+        log.warning("Refused a %s webhook: %s", gateway_name, error)
+        return json_error(400, str(error), code=error.code)
+    created = webhooks.receive_event(event)
+    return {"received": True, "duplicate": not created}, 200

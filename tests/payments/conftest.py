@@ -1,0 +1,220 @@
+"""Fixtures for the payment gateways: localstripe, a recording Stripe HTTP client, an app
+configured for Stripe, and Stripe's webhook signature scheme."""
+import hashlib
+import hmac
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import stripe
+from flask import Flask
+
+from crowdfund import create_app
+from crowdfund.payments import get_gateway
+from crowdfund.payments.stripe_gateway import StripeGateway
+from tests.conftest import FreshContextClient
+
+LAUNCHER = Path(__file__).with_name("localstripe_launcher.py")
+STRIPE_SECRET_KEY = "sk_test_crowdfund_suite"
+STRIPE_PUBLISHABLE_KEY = "pk_test_crowdfund_suite"
+STRIPE_WEBHOOK_SECRET = "whsec_crowdfund_suite"
+
+
+# -- localstripe, out of process -----------------------------------------------------------
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+_localstripe_problem = []  # why localstripe could not start, so later tests do not try again
+
+
+def _cannot_run(reason):
+    _localstripe_problem.append(reason)
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"localstripe is required in CI: {reason}")
+    pytest.skip(f"localstripe tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """The base URL of a localstripe server, started for this test session and stopped after."""
+    if _localstripe_problem:
+        _cannot_run(_localstripe_problem[0])
+    if importlib.util.find_spec("localstripe") is None:
+        _cannot_run("the localstripe package is not installed (pip install -r requirements-dev.txt)")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([sys.executable, str(LAUNCHER), "--port", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        probe = urllib.request.Request(url + "/v1/balance", headers={"Authorization": f"Bearer {STRIPE_SECRET_KEY}"})
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                _cannot_run(f"it exited with {process.returncode}: {log.read().decode(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(probe, timeout=1):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    _cannot_run(f"it did not answer on {url} within 20 seconds")
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture()
+def stripe_admin(localstripe):
+    """A plain Stripe client on localstripe, to look at what the gateway did, as the dashboard would."""
+    return stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": localstripe}, max_network_retries=0)
+
+
+def stripe_config_app(**config):
+    """A bare Flask app carrying only Stripe configuration: StripeGateway reads nothing else."""
+    app = Flask("stripe_gateway_test")
+    app.config.update({"STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+                       "STRIPE_MAX_NETWORK_RETRIES": 0, **config})
+    return app
+
+
+# -- a recording HTTP client for what localstripe does not model -----------------------------
+class Recorded:
+    def __init__(self, method, url, headers, body):
+        self.method = method.upper()
+        self.url = url
+        self.path = urlsplit(url).path
+        self.headers = dict(headers or {})
+        self.body = body or ""
+        self.params = dict(parse_qsl(self.body, keep_blank_values=True))
+
+    def __repr__(self):
+        return f"<{self.method} {self.path} {self.params}>"
+
+
+class RecordingHTTPClient(stripe.HTTPClient):
+    """A stripe-python HTTP client that records every request and answers with canned JSON.
+
+    Queue answers with `reply(status, body)` or `fail_connection()`; with none queued it
+    answers like Stripe for PaymentIntents, Refunds and Transfers (see `stripe_like`).
+    """
+
+    name = "recording"
+
+    def __init__(self):
+        super().__init__()
+        self.requests = []
+        self._queue = []
+        self._count = 0
+
+    def reply(self, status=200, body=None, *, headers=None):
+        self._queue.append((status, body, headers or {}))
+        return self
+
+    def fail_connection(self):
+        self._queue.append(stripe.APIConnectionError(
+            "Timed out talking to Stripe (recorded test client).", should_retry=True))
+        return self
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        call = Recorded(method, url, headers, post_data)
+        self.requests.append(call)
+        answer = self._queue.pop(0) if self._queue else self.stripe_like(call)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, extra_headers = answer
+        return json.dumps(body or {}), status, {"Request-Id": f"req_{len(self.requests)}", **extra_headers}
+
+    def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
+        raise NotImplementedError("streaming is not used by the gateway")
+
+    def close(self):
+        pass
+
+    def _sleep_time_seconds(self, num_retries):
+        return 0  # stripe-python's own retries, without the back-off wait
+
+    def stripe_like(self, call):
+        self._count += 1
+        p = call.params
+        if call.path == "/v1/payment_intents":
+            intent_id = f"pi_rec{self._count}"
+            return 200, {"id": intent_id, "object": "payment_intent", "status": "succeeded",
+                         "amount": int(p["amount"]), "currency": p["currency"],
+                         "client_secret": f"{intent_id}_secret_x", "transfer_group": p.get("transfer_group")}, {}
+        if call.path == "/v1/refunds":
+            return 200, {"id": f"re_rec{self._count}", "object": "refund", "status": "succeeded",
+                         "amount": int(p["amount"]), "currency": "gbp",
+                         "payment_intent": p["payment_intent"]}, {}
+        if call.path == "/v1/transfers":
+            return 200, {"id": f"tr_rec{self._count}", "object": "transfer", "amount": int(p["amount"]),
+                         "currency": p["currency"], "destination": p["destination"],
+                         "transfer_group": p.get("transfer_group")}, {}
+        return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
+
+
+@pytest.fixture()
+def recorder():
+    return RecordingHTTPClient()
+
+
+@pytest.fixture()
+def recorded_gateway(recorder):
+    return StripeGateway(stripe_config_app(STRIPE_API_BASE="https://stripe.test"), http_client=recorder)
+
+
+# -- an app whose payment gateway is Stripe ----------------------------------------------------
+@pytest.fixture(scope="session")
+def stripe_app(database_url, app):
+    """The app as deployed with Stripe, on the suite's database (its rows are emptied by `db`)."""
+    stripe_app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, PAYMENT_GATEWAY="stripe",
+                            STRIPE_SECRET_KEY=STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY=STRIPE_PUBLISHABLE_KEY,
+                            STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE="http://127.0.0.1:9",
+                            STRIPE_MAX_NETWORK_RETRIES=0)
+    stripe_app.test_client_class = FreshContextClient
+    yield stripe_app
+    with stripe_app.app_context():
+        from crowdfund.extensions import db
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def stripe_client(stripe_app, db):
+    return stripe_app.test_client()
+
+
+@pytest.fixture()
+def sandbox(app, db):
+    """The session app's SandboxGateway, with no injected faults before or after the test."""
+    gateway = get_gateway(app)
+    gateway.faults.reset()
+    yield gateway
+    gateway.faults.reset()
+
+
+def stripe_signature(payload: bytes, secret=STRIPE_WEBHOOK_SECRET, timestamp=None):
+    """The `Stripe-Signature` header Stripe sends: t=<unix time>,v1=HMAC-SHA256(secret, "<t>.<payload>")."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
