@@ -122,3 +122,32 @@ def test_the_sandbox_endpoint_is_closed_when_stripe_is_configured(stripe_client,
                                   headers={"Sandbox-Signature": get_gateway(app).sign(payload)})
     assert response.status_code == 404
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+# -- two deliveries of one event at the same moment -------------------------------------------
+@pytest.mark.postgres_only
+def test_two_deliveries_at_once_are_handled_once(app, db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent transactions on one row")
+    import threading
+
+    from crowdfund.payments import WebhookEventData
+    from crowdfund.services import webhooks
+
+    event = WebhookEventData(id="evt_race", type="customer.created")
+    assert webhooks.receive_event(event) is True  # the first delivery, not yet committed
+    results = []
+
+    def second_delivery():
+        with app.app_context():
+            results.append(webhooks.receive_event(event))
+            db.session.commit()
+
+    thread = threading.Thread(target=second_delivery)
+    thread.start()
+    thread.join(0.3)
+    assert thread.is_alive()  # waiting for the first delivery's transaction to end
+    db.session.commit()
+    thread.join(10)
+    assert results == [False]
+    assert recorded(db) == [("evt_race", "customer.created")]
