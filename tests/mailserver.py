@@ -69,7 +69,7 @@ class SmtpServer:
 def password_checker(username, password):
     def authenticate(server, session, envelope, mechanism, auth_data):
         ok = auth_data.login.decode() == username and auth_data.password.decode() == password
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
     return authenticate
 
 
@@ -87,3 +87,35 @@ def smtp_server(app, monkeypatch):
 def no_mail_server(app, monkeypatch):
     """MAIL_SERVER unset: mail is written as .eml files."""
     monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+
+
+@pytest.fixture(scope="session")
+def outbox_web_app(database_url):
+    """An app with test-only routes that queue a pledge receipt, then succeed, refuse or crash."""
+    from flask import Blueprint, request
+
+    from crowdfund import create_app
+    from crowdfund.extensions import db
+    from crowdfund.models import Pledge
+    from crowdfund.services import notifications
+    from tests.conftest import FreshContextClient
+
+    web = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, WTF_CSRF_ENABLED=False)
+    web.test_client_class = FreshContextClient
+    bp = Blueprint("outbox_test", __name__)
+
+    @bp.post("/_test/pledges/<int:pledge_id>/receipt")
+    def receipt(pledge_id):
+        notifications.pledge_receipt(db.session.get(Pledge, pledge_id))
+        outcome = request.args.get("outcome", "ok")
+        if outcome == "refuse":
+            return "refused", 422
+        if outcome == "crash":
+            raise RuntimeError("the view failed after queueing mail")
+        return "queued"
+
+    web.register_blueprint(bp)
+    yield web
+    with web.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -15,7 +15,7 @@ Guarantees:
   to a person.
 
 A failed send increments `attempts` and stores `last_error`; the message stays for the
-next run. After MAIL_MAX_ATTEMPTS attempts (a permanent refusal of the address counts as
+next run. After MAIL_MAX_ATTEMPTS attempts (a permanent 5xx refusal of the address or the message counts as
 all of them) it is no longer tried, but stays in the table, unsent, with its error, for
 an admin (`flask mail retry` puts it back in line). When the server cannot be reached at
 all, the run stops at the first message (recording the error on it) rather than charging
@@ -52,7 +52,7 @@ from . import enqueue, job
 log = logging.getLogger(__name__)
 
 # Failures that concern one message; the connection stays usable for the next one.
-MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 
 _sqlite_lock = threading.Lock()
 
@@ -135,11 +135,12 @@ def _deliver(app, limit):
             try:
                 transport.send(message, email)
             except Exception as error:  # noqa: BLE001  (every failure is recorded on the message)
-                _record_failure(session, message, error, max_attempts, report, permanent=_is_permanent(error))
+                reason = _record_failure(session, message, error, max_attempts, report,
+                                         permanent=_is_permanent(error))
                 if not isinstance(error, MESSAGE_ERRORS):
                     # The server cannot be reached (or dropped us): stop here, try again next run.
                     transport.close()
-                    report.stopped = message.last_error
+                    report.stopped = reason
                     break
                 continue
             message.sent_at = utcnow()
@@ -154,21 +155,26 @@ def _deliver(app, limit):
 
 
 def _record_failure(session, message, error, max_attempts, report, *, permanent):
-    message.attempts = max(message.attempts + 1, max_attempts) if permanent else message.attempts + 1
-    message.last_error = _describe(error)
+    attempts = max(message.attempts + 1, max_attempts) if permanent else message.attempts + 1
+    reason = _describe(error)
+    message_id_, address = message.id, message.to_address
+    message.attempts, message.last_error = attempts, reason
     session.commit()
-    if message.attempts >= max_attempts:
+    if attempts >= max_attempts:
         report.gave_up += 1
-        log.error("Giving up on mail %s to %s: %s", message.id, message.to_address, message.last_error)
+        log.error("Giving up on mail %s to %s: %s", message_id_, address, reason)
     else:
         report.failed += 1
-        log.warning("Mail %s not sent (attempt %s): %s", message.id, message.attempts, message.last_error)
+        log.warning("Mail %s not sent (attempt %s): %s", message_id_, attempts, reason)
+    return reason
 
 
 def _is_permanent(error):
-    """An address the server refuses for good (5xx on every recipient)."""
+    """Refused for good: a 5xx for every recipient, or for the message itself."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
     return False
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.conftest import backend
-from tests.mailserver import no_mail_server, smtp_server  # noqa: F401  (fixtures)
+from tests.mailserver import no_mail_server, outbox_web_app, smtp_server  # noqa: F401  (fixtures)
 
 
 def pytest_runtest_setup(item):

@@ -270,8 +270,11 @@ def test_two_transactions_announcing_the_same_event_queue_it_once(app, make, db)
     assert first_flushed.wait(10)
     two = threading.Thread(target=second)
     two.start()
-    _wait_for_a_lock_wait(db)
-    first_may_commit.set()
+    try:
+        _wait_for_a_lock_wait(db)
+    finally:
+        first_may_commit.set()
+    assert errors == []
     one.join(10)
     two.join(10)
 
@@ -287,9 +290,8 @@ def _wait_for_a_lock_wait(db, timeout=10.0):
     deadline = time.monotonic() + timeout
     with db.engine.connect() as conn:
         while time.monotonic() < deadline:
-            waiting = conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")).scalar()
+            waiting = conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
+            conn.rollback()  # a fresh look each time
             if waiting:
                 return
             time.sleep(0.02)
