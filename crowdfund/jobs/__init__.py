@@ -31,17 +31,18 @@ request, ``unit_of_work.after_commit(lambda: enqueue("settle_campaign", project.
 (A Celery worker could otherwise start before the commit; in-process, the job's session
 would wait on the request's uncommitted row locks.)
 
+A job (or CLI command) whose transaction queued mail (`services.notifications`) calls
+``crowdfund.jobs.mail.deliver_queued_mail()`` right after its commit, as a request does
+automatically; otherwise the mail waits for the next `deliver_mail` run.
+
 Periodic jobs are listed in `PERIODIC`; Celery beat runs them when a broker is configured
 (`celery -A crowdfund.jobs.celery_worker beat`). Without a broker, an in-process
 scheduler can use `periodic_jobs(config)` for the same table.
 """
 import importlib
-import logging
 import pkgutil
 
 from flask import current_app
-
-log = logging.getLogger(__name__)
 
 _REGISTRY = {}
 _NOT_JOB_MODULES = {"celery_app", "celery_worker"}

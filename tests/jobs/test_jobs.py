@@ -5,12 +5,21 @@ from sqlalchemy import func, select
 from crowdfund import jobs
 from crowdfund.extensions import db as _db
 from crowdfund.jobs import UnknownJob, enqueue, job, periodic_jobs
+from crowdfund.jobs.mail import deliver_queued_mail
 from crowdfund.models import OutboxMessage, User
 
 
 @job("test_count_users")
 def count_users():
     return _db.session.scalar(select(func.count()).select_from(User))
+
+
+@job("test_queue_mail")
+def queue_mail():
+    _db.session.add(OutboxMessage(dedupe_key="job:1", to_address="ann@example.com", subject="From a job",
+                                  body_text="Hello\n"))
+    _db.session.commit()
+    return deliver_queued_mail(), deliver_queued_mail()
 
 
 def test_enqueue_without_a_broker_runs_the_job_now(app, db, smtp_server):
@@ -21,6 +30,11 @@ def test_enqueue_without_a_broker_runs_the_job_now(app, db, smtp_server):
 
     assert result == {"sent": 1, "failed": 0, "gave_up": 0, "stopped": None}
     assert [m["Subject"] for m in smtp_server.messages] == ["Hi"]
+
+
+def test_a_job_that_queued_mail_starts_its_delivery_after_its_commit(app, db, smtp_server):
+    assert enqueue("test_queue_mail") == (True, False)  # the second call: nothing new was queued
+    assert [m["Subject"] for m in smtp_server.messages] == ["From a job"]
 
 
 def test_a_job_works_in_its_own_session_and_never_commits_the_callers_work(app, db, make):
