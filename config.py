@@ -50,7 +50,8 @@ class Config:
     STRIPE_MAX_NETWORK_RETRIES = 2  # stripe-python's own retries (same idempotency key)
 
     # Background work and rate limits
-    CELERY_BROKER_URL = None
+    CELERY_BROKER_URL = None  # unset: jobs run in-process, right away (crowdfund/jobs)
+    CELERY_TASK_DEFAULT_QUEUE = "crowdfund"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN = "10 per minute"
 
@@ -61,6 +62,8 @@ class Config:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Crowdfund <no-reply@crowdfund.local>"
+    MAIL_TIMEOUT = 30  # seconds for each SMTP operation
+    MAIL_MAX_ATTEMPTS = 8  # then a message is left unsent, with its error, for an admin
 
 
 class DevelopmentConfig(Config):

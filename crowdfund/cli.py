@@ -36,5 +36,8 @@ def seed():
 
 
 def register_cli(app):
+    from .jobs.mail import mail_cli
+
     app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(seed)

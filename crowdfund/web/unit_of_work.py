@@ -2,11 +2,13 @@
 
 Services only flush. A request that ends in a success or redirect commits what
 they did; a request that ends in an error status rolls it back. Work that must
-happen after a commit (sending mail) registers with `after_commit`.
+happen after a commit registers with `after_commit`. Mail queued by the request
+(`services.notifications`) is handed to delivery after the commit automatically.
 """
 from flask import g
 
 from ..extensions import db
+from ..jobs.mail import deliver_queued_mail, forget_queued_mail
 
 
 def after_commit(callback):
@@ -21,6 +23,8 @@ def init_app(app):
             db.session.commit()
             for callback in g.pop("after_commit", []):
                 callback()
+            deliver_queued_mail()
         else:
             db.session.rollback()
+            forget_queued_mail()
         return response

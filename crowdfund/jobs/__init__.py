@@ -1,0 +1,128 @@
+"""Background jobs: one registry, two ways to run.
+
+Register a job with the `job` decorator in any module of this package (modules here are
+found and imported automatically, so adding a job touches no shared file)::
+
+    # crowdfund/jobs/campaigns.py
+    from . import job
+
+    @job("close_due_campaigns")
+    def close_due_campaigns():
+        ...                        # does its work, then db.session.commit() itself
+        return {"closed": n}
+
+    @job("settle_campaign")
+    def settle_campaign(project_id):   # plain, JSON-serialisable arguments: ids, not rows
+        ...
+
+and run it with ``enqueue("settle_campaign", project.id)``:
+
+- with ``CELERY_BROKER_URL`` set, the job is sent to the broker as the Celery task
+  ``crowdfund.<name>`` and a worker (``celery -A crowdfund.jobs.celery_worker worker``)
+  runs it later; ``enqueue`` returns the Celery ``AsyncResult`` (no result backend: do not
+  wait on it);
+- otherwise it runs here and now, in-process and synchronously (``make run``, the tests),
+  and ``enqueue`` returns what the job returned.
+
+Either way a job runs in an application context of its own, so it has a database session
+of its own and commits its own work; it never sees, commits or rolls back its caller's
+transaction. Call ``enqueue`` only after the work the job depends on has committed: in a
+request, ``unit_of_work.after_commit(lambda: enqueue("settle_campaign", project.id))``.
+(A Celery worker could otherwise start before the commit; in-process, the job's session
+would wait on the request's uncommitted row locks.)
+
+A job (or CLI command) whose transaction queued mail (`services.notifications`) calls
+``crowdfund.jobs.mail.deliver_queued_mail()`` right after its commit, as a request does
+automatically; otherwise the mail waits for the next `deliver_mail` run.
+
+Periodic jobs are listed in `PERIODIC`; Celery beat runs them when a broker is configured
+(`celery -A crowdfund.jobs.celery_worker beat`). Without a broker, an in-process
+scheduler can use `periodic_jobs(config)` for the same table.
+"""
+import importlib
+import pkgutil
+
+from flask import current_app
+
+_REGISTRY = {}
+_NOT_JOB_MODULES = {"celery_app", "celery_worker"}
+_discovered = False
+
+# Job name -> how often it runs: seconds, or the name of a config key holding seconds.
+# Entries whose job is not registered are left out of every schedule.
+PERIODIC = {
+    "deliver_mail": 60,
+    "close_due_campaigns": "SCHEDULER_INTERVAL",
+}
+
+TASK_PREFIX = "crowdfund."
+
+
+class UnknownJob(LookupError):
+    pass
+
+
+def job(name):
+    """Register the decorated function as the job `name` (returned unchanged)."""
+    def register(fn):
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing is not fn and \
+                (existing.__module__, existing.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ValueError(f"Two jobs are called {name!r}: {existing.__module__} and {fn.__module__}.")
+        _REGISTRY[name] = fn
+        return fn
+    return register
+
+
+def discover():
+    """Import every module of this package once, so each `@job` has registered itself."""
+    global _discovered
+    if _discovered:
+        return
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in _NOT_JOB_MODULES:
+            importlib.import_module(f"{__name__}.{module.name}")
+    _discovered = True
+
+
+def registered():
+    """{name: function} of every known job."""
+    discover()
+    return dict(_REGISTRY)
+
+
+def get(name):
+    discover()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownJob(f"No job is registered as {name!r}; known: {', '.join(sorted(_REGISTRY))}.") from None
+
+
+def periodic_jobs(config):
+    """[(name, seconds)] of the registered periodic jobs, with intervals read from `config`."""
+    jobs = registered()
+    schedule = []
+    for name, every in PERIODIC.items():
+        if name in jobs:
+            seconds = config.get(every) if isinstance(every, str) else every
+            schedule.append((name, float(seconds)))
+    return schedule
+
+
+def enqueue(name, *args, **kwargs):
+    """Run job `name` through Celery when a broker is configured, otherwise right here."""
+    fn = get(name)
+    app = current_app._get_current_object()
+    if app.config.get("CELERY_BROKER_URL"):
+        from .celery_app import get_celery
+
+        return get_celery(app).send_task(TASK_PREFIX + name, args=args, kwargs=kwargs)
+    return run_in_process(app, fn, *args, **kwargs)
+
+
+def run_in_process(app, fn, *args, **kwargs):
+    # A fresh app context gives the job its own `g` and its own database session
+    # (Flask-SQLAlchemy scopes sessions by app context), as a Celery worker would.
+    with app.app_context():
+        return fn(*args, **kwargs)

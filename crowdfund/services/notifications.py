@@ -1,0 +1,187 @@
+"""Email notifications, written to the outbox in the caller's transaction.
+
+Call these from a service, in the same transaction as the event they announce. Each one
+only adds `OutboxMessage` rows and flushes: if the caller's transaction rolls back, no
+mail exists; once it commits, the mail is delivered (after the request's commit, or by
+the next `deliver_mail` run). Each message has a `dedupe_key`, so announcing the same
+event twice (a retried job, a replayed webhook) queues it once.
+
+    pledge_receipt(pledge)                  -> the backer: pledge held in escrow, amount, reward
+    pledge_cancelled(pledge)                -> the backer: cancelled, money returned
+    campaign_succeeded(project, pledges=None) -> each backer with a held or released pledge
+                                               (one message per backer, listing their pledges);
+                                               `pledges` defaults to those of the project
+    campaign_failed_refunded(pledge)        -> the backer: campaign failed/cancelled/suspended,
+                                               this pledge's money was returned
+    payout_sent(settlement)                 -> every member of the firm: the payout was sent
+    review_decision(project, review)        -> every member of the firm: approve / request
+                                               changes / reject, with the reviewer's note
+
+Every function returns the list of messages it newly queued (empty when all of them were
+queued before). Bodies are plain text from `templates/mail/*.txt`, in the recipient's
+language (`user.locale`, else the default) with amounts formatted for that locale.
+"""
+from datetime import timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.money import format_money
+from ..extensions import db
+from ..models import FirmMember, OutboxMessage, Pledge, PledgeStatus, User
+
+# Set on a session whose flush wrote an OutboxMessage; the web's unit of work reads it
+# after commit to start delivery (see `crowdfund.jobs.mail.deliver_queued_mail`).
+QUEUED_FLAG = "crowdfund.outbox_queued"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_queued_mail(session, _flush_context):
+    if any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info[QUEUED_FLAG] = True
+
+
+def pop_queued_flag(session):
+    """True if mail was queued in `session` since the flag was last taken (and clear it)."""
+    return bool(session.info.pop(QUEUED_FLAG, False))
+
+
+# ---------------------------------------------------------------------------- messages
+
+def pledge_receipt(pledge):
+    backer, project = pledge.backer, pledge.project
+    return _queue_one(f"pledge_receipt:{pledge.id}", backer, "mail/pledge_receipt.txt",
+                      lambda: _("Your pledge to %(title)s", title=project.title),
+                      pledge=pledge, project=project)
+
+
+def pledge_cancelled(pledge):
+    backer, project = pledge.backer, pledge.project
+    return _queue_one(f"pledge_cancelled:{pledge.id}", backer, "mail/pledge_cancelled.txt",
+                      lambda: _("Your pledge to %(title)s was cancelled", title=project.title),
+                      pledge=pledge, project=project)
+
+
+def campaign_succeeded(project, pledges=None):
+    if pledges is None:
+        pledges = db.session.scalars(
+            select(Pledge).where(Pledge.project_id == project.id,
+                                 Pledge.status.in_([PledgeStatus.HELD.value, PledgeStatus.RELEASED.value]))
+            .order_by(Pledge.id)).all()
+    else:
+        pledges = [p for p in pledges
+                   if p.status in (PledgeStatus.HELD.value, PledgeStatus.RELEASED.value)]
+    by_backer = {}
+    for pledge in pledges:
+        by_backer.setdefault(pledge.backer_id, []).append(pledge)
+    queued = []
+    for backer_id, own in by_backer.items():
+        backer = own[0].backer
+        total = sum(p.amount for p in own)
+        queued += _queue_one(f"campaign_succeeded:{project.id}:{backer_id}", backer,
+                             "mail/campaign_succeeded.txt",
+                             lambda: _("%(title)s reached its goal", title=project.title),
+                             project=project, pledges=own, total=total, currency=own[0].currency)
+    return queued
+
+
+def campaign_failed_refunded(pledge):
+    backer, project = pledge.backer, pledge.project
+    return _queue_one(f"campaign_refunded:{pledge.id}", backer, "mail/campaign_failed_refunded.txt",
+                      lambda: _("Your pledge to %(title)s was returned", title=project.title),
+                      pledge=pledge, project=project)
+
+
+def payout_sent(settlement):
+    project = settlement.project
+    return _queue_to_firm(f"payout_sent:{settlement.id}", project.firm_id, "mail/payout_sent.txt",
+                          lambda: _("Payout sent for %(title)s", title=project.title),
+                          settlement=settlement, project=project)
+
+
+REVIEW_SUBJECTS = {
+    "approve": lambda title: _("%(title)s was approved", title=title),
+    "request_changes": lambda title: _("Changes requested for %(title)s", title=title),
+    "reject": lambda title: _("%(title)s was not approved", title=title),
+}
+
+
+def review_decision(project, review):
+    subject = REVIEW_SUBJECTS.get(review.decision)
+    if subject is None:
+        raise ValueError(f"Unknown review decision {review.decision!r}")
+    return _queue_to_firm(f"review_decision:{review.id}", project.firm_id, "mail/review_decision.txt",
+                          lambda: subject(project.title), project=project, review=review)
+
+
+# ---------------------------------------------------------------------------- machinery
+
+def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
+    members = db.session.scalars(
+        select(User).join(FirmMember, FirmMember.user_id == User.id)
+        .where(FirmMember.firm_id == firm_id).order_by(User.id)).all()
+    queued = []
+    for user in members:
+        queued += _queue_one(f"{key_prefix}:{user.id}", user, template, subject, **context)
+    return queued
+
+
+def _queue_one(dedupe_key, user, template, subject, **context):
+    """Queue one message for `user` unless `dedupe_key` is already in the outbox."""
+    if _exists(dedupe_key):
+        return []
+    locale = recipient_locale(user)
+    with force_locale(locale):
+        helpers = _Helpers(locale, user)
+        subject_text = " ".join(str(subject()).split())[:300]
+        body = render_template(template, user=user, fmt=helpers, **context)
+    message = OutboxMessage(dedupe_key=dedupe_key, to_address=user.email,
+                            subject=subject_text, body_text=body.strip() + "\n")
+    # The savepoint turns a concurrent duplicate (another transaction queued the same key
+    # since we looked) into "already queued" without spoiling the caller's transaction.
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        if _exists(dedupe_key):
+            return []
+        raise
+    return [message]
+
+
+def _exists(dedupe_key):
+    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
+
+
+def recipient_locale(user):
+    languages = current_app.config.get("LANGUAGES") or []
+    if user.locale and user.locale in languages:
+        return user.locale
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
+
+
+class _Helpers:
+    """Formatting in the recipient's locale and time zone, for the mail templates."""
+
+    def __init__(self, locale, user):
+        self.locale = locale
+        try:
+            self.tz = ZoneInfo(user.timezone) if user.timezone else timezone.utc
+        except (ZoneInfoNotFoundError, ValueError):
+            self.tz = timezone.utc
+
+    def money(self, minor, currency):
+        return format_money(minor, currency, locale=self.locale)
+
+    def datetime(self, value):
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return format_datetime(value, "medium", tzinfo=self.tz, locale=self.locale) + \
+            f" ({value.astimezone(self.tz).tzname()})"

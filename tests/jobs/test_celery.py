@@ -1,0 +1,138 @@
+"""With CELERY_BROKER_URL set, jobs go to the broker (the local Redis) instead of running here.
+
+No worker runs: the tests read the task straight off the Redis list of a queue of their
+own (in database 15), then run it the way a worker would, through the Celery task.
+"""
+import base64
+import json
+import os
+import sys
+import uuid
+
+import kombu.pools
+import pytest
+from sqlalchemy import select
+
+from crowdfund.extensions import db as _db
+from crowdfund.jobs import enqueue
+from crowdfund.jobs.celery_app import get_celery
+from crowdfund.models import OutboxMessage
+from tests import outbox_rows as rows
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture()
+def redis_queue():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis at 127.0.0.1:6379 must answer when CI=true")
+        pytest.skip("Redis at 127.0.0.1:6379 does not answer")
+    name = f"crowdfund-test-{uuid.uuid4().hex[:10]}"
+    yield client, name
+    kombu.pools.reset()  # close the broker connections the test opened
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+    client.close()
+
+
+def broker(monkeypatch, app, queue_name):
+    monkeypatch.setitem(app.config, "CELERY_BROKER_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "CELERY_TASK_DEFAULT_QUEUE", queue_name)
+    monkeypatch.setitem(app.extensions, "celery", None)  # built afresh, dropped afterwards
+
+
+def tasks_in(client, queue_name):
+    found = []
+    for raw in client.lrange(queue_name, 0, -1):
+        envelope = json.loads(raw)
+        args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+        found.append((envelope["headers"]["task"], args, kwargs))
+    return found
+
+
+def test_enqueue_sends_a_celery_task_and_runs_nothing_here(app, db, smtp_server, redis_queue, monkeypatch):
+    client, queue_name = redis_queue
+    broker(monkeypatch, app, queue_name)
+    db.session.add(OutboxMessage(dedupe_key="t:1", to_address="bo@example.com", subject="Hi", body_text="Hello\n"))
+    db.session.commit()
+
+    enqueue("deliver_mail", limit=5)
+
+    assert tasks_in(client, queue_name) == [("crowdfund.deliver_mail", [], {"limit": 5})]
+    assert smtp_server.messages == []  # nothing was delivered in-process
+
+
+def test_the_task_runs_in_an_app_context_and_commits_itself(app, db, smtp_server, redis_queue, monkeypatch):
+    _, queue_name = redis_queue
+    broker(monkeypatch, app, queue_name)
+    db.session.add(OutboxMessage(dedupe_key="t:1", to_address="bo@example.com", subject="Hi", body_text="Hello\n"))
+    db.session.commit()
+
+    # What a worker does with the task, minus the broker: Celery calls the task, which
+    # enters the Flask app context, delivers and commits.
+    result = get_celery(app).tasks["crowdfund.deliver_mail"].apply(kwargs={"limit": 5})
+
+    assert result.get() == {"sent": 1, "failed": 0, "gave_up": 0, "stopped": None}
+    assert len(smtp_server.messages) == 1
+    db.session.expire_all()
+    assert db.session.scalars(select(OutboxMessage)).one().sent_at is not None
+
+
+def test_a_request_that_queued_mail_sends_the_delivery_task_after_commit(
+        make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch):
+    client, queue_name = redis_queue
+    broker(monkeypatch, outbox_web_app, queue_name)
+    monkeypatch.setitem(outbox_web_app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(outbox_web_app.config, "MAIL_PORT", smtp_server.port)
+    pledge = rows.pledge(make, rows.project(make))
+
+    assert outbox_web_app.test_client().post(f"/_test/pledges/{pledge.id}/receipt").status_code == 200
+    assert outbox_web_app.test_client().post(f"/_test/pledges/{pledge.id}/receipt?outcome=refuse").status_code == 422
+
+    assert tasks_in(client, queue_name) == [("crowdfund.deliver_mail", [], {})]  # once: the refused one sent none
+    assert smtp_server.messages == []
+    assert db.session.scalars(select(OutboxMessage)).one().sent_at is None  # the worker will send it
+
+
+def test_beat_schedule(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CELERY_BROKER_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "SCHEDULER_INTERVAL", 5)
+    monkeypatch.setitem(app.extensions, "celery", None)
+
+    schedule = get_celery(app).conf.beat_schedule
+
+    assert schedule["deliver-mail"] == {"task": "crowdfund.deliver_mail", "schedule": 60.0}
+    if "close-due-campaigns" in schedule:  # once the campaigns job is registered
+        assert schedule["close-due-campaigns"] == {"task": "crowdfund.close_due_campaigns", "schedule": 5.0}
+
+
+def test_worker_entry_module_gives_celery_a_configured_app(database_url, tmp_path, monkeypatch):
+    """`celery -A crowdfund.jobs.celery_worker worker` finds its app the way `find_app` does."""
+    from celery.app.utils import find_app
+
+    module = "crowdfund.jobs.celery_worker"
+    for name, value in {"CROWDFUND_CONFIG": "testing", "DATABASE_URL": database_url,
+                        "CROWDFUND_INSTANCE_PATH": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(RuntimeError, match="Set CELERY_BROKER_URL"):
+        find_app(module)
+
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setenv("FLASK_CELERY_BROKER_URL", json.dumps(REDIS_URL))
+    celery = find_app(module)
+    try:
+        assert type(celery).__name__ == "Celery"
+        assert (celery.conf.broker_url, celery.conf.task_default_queue) == (REDIS_URL, "crowdfund")
+        assert "crowdfund.deliver_mail" in celery.tasks
+        assert celery.conf.beat_schedule["deliver-mail"]["task"] == "crowdfund.deliver_mail"
+    finally:
+        with sys.modules[module].flask_app.app_context():
+            _db.engine.dispose()
+        monkeypatch.delitem(sys.modules, module, raising=False)
