@@ -97,7 +97,7 @@ class SandboxGateway(PaymentGateway):
 
         `decide(conn)` returns the columns of a new operation; it runs only the first time.
         """
-        if self.faults.should_fail(kind) and not self.faults.after_commit:
+        if not self.faults.after_commit and self.faults.should_fail(kind):
             raise TransientGatewayError("The sandbox processor timed out (injected fault).")
         with self._engine().begin() as conn:
             existing = self._find(conn, idempotency_key)
@@ -115,7 +115,7 @@ class SandboxGateway(PaymentGateway):
             if existing.get(key) != value:
                 raise GatewayError(f"Idempotency key {idempotency_key} was used with different "
                                    f"parameters ({key}).", code="idempotency_conflict")
-        if self.faults.should_fail(kind) and self.faults.after_commit:
+        if self.faults.after_commit and self.faults.should_fail(kind):
             raise TransientGatewayError("The sandbox processor's reply was lost (injected fault).")
         return existing
 
