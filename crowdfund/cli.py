@@ -43,7 +43,7 @@ def ledger_verify():
     """Check every ledger invariant; exit code 1 when anything is wrong."""
     from .ledger.verify import counts, verify
 
-    if db.engine.dialect.name == "postgresql" and not db.session.in_transaction():
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         # One consistent snapshot for all the checks, even while pledges keep coming in.
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
