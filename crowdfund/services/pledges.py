@@ -715,3 +715,35 @@ def tier_options(project, *, now=None):
             reason = "sold_out"
         options.append(TierOption(tier, reason is None, reason))
     return options
+
+
+@dataclass(frozen=True)
+class BackingPage:
+    project: Project
+    open: bool  # taking pledges right now
+    tiers: list  # TierOption for reward campaigns
+    ships: bool  # some tier needs a shipping address
+    offering: EquityOffering | None
+    profile_complete: bool
+    allowance: "investors.Allowance | None"
+
+
+def backing_page(slug, user, *, now=None):
+    """What the backing form shows for the campaign `slug` (NotFound if it is not public)."""
+    now = now or utcnow()
+    project = project_for_backing(slug)
+    try:
+        require_open(project, now)
+        is_open = True
+    except Conflict:
+        is_open = False
+    offering, complete, allowance = project.equity, False, None
+    if project.kind == ProjectKind.EQUITY.value:
+        profile = investors.get_profile(user)
+        complete = investors.is_complete(profile)
+        if complete and profile.currency == project.currency:
+            allowance = investors.allowance(user, profile, project.currency, now=now)
+    options = tier_options(project, now=now) if project.kind == ProjectKind.REWARD.value else []
+    return BackingPage(project=project, open=is_open, tiers=options,
+                       ships=any(o.tier.shipping != "none" for o in options), offering=offering,
+                       profile_complete=complete, allowance=allowance)

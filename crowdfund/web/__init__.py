@@ -24,10 +24,12 @@ def register_web(app):
     from .auth import bp as auth_bp
     from .firms import bp as firms_bp
     from .main import bp as main_bp
+    from .pledges import bp as pledges_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(firms_bp, url_prefix="/firms")
+    app.register_blueprint(pledges_bp)  # /p/<slug>/back, /pledges/<id>, /me/pledges, /me/investor-profile
     _register_error_pages(app)
 
 
