@@ -481,6 +481,22 @@ def _fail(attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=
 
 # -- reconciliation ----------------------------------------------------------------------------
 
+def drive_pending(pledge_id):
+    """Steps 2 and 3 again for one pending pledge (same idempotency key: never a second charge).
+
+    For `reconcile_pending`, and for a payment webhook once the processor has an answer
+    (e.g. after 3-D Secure). A pledge that is no longer pending is returned untouched.
+    Raises like `place_pledge` when the answer is a decline or the campaign has closed.
+    """
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or pledge.status != PS.PENDING.value:
+        db.session.commit()
+        return pledge
+    attempt = _Attempt.of(pledge)
+    db.session.commit()
+    return _drive(attempt, actor_id=None)
+
+
 def reconcile_pending(older_than=timedelta(minutes=10), *, now=None):
     """Finish what a gateway failure left half-done. Safe to run any time, and to repeat.
 
@@ -501,14 +517,8 @@ def reconcile_pending(older_than=timedelta(minutes=10), *, now=None):
     summary = {"held": 0, "failed": 0, "still_pending": 0, "refunds_confirmed": 0, "refunds_outstanding": 0,
                "errors": 0}
     for pledge_id in pending:
-        pledge = db.session.get(Pledge, pledge_id)
-        if pledge.status != PS.PENDING.value:  # finished meanwhile by its own request
-            db.session.commit()
-            continue
-        attempt = _Attempt.of(pledge)
-        db.session.commit()
         try:
-            _drive(attempt, actor_id=None)
+            drive_pending(pledge_id)
         except DomainError:
             pass  # declined or too late: the pledge is failed (or still pending), counted below
         except Exception:  # one bad pledge must not stop the others

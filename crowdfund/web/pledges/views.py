@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...domain.money import format_money, to_major, to_minor
-from ...errors import DomainError, NotFound, PaymentDeclined, PermissionDenied
+from ...errors import DomainError, NotFound, PermissionDenied
 from ...services import investors, pledges
 from ..forms import apply_domain_error, safe_next
 from . import bp
@@ -63,8 +63,6 @@ def back(slug):
                 apply_domain_error(form, error)
                 status = error.status
                 profile_needed = error.code == "investor_profile_required"
-                if isinstance(error, PaymentDeclined):
-                    flash(_("Your card was not charged: %(reason)s", reason=error.message), "error")
                 page = pledges.backing_page(slug, current_user)  # counts may have moved
             else:
                 if pledge.status == "held":
