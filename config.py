@@ -49,6 +49,22 @@ class Config:
     STRIPE_TIMEOUT = 30  # seconds per HTTP request to Stripe
     STRIPE_MAX_NETWORK_RETRIES = 2  # stripe-python's own retries (same idempotency key)
 
+    # Pledges
+    PLEDGE_MAX_QUANTITY = 1000  # most units of one reward tier in a single pledge
+    PLEDGE_RECONCILE_AFTER = 600  # seconds a pledge may sit pending before `flask pledges reconcile` re-drives it
+
+    # Investor protection for equity (default: US Regulation Crowdfunding as amended in 2021).
+    # Amounts are MAJOR units of the offering's currency; they are scaled by its exponent.
+    # A non-accredited investor may commit, over any 365 days: when income OR net worth is
+    # below THRESHOLD, the greater of FLOOR and LOW_RATE of the greater of the two; otherwise
+    # HIGH_RATE of the greater of the two, never more than CAP.
+    INVESTMENT_LIMIT_THRESHOLD = 124_000
+    INVESTMENT_LIMIT_FLOOR = 2_500
+    INVESTMENT_LIMIT_LOW_RATE_BPS = 500
+    INVESTMENT_LIMIT_HIGH_RATE_BPS = 1_000
+    INVESTMENT_LIMIT_CAP = 124_000
+    INVESTMENT_LIMIT_WINDOW_DAYS = 365
+
     # Background work and rate limits
     CELERY_BROKER_URL = None  # unset: jobs run in-process, right away (crowdfund/jobs)
     CELERY_TASK_DEFAULT_QUEUE = "crowdfund"

@@ -150,3 +150,9 @@ def csrf_token(client, path):
         re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgres_only` tests need real row locks: skipped on SQLite."""
+    if item.get_closest_marker("postgres_only") and backend() != "postgresql":
+        pytest.skip("needs PostgreSQL: run with TEST_DB=postgresql")

@@ -25,11 +25,13 @@ def register_web(app):
     from .firms import bp as firms_bp
     from .main import bp as main_bp
     from .webhooks import bp as webhooks_bp
+    from .pledges import bp as pledges_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
+    app.register_blueprint(pledges_bp)  # /p/<slug>/back, /pledges/<id>, /me/pledges, /me/investor-profile
     _register_error_pages(app)
 
 

@@ -1,0 +1,160 @@
+"""Transfers: append-only, positive, one currency, idempotent by the caller's id.
+
+A transfer id is chosen by the caller from its own ids ("pledge:42:hold"). Replaying an
+id with the same parameters returns the first row and writes nothing; replaying it with
+different parameters raises TransferConflict. Two transactions racing with the same id
+end with one row: the loser's insert fails on the primary key inside a savepoint, and it
+reads (and compares against) the winner's row.
+"""
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.money import max_minor
+from ..extensions import db
+from ..models import LedgerAccount, LedgerTransfer, utcnow
+from .accounts import find_account, get_account
+from .errors import LedgerError, TransferConflict
+
+# Rows per INSERT statement in transfer_many (keeps under every driver's parameter limit).
+BATCH_ROWS = 1000
+_COMPARED = ("debit_account_id", "credit_account_id", "amount", "currency", "code", "pledge_id", "settlement_id")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One transfer to write with `transfer_many`. `debit`/`credit` are account keys."""
+
+    id: str
+    debit: str
+    credit: str
+    amount: int
+    currency: str
+    code: str
+    pledge_id: int | None = None
+    settlement_id: int | None = None
+
+
+class BatchResult(NamedTuple):
+    created: int
+    replayed: int
+
+
+def _row(t, accounts):
+    """Validate one transfer and return its column values."""
+    if not isinstance(t.id, str) or not t.id or len(t.id) > 100:
+        raise LedgerError(f"Transfer id {t.id!r} must be a non-empty string of at most 100 characters.")
+    if type(t.amount) is not int or t.amount <= 0:
+        raise LedgerError(f"Transfer {t.id}: the amount must be a positive whole number of minor units, "
+                          f"not {t.amount!r}.")
+    if not t.code or len(t.code) > 30:
+        raise LedgerError(f"Transfer {t.id}: a code of at most 30 characters is required.")
+    debit, credit = accounts[t.debit], accounts[t.credit]
+    if debit.id == credit.id:
+        raise LedgerError(f"Transfer {t.id}: debit and credit are the same account ({debit.key}).")
+    for account in (debit, credit):
+        if account.currency != t.currency:
+            raise LedgerError(f"Transfer {t.id} is in {t.currency} but account {account.key} "
+                              f"is in {account.currency}.")
+    if t.amount > max_minor(t.currency):
+        raise LedgerError(f"Transfer {t.id}: {t.amount} {t.currency} is beyond any plausible amount.")
+    return {"id": t.id, "debit_account_id": debit.id, "credit_account_id": credit.id, "amount": t.amount,
+            "currency": t.currency, "code": t.code, "pledge_id": t.pledge_id,
+            "settlement_id": t.settlement_id}
+
+
+def _same(existing, row):
+    for key in _COMPARED:
+        value = existing[key] if isinstance(existing, dict) else getattr(existing, key)
+        if value != row[key]:
+            raise TransferConflict(f"Transfer {row['id']} already exists with a different {key} "
+                                   f"({value!r}, not {row[key]!r}).")
+
+
+def _key(account):
+    return account.key if isinstance(account, LedgerAccount) else account
+
+
+def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settlement_id=None):
+    """Move `amount` minor units from `debit` to `credit` (account keys). Returns the row.
+
+    Idempotent: the same id with the same parameters returns the first row.
+    """
+    t = Transfer(id, _key(debit), _key(credit), amount, currency, code, pledge_id, settlement_id)
+    existing = db.session.get(LedgerTransfer, id) if isinstance(id, str) else None
+    accounts = {t.debit: get_account(t.debit), t.credit: get_account(t.credit)}
+    row = _row(t, accounts)
+    if existing is not None:
+        _same(existing, row)
+        return existing
+    db.session.flush()  # the caller's pending changes stay outside the savepoint
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(LedgerTransfer).values(created_at=utcnow(), **row))
+    except IntegrityError:
+        existing = db.session.get(LedgerTransfer, id, populate_existing=True)
+        if existing is None:
+            raise  # not an id clash: a constraint we did not expect
+        _same(existing, row)
+        return existing
+    return db.session.get(LedgerTransfer, id)
+
+
+def transfer_many(transfers):
+    """Write a batch of `Transfer`s (a settlement run) with one INSERT per BATCH_ROWS rows.
+
+    Same guarantees as `transfer`: every row is validated before anything is written;
+    ids already present (or repeated inside the batch) must carry the same parameters and
+    are not written again; a racing transaction that wrote some of the ids first makes
+    this one read and compare them instead.
+    """
+    transfers = list(transfers)
+    if not transfers:
+        return BatchResult(0, 0)
+    keys = {k for t in transfers for k in (t.debit, t.credit)}
+    accounts = {key: get_account(key) for key in sorted(keys)}
+    rows = {}
+    for t in transfers:
+        row = _row(t, accounts)
+        if row["id"] in rows:
+            _same(rows[row["id"]], row)
+        else:
+            rows[row["id"]] = row
+    db.session.flush()
+    for _attempt in range(3):
+        existing = _existing(list(rows))
+        for row_id, old in existing.items():
+            _same(old, rows[row_id])
+        new = [dict(row, created_at=utcnow()) for row_id, row in rows.items() if row_id not in existing]
+        try:
+            with db.session.begin_nested():
+                for start in range(0, len(new), BATCH_ROWS):
+                    db.session.execute(insert(LedgerTransfer.__table__).values(new[start:start + BATCH_ROWS]))
+        except IntegrityError:
+            continue  # a concurrent writer got some ids first: compare against theirs and retry
+        return BatchResult(created=len(new), replayed=len(transfers) - len(new))
+    raise LedgerError("Could not write the transfer batch: its ids keep clashing with concurrent writers.")
+
+
+def _existing(ids):
+    found = {}
+    table = LedgerTransfer.__table__
+    for start in range(0, len(ids), BATCH_ROWS):
+        chunk = ids[start:start + BATCH_ROWS]
+        for row in db.session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+            found[row["id"]] = dict(row)
+    return found
+
+
+def balance(account_key):
+    """Credits minus debits of an account, in its minor units (0 if it does not exist)."""
+    account = find_account(_key(account_key))
+    if account is None:
+        return 0
+    credits = select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
+        LedgerTransfer.credit_account_id == account.id).scalar_subquery()
+    debits = select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
+        LedgerTransfer.debit_account_id == account.id).scalar_subquery()
+    return int(db.session.scalar(select(credits - debits)))

@@ -1,0 +1,226 @@
+"""`verify()`: the ledger's invariants, each problem as a sentence a person can act on.
+
+1. Per currency, total debits equal total credits; every transfer's currency is the
+   currency of both its accounts. (Each row debits and credits the same amount, so the
+   totals can only drift apart through a transfer between accounts of two currencies.)
+2. No escrow account is negative; each project's escrow balance equals the sum of its
+   held pledges; for a live campaign that is also `project.pledged_amount`, and its
+   `backer_count` is the number of distinct backers with a held pledge. (After a campaign
+   closes, its settlement owns those running totals.)
+3. Each pledge's money is in exactly one place:
+     pending, failed        no transfers at all
+     held                   one hold of the pledge's amount, nothing out
+     released               the hold, and release_net + release_fee summing to the amount
+     refunded, cancelled    the hold, and one refund of the same amount
+   and every pledge transfer runs between the right accounts (hold: clearing -> the
+   project's escrow, and so on).
+4. Transfer ids are unique (the primary key sees to that); a pledge never has two holds
+   (or two refunds), and its hold carries the id `pledge:<id>:hold`.
+"""
+from collections import defaultdict
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import LedgerAccount, LedgerTransfer, Pledge, Project
+from ..models.pledge import PledgeStatus as PS
+from ..models.project import ProjectStatus
+
+PLEDGE_CODES = {"pledge_hold", "pledge_refund", "release_net", "release_fee"}
+# code -> (debit kind, credit kind, which side is the pledge's project escrow)
+DIRECTIONS = {
+    "pledge_hold": ("gateway_clearing", "escrow", "credit"),
+    "pledge_refund": ("escrow", "gateway_clearing", "debit"),
+    "release_net": ("escrow", "firm_payable", "debit"),
+    "release_fee": ("escrow", "platform_fees", "debit"),
+}
+
+
+def verify():
+    """A list of problems; empty when the ledger is sound."""
+    problems = []
+    problems += _check_currencies()
+    balances = _balances()
+    problems += _check_escrow(balances)
+    problems += _check_pledges()
+    problems += _check_pledge_directions()
+    return problems
+
+
+def counts():
+    """(transfers, accounts) — for the CLI's summary line."""
+    return (db.session.scalar(select(func.count()).select_from(LedgerTransfer)),
+            db.session.scalar(select(func.count()).select_from(LedgerAccount)))
+
+
+def _check_currencies():
+    problems = []
+    debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
+    totals = defaultdict(lambda: [0, 0])
+    for currency, total in db.session.execute(
+            select(debit.currency, func.sum(LedgerTransfer.amount))
+            .join(debit, debit.id == LedgerTransfer.debit_account_id).group_by(debit.currency)):
+        totals[currency][0] = int(total)
+    for currency, total in db.session.execute(
+            select(credit.currency, func.sum(LedgerTransfer.amount))
+            .join(credit, credit.id == LedgerTransfer.credit_account_id).group_by(credit.currency)):
+        totals[currency][1] = int(total)
+    for currency, (debits, credits) in sorted(totals.items()):
+        if debits != credits:
+            problems.append(f"{currency}: total debits {debits} differ from total credits {credits}.")
+    mismatched = db.session.execute(
+        select(LedgerTransfer.id, LedgerTransfer.currency, debit.key, debit.currency, credit.key, credit.currency)
+        .join(debit, debit.id == LedgerTransfer.debit_account_id)
+        .join(credit, credit.id == LedgerTransfer.credit_account_id)
+        .where(or_(LedgerTransfer.currency != debit.currency, LedgerTransfer.currency != credit.currency))
+        .order_by(LedgerTransfer.id))
+    for tid, currency, dkey, dcur, ckey, ccur in mismatched:
+        problems.append(f"Transfer {tid} is in {currency} but moves money from {dkey} ({dcur}) "
+                        f"to {ckey} ({ccur}).")
+    return problems
+
+
+def _balances():
+    """{account id: credits - debits} for every account with transfers."""
+    result = defaultdict(int)
+    for account_id, total in db.session.execute(
+            select(LedgerTransfer.credit_account_id, func.sum(LedgerTransfer.amount))
+            .group_by(LedgerTransfer.credit_account_id)):
+        result[account_id] += int(total)
+    for account_id, total in db.session.execute(
+            select(LedgerTransfer.debit_account_id, func.sum(LedgerTransfer.amount))
+            .group_by(LedgerTransfer.debit_account_id)):
+        result[account_id] -= int(total)
+    return result
+
+
+def _check_escrow(balances):
+    problems = []
+    escrow = {}  # project id -> (account key, balance)
+    for account_id, key, project_id, currency, project_currency in db.session.execute(
+            select(LedgerAccount.id, LedgerAccount.key, LedgerAccount.project_id, LedgerAccount.currency,
+                   Project.currency)
+            .outerjoin(Project, Project.id == LedgerAccount.project_id)
+            .where(LedgerAccount.kind == "escrow").order_by(LedgerAccount.id)):
+        amount = balances.get(account_id, 0)
+        if amount < 0:
+            problems.append(f"Escrow account {key} is negative: {amount} {currency}.")
+        if project_id is None or currency != project_currency:
+            problems.append(f"Escrow account {key} does not match its project's currency.")
+        if project_id is not None:
+            escrow[project_id] = (key, amount)
+    held = {pid: (int(total), backers) for pid, total, backers in db.session.execute(
+        select(Pledge.project_id, func.sum(Pledge.amount), func.count(func.distinct(Pledge.backer_id)))
+        .where(Pledge.status == PS.HELD.value).group_by(Pledge.project_id))}
+    for project_id in sorted(set(escrow) | set(held)):
+        key, amount = escrow.get(project_id, (f"escrow:project:{project_id}", 0))
+        held_total = held.get(project_id, (0, 0))[0]
+        if amount != held_total:
+            problems.append(f"Project {project_id}: escrow {key} holds {amount} but its held pledges "
+                            f"add up to {held_total}.")
+    for project_id, pledged, backer_count in db.session.execute(
+            select(Project.id, Project.pledged_amount, Project.backer_count)
+            .where(Project.status == ProjectStatus.LIVE.value).order_by(Project.id)):
+        held_total, backers = held.get(project_id, (0, 0))
+        if pledged != held_total:
+            problems.append(f"Project {project_id}: pledged_amount is {pledged} but its held pledges "
+                            f"add up to {held_total}.")
+        if backer_count != backers:
+            problems.append(f"Project {project_id}: backer_count is {backer_count} but {backers} "
+                            f"backers have held pledges.")
+    return problems
+
+
+def _check_pledges():
+    problems = []
+    moves = defaultdict(dict)  # pledge id -> code -> (count, total)
+    for pledge_id, code, count, total in db.session.execute(
+            select(LedgerTransfer.pledge_id, LedgerTransfer.code, func.count(), func.sum(LedgerTransfer.amount))
+            .where(LedgerTransfer.pledge_id.is_not(None))
+            .group_by(LedgerTransfer.pledge_id, LedgerTransfer.code)):
+        moves[pledge_id][code] = (count, int(total))
+    strays = db.session.execute(
+        select(LedgerTransfer.id, LedgerTransfer.code).where(
+            LedgerTransfer.pledge_id.is_(None), LedgerTransfer.code.in_(PLEDGE_CODES)).order_by(LedgerTransfer.id))
+    for tid, code in strays:
+        problems.append(f"Transfer {tid} is a {code} but names no pledge.")
+    holds = dict(db.session.execute(select(LedgerTransfer.pledge_id, LedgerTransfer.id).where(
+        LedgerTransfer.code == "pledge_hold", LedgerTransfer.pledge_id.is_not(None))).all())
+
+    has_transfers = select(LedgerTransfer.id).where(LedgerTransfer.pledge_id == Pledge.id).exists()
+    rows = db.session.execute(select(Pledge.id, Pledge.status, Pledge.amount).where(
+        or_(Pledge.status != PS.PENDING.value, has_transfers)).order_by(Pledge.id))
+    seen = set()
+    for pledge_id, status, amount in rows:
+        seen.add(pledge_id)
+        problems += _pledge_problems(pledge_id, status, amount, moves.get(pledge_id, {}), holds.get(pledge_id))
+    for pledge_id in sorted(set(moves) - seen):  # pragma: no cover - the foreign key forbids it
+        problems.append(f"Transfers name pledge {pledge_id}, which does not exist.")
+    return problems
+
+
+def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
+    problems = []
+    name = f"Pledge {pledge_id} ({status}, {amount})"
+    unknown = set(moves) - PLEDGE_CODES
+    if unknown:
+        problems.append(f"{name} has transfers with codes that do not belong to pledges: {', '.join(sorted(unknown))}.")
+
+    def count(code):
+        return moves.get(code, (0, 0))[0]
+
+    def total(code):
+        return moves.get(code, (0, 0))[1]
+
+    if status in (PS.PENDING.value, PS.FAILED.value):
+        if moves:
+            problems.append(f"{name} has ledger transfers, but a {status} pledge never touches escrow.")
+        return problems
+    if count("pledge_hold") != 1:
+        problems.append(f"{name} has {count('pledge_hold')} hold transfers (expected exactly 1).")
+    elif total("pledge_hold") != amount:
+        problems.append(f"{name}: its hold moved {total('pledge_hold')} into escrow, not {amount}.")
+    if hold_transfer_id is not None and count("pledge_hold") == 1 and hold_transfer_id != f"pledge:{pledge_id}:hold":
+        problems.append(f"{name}: its hold has id {hold_transfer_id}, expected pledge:{pledge_id}:hold.")
+    released = count("release_net") + count("release_fee")
+    if status == PS.HELD.value:
+        if released or count("pledge_refund"):
+            problems.append(f"{name} is held, but money has already left escrow for it.")
+    elif status == PS.RELEASED.value:
+        if count("release_net") != 1 or count("release_fee") > 1:
+            problems.append(f"{name} is released but has {count('release_net')} net and "
+                            f"{count('release_fee')} fee transfers (expected 1 and at most 1).")
+        elif total("release_net") + total("release_fee") != amount:
+            problems.append(f"{name} is released but net {total('release_net')} + fee "
+                            f"{total('release_fee')} do not add up to the amount.")
+        if count("pledge_refund"):
+            problems.append(f"{name} is released and also refunded.")
+    elif status in (PS.REFUNDED.value, PS.CANCELLED.value):
+        if count("pledge_refund") != 1:
+            problems.append(f"{name} has {count('pledge_refund')} refund transfers (expected exactly 1).")
+        elif total("pledge_refund") != amount:
+            problems.append(f"{name}: its refund returned {total('pledge_refund')}, not {amount}.")
+        if released:
+            problems.append(f"{name} was returned to the backer and also released to the firm.")
+    return problems
+
+
+def _check_pledge_directions():
+    debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
+    wrong = []
+    for code, (debit_kind, credit_kind, escrow_side) in DIRECTIONS.items():
+        escrow = credit if escrow_side == "credit" else debit
+        wrong.append(and_(LedgerTransfer.code == code, or_(
+            debit.kind != debit_kind, credit.kind != credit_kind,
+            escrow.project_id.is_(None), escrow.project_id != Pledge.project_id)))
+    firm_mismatch = and_(LedgerTransfer.code == "release_net", credit.firm_id != Project.firm_id)
+    rows = db.session.execute(
+        select(LedgerTransfer.id, LedgerTransfer.code, LedgerTransfer.pledge_id, debit.key, credit.key)
+        .join(debit, debit.id == LedgerTransfer.debit_account_id)
+        .join(credit, credit.id == LedgerTransfer.credit_account_id)
+        .join(Pledge, Pledge.id == LedgerTransfer.pledge_id)
+        .join(Project, Project.id == Pledge.project_id)
+        .where(or_(*wrong, firm_mismatch)).order_by(LedgerTransfer.id))
+    return [f"Transfer {tid} ({code}) of pledge {pledge_id} runs from {dkey} to {ckey}, "
+            f"which is not where a {code} goes for that pledge." for tid, code, pledge_id, dkey, ckey in rows]

@@ -1,0 +1,75 @@
+import secrets
+
+from flask import current_app
+from flask_babel import get_locale, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ...domain.money import SUPPORTED_CURRENCIES
+from ...services.firms import country_names
+
+
+def new_attempt_key():
+    """One per rendered form: the same form sent twice is the same pledge."""
+    return secrets.token_urlsafe(18)
+
+
+class BackForm(FlaskForm):
+    idempotency_key = HiddenField(validators=[DataRequired()])
+    tier_id = StringField(_l("Reward"), validators=[Optional(), Length(max=20)])
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[Optional()])
+    amount = StringField(_l("Amount"), validators=[Optional(), Length(max=30)],
+                         description=_l("Only when you back without a reward."))
+    extra = StringField(_l("Add an extra amount (optional)"), validators=[Optional(), Length(max=30)])
+    shares = IntegerField(_l("Number of shares"), validators=[Optional()])
+    shipping_name = StringField(_l("Recipient's name"), validators=[Optional(), Length(max=200)])
+    shipping_line1 = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
+    shipping_line2 = StringField(_l("Address line 2 (optional)"), validators=[Optional(), Length(max=200)])
+    shipping_city = StringField(_l("City"), validators=[Optional(), Length(max=200)])
+    shipping_postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
+    shipping_country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False)
+    payment_method = SelectField(_l("Card"), validators=[DataRequired()])
+    submit = SubmitField(_l("Pledge now"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = country_names(str(get_locale() or "en"))
+        self.shipping_country.choices = [("", "—")] + sorted(names.items(), key=lambda item: item[1])
+        if current_app.config["PAYMENT_GATEWAY"] == "sandbox":
+            from ...payments.sandbox import TEST_CARDS
+
+            self.payment_method.choices = list(TEST_CARDS)
+        else:  # filled in the browser by the gateway's card element (Stripe helper)
+            self.payment_method.choices = []
+            self.payment_method.validate_choice = False
+
+    def shipping_address(self):
+        return {key: getattr(self, f"shipping_{key}").data or ""
+                for key in ("name", "line1", "line2", "city", "postal_code", "country")}
+
+
+class CancelForm(FlaskForm):
+    next = HiddenField()
+    submit = SubmitField(_l("Cancel pledge"))
+
+
+class InvestorProfileForm(FlaskForm):
+    currency = SelectField(_l("Currency"), validators=[DataRequired()])
+    annual_income = StringField(_l("Annual income"), validators=[DataRequired(), Length(max=30)])
+    net_worth = StringField(_l("Net worth"), validators=[DataRequired(), Length(max=30)],
+                            description=_l("Not counting the value of your main home."))
+    other_investments_12m = StringField(
+        _l("Invested on other crowdfunding platforms in the last 12 months"), default="0",
+        validators=[Optional(), Length(max=30)])
+    accredited = BooleanField(_l("I am an accredited investor"),
+                              description=_l("Accredited investors have no 12-month investment limit."))
+    risk_acknowledged = BooleanField(
+        _l("I understand that I may lose all the money I invest, that shares in a small firm are hard to "
+           "sell, and that I may receive no dividends."))
+    next = HiddenField()
+    submit = SubmitField(_l("Save my investor profile"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = [(code, code) for code in SUPPORTED_CURRENCIES]

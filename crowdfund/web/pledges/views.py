@@ -1,0 +1,154 @@
+"""Backing a campaign, receipts, the backer's pledges, the investor profile.
+
+The pledge service commits its own steps (a payment call cannot sit inside a database
+transaction); these views never commit.
+"""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ...domain.money import format_money, to_major, to_minor
+from ...errors import DomainError, NotFound, PermissionDenied
+from ...services import investors, pledges
+from ..forms import apply_domain_error, safe_next
+from . import bp
+from .forms import BackForm, CancelForm, InvestorProfileForm, new_attempt_key
+
+
+def _money_field(form, name, currency):
+    """The minor units typed into a money field, None when empty; a field error when unreadable."""
+    field = getattr(form, name)
+    text = (field.data or "").strip()
+    if not text:
+        return None
+    try:
+        return to_minor(text, currency)
+    except ValueError as error:
+        field.errors = list(field.errors) + [str(error)]
+        return None
+
+
+def _pledge_input(form, project):
+    """The form as the service's keyword arguments (money in minor units), or None on errors."""
+    data = {"idempotency_key": form.idempotency_key.data, "payment_method": form.payment_method.data}
+    if project.kind == "equity":
+        data["shares"] = form.shares.data
+        return data
+    tier = (form.tier_id.data or "").strip()
+    if tier and not tier.isdigit():
+        form.tier_id.errors = list(form.tier_id.errors) + [_("Choose one of the rewards.")]
+    data["tier_id"] = int(tier) if tier.isdigit() else None
+    data["quantity"] = form.quantity.data if form.quantity.data is not None else 1
+    data["amount"] = _money_field(form, "amount", project.currency)
+    data["extra"] = _money_field(form, "extra", project.currency) or 0
+    data["shipping_address"] = form.shipping_address()
+    return None if form.errors else data
+
+
+@bp.route("/p/<slug>/back", methods=["GET", "POST"])
+@login_required
+def back(slug):
+    try:
+        page = pledges.backing_page(slug, current_user)
+    except NotFound:
+        abort(404)
+    form = BackForm()
+    status, profile_needed = 200, False
+    if page.open and form.validate_on_submit():
+        data = _pledge_input(form, page.project)
+        if data is not None:
+            try:
+                pledge = pledges.place_pledge(current_user, page.project, **data)
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = error.status
+                profile_needed = error.code == "investor_profile_required"
+                page = pledges.backing_page(slug, current_user)  # counts may have moved
+            else:
+                if pledge.status == "held":
+                    flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
+                            amount=format_money(pledge.amount, pledge.currency), title=page.project.title),
+                          "success")
+                return redirect(url_for("pledges.receipt", pledge_id=pledge.id))
+    if request.method == "POST" and status == 200:
+        status = 422
+    form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
+    return render_template("pledges/back.html", page=page, project=page.project, form=form,
+                           profile_needed=profile_needed), status
+
+
+def _own_pledge_or_404(pledge_id):
+    try:
+        return pledges.get_pledge_for(current_user, pledge_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/pledges/<int:pledge_id>")
+@login_required
+def receipt(pledge_id):
+    pledge = _own_pledge_or_404(pledge_id)
+    return render_template("pledges/receipt.html", r=pledges.receipt(pledge),
+                           cancel_form=CancelForm(next=url_for("pledges.receipt", pledge_id=pledge_id)))
+
+
+@bp.post("/pledges/<int:pledge_id>/cancel")
+@login_required
+def cancel(pledge_id):
+    _own_pledge_or_404(pledge_id)
+    form = CancelForm()
+    target = safe_next(form.next.data, "pledges.mine")
+    if not form.validate_on_submit():
+        flash(_("This form has expired. Please try again."), "error")
+        return redirect(target)
+    try:
+        pledge = pledges.cancel_pledge(current_user, pledge_id)
+    except PermissionDenied:
+        abort(403)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Your pledge is cancelled. %(amount)s is on its way back to your card.",
+                amount=format_money(pledge.amount, pledge.currency)), "success")
+    return redirect(target)
+
+
+@bp.get("/me/pledges")
+@login_required
+def mine():
+    return render_template("pledges/mine.html", receipts=pledges.pledges_of(current_user), cancel_form=CancelForm())
+
+
+def _major_text(minor, currency):
+    return f"{to_major(minor, currency):f}" if minor is not None else ""
+
+
+@bp.route("/me/investor-profile", methods=["GET", "POST"])
+@login_required
+def investor_profile():
+    profile = investors.get_profile(current_user)
+    form = InvestorProfileForm(next=request.args.get("next", ""))
+    if request.method == "GET" and profile is not None:
+        form.currency.data = profile.currency
+        form.annual_income.data = _major_text(profile.annual_income, profile.currency)
+        form.net_worth.data = _major_text(profile.net_worth, profile.currency)
+        form.other_investments_12m.data = _major_text(profile.other_investments_12m, profile.currency)
+        form.accredited.data = profile.accredited
+        form.risk_acknowledged.data = profile.risk_acknowledged_at is not None
+    if form.validate_on_submit():
+        currency = form.currency.data
+        data = {"currency": currency, "accredited": form.accredited.data,
+                "risk_acknowledged": form.risk_acknowledged.data,
+                "annual_income": _money_field(form, "annual_income", currency),
+                "net_worth": _money_field(form, "net_worth", currency),
+                "other_investments_12m": _money_field(form, "other_investments_12m", currency) or 0}
+        if not form.errors:
+            try:
+                investors.save_profile(current_user, data)
+            except DomainError as error:
+                apply_domain_error(form, error)
+            else:
+                flash(_("Your investor profile is saved."), "success")
+                return redirect(safe_next(form.next.data, "pledges.investor_profile"))
+    return render_template("pledges/investor_profile.html", form=form, profile=profile), \
+        422 if form.errors else 200
