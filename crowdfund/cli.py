@@ -35,6 +35,20 @@ def seed():
     click.echo(summary)
 
 
+campaigns_cli = AppGroup("campaigns", help="Campaign deadlines.")
+
+
+@campaigns_cli.command("close-due")
+def close_due_command():
+    """Close every live campaign whose deadline has passed (safe to repeat)."""
+    from .services.campaigns import close_due
+
+    closed = close_due()
+    db.session.commit()
+    click.echo(f"Closed {closed} campaign(s).")
+
+
 def register_cli(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(seed)
+    app.cli.add_command(campaigns_cli)

@@ -1,0 +1,1 @@
+"""Background work: campaign deadlines, settlement batches, the email outbox."""
