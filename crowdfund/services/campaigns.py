@@ -9,7 +9,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import Project, ProjectStatus as S, utcnow
 from . import settlement_hooks, use_case
-from .projects import require_member
+from .projects import lock, require_member
 from .reviews import require_admin
 from .transitions import can_move, transition
 
@@ -36,6 +36,7 @@ def launch_window(now=None):
 def launch(user, project, deadline, *, now=None):
     """The founder opens an approved project to backers, until `deadline` (an aware datetime)."""
     require_member(user, project)
+    project = lock(project)
     if not can_move(project, S.LIVE):
         transition(project, S.LIVE)  # raises IllegalTransition with the usual message
     if deadline is None:
@@ -81,6 +82,7 @@ def _end(project, status, *, actor, note, now=None):
 def cancel(user, project, note):
     """The founder cancels an approved or live campaign; held pledges are then returned."""
     require_member(user, project)
+    project = lock(project)
     if not can_move(project, S.CANCELLED):
         transition(project, S.CANCELLED)  # raises IllegalTransition with the usual message
     note = _require_note(note, "cancelled")
@@ -93,6 +95,7 @@ def cancel(user, project, note):
 def suspend(admin, project, note):
     """An admin stops a live campaign; held pledges are then returned."""
     require_admin(admin)
+    project = lock(project)
     if not can_move(project, S.SUSPENDED):
         transition(project, S.SUSPENDED)  # raises IllegalTransition with the usual message
     note = _require_note(note, "suspended")

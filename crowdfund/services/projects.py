@@ -77,6 +77,16 @@ def get_by_slug(slug):
     return project
 
 
+def lock(project):
+    """Re-read `project` under a row lock (FOR UPDATE on PostgreSQL) before changing its state,
+    so a concurrent change (another reviewer, the deadline job, a cancel) cannot slip in
+    between the check and the write. Returns the same, refreshed object."""
+    query = select(Project).where(Project.id == project.id).execution_options(populate_existing=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
 def is_member(user, project):
     return bool(user is not None and getattr(user, "is_authenticated", False) and project.firm.has_member(user))
 
@@ -316,6 +326,9 @@ def update_project(user, project, data):
     present = {key: data[key] for key in BASIC_FIELDS if key in data}
     cleaned, errors = _clean_basics(present, current_currency=project.currency)
     locked = project.status in STORY_EDITABLE
+    if not locked and cleaned.get("currency") not in (None, project.currency) and (project.tiers or project.equity):
+        errors["currency"] = (f"Remove the rewards and equity terms before changing the currency: their "
+                              f"prices are in {project.currency}.")
     if locked:
         for key in LOCKED_AFTER_APPROVAL:
             if key in cleaned and key not in errors and cleaned[key] != getattr(project, key):
@@ -626,6 +639,7 @@ def submission_problems(project):
 @use_case
 def submit(user, project):
     require_member(user, project)
+    project = lock(project)
     if not can_move(project, S.IN_REVIEW):
         transition(project, S.IN_REVIEW)  # raises IllegalTransition with the usual message
     problems = submission_problems(project)

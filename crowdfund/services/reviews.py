@@ -5,7 +5,7 @@ from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..models import Project, ProjectKind, ProjectStatus as S, Review, StateChange
 from . import use_case
-from .projects import RISK_GRADES
+from .projects import RISK_GRADES, lock
 from .transitions import can_move, transition
 
 CHECKLIST = {
@@ -73,6 +73,7 @@ def review_project(reviewer, project, decision, *, checklist=None, risk_grade=No
         raise ValidationError("Choose approve, request changes or reject.",
                               fields={"decision": "Choose a decision."})
     target = DECISIONS[decision]
+    project = lock(project)
     if not can_move(project, target):
         transition(project, target)  # raises IllegalTransition with the usual message
     note = (note or "").strip()

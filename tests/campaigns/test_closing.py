@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from crowdfund import create_app
 from crowdfund.extensions import db as _db
@@ -86,7 +87,7 @@ def test_concurrent_runners_close_each_campaign_once(app, db, make):
         with app.app_context():
             results["a"] = close_due()
             a_closed.set()
-            b_done.wait(10)
+            results["b_did_not_wait"] = b_done.wait(5)  # B skips locked rows instead of blocking
             _db.session.commit()
 
     def runner_b():
@@ -101,7 +102,7 @@ def test_concurrent_runners_close_each_campaign_once(app, db, make):
         t.start()
     for t in threads:
         t.join(20)
-    assert results == {"a": 4, "b": 0}
+    assert results == {"a": 4, "b": 0, "b_did_not_wait": True}
     assert close_due() == 0
     db.session.expire_all()
     for project_id in ids:
@@ -109,15 +110,46 @@ def test_concurrent_runners_close_each_campaign_once(app, db, make):
 
 
 @pytest.mark.postgres_only
-def test_a_runner_that_read_the_list_before_another_closed_rechecks(app, db, make):
-    """B's list of due ids is stale by the time it looks at each row: it must re-check."""
-    project = make.live_project(deadline=past())
+def test_a_runner_with_a_stale_list_rechecks_each_row(app, db, make):
+    """B reads the list of due ids while A's closing is uncommitted (so all still look live),
+    and only reaches the rows after A committed: B must re-check, not close them again."""
+    ids = [make.live_project(deadline=past()).id for _ in range(3)]
+    a_closed, b_listed, a_committed, results = (threading.Event(), threading.Event(), threading.Event(), {})
+
+    def runner_a():
+        with app.app_context():
+            results["a"] = close_due()
+            a_closed.set()
+            b_listed.wait(10)
+            _db.session.commit()
+            a_committed.set()
+
+    def pause_before_locking(conn, cursor, statement, *args):
+        if threading.current_thread().name == "runner-b" and "FOR UPDATE" in statement and not b_listed.is_set():
+            b_listed.set()
+            a_committed.wait(10)
+
+    def runner_b():
+        a_closed.wait(10)
+        with app.app_context():
+            results["b"] = close_due()
+            _db.session.commit()
+
     with app.app_context():
-        assert close_due() == 1
-        _db.session.commit()
-    # The same call again, as if the list had been read before the commit above.
-    assert close_due() == 0
-    assert db.session.query(StateChange).filter_by(entity_id=project.id, from_state="live").count() == 1
+        engine = _db.engine
+    event.listen(engine, "before_cursor_execute", pause_before_locking)
+    try:
+        threads = [threading.Thread(target=runner_a), threading.Thread(target=runner_b, name="runner-b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+    finally:
+        event.remove(engine, "before_cursor_execute", pause_before_locking)
+    assert b_listed.is_set() and results == {"a": 3, "b": 0}
+    db.session.expire_all()
+    for project_id in ids:
+        assert db.session.query(StateChange).filter_by(entity_id=project_id, from_state="live").count() == 1
 
 
 # --- the in-process scheduler --------------------------------------------------------

@@ -311,3 +311,13 @@ def test_illegal_service_moves_leave_the_project_alone(db, make):
     assert refused.value.message == "This project is live, so it cannot become in review."
     db.session.rollback()
     assert db.session.get(Project, project.id).status == "live"
+
+
+def test_the_currency_cannot_change_under_priced_rewards(db, make):
+    project = make.project(currency="USD")
+    with pytest.raises(ValidationError) as refused:
+        projects.update_project(make.founder_of(project), project, {"currency": "JPY", "goal": "500000"})
+    assert "prices are in USD" in refused.value.fields["currency"]
+    bare = make.project(complete=False, currency="USD")
+    projects.update_project(make.founder_of(bare), bare, {"currency": "JPY", "goal": "500000"})
+    assert (bare.currency, bare.goal) == ("JPY", 500000)

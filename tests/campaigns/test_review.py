@@ -174,3 +174,24 @@ def test_a_project_not_in_review_cannot_be_decided(db, make):
     assert refused.value.message == "This project is a draft, so it cannot become approved."
     db.session.rollback()
     assert db.session.query(Review).count() == 0 and history(project) == []
+
+
+@pytest.mark.postgres_only
+def test_two_reviewers_at_once_decide_once(app, db, make):
+    """The second reviewer opened the project before the first decided: their stale copy
+    still says 'in review', but the decision re-reads it under a lock and is refused."""
+    from crowdfund.extensions import db as _db
+
+    project = make.submitted_project()
+    first, second = make.admin(), make.admin()
+    assert project.status == "in_review"  # the second reviewer's view, loaded now
+    with app.app_context():  # the first reviewer, in their own request
+        mine = _db.session.get(Project, project.id)
+        reviews.review_project(_db.session.get(type(first), first.id), mine, "approve",
+                               checklist=ALL_TICKED, risk_grade="B")
+        _db.session.commit()
+    with pytest.raises(IllegalTransition) as refused:
+        reviews.review_project(second, project, "reject", note="No.")
+    assert refused.value.message == "This project is approved, so it cannot become rejected."
+    db.session.rollback()
+    assert db.session.query(Review).count() == 1

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..projects.forms import choices
+
 CHECKLIST_LABELS = {
     "identity_verified": _l("The founders' identity is verified"),
     "registration_valid": _l("The firm's registration is valid"),
@@ -20,10 +22,10 @@ class ReviewForm(FlaskForm):
     rewards_feasible = BooleanField(CHECKLIST_LABELS["rewards_feasible"])
     risks_disclosed = BooleanField(CHECKLIST_LABELS["risks_disclosed"])
     risk_grade = SelectField(_l("Risk grade"), validators=[Optional()],
-                             choices=[("", "—"), ("A", _l("A: lowest risk")), ("B", "B"), ("C", "C"), ("D", "D"),
-                                      ("E", _l("E: highest risk"))],
+                             choices=choices([("", "—"), ("A", _l("A: lowest risk")), ("B", "B"), ("C", "C"),
+                                              ("D", "D"), ("E", _l("E: highest risk"))]),
                              description=_l("Shown to backers on the project page."))
-    decision = RadioField(_l("Decision"), choices=list(DECISION_LABELS.items()), validators=[DataRequired()])
+    decision = RadioField(_l("Decision"), choices=choices(DECISION_LABELS.items()), validators=[DataRequired()])
     note = TextAreaField(_l("Note for the founder"), validators=[Optional(), Length(max=5000)],
                          description=_l("Required when you request changes or reject; the founder sees it."))
     submit = SubmitField(_l("Record the decision"))

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...domain.money import SUPPORTED_CURRENCIES
@@ -24,20 +25,20 @@ MONEY_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
 WHOLE_ATTRS = {"inputmode": "numeric", "autocomplete": "off"}
 
 
-def _category_choices():
-    return [("", "—")] + list(CATEGORY_LABELS.items())
+def choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
-def _currency_choices():
-    return [(code, code) for code in SUPPORTED_CURRENCIES]
+CATEGORY_CHOICES = choices([("", "—")] + list(CATEGORY_LABELS.items()))
+CURRENCY_CHOICES = choices((code, code) for code in SUPPORTED_CURRENCIES)
 
 
 class BasicsForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=300)],
                           description=_l("One sentence that says what backers get or invest in."))
-    category = SelectField(_l("Category"), choices=_category_choices, validators=[DataRequired()])
-    currency = SelectField(_l("Currency"), choices=_currency_choices, validators=[DataRequired()])
+    category = SelectField(_l("Category"), choices=CATEGORY_CHOICES, validators=[DataRequired()])
+    currency = SelectField(_l("Currency"), choices=CURRENCY_CHOICES, validators=[DataRequired()])
     goal = StringField(_l("Funding goal"), validators=[DataRequired()], render_kw=MONEY_ATTRS,
                        description=_l("In the currency above, e.g. 25000 or 25000.50. Equity: the minimum raise."))
     duration_days = StringField(_l("Planned duration (days)"), validators=[Optional()], render_kw=WHOLE_ATTRS,
@@ -51,13 +52,13 @@ class BasicsForm(FlaskForm):
 
 class NewProjectForm(BasicsForm):
     firm_id = SelectField(_l("Firm"), coerce=int, validators=[DataRequired()])
-    kind = RadioField(_l("Kind of campaign"), choices=list(KIND_LABELS.items()), default="reward",
+    kind = RadioField(_l("Kind of campaign"), choices=choices(KIND_LABELS.items()), default="reward",
                       validators=[DataRequired()])
     submit = SubmitField(_l("Create project"))
 
     def __init__(self, firms, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.firm_id.choices = [(firm.id, firm.legal_name) for firm in firms]
+        self.firm_id.choices = choices((firm.id, firm.legal_name) for firm in firms)
 
 
 class StoryForm(FlaskForm):
@@ -80,7 +81,7 @@ class TierForm(FlaskForm):
                                    description=_l("Leave empty for no limit."))
     estimated_delivery = StringField(_l("Estimated delivery (YYYY-MM)"), validators=[DataRequired()],
                                      render_kw={"placeholder": "2026-09", "autocomplete": "off"})
-    shipping = SelectField(_l("Shipping"), choices=list(SHIPPING_LABELS.items()), default="none")
+    shipping = SelectField(_l("Shipping"), choices=choices(SHIPPING_LABELS.items()), default="none")
     shipping_fee = StringField(_l("Shipping fee"), validators=[Optional()], render_kw=MONEY_ATTRS,
                                description=_l("Added to the price when the reward is shipped."))
     available_from = DateTimeLocalField(_l("Available from"), format=LOCAL_FORMATS, tz=viewer_zone,
@@ -91,7 +92,7 @@ class TierForm(FlaskForm):
 
 
 class EquityForm(FlaskForm):
-    security_type = SelectField(_l("Security"), choices=[("ordinary_shares", _l("Ordinary shares"))])
+    security_type = SelectField(_l("Security"), choices=choices([("ordinary_shares", _l("Ordinary shares"))]))
     price_per_share = StringField(_l("Price per share"), validators=[DataRequired()], render_kw=MONEY_ATTRS)
     shares_offered = StringField(_l("Shares offered (the most that can be sold)"), validators=[DataRequired()],
                                  render_kw=WHOLE_ATTRS)
@@ -111,7 +112,7 @@ class DocumentForm(FlaskForm):
 
     def __init__(self, kinds, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = [(kind, DOCUMENT_KIND_LABELS[kind]) for kind in kinds]
+        self.kind.choices = choices((kind, DOCUMENT_KIND_LABELS[kind]) for kind in kinds)
 
 
 class LaunchForm(FlaskForm):

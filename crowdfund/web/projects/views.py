@@ -33,12 +33,11 @@ REQUIREMENT_LABELS = {
 }
 
 
-@bp.app_context_processor
-def project_labels():
-    return {"status_label": lambda status: STATUS_LABELS.get(status, status),
-            "category_label": lambda category: CATEGORY_LABELS.get(category, category),
-            "shipping_label": lambda shipping: SHIPPING_LABELS.get(shipping, shipping),
-            "progress_percent": projects.progress_percent}
+# Template globals (not a context processor), so imported macros can use them too.
+bp.add_app_template_global(lambda status: STATUS_LABELS.get(status, status), "status_label")
+bp.add_app_template_global(lambda category: CATEGORY_LABELS.get(category, category), "category_label")
+bp.add_app_template_global(lambda shipping: SHIPPING_LABELS.get(shipping, shipping), "shipping_label")
+bp.add_app_template_global(projects.progress_percent, "progress_percent")
 
 
 @bp.app_template_filter("time_left")
@@ -98,7 +97,7 @@ def _render_editor(project, form=None, document_form=None, status=200):
         document_form = DocumentForm(kinds, formdata=None)
     return render_template(
         "projects/edit.html", project=project, form=form, document_form=document_form,
-        confirm_form=ConfirmForm(formdata=None), review=projects.latest_review(project),
+        review=projects.latest_review(project),
         documents=projects.current_documents(project), problems=projects.submission_problems(project),
         tiers_editable=project.kind == "reward" and project.status in projects.EDITABLE | projects.STORY_EDITABLE,
         locked=project.status in projects.STORY_EDITABLE), status
@@ -269,6 +268,8 @@ def submit(project_id):
         else:
             flash(_("Your project is submitted. An administrator will review it."), "success")
             return redirect(url_for("projects.edit", project_id=project.id))
+    elif form.is_submitted():
+        status = 422  # the form itself was refused (an expired CSRF token)
     keys = ["firm", "description", "risks", "use_of_funds"]
     keys += ["tiers"] if project.kind == "reward" else ["equity", "goal", "business_plan", "financial_statements"]
     return render_template("projects/submit.html", project=project, form=form, keys=keys,
