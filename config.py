@@ -38,6 +38,8 @@ class Config:
     EQUITY_CANCEL_CUTOFF = 48 * 3600
     SCHEDULER_ENABLED = False  # in-process deadline scheduler (make run turns it on)
     SCHEDULER_INTERVAL = 5
+    UPLOAD_MAX_IMAGE_BYTES = 5 * 1024 * 1024      # cover images
+    UPLOAD_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # disclosure PDFs
 
     # Money
     PLATFORM_FEE_BPS = 500

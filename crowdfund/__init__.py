@@ -48,6 +48,10 @@ def create_app(config=None, **overrides):
 
     register_web(app)
     register_cli(app)
+
+    from .jobs.scheduler import start_scheduler
+
+    start_scheduler(app)  # only when SCHEDULER_ENABLED (make run); never twice in a process
     return app
 
 

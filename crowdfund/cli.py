@@ -80,6 +80,17 @@ def pledges_reconcile(older_than):
     seconds = older_than if older_than is not None else current_app.config["PLEDGE_RECONCILE_AFTER"]
     summary = pledges.reconcile_pending(timedelta(seconds=seconds))
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
+campaigns_cli = AppGroup("campaigns", help="Campaign deadlines.")
+
+
+@campaigns_cli.command("close-due")
+def close_due_command():
+    """Close every live campaign whose deadline has passed (safe to repeat)."""
+    from .services.campaigns import close_due
+
+    closed = close_due()
+    db.session.commit()
+    click.echo(f"Closed {closed} campaign(s).")
 
 
 def register_cli(app):
@@ -90,3 +101,4 @@ def register_cli(app):
     app.cli.add_command(seed)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(pledges_cli)
+    app.cli.add_command(campaigns_cli)

@@ -1,10 +1,19 @@
 """Small factories that build valid records through the services, as a user would."""
+import io
 import itertools
+from datetime import timedelta
 
-from crowdfund.services import accounts, firms
+from flask import current_app
+
+from crowdfund.models import utcnow
+from crowdfund.services import accounts, campaigns, firms, projects, reviews
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
+
+# Small files that pass the upload checks (their first bytes are what they claim to be).
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 
 # Real, check-character-valid Unified Social Credit Codes (GB 32100-2015).
 VALID_USCC = ["91350100M000100Y43", "91110000600037341L"]
@@ -42,3 +51,94 @@ class Factories:
         firm = firms.register_firm(owner, data)
         self.db.session.commit()
         return firm
+
+    # --- campaigns -------------------------------------------------------------------
+
+    @staticmethod
+    def founder_of(project):
+        return project.firm.members[0].user
+
+    def project(self, firm=None, kind="reward", complete=True, **overrides):
+        """A draft project. `complete` adds what submission needs (a tier, or equity terms
+        and both disclosure PDFs). Amounts in `overrides` are decimal strings ("5000")."""
+        firm = firm or self.firm()
+        owner = firm.members[0].user
+        n = next_number()
+        data = {
+            "title": f"Project {n}", "summary": "A small thing, made well.",
+            "description": "We make **good** things.", "category": "design", "currency": "USD",
+            "goal": "5000", "risks": "Suppliers may be late.", "use_of_funds": "Tooling and the first batch.",
+            "duration_days": "",
+        }
+        data.update(overrides)
+        project = projects.create_project(owner, firm, kind, data)
+        if complete:
+            if kind == "reward":
+                self.tier(project)
+            else:
+                self.equity_terms(project)
+                for doc_kind in projects.DISCLOSURE_KINDS:
+                    self.document(project, doc_kind)
+        self.db.session.commit()
+        return project
+
+    def equity_project(self, firm=None, **overrides):
+        return self.project(firm=firm, kind="equity", **overrides)
+
+    def equity_terms(self, project, **overrides):
+        data = {"security_type": "ordinary_shares", "price_per_share": "10", "shares_offered": "1000",
+                "min_shares": "5", "pre_money_valuation": "1000000", "shares_outstanding": "100000"}
+        data.update(overrides)
+        offering = projects.set_equity_terms(self.founder_of(project), project, data)
+        self.db.session.commit()
+        return offering
+
+    def tier(self, project, **overrides):
+        data = {"title": "Early bird", "description": "One of the first.", "price": "25", "quantity": "100",
+                "per_backer_limit": "", "estimated_delivery": f"{utcnow().year + 1}-06", "shipping": "none",
+                "shipping_fee": "0"}
+        data.update(overrides)
+        tier = projects.add_tier(self.founder_of(project), project, data)
+        self.db.session.commit()
+        return tier
+
+    def document(self, project, kind="business_plan", content=None, content_type=None, filename=None):
+        if content is None:
+            content = PNG_BYTES if kind == "cover" else PDF_BYTES
+        content_type = content_type or ("image/png" if kind == "cover" else "application/pdf")
+        filename = filename or ("cover.png" if kind == "cover" else f"{kind}.pdf")
+        doc = projects.upload_document(self.founder_of(project), project, kind, filename, content_type,
+                                       io.BytesIO(content))
+        self.db.session.commit()
+        return doc
+
+    def submitted_project(self, firm=None, kind="reward", **overrides):
+        project = self.project(firm=firm, kind=kind, **overrides)
+        projects.submit(self.founder_of(project), project)
+        self.db.session.commit()
+        return project
+
+    def approved_project(self, firm=None, kind="reward", reviewer=None, risk_grade="B", **overrides):
+        project = self.submitted_project(firm=firm, kind=kind, **overrides)
+        reviewer = reviewer or self.admin()
+        checklist = {key: True for key in reviews.applicable_checks(project)}
+        reviews.review_project(reviewer, project, "approve", checklist=checklist, risk_grade=risk_grade,
+                               note="Looks good.")
+        self.db.session.commit()
+        return project
+
+    def live_project(self, deadline=None, **kwargs):
+        """A launched project. A deadline outside today's launch window (e.g. in the past, for
+        closing tests) is reached by launching it as if at a suitable earlier or later time."""
+        project = self.approved_project(**kwargs)
+        now = utcnow()
+        shortest = current_app.config["CAMPAIGN_MIN_DURATION"]
+        longest = current_app.config["CAMPAIGN_MAX_DURATION"]
+        if deadline is None:
+            deadline = now + timedelta(seconds=(shortest + longest) // 2)
+        launched = None
+        if not (now + timedelta(seconds=shortest) <= deadline <= now + timedelta(seconds=longest)):
+            launched = deadline - timedelta(seconds=(shortest + longest) // 2)
+        campaigns.launch(self.founder_of(project), project, deadline, now=launched)
+        self.db.session.commit()
+        return project

@@ -21,17 +21,21 @@ def register_web(app):
     def load_user(user_id):
         return db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
 
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .firms import bp as firms_bp
     from .main import bp as main_bp
     from .webhooks import bp as webhooks_bp
     from .pledges import bp as pledges_bp
+    from .projects import bp as projects_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.register_blueprint(pledges_bp)  # /p/<slug>/back, /pledges/<id>, /me/pledges, /me/investor-profile
+    app.register_blueprint(projects_bp)  # /projects/... (founders) and /p/<slug> (public)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     _register_error_pages(app)
 
 

@@ -1,12 +1,13 @@
 from flask import abort, current_app, redirect, render_template, request, session
 
+from ...services.projects import live_projects
 from ..forms import safe_next
 from . import bp
 
 
 @bp.get("/")
 def index():
-    return render_template("main/index.html")
+    return render_template("main/index.html", projects=live_projects(12))
 
 
 @bp.get("/language/<code>")

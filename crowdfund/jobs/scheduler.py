@@ -1,0 +1,92 @@
+"""The in-process deadline scheduler for `make run` (no Celery or cron needed).
+
+A daemon thread that sleeps until the next campaign deadline (or `SCHEDULER_INTERVAL`
+seconds, whichever is sooner), then runs `close_due` in an app context and commits.
+`create_app` starts it only when `SCHEDULER_ENABLED` is true; tests never get one unless
+they ask. `close_due` is safe to run concurrently, so several web processes each running
+a scheduler is harmless; inside one process it starts once, and never in the reloader's
+watching parent process (only in the child that serves).
+"""
+import logging
+import os
+import sys
+import threading
+
+from flask.helpers import get_debug_flag
+from werkzeug.serving import is_running_from_reloader
+
+from ..extensions import db
+from ..models import utcnow
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_running = None  # the process's scheduler, if one was started
+
+
+class DeadlineScheduler:
+    def __init__(self, app):
+        self.app = app
+        self.interval = float(app.config.get("SCHEDULER_INTERVAL", 5))
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="deadline-scheduler", daemon=True)
+        self.runs = 0
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self, timeout=5):
+        self.stopped.set()
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(timeout)
+
+    def run_once(self):
+        """Close what is due, commit, and return how long to sleep before the next run."""
+        from ..services.campaigns import close_due, next_deadline
+
+        with self.app.app_context():
+            try:
+                closed = close_due()
+                db.session.commit()
+                if closed:
+                    log.info("closed %d campaign(s) at their deadline", closed)
+                upcoming = next_deadline()
+            except Exception:
+                db.session.rollback()
+                log.exception("closing due campaigns failed; trying again in %ss", self.interval)
+                upcoming = None
+            finally:
+                db.session.remove()
+        self.runs += 1
+        if upcoming is None:
+            return self.interval
+        return max(0.0, min(self.interval, (upcoming - utcnow()).total_seconds()))
+
+    def _loop(self):
+        while not self.stopped.is_set():
+            wait = self.run_once()
+            # A deadline that has just passed is closed on the next run; never spin.
+            self.stopped.wait(max(wait, 0.05))
+
+
+def _reloader_parent():
+    """True in the process that only watches files for `flask run --reload`/`--debug`."""
+    if is_running_from_reloader() or os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return False
+    args = sys.argv[1:]
+    if "run" not in args or "--no-reload" in args:
+        return False
+    return "--reload" in args or "--debug" in args or get_debug_flag()
+
+
+def start_scheduler(app):
+    """Start the scheduler for `app` if enabled and none runs in this process; return it or None."""
+    global _running
+    if not app.config.get("SCHEDULER_ENABLED") or _reloader_parent():
+        return None
+    with _lock:
+        if _running is not None and _running.thread.is_alive() and not _running.stopped.is_set():
+            return None
+        _running = DeadlineScheduler(app).start()
+    app.extensions["deadline_scheduler"] = _running
+    return _running

@@ -1,0 +1,145 @@
+"""A campaign's life after approval: launch, cancel, suspend, and closing at the deadline."""
+from datetime import timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..domain.money import format_money
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import Project, ProjectStatus as S, utcnow
+from . import settlement_hooks, use_case
+from .projects import lock, require_member
+from .reviews import require_admin
+from .transitions import can_move, transition
+
+
+def _duration_words(seconds):
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return "1 day" if days == 1 else f"{days} days"
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    minutes = max(1, seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def launch_window(now=None):
+    """The earliest and latest deadline a campaign launched `now` may choose."""
+    now = now or utcnow()
+    return (now + timedelta(seconds=current_app.config["CAMPAIGN_MIN_DURATION"]),
+            now + timedelta(seconds=current_app.config["CAMPAIGN_MAX_DURATION"]))
+
+
+@use_case
+def launch(user, project, deadline, *, now=None):
+    """The founder opens an approved project to backers, until `deadline` (an aware datetime)."""
+    require_member(user, project)
+    project = lock(project)
+    if not can_move(project, S.LIVE):
+        transition(project, S.LIVE)  # raises IllegalTransition with the usual message
+    if deadline is None:
+        raise ValidationError("Choose the deadline.", fields={"deadline": "Choose the deadline."})
+    if deadline.tzinfo is None:
+        raise TypeError("deadline must be an aware datetime")
+    now = now or utcnow()
+    earliest, latest = launch_window(now)
+    if deadline < earliest:
+        message = ("The deadline is too soon: a campaign runs at least "
+                   f"{_duration_words(current_app.config['CAMPAIGN_MIN_DURATION'])}.")
+        raise ValidationError(message, fields={"deadline": message})
+    if deadline > latest:
+        message = ("The deadline is too far away: a campaign runs at most "
+                   f"{_duration_words(current_app.config['CAMPAIGN_MAX_DURATION'])}.")
+        raise ValidationError(message, fields={"deadline": message})
+    project.deadline = deadline.astimezone(timezone.utc)
+    project.launched_at = now
+    transition(project, S.LIVE, actor=user, note="Launched.")
+    db.session.flush()
+    return project
+
+
+def _require_note(note, what):
+    note = (note or "").strip()
+    if not note:
+        message = f"Write a note saying why the campaign is {what}."
+        raise ValidationError(message, fields={"note": message})
+    return note
+
+
+def _end(project, status, *, actor, note, now=None):
+    """Move a live (or approved) project to a final state; a live one's money goes to settlement."""
+    was_live = project.status == S.LIVE.value
+    transition(project, status, actor=actor, note=note)
+    if was_live:
+        project.closed_at = now or utcnow()
+        db.session.flush()
+        settlement_hooks.campaign_closed(project)
+
+
+@use_case
+def cancel(user, project, note):
+    """The founder cancels an approved or live campaign; held pledges are then returned."""
+    require_member(user, project)
+    project = lock(project)
+    if not can_move(project, S.CANCELLED):
+        transition(project, S.CANCELLED)  # raises IllegalTransition with the usual message
+    note = _require_note(note, "cancelled")
+    _end(project, S.CANCELLED, actor=user, note=note)
+    db.session.flush()
+    return project
+
+
+@use_case
+def suspend(admin, project, note):
+    """An admin stops a live campaign; held pledges are then returned."""
+    require_admin(admin)
+    project = lock(project)
+    if not can_move(project, S.SUSPENDED):
+        transition(project, S.SUSPENDED)  # raises IllegalTransition with the usual message
+    note = _require_note(note, "suspended")
+    _end(project, S.SUSPENDED, actor=admin, note=note)
+    db.session.flush()
+    return project
+
+
+def close_due(now=None):
+    """Close every live campaign whose deadline has passed: `successful` when its held pledges
+    (`pledged_amount`) reach the goal, otherwise `failed`. Returns how many it closed.
+
+    Safe to run any number of times, and in several processes at once: each project is
+    re-read under a row lock (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so a second runner
+    skips what the first is closing instead of waiting) and re-checked before it moves, so
+    each closes exactly once. Pledging locks the same row, so the total read here is final.
+    Flushes only: the caller (CLI command, scheduler, Celery task) commits.
+    """
+    now = now or utcnow()
+    due = db.session.scalars(select(Project.id).where(Project.status == S.LIVE.value, Project.deadline <= now)
+                             .order_by(Project.deadline, Project.id)).all()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    closed = 0
+    for project_id in due:
+        with db.session.begin_nested():
+            query = (select(Project).where(Project.id == project_id, Project.status == S.LIVE.value,
+                                           Project.deadline <= now)
+                     .execution_options(populate_existing=True))
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            project = db.session.scalar(query)
+            if project is None:  # closed by someone else meanwhile, or being closed right now
+                continue
+            raised = format_money(project.pledged_amount, project.currency)
+            goal = format_money(project.goal, project.currency)
+            if project.pledged_amount >= project.goal:
+                outcome, note = S.SUCCESSFUL, f"Deadline reached: {raised} raised, goal {goal} met."
+            else:
+                outcome, note = S.FAILED, f"Deadline reached: {raised} raised, goal {goal} not met."
+            _end(project, outcome, actor=None, note=note, now=now)
+            closed += 1
+    return closed
+
+
+def next_deadline():
+    """The earliest deadline among live campaigns, or None."""
+    return db.session.scalar(select(func.min(Project.deadline)).where(Project.status == S.LIVE.value))

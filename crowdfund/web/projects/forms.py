@@ -1,0 +1,131 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from ...domain.money import SUPPORTED_CURRENCIES
+from ..timezones import viewer_zone
+
+CATEGORY_LABELS = {
+    "design": _l("Design"), "technology": _l("Technology"), "food": _l("Food"), "publishing": _l("Publishing"),
+    "games": _l("Games"), "crafts": _l("Crafts"), "fashion": _l("Fashion"), "film": _l("Film"),
+    "music": _l("Music"), "community": _l("Community"),
+}
+KIND_LABELS = {"reward": _l("Reward campaign: pre-sell products in tiers"),
+               "equity": _l("Equity campaign: sell shares at a fixed price")}
+SHIPPING_LABELS = {"none": _l("Nothing to ship"), "domestic": _l("Ships domestically"),
+                   "worldwide": _l("Ships worldwide")}
+DOCUMENT_KIND_LABELS = {"cover": _l("Cover image (JPEG, PNG, WebP or GIF)"),
+                        "business_plan": _l("Business plan (PDF)"),
+                        "financial_statements": _l("Financial statements (PDF)")}
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+MONEY_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
+WHOLE_ATTRS = {"inputmode": "numeric", "autocomplete": "off"}
+
+
+def choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+CATEGORY_CHOICES = choices([("", "—")] + list(CATEGORY_LABELS.items()))
+CURRENCY_CHOICES = choices((code, code) for code in SUPPORTED_CURRENCIES)
+
+
+class BasicsForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=300)],
+                          description=_l("One sentence that says what backers get or invest in."))
+    category = SelectField(_l("Category"), choices=CATEGORY_CHOICES, validators=[DataRequired()])
+    currency = SelectField(_l("Currency"), choices=CURRENCY_CHOICES, validators=[DataRequired()])
+    goal = StringField(_l("Funding goal"), validators=[DataRequired()], render_kw=MONEY_ATTRS,
+                       description=_l("In the currency above, e.g. 25000 or 25000.50. Equity: the minimum raise."))
+    duration_days = StringField(_l("Planned duration (days)"), validators=[Optional()], render_kw=WHOLE_ATTRS,
+                                description=_l("You choose the exact deadline when you launch."))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=50000)],
+                                description=_l("Markdown: **bold**, *italic*, lists, links and headings."))
+    risks = TextAreaField(_l("Risks and challenges"), validators=[Optional(), Length(max=50000)])
+    use_of_funds = TextAreaField(_l("Use of funds"), validators=[Optional(), Length(max=50000)])
+    submit = SubmitField(_l("Save"))
+
+
+class NewProjectForm(BasicsForm):
+    firm_id = SelectField(_l("Firm"), coerce=int, validators=[DataRequired()])
+    kind = RadioField(_l("Kind of campaign"), choices=choices(KIND_LABELS.items()), default="reward",
+                      validators=[DataRequired()])
+    submit = SubmitField(_l("Create project"))
+
+    def __init__(self, firms, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.firm_id.choices = choices((firm.id, firm.legal_name) for firm in firms)
+
+
+class StoryForm(FlaskForm):
+    """After approval only the story may change (and each change is logged)."""
+    summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=50000)],
+                                description=_l("Markdown: **bold**, *italic*, lists, links and headings."))
+    risks = TextAreaField(_l("Risks and challenges"), validators=[DataRequired(), Length(max=50000)])
+    use_of_funds = TextAreaField(_l("Use of funds"), validators=[DataRequired(), Length(max=50000)])
+    submit = SubmitField(_l("Save changes"))
+
+
+class TierForm(FlaskForm):
+    title = StringField(_l("Reward title"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("What the backer gets"), validators=[Optional(), Length(max=5000)])
+    price = StringField(_l("Price"), validators=[DataRequired()], render_kw=MONEY_ATTRS)
+    quantity = StringField(_l("Quantity available"), validators=[Optional()], render_kw=WHOLE_ATTRS,
+                           description=_l("Leave empty for no limit."))
+    per_backer_limit = StringField(_l("Limit per backer"), validators=[Optional()], render_kw=WHOLE_ATTRS,
+                                   description=_l("Leave empty for no limit."))
+    estimated_delivery = StringField(_l("Estimated delivery (YYYY-MM)"), validators=[DataRequired()],
+                                     render_kw={"placeholder": "2026-09", "autocomplete": "off"})
+    shipping = SelectField(_l("Shipping"), choices=choices(SHIPPING_LABELS.items()), default="none")
+    shipping_fee = StringField(_l("Shipping fee"), validators=[Optional()], render_kw=MONEY_ATTRS,
+                               description=_l("Added to the price when the reward is shipped."))
+    available_from = DateTimeLocalField(_l("Available from"), format=LOCAL_FORMATS, tz=viewer_zone,
+                                        validators=[Optional()])
+    available_until = DateTimeLocalField(_l("Available until"), format=LOCAL_FORMATS, tz=viewer_zone,
+                                         validators=[Optional()])
+    submit = SubmitField(_l("Save reward"))
+
+
+class EquityForm(FlaskForm):
+    security_type = SelectField(_l("Security"), choices=choices([("ordinary_shares", _l("Ordinary shares"))]))
+    price_per_share = StringField(_l("Price per share"), validators=[DataRequired()], render_kw=MONEY_ATTRS)
+    shares_offered = StringField(_l("Shares offered (the most that can be sold)"), validators=[DataRequired()],
+                                 render_kw=WHOLE_ATTRS)
+    min_shares = StringField(_l("Minimum investment (shares)"), validators=[DataRequired()], default="1",
+                             render_kw=WHOLE_ATTRS)
+    pre_money_valuation = StringField(_l("Pre-money valuation"), validators=[DataRequired()],
+                                      render_kw=MONEY_ATTRS)
+    shares_outstanding = StringField(_l("Shares outstanding before the offering"), validators=[DataRequired()],
+                                     render_kw=WHOLE_ATTRS)
+    submit = SubmitField(_l("Save equity terms"))
+
+
+class DocumentForm(FlaskForm):
+    kind = SelectField(_l("Document"), validators=[DataRequired()])
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
+    submit = SubmitField(_l("Upload"))
+
+    def __init__(self, kinds, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices((kind, DOCUMENT_KIND_LABELS[kind]) for kind in kinds)
+
+
+class LaunchForm(FlaskForm):
+    deadline = DateTimeLocalField(_l("Deadline"), format=LOCAL_FORMATS, tz=viewer_zone,
+                                  validators=[DataRequired(_l("Choose the deadline."))])
+    submit = SubmitField(_l("Launch the campaign"))
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token (submit for review, delete a tier)."""
+    submit = SubmitField(_l("Confirm"))
