@@ -113,13 +113,11 @@ def db(app):
 
 def _empty_tables():
     tables = list(reversed(_db.metadata.sorted_tables))
+    # DELETE beats TRUNCATE on PostgreSQL for tables this small (TRUNCATE rewrites files).
+    # Ids keep counting up across tests; no test relies on them starting at 1.
     with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in tables:
+            conn.execute(table.delete())
 
 
 @pytest.fixture()
