@@ -43,6 +43,10 @@ class Config:
 
     # Money
     PLATFORM_FEE_BPS = 500
+    SETTLEMENT_BATCH_SIZE = 500
+    SETTLEMENT_MAX_ATTEMPTS = 5  # gateway tries per refund / payout before an admin is asked
+    SETTLEMENT_RETRY_BASE = 2.0  # seconds; doubles with each failed attempt
+    SETTLEMENT_CLAIM_SECONDS = 300  # a worker's claim on a batch of refunds expires after this
     PAYMENT_GATEWAY = "sandbox"
     STRIPE_SECRET_KEY = None
     STRIPE_PUBLISHABLE_KEY = None
@@ -96,6 +100,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-not-for-production"
     RATELIMIT_ENABLED = True
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # cheap hashes keep the suite fast
+    SETTLEMENT_RETRY_BASE = 0.01
 
 
 class ProductionConfig(Config):

@@ -88,12 +88,20 @@ def close_due_command():
     """Close every live campaign whose deadline has passed (safe to repeat)."""
     from .services.campaigns import close_due
 
+    from .jobs.settlement import after_commit
+
     closed = close_due()
     db.session.commit()
     click.echo(f"Closed {closed} campaign(s).")
+    started = after_commit()  # without a broker this settles them before returning
+    if started:
+        click.echo(f"Settlement started for project(s) {', '.join(map(str, started))}.")
 
 
 def register_cli(app):
+    from .jobs.settlement import settlement_cli
+
+    app.cli.add_command(settlement_cli)
     from .jobs.mail import mail_cli
 
     app.cli.add_command(users_cli)

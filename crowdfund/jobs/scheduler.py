@@ -43,11 +43,13 @@ class DeadlineScheduler:
     def run_once(self):
         """Close what is due, commit, and return how long to sleep before the next run."""
         from ..services.campaigns import close_due, next_deadline
+        from .settlement import after_commit
 
         with self.app.app_context():
             try:
                 closed = close_due()
                 db.session.commit()
+                after_commit()  # settle what closed (in this thread when there is no broker)
                 if closed:
                     log.info("closed %d campaign(s) at their deadline", closed)
                 upcoming = next_deadline()

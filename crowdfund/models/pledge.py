@@ -51,6 +51,8 @@ class Pledge(db.Model):
     settlement_attempts: Mapped[int] = mapped_column(Integer, default=0)
     settlement_error: Mapped[str | None] = mapped_column(Text)
     parked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Settlement leaves a pledge alone until then: a worker's claim on it, or a retry's back-off.
+    settle_after = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     held_at = mapped_column(UTCDateTime)
     ended_at = mapped_column(UTCDateTime)  # released, refunded, cancelled or failed

@@ -1,16 +1,14 @@
-"""Where a campaign's end meets settlement (a placeholder: the settlement work fills it in).
+"""Where a campaign's end meets settlement.
 
 `campaign_closed(project)` is called inside the closing transaction, after the project
 has left `live` and `closed_at` is set, for every way a live campaign ends:
 `successful` / `failed` (at the deadline, `campaigns.close_due`), `cancelled` (the
-founder) and `suspended` (an admin). `project.status` says which; success releases the
-escrow to the firm, every other outcome returns the held pledges.
-
-It must only write database rows (e.g. a `Settlement` to be worked off later): it runs
-inside a transaction, and no payment call may happen while one is open.
+founder) and `suspended` (an admin). It only writes the `Settlement` row; the settlement
+job starts after the commit (`jobs.settlement.kick_settlements`), since no payment call
+may happen while a transaction is open.
 """
+from .settlement import open_settlement
 
 
 def campaign_closed(project):
-    """A live campaign has just ended (see the module docstring). Nothing to do yet."""
-    return None
+    return open_settlement(project)

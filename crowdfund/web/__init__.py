@@ -28,6 +28,7 @@ def register_web(app):
     from .webhooks import bp as webhooks_bp
     from .pledges import bp as pledges_bp
     from .projects import bp as projects_bp
+    from .settlement import bp as settlement_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
@@ -36,6 +37,7 @@ def register_web(app):
     app.register_blueprint(pledges_bp)  # /p/<slug>/back, /pledges/<id>, /me/pledges, /me/investor-profile
     app.register_blueprint(projects_bp)  # /projects/... (founders) and /p/<slug> (public)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(settlement_bp)  # statements, holdings, share register
     _register_error_pages(app)
 
 

@@ -3,12 +3,13 @@
 Services only flush. A request that ends in a success or redirect commits what
 they did; a request that ends in an error status rolls it back. Work that must
 happen after a commit registers with `after_commit`. Mail queued by the request
-(`services.notifications`) is handed to delivery after the commit automatically.
+(`services.notifications`) is handed to delivery, and campaigns the request closed to
+settlement, after the commit automatically.
 """
 from flask import g
 
 from ..extensions import db
-from ..jobs.mail import deliver_queued_mail, forget_queued_mail
+from ..jobs.settlement import after_commit as run_after_commit, after_rollback
 
 
 def after_commit(callback):
@@ -23,8 +24,8 @@ def init_app(app):
             db.session.commit()
             for callback in g.pop("after_commit", []):
                 callback()
-            deliver_queued_mail()
+            run_after_commit()
         else:
             db.session.rollback()
-            forget_queued_mail()
+            after_rollback()
         return response

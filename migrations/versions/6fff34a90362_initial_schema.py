@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 30c7a4c88b57
+Revision ID: 6fff34a90362
 Revises: 
-Create Date: 2026-11-21 21:48:50.251889
+Create Date: 2026-11-21 22:07:20.843855
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '30c7a4c88b57'
+revision = '6fff34a90362'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -341,6 +341,7 @@ def upgrade():
     sa.Column('settlement_attempts', sa.Integer(), nullable=False),
     sa.Column('settlement_error', sa.Text(), nullable=True),
     sa.Column('parked', sa.Boolean(), nullable=False),
+    sa.Column('settle_after', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('held_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,384 @@
+"""Settlement: when a campaign ends, every held pledge is released to the firm or returned.
+
+`open_settlement` runs inside the transaction that ends the campaign (via
+`settlement_hooks.campaign_closed`) and only writes a `Settlement` row. The work itself is
+`settle(project_id)`, a background job that works through the held pledges in batches:
+
+- **release** (the campaign succeeded): one transaction per batch moves each pledge's money
+  from escrow to the firm's payable account (net) and the platform's fees (fee, see
+  `domain.fees`), marks the pledges `released` and, for equity, writes the share register.
+  No payment call is involved, so the batch is all-or-nothing. When no pledge is left held,
+  the firm is paid: `gateway.payout` (idempotency key `settlement-<id>-payout`), then one
+  transaction books it (firm_payable -> clearing) and completes the settlement.
+- **refund** (failed, cancelled or suspended): a gateway call cannot sit inside a
+  transaction, so each batch is (1) claimed in a short committed transaction (`settle_after`
+  set to a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL so two workers take different
+  pledges), (2) refunded through the gateway with no transaction open (key
+  `pledge-<id>-refund`, the same key a backer's own cancellation uses, so a pledge can never
+  be refunded twice), (3) booked in one transaction: ledger `pledge:<id>:refund`, pledge ->
+  `refunded`. A transient gateway error sets a back-off in `settle_after`; after
+  `SETTLEMENT_MAX_ATTEMPTS`, or at once for a permanent error, the pledge is parked with its
+  error for an admin (`retry_parked`).
+
+Killed at any point, `settle` can simply run again: a claim expires, a refund or payout
+replayed with its key returns the first result, ledger transfers are idempotent by id, and
+every status change is guarded by the status it expects. Memory stays flat: only one batch
+of pledges is loaded at a time. These functions commit their own work (they are jobs).
+"""
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import bindparam, func, insert, select, update
+
+from .. import ledger
+from ..domain.fees import split_fee
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, utcnow
+from ..models.pledge import PledgeStatus as PS
+from ..models.project import ProjectKind, ProjectStatus as S
+from ..payments import GatewayError, RefundRequest, get_gateway
+from . import notifications, transitions
+from .pledges import refund_key
+
+log = logging.getLogger(__name__)
+
+RELEASE, REFUND = "release", "refund"
+OUTCOMES = {S.SUCCESSFUL.value: RELEASE, S.FAILED.value: REFUND, S.CANCELLED.value: REFUND,
+            S.SUSPENDED.value: REFUND}
+# Settlements a `kick_settlements()` after the next commit should start (see jobs/settlement.py).
+PENDING_KEY = "crowdfund.settlements_to_start"
+
+
+def payout_key(settlement_id):
+    return f"settlement-{settlement_id}-payout"
+
+
+def payout_transfer_id(settlement_id):
+    return f"settlement:{settlement_id}:payout"
+
+
+def open_settlement(project):
+    """Record that `project` (just closed) must be settled. Flushes only; idempotent."""
+    outcome = OUTCOMES.get(project.status)
+    if outcome is None:
+        raise Conflict(f"A {project.status} project is not settled.")
+    settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == project.id))
+    if settlement is None:
+        settlement = Settlement(project_id=project.id, outcome=outcome, currency=project.currency)
+        db.session.add(settlement)
+        db.session.flush()
+    db.session.info.setdefault(PENDING_KEY, set()).add(project.id)
+    return settlement
+
+
+def _config(key):
+    return current_app.config[key]
+
+
+def _postgres():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def settle(project_id, *, batch_size=None, wait_for_retries=True):
+    """Work off the settlement of `project_id` as far as it can go. Returns its status.
+
+    Safe to run again at any time and in several workers at once (see module docstring).
+    With `wait_for_retries`, it sleeps through retry back-offs instead of returning early.
+    """
+    batch_size = batch_size or _config("SETTLEMENT_BATCH_SIZE")
+    settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == project_id))
+    if settlement is None:
+        raise NotFound(f"Project {project_id} has no settlement.")
+    settlement_id, outcome = settlement.id, settlement.outcome
+    if settlement.status == "pending":
+        db.session.execute(update(Settlement).where(Settlement.id == settlement_id,
+                                                    Settlement.status == "pending").values(status="running"))
+    db.session.commit()
+
+    if outcome == RELEASE:
+        while _release_batch(settlement_id, project_id, batch_size):
+            pass
+        return _pay_out(settlement_id, project_id, wait_for_retries)
+    while True:
+        while _refund_batch(settlement_id, project_id, batch_size):
+            pass
+        wait = _seconds_until_next_retry(project_id) if wait_for_retries else None
+        if wait is None:
+            break
+        time.sleep(wait)
+    return _finish_refunds(settlement_id, project_id)
+
+
+# -- release ------------------------------------------------------------------------------------
+def _release_batch(settlement_id, project_id, size):
+    """Release one batch of held pledges in one transaction. Returns how many it released."""
+    project = db.session.get(Project, project_id)
+    query = (select(Pledge).where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value)
+             .order_by(Pledge.id).limit(size))
+    if _postgres():
+        query = query.with_for_update(skip_locked=True, of=Pledge)
+    pledges = db.session.scalars(query).all()
+    if not pledges:
+        db.session.commit()
+        return 0
+    bps, now = _config("PLATFORM_FEE_BPS"), utcnow()
+    escrow = ledger.escrow_key(project_id)
+    payable = ledger.firm_payable_key(project.firm_id, project.currency)
+    fees = ledger.platform_fees_key(project.currency)
+    transfers = []
+    for pledge in pledges:
+        net, fee = split_fee(pledge.amount, bps)
+        transfers.append(ledger.Transfer(ledger.release_net_id(pledge.id), escrow, payable, net, pledge.currency,
+                                         ledger.RELEASE_NET, pledge.id, settlement_id))
+        if fee:
+            transfers.append(ledger.Transfer(ledger.release_fee_id(pledge.id), escrow, fees, fee, pledge.currency,
+                                             ledger.RELEASE_FEE, pledge.id, settlement_id))
+    ledger.transfer_many(transfers)
+    ids = [p.id for p in pledges]
+    db.session.execute(update(Pledge).where(Pledge.id.in_(ids), Pledge.status == PS.HELD.value)
+                       .values(status=PS.RELEASED.value, ended_at=now, settle_after=None)
+                       .execution_options(synchronize_session=False))
+    transitions.record_many("pledge", ids, PS.HELD.value, PS.RELEASED.value,
+                            note=f"Campaign succeeded: released by settlement {settlement_id}.")
+    if project.kind == ProjectKind.EQUITY.value:
+        _register_shares(project, pledges, now)
+    for pledge in pledges:
+        pledge.status = PS.RELEASED.value  # what the notification reads
+    notifications.campaign_succeeded(project, pledges=pledges)
+    db.session.commit()
+    _deliver_mail()
+    return len(pledges)
+
+
+def _register_shares(project, pledges, now):
+    offering = project.equity
+    db.session.execute(insert(ShareHolding), [
+        {"user_id": p.backer_id, "firm_id": project.firm_id, "project_id": project.id, "pledge_id": p.id,
+         "shares": p.shares, "price_per_share": offering.price_per_share, "currency": p.currency,
+         "security_type": offering.security_type, "acquired_at": now} for p in pledges])
+
+
+def _pay_out(settlement_id, project_id, wait_for_retries):
+    settlement = db.session.get(Settlement, settlement_id)
+    if settlement.status == "completed":
+        db.session.commit()
+        return settlement.status
+    still_held = db.session.scalar(select(func.count()).select_from(Pledge).where(
+        Pledge.project_id == project_id, Pledge.status == PS.HELD.value))
+    if still_held:  # another worker is still releasing a batch; it will pay out when done
+        db.session.commit()
+        return settlement.status
+    amount = db.session.scalar(select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
+        LedgerTransfer.settlement_id == settlement_id,
+        LedgerTransfer.code == ledger.RELEASE_NET)) or 0
+    project = db.session.get(Project, project_id)
+    destination, currency = project.firm.payout_account_ref, project.currency
+    settlement.status, settlement.payout_amount = "paying_out", int(amount)
+    db.session.commit()
+    if amount == 0:
+        return _complete(settlement_id, None)
+    gateway = get_gateway()
+    for attempt in range(1, _config("SETTLEMENT_MAX_ATTEMPTS") + 1):
+        try:
+            movement = gateway.payout(amount=int(amount), currency=currency, destination=destination,
+                                      idempotency_key=payout_key(settlement_id),
+                                      transfer_group=f"project-{project_id}")
+        except GatewayError as error:
+            _payout_failed(settlement_id, error)
+            if not error.transient or not wait_for_retries or attempt == _config("SETTLEMENT_MAX_ATTEMPTS"):
+                return _needs_attention_if_exhausted(settlement_id, error, attempt)
+            time.sleep(_backoff(attempt))
+            continue
+        ledger.transfer(payout_transfer_id(settlement_id), ledger.firm_payable_key(project.firm_id, currency),
+                        ledger.clearing_key(currency), int(amount), currency, ledger.PAYOUT,
+                        settlement_id=settlement_id)
+        return _complete(settlement_id, movement.ref)
+    return db.session.get(Settlement, settlement_id).status  # pragma: no cover - loop always returns
+
+
+def _payout_failed(settlement_id, error):
+    db.session.execute(update(Settlement).where(Settlement.id == settlement_id).values(
+        payout_attempts=Settlement.payout_attempts + 1, last_error=f"{error.code or 'error'}: {error}"))
+    db.session.commit()
+    log.warning("payout of settlement %s failed: %s", settlement_id, error)
+
+
+def _needs_attention_if_exhausted(settlement_id, error, attempt):
+    settlement = db.session.get(Settlement, settlement_id)
+    if not error.transient or attempt >= _config("SETTLEMENT_MAX_ATTEMPTS"):
+        settlement.status = "needs_attention"
+    db.session.commit()
+    return settlement.status
+
+
+def _complete(settlement_id, payout_ref):
+    settlement = db.session.get(Settlement, settlement_id)
+    if settlement.status != "completed":
+        settlement.status, settlement.completed_at = "completed", utcnow()
+        settlement.payout_ref = payout_ref or settlement.payout_ref
+        settlement.last_error = None
+        if settlement.outcome == RELEASE and settlement.payout_amount:
+            notifications.payout_sent(settlement)
+    db.session.commit()
+    _deliver_mail()
+    return settlement.status
+
+
+# -- refund -------------------------------------------------------------------------------------
+def _claim_refunds(project_id, size, now):
+    """Step 1: claim a batch for this worker (a lease in `settle_after`), committed."""
+    query = (select(Pledge.id).where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value,
+                                     Pledge.parked.is_(False),
+                                     (Pledge.settle_after.is_(None)) | (Pledge.settle_after <= now))
+             .order_by(Pledge.id).limit(size))
+    if _postgres():
+        query = query.with_for_update(skip_locked=True)
+    ids = db.session.scalars(query).all()
+    if ids:
+        lease = now + timedelta(seconds=_config("SETTLEMENT_CLAIM_SECONDS"))
+        db.session.execute(update(Pledge).where(Pledge.id.in_(ids)).values(settle_after=lease)
+                           .execution_options(synchronize_session=False))
+    claimed = db.session.execute(select(Pledge.id, Pledge.charge_ref, Pledge.amount, Pledge.currency,
+                                        Pledge.settlement_attempts).where(Pledge.id.in_(ids))
+                                 .order_by(Pledge.id)).all() if ids else []
+    db.session.commit()
+    return claimed
+
+
+def _refund_batch(settlement_id, project_id, size):
+    now = utcnow()
+    claimed = _claim_refunds(project_id, size, now)
+    if not claimed:
+        return 0
+    # Step 2: no transaction is open while the gateway works.
+    results = get_gateway().refund_many([
+        RefundRequest(charge_ref=row.charge_ref, amount=row.amount, currency=row.currency,
+                      idempotency_key=refund_key(row.id)) for row in claimed])
+    # Step 3: book what happened, in one transaction.
+    done = {row.id: result for row, result in zip(claimed, results) if not isinstance(result, Exception)}
+    failed = [(row, result) for row, result in zip(claimed, results) if isinstance(result, Exception)]
+    _book_refunds(settlement_id, project_id, done)
+    _record_failures(failed)
+    db.session.commit()
+    _deliver_mail()
+    return len(claimed)
+
+
+def _book_refunds(settlement_id, project_id, done):
+    if not done:
+        return
+    # Lock them and keep only those still held: a backer's own cancellation may have won.
+    query = select(Pledge).where(Pledge.id.in_(list(done)), Pledge.status == PS.HELD.value).order_by(Pledge.id)
+    if _postgres():
+        query = query.with_for_update(of=Pledge)
+    pledges = db.session.scalars(query).all()
+    if not pledges:
+        return
+    now, escrow = utcnow(), ledger.escrow_key(project_id)
+    ledger.transfer_many([
+        ledger.Transfer(ledger.refund_id(p.id), escrow, ledger.clearing_key(p.currency), p.amount, p.currency,
+                        ledger.PLEDGE_REFUND, p.id, settlement_id) for p in pledges])
+    db.session.execute(
+        update(Pledge.__table__).where(Pledge.__table__.c.id == bindparam("pid"))
+        .values(status=PS.REFUNDED.value, refund_ref=bindparam("ref"), ended_at=now, settle_after=None,
+                settlement_error=None),
+        [{"pid": p.id, "ref": done[p.id].ref} for p in pledges])
+    ids = [p.id for p in pledges]
+    project = db.session.get(Project, project_id)
+    transitions.record_many("pledge", ids, PS.HELD.value, PS.REFUNDED.value,
+                            note=f"Campaign {project.status}: refunded by settlement {settlement_id}.")
+    for pledge in pledges:
+        pledge.status = PS.REFUNDED.value
+        notifications.campaign_failed_refunded(pledge)
+
+
+def _record_failures(failed):
+    if not failed:
+        return
+    now, limit = utcnow(), _config("SETTLEMENT_MAX_ATTEMPTS")
+    rows = []
+    for row, error in failed:
+        attempts = row.settlement_attempts + 1
+        parked = not getattr(error, "transient", False) or attempts >= limit
+        rows.append({"pid": row.id, "attempts": attempts, "parked": parked,
+                     "error": f"{getattr(error, 'code', None) or type(error).__name__}: {error}",
+                     "after": None if parked else now + timedelta(seconds=_backoff(attempts))})
+        log.warning("refund of pledge %s failed (attempt %s%s): %s", row.id, attempts,
+                    ", parked" if parked else "", error)
+    db.session.execute(
+        update(Pledge.__table__).where(Pledge.__table__.c.id == bindparam("pid"))
+        .values(settlement_attempts=bindparam("attempts"), parked=bindparam("parked"),
+                settlement_error=bindparam("error"), settle_after=bindparam("after")), rows)
+
+
+def _backoff(attempt):
+    return _config("SETTLEMENT_RETRY_BASE") * (2 ** (attempt - 1))
+
+
+def _seconds_until_next_retry(project_id):
+    """Seconds until a backed-off pledge may be retried, or None if none waits.
+
+    Pledges another worker has claimed also carry a future `settle_after` (their lease);
+    those are that worker's to finish, so only back-offs (never longer than the longest
+    back-off) are waited for here.
+    """
+    now = utcnow()
+    horizon = now + timedelta(seconds=_backoff(_config("SETTLEMENT_MAX_ATTEMPTS")))
+    soonest = db.session.scalar(select(func.min(Pledge.settle_after)).where(
+        Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(False),
+        Pledge.settlement_attempts > 0, Pledge.settle_after <= horizon))
+    db.session.commit()
+    if soonest is None:
+        return None
+    return max((soonest - now).total_seconds(), 0) + 0.01
+
+
+def _finish_refunds(settlement_id, project_id):
+    parked = db.session.scalar(select(func.count()).select_from(Pledge).where(
+        Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(True)))
+    waiting = db.session.scalar(select(func.count()).select_from(Pledge).where(
+        Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(False)))
+    settlement = db.session.get(Settlement, settlement_id)
+    if parked:
+        settlement.status = "needs_attention"
+        settlement.last_error = f"{parked} refund(s) parked for an admin."
+    elif not waiting:
+        db.session.commit()
+        return _complete(settlement_id, None)
+    db.session.commit()
+    return settlement.status
+
+
+def retry_parked(pledge_id, *, admin):
+    """An admin sends a parked refund back to the queue. Flushes; the caller commits and kicks."""
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or not pledge.parked or pledge.status != PS.HELD.value:
+        raise Conflict("That pledge is not waiting for an admin.")
+    pledge.parked, pledge.settlement_attempts, pledge.settle_after = False, 0, None
+    settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == pledge.project_id))
+    if settlement is not None and settlement.status == "needs_attention":
+        settlement.status = "running"
+    db.session.info.setdefault(PENDING_KEY, set()).add(pledge.project_id)
+    log.info("admin %s retries the parked refund of pledge %s", getattr(admin, "id", admin), pledge_id)
+    db.session.flush()
+    return pledge
+
+
+def retry_payout(settlement_id, *, admin):
+    """An admin retries a payout that needed attention. Flushes; the caller commits and kicks."""
+    settlement = db.session.get(Settlement, settlement_id)
+    if settlement is None or settlement.outcome != RELEASE or settlement.status != "needs_attention":
+        raise Conflict("That settlement is not waiting for a payout retry.")
+    settlement.status, settlement.payout_attempts = "running", 0
+    db.session.info.setdefault(PENDING_KEY, set()).add(settlement.project_id)
+    db.session.flush()
+    return settlement
+
+
+def _deliver_mail():
+    from ..jobs.mail import deliver_queued_mail
+
+    deliver_queued_mail()

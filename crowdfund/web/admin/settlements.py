@@ -1,0 +1,41 @@
+"""Admin: the settlement monitor, parked refunds and payout retries."""
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from ...errors import DomainError
+from ...services import settlement, statements
+from . import bp
+
+
+@bp.get("/settlements")
+def settlements():
+    return render_template("admin/settlements.html", overview=statements.settlement_overview(),
+                           parked=statements.parked_pledges(), form=FlaskForm())
+
+
+@bp.post("/settlements/pledges/<int:pledge_id>/retry")
+def retry_pledge(pledge_id):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        settlement.retry_parked(pledge_id, admin=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("The refund of pledge #%(id)s is being retried.", id=pledge_id), "success")
+    return redirect(url_for("admin.settlements"))
+
+
+@bp.post("/settlements/<int:settlement_id>/retry-payout")
+def retry_payout(settlement_id):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        settlement.retry_payout(settlement_id, admin=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("The payout is being retried."), "success")
+    return redirect(url_for("admin.settlements"))
