@@ -1,21 +1,96 @@
-"""Demo data for `make run`. Idempotent: each record is looked up before it is made."""
+"""Demo data for `make run`. Idempotent: each record is looked up before it is made.
+
+Everything goes through the services, exactly as people would create it: two firms, a
+live reward campaign with pledges, a live equity offering, and a project waiting for
+review (so the admin queue has something in it).
+"""
+import io
+import struct
+import zlib
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Firm
-from .services import accounts, firms
+from .models import Firm, Project, utcnow
+from .services import accounts, campaigns, firms, investors, pledges, projects, reviews
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_USERS = [
     ("admin@example.com", "Ada Admin", True),
     ("founder@example.com", "Fang Founder", False),
+    ("maker@example.com", "Morgan Maker", False),
     ("backer@example.com", "Bo Backer", False),
 ]
 DEMO_FIRMS = [
-    {"legal_name": "Hangzhou Lantern Tea Co., Ltd.", "country": "CN",
-     "registration_number": "91350100M000100Y43", "address": "88 Longjing Road, Hangzhou",
-     "website": "https://lantern-tea.example", "description": "Small-batch tea from family gardens."},
+    ("founder@example.com", {
+        "legal_name": "Hangzhou Lantern Tea Co., Ltd.", "country": "CN", "registration_number": "91350100M000100Y43",
+        "address": "88 Longjing Road, Xihu District, Hangzhou", "website": "https://lantern-tea.example",
+        "description": "Small-batch green tea from three family gardens above West Lake."}),
+    ("maker@example.com", {
+        "legal_name": "Northfold Bicycles Ltd", "country": "GB", "registration_number": "SC123456",
+        "address": "4 Canal Street, Glasgow", "website": "https://northfold.example",
+        "description": "Folding bicycles built in Glasgow."}),
 ]
+STORY = """First-flush Longjing is picked for only three weeks each spring. We buy it straight from the
+families who grow it, roast it by hand the same day, and ship it while it is still fresh.
+
+**What your pledge pays for:** a second roasting pan, air-tight tins, and fair prices for the gardens.
+
+- Picked in late March, roasted within hours
+- Every tin carries the garden's name
+"""
+DEMO_PROJECTS = [
+    {"slug_title": "Lantern Tea: first-flush Longjing, direct from the garden", "firm": 0, "kind": "reward",
+     "state": "live", "cover": (15, 118, 110),
+     "basics": {"summary": "Spring's first tea, hand-roasted the day it is picked and sent to you fresh.",
+                "description": STORY, "category": "food", "currency": "CNY", "goal": "50000",
+                "risks": "A late frost can shrink the harvest; we would then ship in May instead of April.",
+                "use_of_funds": "A second roasting pan (40%), tins and packaging (35%), shipping (25%)."},
+     "tiers": [
+         {"title": "A tin of first-flush", "description": "50 g of this spring's Longjing.", "price": "128",
+          "quantity": "500", "shipping": "domestic", "shipping_fee": "12"},
+         {"title": "Tasting set and cup", "description": "Three gardens side by side, with a glass cup.",
+          "price": "368", "quantity": "100", "shipping": "domestic", "shipping_fee": "12"},
+         {"title": "A day in the garden", "description": "Pick and roast with us for a day next spring.",
+          "price": "2888", "quantity": "10", "shipping": "none", "shipping_fee": "0"}],
+     "pledges": [(0, 2), (1, 1)]},
+    {"slug_title": "Own a share of Lantern Tea", "firm": 0, "kind": "equity", "state": "live",
+     "cover": (180, 83, 9),
+     "basics": {"summary": "Ordinary shares in a profitable tea house, at a fixed price.",
+                "description": "We have sold out every spring for four years. Now we want our own roastery.",
+                "category": "food", "currency": "CNY", "goal": "300000",
+                "risks": "You can lose all the money you invest. Shares in a small private firm are hard to sell.",
+                "use_of_funds": "A roastery building (70%) and working capital (30%)."},
+     "equity": {"security_type": "ordinary_shares", "price_per_share": "50", "shares_offered": "20000",
+                "min_shares": "10", "pre_money_valuation": "10000000", "shares_outstanding": "200000"}},
+    {"slug_title": "Northfold: the 9 kg folding bicycle", "firm": 1, "kind": "reward", "state": "in_review",
+     "cover": (30, 64, 175),
+     "basics": {"summary": "A full-size ride that folds into a carry-on in ten seconds.",
+                "description": "Steel frame, belt drive, three gears.", "category": "design", "currency": "GBP",
+                "goal": "40000", "risks": "Frame tooling may take longer than planned.",
+                "use_of_funds": "Frame tooling and the first run of 200 bicycles."},
+     "tiers": [{"title": "Early bird Northfold", "description": "One bicycle, any colour.", "price": "590",
+                "quantity": "200", "shipping": "worldwide", "shipping_fee": "45"}]},
+]
+MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+               b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def cover_png(rgb, width=960, height=540):
+    """A plain gradient cover, made here so the demo needs no image files or network."""
+    rows = []
+    for y in range(height):
+        shade = 0.65 + 0.35 * (1 - y / height)
+        pixel = bytes(min(255, int(c * shade + 40 * (1 - shade))) for c in rgb)
+        rows.append(b"\x00" + pixel * width)
+    raw = zlib.compress(b"".join(rows), 9)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
 def seed_demo():
@@ -28,12 +103,61 @@ def seed_demo():
                     else accounts.register(email, DEMO_PASSWORD, name))
             made.append(email)
         people[email] = user
-    for data in DEMO_FIRMS:
-        exists = db.session.scalar(select(Firm).where(
+    demo_firms = []
+    for owner_email, data in DEMO_FIRMS:
+        firm = db.session.scalar(select(Firm).where(
             Firm.country == data["country"], Firm.registration_number == data["registration_number"]))
-        if exists is None:
-            firms.register_firm(people["founder@example.com"], data)
+        if firm is None:
+            firm = firms.register_firm(people[owner_email], data)
             made.append(data["legal_name"])
+        demo_firms.append(firm)
+    db.session.commit()
+    for spec in DEMO_PROJECTS:
+        if _find_project(spec["slug_title"]) is None:
+            _make_project(spec, demo_firms[spec["firm"]], people)
+            made.append(spec["slug_title"])
+    db.session.commit()
     if not made:
         return "Demo data already present; nothing added."
     return f"Demo data added: {', '.join(made)}. Password for every demo account: {DEMO_PASSWORD}"
+
+
+def _find_project(title):
+    return db.session.scalar(select(Project).where(Project.title == title))
+
+
+def _make_project(spec, firm, people):
+    founder = firm.members[0].user
+    project = projects.create_project(founder, firm, spec["kind"], {"title": spec["slug_title"], **spec["basics"]})
+    for tier in spec.get("tiers", []):
+        projects.add_tier(founder, project, {"per_backer_limit": "", "estimated_delivery": _next_spring(), **tier})
+    if spec["kind"] == "equity":
+        projects.set_equity_terms(founder, project, spec["equity"])
+        for kind in projects.DISCLOSURE_KINDS:
+            projects.upload_document(founder, project, kind, f"{kind}.pdf", "application/pdf", io.BytesIO(MINIMAL_PDF))
+    projects.upload_document(founder, project, "cover", "cover.png", "image/png", io.BytesIO(cover_png(spec["cover"])))
+    projects.submit(founder, project)
+    if spec["state"] == "in_review":
+        return
+    admin = people["admin@example.com"]
+    reviews.review_project(admin, project, "approve", checklist={k: True for k in reviews.applicable_checks(project)},
+                           risk_grade="B", note="Documents checked; the gardens' contracts are in order.")
+    campaigns.launch(founder, project, utcnow() + timedelta(days=21))
+    db.session.commit()
+    backer = people["backer@example.com"]
+    for n, (tier_index, quantity) in enumerate(spec.get("pledges", [])):
+        tier = project.tiers[tier_index]
+        pledges.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-{n}", payment_method="pm_card_visa",
+                             tier_id=tier.id, quantity=quantity,
+                             shipping_address={"name": "Bo Backer", "line1": "1 Xueyuan Road", "city": "Hangzhou",
+                                               "postal_code": "310000", "country": "CN"} if tier.shipping != "none" else None)
+    if spec["kind"] == "equity":
+        investors.save_profile(backer, {"currency": "CNY", "annual_income": 30_000_000, "net_worth": 80_000_000,
+                                        "accredited": False, "other_investments_12m": 0, "risk_acknowledged": True})
+        db.session.commit()
+        pledges.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-shares",
+                             payment_method="pm_card_visa", shares=40)
+
+
+def _next_spring():
+    return f"{utcnow().year + 1}-04"

@@ -33,3 +33,8 @@ def test_seed_is_idempotent(app, db):
     assert second.exit_code == 0 and "nothing added" in second.output
     assert (db.session.query(User).count(), db.session.query(Firm).count()) == counts
     assert counts[0] >= 3 and counts[1] >= 1
+    from crowdfund import ledger
+    from crowdfund.models import Pledge, Project
+    assert sorted(p.status for p in db.session.query(Project)) == ["in_review", "live", "live"]
+    assert {p.status for p in db.session.query(Pledge)} == {"held"}
+    assert ledger.verify() == []

@@ -258,8 +258,8 @@ def _refund_batch(settlement_id, project_id, size):
         RefundRequest(charge_ref=row.charge_ref, amount=row.amount, currency=row.currency,
                       idempotency_key=refund_key(row.id)) for row in claimed])
     # Step 3: book what happened, in one transaction.
-    done = {row.id: result for row, result in zip(claimed, results) if not isinstance(result, Exception)}
-    failed = [(row, result) for row, result in zip(claimed, results) if isinstance(result, Exception)]
+    done = {row.id: result for row, result in zip(claimed, results, strict=True) if not isinstance(result, Exception)}
+    failed = [(row, result) for row, result in zip(claimed, results, strict=True) if isinstance(result, Exception)]
     _book_refunds(settlement_id, project_id, done)
     _record_failures(failed)
     db.session.commit()
