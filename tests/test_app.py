@@ -74,3 +74,24 @@ def test_language_switch_and_accept_language(client):
     page = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert 'lang="en"' in page
     assert client.get("/language/xx").status_code == 404
+
+
+def test_server_errors_get_a_calm_page_and_roll_back(monkeypatch, tmp_path, database_url):
+    monkeypatch.setenv("CROWDFUND_INSTANCE_PATH", str(tmp_path))
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    assert "a bug" not in response.get_data(as_text=True)
+
+
+def test_forbidden_pages_explain_themselves(client, make, login):
+    login(make.user())
+    response = client.get("/admin/reviews")
+    assert response.status_code == 403
+    assert "You cannot do that" in response.get_data(as_text=True)

@@ -56,7 +56,7 @@ from ..models import EquityOffering, Pledge, Project, RewardTier, User, utcnow
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus
 from ..payments import GatewayError, TransientGatewayError, get_gateway
-from . import investors
+from . import investors, notifications
 from .firms import country_names
 from .transitions import transition
 
@@ -434,8 +434,8 @@ def _hold(attempt, charge_ref, *, actor_id):
     pledge.charge_ref = charge_ref
     pledge.held_at = now
     transition(pledge, PS.HELD, actor=actor_id, note="payment succeeded; money held in escrow")
+    notifications.pledge_receipt(pledge)
     db.session.commit()
-    # notify: pledge receipt
     return pledge
 
 
@@ -587,11 +587,11 @@ def cancel_pledge(user, pledge_id, *, now=None):
         pledge.ended_at = now
         charge_ref = pledge.charge_ref
         transition(pledge, PS.CANCELLED, actor=user, note="cancelled by the backer")
+        notifications.pledge_cancelled(pledge)
         db.session.commit()
     except DomainError:
         db.session.rollback()
         raise
-    # notify: pledge cancelled
     _refund_cancelled(attempt, charge_ref)
     return db.session.get(Pledge, pledge_id)
 

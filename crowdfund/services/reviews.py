@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..models import Project, ProjectKind, ProjectStatus as S, Review, StateChange
-from . import use_case
+from . import notifications, use_case
 from .projects import RISK_GRADES, lock
 from .transitions import can_move, transition
 
@@ -102,6 +102,6 @@ def review_project(reviewer, project, decision, *, checklist=None, risk_grade=No
     if decision == "approve":
         project.risk_grade = risk_grade
     transition(project, target, actor=reviewer, note=note or DECISION_WORDS[decision])
-    # notify: review decision (the founder gets an email; the outbox helper adds it here)
     db.session.flush()
+    notifications.review_decision(project, review)
     return review

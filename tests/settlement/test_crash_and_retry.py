@@ -178,9 +178,14 @@ def test_a_refund_that_keeps_failing_is_parked_for_an_admin(make, db, config, ga
 def test_a_transient_failure_without_waiting_leaves_work_for_the_next_run(make, db, config, gateway):
     project, held = reward_campaign(make, db, goal="5000", backers=2)
     close_without_settling(db, project)
+    config["SETTLEMENT_RETRY_BASE"] = 60
     gateway.faults.configure(fail_next=1, kinds={"refund"})
     assert settlement.settle(project.id, wait_for_retries=False) == "running"
     assert statuses(db, project) == {"refunded": 1, "held": 1}
+    waiting = db.session.scalar(select(Pledge).where(Pledge.project_id == project.id, Pledge.status == "held"))
+    assert waiting.settlement_attempts == 1 and "injected" in waiting.settlement_error
+    waiting.settle_after = None  # a minute later
+    db.session.commit()
     assert rerun(db, project) == "completed"
     assert statuses(db, project) == {"refunded": 2}
     assert_ledger_ok(db)
