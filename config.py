@@ -75,7 +75,6 @@ class Config:
 
     # JSON API
     API_TOKEN_TTL = 30 * 24 * 3600  # seconds a bearer token lives
-    API_PAGE_SIZE = 20  # default results per page of a list
 
     # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/mail/
     MAIL_SERVER = None

@@ -8,6 +8,7 @@ from .registry import operation
 
 EQUITY_FIELDS = {key: f"equity.{key}" for key in S.EQUITY_TERMS["properties"]}
 ADDRESS_FIELDS = {f"shipping_{key}": f"shipping_address.{key}" for key in S.ADDRESS["properties"]}
+CHECKLIST_FIELDS = {key: f"checklist.{key}" for key in reviews.CHECKLIST}
 
 
 def visible_project(user, project_id):
@@ -99,8 +100,9 @@ def submit_project(call, project_id):
 def review_project(call, project_id):
     project = projects.get_project(project_id)
     body = call.body
-    reviews.review_project(call.user, project, body["decision"], checklist=body.get("checklist"),
-                           risk_grade=body.get("risk_grade"), note=body.get("note", ""))
+    with field_names(CHECKLIST_FIELDS):
+        reviews.review_project(call.user, project, body["decision"], checklist=body.get("checklist"),
+                               risk_grade=body.get("risk_grade"), note=body.get("note", ""))
     return serializers.status(project)
 
 

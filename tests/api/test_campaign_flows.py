@@ -89,7 +89,9 @@ def test_reward_and_equity_campaigns_from_registration_to_the_deadline(app, db, 
                     token=founder).status_code == 403
     unticked = api.post(f"/admin/projects/{reward['id']}/review", {
         "decision": "approve", "risk_grade": "B", "checklist": {"identity_verified": True}}, token=admin)
-    assert unticked.status_code == 422 and "registration_valid" in error_of(unticked)["fields"]
+    assert unticked.status_code == 422
+    assert set(error_of(unticked)["fields"]) == {"checklist", "checklist.registration_valid",
+                                                 "checklist.rewards_feasible", "checklist.risks_disclosed"}
     checks = {"identity_verified": True, "registration_valid": True, "risks_disclosed": True}
     assert ok(api.post(f"/admin/projects/{reward['id']}/review", {
         "decision": "approve", "risk_grade": "B", "note": "Fine.",

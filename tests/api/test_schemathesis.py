@@ -99,9 +99,10 @@ def _steer(case, world):
         body["firm_id"] = world["firm_id"]
 
 
-# The operations, known at collection time from the app's own declarations.
-
-# Negative cases need something to break: a parameter, a body or a required token.
+# One test per operation (known at collection time from the app's own declarations) and
+# mode. Negative cases need something to break: a parameter, a body or a required token.
+# (Not `schema.parametrize()`: schemathesis 4.32's pytest plugin reads `node._nodeid`, which
+# pytest 9 no longer has; the strategy API below is the same generator and checks.)
 CASES = [(op.method, op.path, op.endpoint.split(".", 1)[1], mode)
          for op in _api.registry.OPERATIONS
          for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
