@@ -75,7 +75,10 @@ class Config:
     CELERY_BROKER_URL = None  # unset: jobs run in-process, right away (crowdfund/jobs)
     CELERY_TASK_DEFAULT_QUEUE = "crowdfund"
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_LOGIN = "10 per minute"
+    RATELIMIT_LOGIN = "10 per minute"  # web logins and API token requests, per client address
+
+    # JSON API
+    API_TOKEN_TTL = 30 * 24 * 3600  # seconds a bearer token lives
 
     # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/mail/
     MAIL_SERVER = None

@@ -46,7 +46,10 @@ def create_app(config=None, **overrides):
     from .web import register_web
     from .cli import register_cli
 
+    from .api import register_api
+
     register_web(app)
+    register_api(app)
     register_cli(app)
 
     from .jobs.scheduler import start_scheduler

@@ -1,1 +1,33 @@
-"""JSON API v1 (see its own issue)."""
+"""JSON API v1 at /api/v1: bearer tokens, JSON in and out, no logic of its own.
+
+Every operation is declared once with `registry.operation` (route, access, input and
+output schemas); `openapi.py` publishes the declarations. Handlers parse, call the same
+services the web pages call, and serialise (`serializers.py`). Service errors
+(DomainError) become `{"error": {...}}` with their own status and code.
+
+The request commits once at its end like any other (`web/unit_of_work.py`); the pledge
+service commits its own steps around the payment call, as it does for the web.
+"""
+from ..errors import DomainError
+from .errors import ApiError, domain_error_response
+from .registry import IdConverter, bp
+
+from . import accounts, openapi, projects  # noqa: E402,F401  (register the operations)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error):
+    return error.response()
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error):
+    return domain_error_response(error)
+
+
+def register_api(app):
+    from ..extensions import csrf
+
+    app.url_map.converters["api_id"] = IdConverter
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

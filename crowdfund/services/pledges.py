@@ -41,6 +41,7 @@ Lock order, everywhere: backer row -> tier/offering row (step 1); pledge row -> 
 row -> tier/offering row (steps 3 and cancellation).
 """
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -134,6 +135,19 @@ def place_pledge(backer, project, *, idempotency_key, payment_method, tier_id=No
     return _drive(attempt, actor_id=backer_id)
 
 
+def new_attempt_key():
+    """A fresh idempotency key: one per rendered form or API request that sent none."""
+    return secrets.token_urlsafe(18)
+
+
+def failure_error(pledge):
+    """The error a failed pledge's attempt ended with, to answer a replay of it the same way."""
+    message = pledge.failure_message or "The payment could not be made."
+    if pledge.failure_code == "project_not_live":
+        return Conflict(message, code="project_not_live")
+    return PaymentDeclined(message, code=pledge.failure_code or "card_declined", fields={"payment_method": message})
+
+
 def find_attempt(backer_id, idempotency_key):
     return db.session.scalar(select(Pledge).where(Pledge.backer_id == backer_id,
                                                   Pledge.idempotency_key == idempotency_key))
@@ -150,6 +164,9 @@ def _reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id,
     db.session.execute(select(User.id).where(User.id == backer_id).with_for_update(key_share=True))
     existing = find_attempt(backer_id, idempotency_key)
     if existing is not None:
+        if existing.project_id != project_id:
+            raise Conflict("This idempotency key was already used for a pledge to another campaign; "
+                           "use a new key for each attempt.", code="idempotency_key_reused")
         db.session.commit()
         return existing
     if not isinstance(payment_method, str) or not payment_method.strip() or len(payment_method) > 100:

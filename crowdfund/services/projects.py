@@ -11,7 +11,9 @@ Editing rules (what backers rely on must not move under them):
 - any other state: nothing changes.
 
 Amounts in `data` dicts are decimal strings in major units, as a person types them
-("2500", "12.50"); they are parsed with the project's currency (`to_minor`).
+("2500", "12.50"); they are parsed with the project's currency (`to_minor`). With
+`minor_units=True` (the JSON API) they are integers in minor units instead (250000, 1250),
+checked by the same rules (no negatives, no absurd sizes).
 """
 import hashlib
 import re
@@ -57,6 +59,10 @@ DOCUMENT_LABELS = {"cover": "cover image", "business_plan": "business plan",
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
+# Largest counts the columns hold: tier quantities are INTEGER, share counts BIGINT.
+MAX_COUNT = 2**31 - 1
+MAX_SHARES = 10**15
+
 FIELD_LABELS = {"title": "the title", "category": "the category", "currency": "the currency",
                 "goal": "the goal", "duration_days": "the planned duration"}
 
@@ -101,6 +107,12 @@ def can_view(user, project):
 def require_member(user, project):
     if not is_member(user, project):
         raise PermissionDenied("Only the people of the project's firm can do that.")
+
+
+def require_member_or_admin(user, project):
+    """The firm's people and admins (e.g. the money statement); PermissionDenied otherwise."""
+    if not (is_member(user, project) or bool(getattr(user, "is_admin", False))):
+        raise PermissionDenied("Only the people of the project's firm and administrators can see that.")
 
 
 def projects_for(user):
@@ -180,12 +192,16 @@ def _text(data, key, errors, *, required_message=None, max_length=None, label=""
     return value
 
 
-def _amount(data, key, currency, errors, *, required_message, positive=True):
+def _amount(data, key, currency, errors, *, required_message, positive=True, minor_units=False):
     raw = data.get(key)
     if raw is None or str(raw).strip() == "":
         errors[key] = required_message
         return None
     try:
+        if minor_units:
+            if type(raw) is not int:
+                raise ValueError("Enter the amount as a whole number of minor units (cents, fen).")
+            raw = to_major(raw, currency)  # and back: the same checks as a typed amount
         value = to_minor(raw, currency)
     except ValueError as exc:
         errors[key] = str(exc)
@@ -221,7 +237,7 @@ def _raise(errors, headline=None):
         raise ValidationError(headline or first, fields=errors)
 
 
-def _clean_basics(data, current_currency=None):
+def _clean_basics(data, current_currency=None, *, minor_units=False):
     """Clean the basic fields present in `data` (every one of them when creating)."""
     errors, cleaned = {}, {}
     if "title" in data:
@@ -246,7 +262,8 @@ def _clean_basics(data, current_currency=None):
             currency = None
         cleaned["currency"] = currency
     if "goal" in data and currency:
-        cleaned["goal"] = _amount(data, "goal", currency, errors, required_message="Enter the funding goal.")
+        cleaned["goal"] = _amount(data, "goal", currency, errors, required_message="Enter the funding goal.",
+                                  minor_units=minor_units)
     if "duration_days" in data:
         # The plan only: the launch checks the real deadline against the configured window.
         longest = max(1, -(-current_app.config["CAMPAIGN_MAX_DURATION"] // 86400))
@@ -300,31 +317,35 @@ def _require_status(project, allowed, message):
 
 
 @use_case
-def create_project(user, firm, kind, data):
+def create_project(user, firm, kind, data, *, equity=None, minor_units=False):
+    """A new draft. `equity`: the equity terms too (see `set_equity_terms`), all or nothing."""
     if not firm.has_member(user):
         raise PermissionDenied("You can only start projects for firms you belong to.")
     if kind not in {k.value for k in ProjectKind}:
         raise ValidationError("Choose a reward or an equity project.", fields={"kind": "Choose a kind."})
     wanted = {key: data.get(key) for key in BASIC_FIELDS}
-    cleaned, errors = _clean_basics(wanted)
+    cleaned, errors = _clean_basics(wanted, minor_units=minor_units)
     _raise(errors)
     project = Project(firm=firm, created_by_id=user.id, kind=kind, status=S.DRAFT.value,
                       slug=unique_slug(cleaned["title"]), **cleaned)
     project.description_html = render_markdown(project.description)
     db.session.add(project)
     db.session.flush()
+    if equity is not None:
+        set_equity_terms(user, project, equity, minor_units=minor_units)
     return project
 
 
 @use_case
-def update_project(user, project, data):
-    """Change the basic fields present in `data` (see the module's editing rules)."""
+def update_project(user, project, data, *, equity=None, minor_units=False):
+    """Change the basic fields present in `data` (see the module's editing rules), and the
+    equity terms when `equity` is given (see `set_equity_terms`), all or nothing."""
     require_member(user, project)
     if project.status not in EDITABLE | STORY_EDITABLE:
         raise ValidationError(f"This project is {PROJECT_STATUS_WORDS[S(project.status)]}, so it cannot be "
                               "edited now.", code="locked")
     present = {key: data[key] for key in BASIC_FIELDS if key in data}
-    cleaned, errors = _clean_basics(present, current_currency=project.currency)
+    cleaned, errors = _clean_basics(present, current_currency=project.currency, minor_units=minor_units)
     locked = project.status in STORY_EDITABLE
     if not locked and cleaned.get("currency") not in (None, project.currency) and (project.tiers or project.equity):
         errors["currency"] = (f"Remove the rewards and equity terms before changing the currency: their "
@@ -350,6 +371,8 @@ def update_project(user, project, data):
         if key == "description":
             project.description_html = render_markdown(value)
     db.session.flush()
+    if equity is not None:
+        set_equity_terms(user, project, equity, minor_units=minor_units)
     return project
 
 
@@ -362,16 +385,17 @@ def _month_ok(value):
     return 1 <= month <= 12 and 2000 <= year <= 2200
 
 
-def _clean_tier(data, currency):
+def _clean_tier(data, currency, *, minor_units=False):
     errors = {}
     cleaned = {
         "title": _text(data, "title", errors, required_message="Give the reward a title.", max_length=120,
                        label="The title"),
         "description": _text(data, "description", errors, max_length=5000, label="The description"),
-        "price": _amount(data, "price", currency, errors, required_message="Enter the reward's price."),
-        "quantity": _whole(data, "quantity", errors, minimum=1,
+        "price": _amount(data, "price", currency, errors, required_message="Enter the reward's price.",
+                         minor_units=minor_units),
+        "quantity": _whole(data, "quantity", errors, minimum=1, maximum=MAX_COUNT,
                            message="Enter how many are available (at least 1), or leave it empty for no limit."),
-        "per_backer_limit": _whole(data, "per_backer_limit", errors, minimum=1,
+        "per_backer_limit": _whole(data, "per_backer_limit", errors, minimum=1, maximum=MAX_COUNT,
                                    message="Enter a limit of at least 1, or leave it empty."),
     }
     if cleaned["quantity"] and cleaned["per_backer_limit"] and cleaned["per_backer_limit"] > cleaned["quantity"]:
@@ -390,9 +414,9 @@ def _clean_tier(data, currency):
     cleaned["shipping"] = shipping
     fee_raw = data.get("shipping_fee")
     if fee_raw is None or str(fee_raw).strip() == "":
-        fee_raw = "0"
+        fee_raw = 0 if minor_units else "0"
     cleaned["shipping_fee"] = _amount({"shipping_fee": fee_raw}, "shipping_fee", currency, errors,
-                                      required_message="", positive=False)
+                                      required_message="", positive=False, minor_units=minor_units)
     if shipping == "none" and cleaned["shipping_fee"]:
         errors["shipping_fee"] = "There is no shipping fee when nothing is shipped."
     for key in ("available_from", "available_until"):
@@ -422,10 +446,10 @@ def _lock_tier(tier):
 
 
 @use_case
-def add_tier(user, project, data):
+def add_tier(user, project, data, *, minor_units=False):
     require_member(user, project)
     _tier_project_check(project)
-    cleaned, errors = _clean_tier(data, project.currency)
+    cleaned, errors = _clean_tier(data, project.currency, minor_units=minor_units)
     _raise(errors)
     position = db.session.scalar(select(func.coalesce(func.max(RewardTier.position), 0))
                                  .where(RewardTier.project_id == project.id)) + 1
@@ -439,11 +463,11 @@ def add_tier(user, project, data):
 
 
 @use_case
-def update_tier(user, tier, data):
+def update_tier(user, tier, data, *, minor_units=False):
     project = tier.project
     require_member(user, project)
     _tier_project_check(project)
-    cleaned, errors = _clean_tier(data, project.currency)
+    cleaned, errors = _clean_tier(data, project.currency, minor_units=minor_units)
     locked = project.status in STORY_EDITABLE
     if locked:
         tier = _lock_tier(tier)
@@ -494,7 +518,7 @@ def max_raise(project):
 
 
 @use_case
-def set_equity_terms(user, project, data):
+def set_equity_terms(user, project, data, *, minor_units=False):
     require_member(user, project)
     if project.kind != ProjectKind.EQUITY.value:
         raise ValidationError("Only equity projects have equity terms.")
@@ -504,13 +528,17 @@ def set_equity_terms(user, project, data):
     security_type = (data.get("security_type") or "ordinary_shares").strip()
     if security_type not in SECURITY_TYPES:
         errors["security_type"] = "Only ordinary shares can be offered."
-    price = _amount(data, "price_per_share", currency, errors, required_message="Enter the price per share.")
-    offered = _whole(data, "shares_offered", errors, required_message="Enter how many shares are offered.")
-    min_shares = _whole(data, "min_shares", errors, required_message="Enter the minimum investment in shares.")
+    price = _amount(data, "price_per_share", currency, errors, required_message="Enter the price per share.",
+                    minor_units=minor_units)
+    offered = _whole(data, "shares_offered", errors, required_message="Enter how many shares are offered.",
+                     maximum=MAX_SHARES)
+    min_shares = _whole(data, "min_shares", errors, required_message="Enter the minimum investment in shares.",
+                        maximum=MAX_SHARES)
     valuation = _amount(data, "pre_money_valuation", currency, errors,
-                        required_message="Enter the pre-money valuation.")
+                        required_message="Enter the pre-money valuation.", minor_units=minor_units)
     outstanding = _whole(data, "shares_outstanding", errors,
-                         required_message="Enter the number of shares that exist before the offering.")
+                         required_message="Enter the number of shares that exist before the offering.",
+                         maximum=MAX_SHARES)
     if offered and min_shares and min_shares > offered:
         errors["min_shares"] = "The minimum investment cannot be more shares than are offered."
     if price and offered and project.goal > price * offered:

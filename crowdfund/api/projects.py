@@ -1,0 +1,169 @@
+"""Projects: authoring, review, launch, discovery, pledging and the money statement."""
+from ..errors import NotFound
+from ..services import campaigns, discovery, firms, pledges, projects, reviews, statements
+from . import schemas as S, serializers
+from .errors import field_names
+from .parsing import Param, aware_datetime
+from .registry import operation
+
+EQUITY_FIELDS = {key: f"equity.{key}" for key in S.EQUITY_TERMS["properties"]}
+ADDRESS_FIELDS = {f"shipping_{key}": f"shipping_address.{key}" for key in S.ADDRESS["properties"]}
+CHECKLIST_FIELDS = {key: f"checklist.{key}" for key in reviews.CHECKLIST}
+
+
+def visible_project(user, project_id):
+    """The project, if `user` (None: anonymous) may see it; NotFound otherwise, with no hint it exists."""
+    project = projects.get_project(project_id)
+    if not projects.can_view(user, project):
+        raise NotFound("There is no such project.")
+    return project
+
+
+# --- discovery ---------------------------------------------------------------------------
+
+@operation("GET", "/projects", tag="projects", access="optional", summary="Find projects",
+           description="Public campaigns (live, successful, failed) by default. A `status` filter narrows to "
+                       "that status within what you may see: your own firms' projects in any status, every "
+                       "project for admins.",
+           query=[Param("q", {"type": "string", "maxLength": discovery.MAX_QUERY_LENGTH},
+                        "Words in the title or summary"),
+                  Param("kind", S.KIND), Param("status", S.PROJECT_STATUS), Param("category", S.CATEGORY),
+                  Param("sort", {"type": "string", "enum": S.SEARCH_SORTS, "default": "newest"}),
+                  Param("page", {"type": "integer", "minimum": 1, "maximum": discovery.MAX_PAGE, "default": 1}),
+                  Param("per_page", {"type": "integer", "minimum": 1, "maximum": discovery.MAX_PER_PAGE,
+                                     "default": 20})],
+           response=S.PROJECT_PAGE)
+def list_projects(call):
+    query = {key: value for key, value in call.query.items() if value is not None}
+    page = discovery.search_projects(**query, viewer=call.user)
+    return serializers.project_page(page)
+
+
+@operation("GET", "/projects/{project_id}", tag="projects", access="optional", summary="A project",
+           description="Drafts and projects in review are visible only to their firm and to admins.",
+           response=S.PROJECT)
+def get_project(call, project_id):
+    return serializers.project(visible_project(call.user, project_id))
+
+
+# --- authoring ---------------------------------------------------------------------------
+
+@operation("POST", "/projects", tag="projects", summary="Start a project (a draft)",
+           description="`equity` (equity projects) sets the share offering in the same step.",
+           body=S.PROJECT_CREATE, status=201, response=S.PROJECT, errors=(403, 404))
+def create_project(call):
+    firm = firms.get_firm(call.body["firm_id"])
+    with field_names(EQUITY_FIELDS):
+        project = projects.create_project(call.user, firm, call.body["kind"], call.body,
+                                          equity=call.body.get("equity"), minor_units=True)
+    return serializers.project(project)
+
+
+@operation("PATCH", "/projects/{project_id}", tag="projects", summary="Change a project",
+           body=S.PROJECT_UPDATE, response=S.PROJECT, errors=(403,))
+def update_project(call, project_id):
+    project = visible_project(call.user, project_id)
+    with field_names(EQUITY_FIELDS):
+        projects.update_project(call.user, project, call.body, equity=call.body.get("equity"), minor_units=True)
+    return serializers.project(project)
+
+
+@operation("POST", "/projects/{project_id}/tiers", tag="projects", summary="Add a reward tier",
+           body=S.TIER_CREATE, status=201, response=S.TIER, errors=(403,))
+def add_tier(call, project_id):
+    project = visible_project(call.user, project_id)
+    tier = projects.add_tier(call.user, project, call.body, minor_units=True)
+    return serializers.tier(tier)
+
+
+@operation("POST", "/projects/{project_id}/documents", tag="projects", summary="Upload a document",
+           multipart=S.DOCUMENT_UPLOAD, status=201, response=S.DOCUMENT, errors=(403,))
+def upload_document(call, project_id):
+    project = visible_project(call.user, project_id)
+    upload = call.files["file"]
+    document = projects.upload_document(call.user, project, call.body["kind"], upload.filename, upload.mimetype,
+                                        upload.stream)
+    return serializers.document(document)
+
+
+@operation("POST", "/projects/{project_id}/submit", tag="projects", summary="Submit for review",
+           description="422 `incomplete` lists in `fields` what is missing.",
+           response=S.STATUS, errors=(403, 409, 422))
+def submit_project(call, project_id):
+    project = visible_project(call.user, project_id)
+    return serializers.status(projects.submit(call.user, project))
+
+
+@operation("POST", "/admin/projects/{project_id}/review", tag="admin", access="admin",
+           summary="Approve, request changes or reject (admins)",
+           body=S.REVIEW, response=S.STATUS, errors=(409,))
+def review_project(call, project_id):
+    project = projects.get_project(project_id)
+    body = call.body
+    with field_names(CHECKLIST_FIELDS):
+        reviews.review_project(call.user, project, body["decision"], checklist=body.get("checklist"),
+                               risk_grade=body.get("risk_grade"), note=body.get("note", ""))
+    return serializers.status(project)
+
+
+@operation("POST", "/projects/{project_id}/launch", tag="projects", summary="Open an approved project to backers",
+           body=S.LAUNCH, response=S.LAUNCHED, errors=(403, 409))
+def launch_project(call, project_id):
+    project = visible_project(call.user, project_id)
+    deadline = aware_datetime(call.body["deadline"], "deadline")
+    project = campaigns.launch(call.user, project, deadline)
+    return {"id": project.id, "status": project.status, "deadline": serializers.iso(project.deadline)}
+
+
+@operation("GET", "/projects/{project_id}/statement", tag="projects",
+           summary="Where the campaign's money is (the firm's people and admins)",
+           response=S.STATEMENT, errors=(403,))
+def project_statement(call, project_id):
+    project = visible_project(call.user, project_id)
+    projects.require_member_or_admin(call.user, project)
+    return serializers.statement(project.id, statements.statement(project))
+
+
+# --- backing ---------------------------------------------------------------------------------
+
+@operation("POST", "/projects/{project_id}/pledges", tag="pledges", summary="Back a project",
+           description="Reward projects: `tier_id` (+ `quantity`, and `shipping_address` when the tier ships) or "
+                       "a plain `amount`. Equity projects: `shares` (an investor profile is needed first). The "
+                       "card is charged and the money held in escrow (`status` held; `pending` when the payment "
+                       "processor has not answered yet). The same `Idempotency-Key` again returns the first "
+                       "pledge and charges nothing more; without the header every request is a new attempt.",
+           headers=[Param("Idempotency-Key", {"type": "string", "minLength": 8, "maxLength": 100},
+                          "Your id for this attempt (8-100 characters)")],
+           body=S.PLEDGE_CREATE, status=201, response=S.PLEDGE, errors=(402, 409))
+def place_pledge(call, project_id):
+    project = visible_project(call.user, project_id)
+    key = call.headers["idempotency_key"] or pledges.new_attempt_key()
+    arguments = {name: call.body[name] for name in ("tier_id", "quantity", "amount", "extra", "shares",
+                                                    "shipping_address") if name in call.body}
+    with field_names(ADDRESS_FIELDS):
+        pledge = pledges.place_pledge(call.user, project, idempotency_key=key,
+                                      payment_method=call.body["payment_method"], **arguments)
+    if pledge.status == "failed":  # the same key as an attempt that failed: the same answer again
+        raise pledges.failure_error(pledge)
+    return serializers.pledge(pledge)
+
+
+@operation("GET", "/pledges/{pledge_id}", tag="pledges", summary="A pledge (its backer and admins)",
+           response=S.PLEDGE)
+def get_pledge(call, pledge_id):
+    return serializers.pledge(pledges.get_pledge_for(call.user, pledge_id))
+
+
+@operation("GET", "/me/pledges", tag="pledges", summary="Your pledges, newest first", response=S.PLEDGE_LIST)
+def my_pledges(call):
+    return {"items": [serializers.pledge(r.pledge) for r in pledges.pledges_of(call.user)]}
+
+
+@operation("POST", "/pledges/{pledge_id}/cancel", tag="pledges", summary="Cancel your pledge (refunded)",
+           description="Reward pledges while the campaign is live; equity commitments until "
+                       "`EQUITY_CANCEL_CUTOFF` before the deadline. Cancelling again is harmless.",
+           response=S.PLEDGE, errors=(403, 409))
+def cancel_pledge(call, pledge_id):
+    pledges.get_pledge_for(call.user, pledge_id)  # NotFound for other people's pledges
+    return serializers.pledge(pledges.cancel_pledge(call.user, pledge_id))
+

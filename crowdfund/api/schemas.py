@@ -1,0 +1,206 @@
+"""JSON schemas of what the API takes and returns (OpenAPI 3.1 / JSON Schema 2020-12).
+
+Request schemas are used twice: `parsing` checks each body's shape against them, and
+`openapi` publishes them. Enumerations come from the services' own constants. Amounts are
+integers in the currency's minor unit (cents, fen; JPY has none); times are ISO 8601 UTC.
+"""
+from ..domain.money import SUPPORTED_CURRENCIES
+from ..models import PledgeStatus, ProjectKind, ProjectStatus
+from ..services import discovery, projects, reviews
+from .registry import BIGINT_MAX, INT_MAX
+
+
+def obj(properties, required=None, *, additional=False, description=None):
+    """An object schema; `required=None` means every property is required (responses)."""
+    schema = {"type": "object", "properties": properties,
+              "required": list(properties) if required is None else list(required),
+              "additionalProperties": additional}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def nullable(schema):
+    schema = dict(schema)
+    kind = schema["type"]
+    schema["type"] = [kind, "null"] if isinstance(kind, str) else list(kind) + ["null"]
+    if "enum" in schema:
+        schema["enum"] = list(schema["enum"]) + [None]
+    return schema
+
+
+STRING = {"type": "string"}
+BOOLEAN = {"type": "boolean"}
+INTEGER = {"type": "integer"}
+COUNT = {"type": "integer", "minimum": 0}
+ID = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
+BIG_ID = {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
+MONEY = {"type": "integer", "description": "Minor units of the currency (cents, fen; JPY has none)."}
+MONEY_OUT = {"type": "integer", "minimum": 0, "description": MONEY["description"]}
+CURRENCY = {"type": "string", "enum": list(SUPPORTED_CURRENCIES), "description": "ISO 4217"}
+TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"}
+KIND = {"type": "string", "enum": [k.value for k in ProjectKind]}
+PROJECT_STATUS = {"type": "string", "enum": [s.value for s in ProjectStatus]}
+PLEDGE_STATUS = {"type": "string", "enum": [s.value for s in PledgeStatus]}
+CATEGORY = {"type": "string", "enum": list(projects.CATEGORIES)}
+SHIPPING = {"type": "string", "enum": list(projects.SHIPPING_KINDS)}
+DOCUMENT_KIND = {"type": "string", "enum": list(projects.DOCUMENT_KINDS)}
+RISK_GRADE = {"type": "string", "enum": list(projects.RISK_GRADES)}
+
+# --- errors ------------------------------------------------------------------------------
+
+ERROR = obj({
+    "error": obj({
+        "code": {"type": "string", "pattern": "^[a-z0-9_]+$",
+                 "description": "Stable, snake_case: validation_error, not_found, sold_out, ..."},
+        "message": {"type": "string", "description": "For a person to read."},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "What is wrong with each request field (dotted for nested ones)."},
+        "decline_code": {"type": "string", "description": "402 only: the processor's reason."},
+    }, required=["code", "message", "fields"]),
+})
+
+# --- accounts -------------------------------------------------------------------------------
+
+USER_CREATE = obj({"email": STRING, "password": STRING, "name": STRING})
+USER = obj({"id": ID, "email": STRING, "name": STRING, "is_admin": BOOLEAN})
+TOKEN_CREATE = obj({"email": STRING, "password": STRING,
+                    "label": {"type": "string", "description": "What the token is for (your note)."}},
+                   required=["email", "password"])
+TOKEN = obj({"token": {"type": "string", "description": "Shown once; send as `Authorization: Bearer <token>`."},
+             "expires_at": TIME})
+
+# --- firms ----------------------------------------------------------------------------------
+
+FIRM_CREATE = obj({
+    "name": {"type": "string", "description": "The firm's legal name."},
+    "registration_number": STRING,
+    "country": {"type": "string", "description": "ISO 3166-1 alpha-2, e.g. GB, CN."},
+    "address": STRING,
+    "website": nullable(STRING),
+    "description": STRING,
+    "payout_account_ref": {"type": "string",
+                           "description": "Where released money is paid (a Stripe connected account id with "
+                                          "Stripe; made up for you in the sandbox)."},
+}, required=["name", "registration_number", "country", "address"])
+FIRM = obj({"id": ID, "name": STRING, "registration_number": STRING, "country": STRING, "address": STRING,
+            "website": nullable(STRING), "description": STRING})
+
+# --- projects -------------------------------------------------------------------------------
+
+EQUITY_TERMS = obj({
+    "security_type": {"type": "string", "enum": list(projects.SECURITY_TYPES)},
+    "price_per_share": MONEY,
+    "shares_offered": INTEGER,
+    "min_shares": INTEGER,
+    "pre_money_valuation": MONEY,
+    "shares_outstanding": INTEGER,
+}, required=["price_per_share", "shares_offered", "min_shares", "pre_money_valuation", "shares_outstanding"])
+
+_STORY = {"summary": STRING, "description": {"type": "string", "description": "Markdown."}, "risks": STRING,
+          "use_of_funds": STRING}
+PROJECT_CREATE = obj({
+    "firm_id": ID, "kind": KIND, "title": STRING, **_STORY, "category": CATEGORY, "currency": CURRENCY,
+    "goal": MONEY, "duration_days": nullable(INTEGER),
+    "equity": nullable(EQUITY_TERMS),
+}, required=["firm_id", "kind", "title", "summary", "category", "currency", "goal"])
+PROJECT_UPDATE = obj({
+    "title": STRING, **_STORY, "category": CATEGORY, "currency": CURRENCY, "goal": MONEY,
+    "duration_days": nullable(INTEGER), "equity": EQUITY_TERMS,
+}, required=[], description="Only the fields sent change. After approval only the story (summary, "
+                            "description, risks, use_of_funds) can change.")
+
+TIER_CREATE = obj({
+    "title": STRING, "description": STRING, "price": MONEY,
+    "quantity": {"type": ["integer", "null"], "description": "null: unlimited"},
+    "per_backer_limit": nullable(INTEGER),
+    "estimated_delivery": {"type": "string", "description": "YYYY-MM"},
+    "shipping": SHIPPING, "shipping_fee": MONEY,
+}, required=["title", "price", "estimated_delivery"])
+TIER = obj({
+    "id": ID, "title": STRING, "description": STRING, "price": MONEY_OUT,
+    "quantity": nullable(COUNT), "remaining": nullable(COUNT), "per_backer_limit": nullable(COUNT),
+    "estimated_delivery": nullable(STRING), "shipping": SHIPPING, "shipping_fee": MONEY_OUT,
+})
+EQUITY = obj({
+    "security_type": STRING, "price_per_share": MONEY_OUT, "shares_offered": COUNT, "min_shares": COUNT,
+    "pre_money_valuation": MONEY_OUT, "shares_outstanding": COUNT, "shares_remaining": COUNT,
+})
+_SUMMARY_FIELDS = {
+    "id": ID, "slug": STRING, "firm_id": ID, "title": STRING, "summary": STRING, "kind": KIND,
+    "status": PROJECT_STATUS, "category": STRING, "currency": STRING, "goal": MONEY_OUT, "pledged": MONEY_OUT,
+    "backers": COUNT, "deadline": nullable(TIME), "risk_grade": nullable(RISK_GRADE),
+}
+PROJECT_SUMMARY = obj(_SUMMARY_FIELDS)
+PROJECT = obj({
+    **_SUMMARY_FIELDS, "description": STRING, "risks": STRING, "use_of_funds": STRING,
+    "duration_days": nullable(COUNT), "launched_at": nullable(TIME), "created_at": TIME,
+    "tiers": {"type": "array", "items": TIER}, "equity": nullable(EQUITY),
+})
+PROJECT_PAGE = obj({"items": {"type": "array", "items": PROJECT_SUMMARY}, "page": {"type": "integer", "minimum": 1},
+                    "per_page": {"type": "integer", "minimum": 1}, "total": COUNT})
+STATUS = obj({"id": ID, "status": PROJECT_STATUS})
+LAUNCH = obj({"deadline": TIME})
+LAUNCHED = obj({"id": ID, "status": PROJECT_STATUS, "deadline": TIME})
+DOCUMENT_UPLOAD = obj({"kind": DOCUMENT_KIND, "file": {"type": "string", "format": "binary"}},
+                      description="business_plan and financial_statements: PDF (equity projects); "
+                                  "cover: JPEG, PNG, WebP or GIF.")
+DOCUMENT = obj({"id": ID, "kind": DOCUMENT_KIND, "filename": STRING, "content_type": STRING, "size": COUNT})
+
+REVIEW = obj({
+    "decision": {"type": "string", "enum": list(reviews.DECISIONS)},
+    "note": STRING,
+    "risk_grade": nullable(STRING),
+    "checklist": obj({key: BOOLEAN for key in reviews.CHECKLIST}, required=[],
+                     description="Approval needs every item that applies to the project's kind: "
+                                 "financials_present applies to equity, rewards_feasible to reward projects."),
+}, required=["decision"])
+
+STATEMENT = obj({
+    "project_id": ID,
+    "gross": MONEY_OUT, "cancelled": MONEY_OUT, "refunded": MONEY_OUT, "fee": MONEY_OUT, "paid_out": MONEY_OUT,
+    "awaiting_payout": MONEY_OUT, "in_escrow": MONEY_OUT, "currency": STRING,
+}, description="gross - refunded = in_escrow + fee + paid_out + awaiting_payout; `refunded` is all money "
+               "returned to backers, of which `cancelled` was returned because backers cancelled.")
+
+# --- pledges --------------------------------------------------------------------------------
+
+ADDRESS = obj({"name": STRING, "line1": STRING, "line2": STRING, "city": STRING, "postal_code": STRING,
+               "country": {"type": "string", "description": "ISO 3166-1 alpha-2"}},
+              required=["name", "line1", "city", "postal_code", "country"])
+PLEDGE_CREATE = obj({
+    "tier_id": nullable(ID),
+    "quantity": {"type": "integer", "description": "Units of the tier (default 1)."},
+    "amount": {"type": ["integer", "null"], "description": "Reward projects, no tier: the amount (minor units)."},
+    "extra": {"type": "integer", "description": "Reward projects: an extra amount on top (minor units)."},
+    "shares": {"type": ["integer", "null"], "description": "Equity projects: the number of shares."},
+    "payment_method": {"type": "string", "description": "A payment method id (sandbox: pm_card_visa, ...)."},
+    "shipping_address": nullable(ADDRESS),
+}, required=["payment_method"])
+PLEDGE = obj({
+    "id": BIG_ID, "project_id": ID, "status": PLEDGE_STATUS, "amount": MONEY_OUT, "currency": STRING,
+    "tier_id": nullable(ID), "quantity": COUNT, "shares": nullable(COUNT), "created_at": TIME,
+    "failure_code": nullable(STRING),
+})
+PLEDGE_LIST = obj({"items": {"type": "array", "items": PLEDGE}})
+
+INVESTOR_PROFILE_UPDATE = obj({
+    "currency": {**CURRENCY, "description": "The currency of the amounts below; it must be the currency of the "
+                                            "offerings you invest in (ISO 4217)."},
+    "annual_income": MONEY, "net_worth": MONEY, "accredited": BOOLEAN,
+    "other_investments_12m": {**MONEY, "description": "Invested on other crowdfunding platforms in the last "
+                                                      "12 months (minor units)."},
+    "risk_acknowledged": {"type": "boolean", "description": "Must be true."},
+}, required=["currency", "annual_income", "net_worth", "other_investments_12m", "risk_acknowledged"])
+INVESTOR_PROFILE = obj({
+    "currency": STRING, "annual_income": MONEY_OUT, "net_worth": MONEY_OUT, "accredited": BOOLEAN,
+    "other_investments_12m": MONEY_OUT, "risk_acknowledged_at": nullable(TIME), "updated_at": TIME,
+    "allowance": obj({"limit": nullable(MONEY_OUT), "committed": MONEY_OUT, "remaining": nullable(MONEY_OUT)},
+                     description="What you may still invest in `currency` over the 12-month window "
+                                 "(null limit: accredited, no limit)."),
+})
+HOLDING = obj({"firm_id": ID, "project_id": ID, "shares": COUNT, "price_per_share": MONEY_OUT, "currency": STRING,
+               "acquired_at": TIME})
+HOLDING_LIST = obj({"items": {"type": "array", "items": HOLDING}})
+
+SEARCH_SORTS = list(discovery.SORTS)

@@ -1,0 +1,86 @@
+"""Models as the JSON the schemas in `schemas.py` describe. Reading only: no rules here."""
+from datetime import timezone
+
+STATEMENT_KEYS = ("gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow")
+
+
+def iso(moment):
+    """An aware datetime as ISO 8601 UTC ("2030-01-31T18:00:00Z"); None stays None."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def user(u):
+    return {"id": u.id, "email": u.email, "name": u.name, "is_admin": bool(u.is_admin)}
+
+
+def firm(f):
+    return {"id": f.id, "name": f.legal_name, "registration_number": f.registration_number, "country": f.country,
+            "address": f.address, "website": f.website, "description": f.description or ""}
+
+
+def tier(t):
+    return {"id": t.id, "title": t.title, "description": t.description or "", "price": t.price,
+            "quantity": t.quantity, "remaining": t.remaining, "per_backer_limit": t.per_backer_limit,
+            "estimated_delivery": t.estimated_delivery, "shipping": t.shipping, "shipping_fee": t.shipping_fee}
+
+
+def equity(offering):
+    if offering is None:
+        return None
+    return {"security_type": offering.security_type, "price_per_share": offering.price_per_share,
+            "shares_offered": offering.shares_offered, "min_shares": offering.min_shares,
+            "pre_money_valuation": offering.pre_money_valuation, "shares_outstanding": offering.shares_outstanding,
+            "shares_remaining": offering.shares_remaining}
+
+
+def project_summary(p):
+    return {"id": p.id, "slug": p.slug, "firm_id": p.firm_id, "title": p.title, "summary": p.summary,
+            "kind": p.kind, "status": p.status, "category": p.category, "currency": p.currency, "goal": p.goal,
+            "pledged": p.pledged_amount, "backers": p.backer_count, "deadline": iso(p.deadline),
+            "risk_grade": p.risk_grade}
+
+
+def project(p):
+    return {**project_summary(p), "description": p.description or "", "risks": p.risks or "",
+            "use_of_funds": p.use_of_funds or "", "duration_days": p.duration_days,
+            "launched_at": iso(p.launched_at), "created_at": iso(p.created_at),
+            "tiers": [tier(t) for t in p.tiers], "equity": equity(p.equity) if p.kind == "equity" else None}
+
+
+def project_page(page):
+    return {"items": [project_summary(p) for p in page.items], "page": page.page, "per_page": page.per_page,
+            "total": page.total}
+
+
+def status(p):
+    return {"id": p.id, "status": p.status}
+
+
+def document(d):
+    return {"id": d.id, "kind": d.kind, "filename": d.filename, "content_type": d.content_type, "size": d.size}
+
+
+def pledge(p):
+    return {"id": p.id, "project_id": p.project_id, "status": p.status, "amount": p.amount, "currency": p.currency,
+            "tier_id": p.tier_id, "quantity": p.quantity, "shares": p.shares, "created_at": iso(p.created_at),
+            "failure_code": p.failure_code}
+
+
+def investor_profile(profile, allowance):
+    return {"currency": profile.currency, "annual_income": profile.annual_income, "net_worth": profile.net_worth,
+            "accredited": bool(profile.accredited), "other_investments_12m": profile.other_investments_12m,
+            "risk_acknowledged_at": iso(profile.risk_acknowledged_at), "updated_at": iso(profile.updated_at),
+            "allowance": {"limit": allowance.limit, "committed": allowance.committed,
+                          "remaining": allowance.remaining}}
+
+
+def statement(project_id, data):
+    return {"project_id": project_id, **{key: int(data[key]) for key in STATEMENT_KEYS},
+            "currency": data["currency"]}
+
+
+def holding(h):
+    return {"firm_id": h.firm_id, "project_id": h.project_id, "shares": h.shares,
+            "price_per_share": h.price_per_share, "currency": h.currency, "acquired_at": iso(h.acquired_at)}

@@ -1,0 +1,104 @@
+"""Finding campaigns: search, filters, sorting and pages (the API's project list; the web
+discover page can use the same function).
+
+What a viewer may see: public campaigns (live, successful, failed) for everyone; admins
+see every project; a founder also sees every project of their own firms. With no
+`status` filter the list shows public campaigns only; a `status` filter narrows to that
+status within what the viewer may see (so `status=draft` lists a founder's own drafts,
+and nothing for anyone else).
+
+Index use: every filter is an equality (or IN) on a plain column, never a function of a
+column, so `status` (and `status, deadline` for the "ending soon" order) come from
+`ix_projects_status_deadline` and the firm filter from `ix_projects_firm_id`. The text
+search is a case-insensitive substring match on title and summary, applied after those.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import FirmMember, Project, ProjectKind, ProjectStatus
+from .projects import CATEGORIES, PUBLIC
+
+SORTS = ("newest", "ending_soon", "most_funded")
+STATUSES = tuple(s.value for s in ProjectStatus)
+KINDS = tuple(k.value for k in ProjectKind)
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _visible(viewer):
+    """The condition for projects `viewer` may see (None: anonymous)."""
+    if viewer is not None and getattr(viewer, "is_admin", False):
+        return None
+    public = Project.status.in_(sorted(PUBLIC))
+    if viewer is None or getattr(viewer, "id", None) is None:
+        return public
+    own_firms = select(FirmMember.firm_id).where(FirmMember.user_id == viewer.id)
+    return or_(public, Project.firm_id.in_(own_firms))
+
+
+def search_projects(q=None, kind=None, status=None, category=None, sort=None, page=1, per_page=20, *,
+                    viewer=None):
+    """A page of projects matching the filters that `viewer` may see (see the module docstring)."""
+    errors = {}
+    q = (q or "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        errors["q"] = f"Search for at most {MAX_QUERY_LENGTH} characters."
+    if kind not in (None, "") and kind not in KINDS:
+        errors["kind"] = "Choose reward or equity."
+    if status not in (None, "") and status not in STATUSES:
+        errors["status"] = "That is not a project status."
+    if category not in (None, "") and category not in CATEGORIES:
+        errors["category"] = "Choose a category from the list."
+    sort = sort or "newest"
+    if sort not in SORTS:
+        errors["sort"] = f"Sort by one of: {', '.join(SORTS)}."
+    if type(page) is not int or not 1 <= page <= MAX_PAGE:
+        errors["page"] = f"Choose a page from 1 to {MAX_PAGE}."
+    if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
+        errors["per_page"] = f"Choose from 1 to {MAX_PER_PAGE} results per page."
+    if errors:
+        raise ValidationError(next(iter(errors.values())), fields=errors)
+
+    conditions = []
+    visible = _visible(viewer)
+    if visible is not None:
+        conditions.append(visible)
+    if status:
+        conditions.append(Project.status == status)
+    else:
+        conditions.append(Project.status.in_(sorted(PUBLIC)))
+    if kind:
+        conditions.append(Project.kind == kind)
+    if category:
+        conditions.append(Project.category == category)
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        conditions.append(or_(Project.title.ilike(pattern, escape="\\"),
+                              Project.summary.ilike(pattern, escape="\\")))
+
+    if sort == "ending_soon":
+        order = (Project.deadline.asc().nulls_last(), Project.id.asc())
+    elif sort == "most_funded":
+        order = (Project.pledged_amount.desc(), Project.id.desc())
+    else:
+        order = (Project.launched_at.desc().nulls_last(), Project.created_at.desc(), Project.id.desc())
+    total = db.session.scalar(select(func.count()).select_from(Project).where(*conditions))
+    items = db.session.scalars(select(Project).where(*conditions).order_by(*order)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=list(items), page=page, per_page=per_page, total=total)
