@@ -116,3 +116,16 @@ def make_admin(email, password, name="Administrator"):
     user.password_hash = hash_password(password)
     db.session.flush()
     return user
+
+
+def list_users(q=None, page=1, per_page=50):
+    """(users on this page, how many match) for the admins' users list, newest first.
+    `q` matches part of the name or email."""
+    query = select(User)
+    if q and q.strip():
+        like = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(User.email).like(like, escape="\\") | func.lower(User.name).like(like, escape="\\"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    users = db.session.scalars(query.order_by(User.created_at.desc(), User.id.desc())
+                               .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+    return users, total

@@ -13,6 +13,9 @@ def register_web(app):
     i18n.init_app(app)
     security.init_app(app)
 
+    # Links to pages another feature may or may not provide: {% if has_endpoint('settlement.holdings') %}
+    app.add_template_global(lambda endpoint: endpoint in app.view_functions, "has_endpoint")
+
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"

@@ -10,6 +10,16 @@ from ...domain.money import SUPPORTED_CURRENCIES
 from ...services.firms import country_names
 
 
+# The sandbox's test cards, in the viewer's language (TEST_CARDS holds their English names).
+TEST_CARD_LABELS = {
+    "pm_card_visa": _l("Visa •••• 4242 (succeeds)"),
+    "pm_card_mastercard": _l("Mastercard •••• 4444 (succeeds)"),
+    "pm_card_unionpay": _l("UnionPay •••• 0005 (succeeds)"),
+    "pm_card_chargeDeclined": _l("Visa •••• 0002 (declined)"),
+    "pm_card_insufficientFunds": _l("Visa •••• 9995 (insufficient funds)"),
+}
+
+
 def new_attempt_key():
     """One per rendered form: the same form sent twice is the same pledge."""
     return secrets.token_urlsafe(18)
@@ -39,7 +49,7 @@ class BackForm(FlaskForm):
         if current_app.config["PAYMENT_GATEWAY"] == "sandbox":
             from ...payments.sandbox import TEST_CARDS
 
-            self.payment_method.choices = list(TEST_CARDS)
+            self.payment_method.choices = [(value, TEST_CARD_LABELS.get(value, label)) for value, label in TEST_CARDS]
         else:  # filled in the browser by the gateway's card element (Stripe helper)
             self.payment_method.choices = []
             self.payment_method.validate_choice = False

@@ -72,6 +72,8 @@ def back(slug):
                 return redirect(url_for("pledges.receipt", pledge_id=pledge.id))
     if request.method == "POST" and status == 200:
         status = 422
+    if request.method == "GET" and (request.args.get("tier") or "").isdigit():
+        form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
     return render_template("pledges/back.html", page=page, project=page.project, form=form,
                            profile_needed=profile_needed), status
