@@ -1,5 +1,6 @@
 """Locale and time-zone choice, and the template filters that format for them."""
 from datetime import date, datetime, timezone
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime as babel_format_datetime, format_skeleton
@@ -36,9 +37,9 @@ def valid_timezone(name):
 def select_timezone():
     if not has_request_context():
         return "UTC"
-    # The browser reports its zone in a cookie (set by static/js/app.js).
+    # The browser reports its zone in a cookie (set by static/js/app.js, URL-encoded: "Asia%2FShanghai").
     for name in (getattr(current_user, "timezone", None) if getattr(current_user, "is_authenticated", False) else None,
-                 request.cookies.get("tz")):
+                 unquote(request.cookies.get("tz") or "")):
         if name and valid_timezone(name):
             return name
     return "UTC"
