@@ -45,7 +45,7 @@ def nice_step(span, parts=4):
     return 10 * magnitude
 
 
-def funding_chart(points, *, start, end, goal, now, unit=1):
+def funding_chart(points, *, start, end, goal, now, unit=1, width=WIDTH, height=HEIGHT):
     """A step chart of `points` [(datetime, cumulative minor units)] from `start` to `end`.
 
     The line runs on to `now` (or `end`, if that is earlier). `unit` is the size of one
@@ -58,7 +58,7 @@ def funding_chart(points, *, start, end, goal, now, unit=1):
     y_max = step * (-(-top_value // step))
     if y_max <= top_value * 1.02:
         y_max += step
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
     seconds = max((end - start).total_seconds(), 1)
 
     def x_of(moment):
@@ -83,7 +83,9 @@ def funding_chart(points, *, start, end, goal, now, unit=1):
     while value <= y_max:
         y_ticks.append(Tick(value, y_of(value)))
         value += step
-    x_ticks = [Tick(start, LEFT), Tick(start + (end - start) / 2, LEFT + plot_w / 2), Tick(end, LEFT + plot_w)]
-    return Chart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, TOP + plot_h, line, area,
+    x_ticks = [Tick(start, LEFT), Tick(end, LEFT + plot_w)]
+    if width >= 480:
+        x_ticks.insert(1, Tick(start + (end - start) / 2, LEFT + plot_w / 2))
+    return Chart(width, height, LEFT, width - RIGHT, TOP, TOP + plot_h, line, area,
                  y_of(goal) if goal else None, y_ticks, x_ticks, coords[-1])
 

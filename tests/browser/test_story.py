@@ -190,7 +190,8 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
 
     founder.goto(f"{base}/projects/{project_id}/dashboard")
     assert founder.get_by_test_id("dash-raised").inner_text() == "$128.00"
-    assert founder.locator("svg.chart polyline").count() == 1
+    assert founder.locator(".chart-wide svg.chart").is_visible()
+    assert founder.locator(".chart-wide svg.chart polyline").count() == 1
     shoot(founder, "founder-dashboard-desktop")
     founder.get_by_role("link", name="Post an update").first.click()
     founder.get_by_label("Title").fill("The first lamps are cast")

@@ -343,14 +343,15 @@ def cancel(project_id):
 
 # --- the founder's campaign dashboard ---------------------------------------------------
 
-def _chart(project):
-    """The funding-over-time chart, or None before launch."""
+def _charts(project):
+    """The funding-over-time chart, wide (desktop) and narrow (phones), or None before launch."""
     if project.launched_at is None:
         return None
     end = project.closed_at or project.deadline or utcnow()
-    return funding_chart(dashboards.funding_points(project), start=project.launched_at, end=end,
-                         goal=project.goal, now=project.closed_at or utcnow(),
-                         unit=10 ** exponent(project.currency))
+    points = dashboards.funding_points(project)
+    return [funding_chart(points, start=project.launched_at, end=end, goal=project.goal,
+                          now=project.closed_at or utcnow(), unit=10 ** exponent(project.currency), **size)
+            for size in ({"width": 640, "height": 260}, {"width": 340, "height": 220})]
 
 
 STATEMENT_PARTIAL = "settlement/_dashboard_statement.html"  # the settlement feature's spot on the dashboard
@@ -368,7 +369,7 @@ def _optional_template(name):
 @login_required
 def dashboard(project_id):
     project = _own_project_or_404(project_id)
-    return render_template("projects/dashboard.html", project=project, chart=_chart(project),
+    return render_template("projects/dashboard.html", project=project, charts=_charts(project),
                            statement_partial=_optional_template(STATEMENT_PARTIAL),
                            sales=dashboards.tier_sales(project) if project.kind == "reward" else [],
                            counts=dashboards.pledge_counts(project), can_post_update=updates.can_post(project))
