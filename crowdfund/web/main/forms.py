@@ -6,7 +6,7 @@ from ..projects.forms import CATEGORY_LABELS, choices
 
 SORT_LABELS = {"ending_soon": _l("Ending soon"), "most_funded": _l("Most funded"), "newest": _l("Newest")}
 KIND_FILTER_LABELS = {"": _l("All kinds"), "reward": _l("Rewards"), "equity": _l("Equity")}
-STATUS_FILTER_LABELS = {"live": _l("Live now"), "successful": _l("Funded"), "failed": _l("Did not reach its goal"),
+STATUS_FILTER_LABELS = {"live": _l("Live now"), "successful": _l("Successful"), "failed": _l("Did not reach its goal"),
                         "all": _l("All campaigns")}
 
 

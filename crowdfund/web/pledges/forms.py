@@ -1,5 +1,6 @@
 import secrets
 
+from babel.numbers import get_currency_name
 from flask import current_app
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -82,4 +83,6 @@ class InvestorProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.currency.choices = [(code, code) for code in SUPPORTED_CURRENCIES]
+        locale = str(get_locale() or "en")
+        self.currency.choices = [(code, f"{code} · {get_currency_name(code, locale=locale)}")
+                                 for code in SUPPORTED_CURRENCIES]
