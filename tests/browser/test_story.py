@@ -39,9 +39,9 @@ def register(page, base, name, email):
 
 def log_in(page, base, email):
     page.goto(f"{base}/account/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.locator("#email").fill(email)  # by id: the page may be in any language
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form input[type=submit]").click()
     page.wait_for_load_state()
     assert "/account/login" not in page.url
 
@@ -222,6 +222,13 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     home = new_page()
     home.goto(f"{base}/")
     shoot(home, "home-desktop")
+    chinese = new_page(phone=True, locale="zh-CN")
+    log_in(chinese, base, "bo@example.com")
+    chinese.goto(page_url)
+    assert chinese.get_by_role("link", name="支持这个项目").is_visible()
+    shoot(chinese, "project-zh-phone")
+    chinese.goto(f"{base}/me/pledges")
+    shoot(chinese, "my-pledges-zh-phone")
 
 
 def test_an_equity_campaign_from_sign_up_to_an_investment(live_server, new_page):
