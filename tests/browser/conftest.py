@@ -3,7 +3,8 @@
 The server is werkzeug's, in a thread on 127.0.0.1 and a free port, serving an app of its
 own with a fresh database (SQLite in a temporary folder, or a new PostgreSQL database under
 TEST_DB=postgresql). Tests marked `browser` are skipped, with the reason, when Chromium or
-Playwright is missing, except under CI=true, where that is a failure.
+Playwright is missing, except under CI=true, where that is a failure. They take ~40 s, so
+they run in the SQLite leg only, unless BROWSER_TESTS_ON_POSTGRES=1.
 
 Never run `playwright install`: the browser is the system's Chromium.
 """
@@ -37,6 +38,9 @@ def browser_missing():
 
 def pytest_runtest_setup(item):
     if item.get_closest_marker("browser"):
+        if backend() == "postgresql" and os.environ.get("BROWSER_TESTS_ON_POSTGRES") != "1":
+            # ~40 s per run: they run in the SQLite leg (the pages do not depend on the database).
+            pytest.skip("browser tests run in the SQLite leg; set BROWSER_TESTS_ON_POSTGRES=1 to run them here too")
         reason = browser_missing()
         if reason:
             if os.environ.get("CI") == "true":
