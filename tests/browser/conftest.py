@@ -132,6 +132,11 @@ def new_page(browser):
 
 
 def shoot(page, name):
-    """Write a full-page screenshot to tests/artifacts/<name>.png."""
+    """Write a full-page screenshot to tests/artifacts/<name>.png; on a phone, the page must not
+    scroll sideways."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    width = page.viewport_size["width"]
+    if width <= PHONE["width"]:
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"{name}: the page is {overflow}px wide on a {width}px phone"

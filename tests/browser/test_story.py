@@ -291,3 +291,32 @@ def test_an_equity_campaign_from_sign_up_to_an_investment(live_server, new_page)
     chinese.goto(page_url)
     assert chinese.get_by_role("link", name="投资").first.is_visible()
     shoot(chinese, "equity-project-zh-desktop")
+
+
+def test_the_other_pages_on_a_phone_and_a_desktop(live_server, new_page):
+    """Sign-up, log-in, firms, the project form and the admin pages: they render, nothing
+    overflows on a phone, and the screenshots are there to look at."""
+    from crowdfund.extensions import db
+    from crowdfund.services import accounts, firms
+
+    base = live_server.url
+    with live_server.app.app_context():
+        accounts.make_admin("pages-admin@example.com", PASSWORD, "Page Admin")
+        owner = accounts.register("pages-founder@example.com", PASSWORD, "Page Founder")
+        firms.register_firm(owner, {"legal_name": "Page Firm Ltd", "country": "GB", "registration_number": "77777777",
+                                    "address": "1 Page Street"})
+        db.session.commit()
+    pages = {"anonymous": ["/account/login", "/account/register", "/no-such-page"],
+             "pages-founder@example.com": ["/firms/", "/firms/new", "/projects/", "/projects/new", "/me/pledges",
+                                           "/me/investor-profile"],
+             "pages-admin@example.com": ["/admin/reviews", "/admin/campaigns", "/admin/users"]}
+    for who, paths in pages.items():
+        for phone in (False, True):
+            page = new_page(phone=phone)
+            if who != "anonymous":
+                log_in(page, base, who)
+            for path in paths:
+                response = page.goto(base + path)
+                assert response.status == (404 if path == "/no-such-page" else 200), path
+                name = path.strip("/").replace("/", "-") or "home"
+                shoot(page, f"page-{name}-{'phone' if phone else 'desktop'}")
