@@ -113,8 +113,11 @@ def browser():
 
 @pytest.fixture()
 def new_page(browser):
-    """new_page(phone=False, locale="en-US", timezone="Asia/Shanghai") -> a page in a fresh context."""
-    contexts = []
+    """new_page(phone=False, locale="en-US", timezone="Asia/Shanghai") -> a page in a fresh context.
+
+    Every page is watched: a script error or anything the Content-Security-Policy blocked
+    fails the test."""
+    contexts, problems = [], []
 
     def make(phone=False, locale="en-US", timezone="Asia/Shanghai"):
         options = {"viewport": PHONE if phone else DESKTOP, "locale": locale, "timezone_id": timezone,
@@ -124,11 +127,16 @@ def new_page(browser):
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert problems == [], problems
 
 
 def shoot(page, name):
