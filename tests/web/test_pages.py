@@ -213,3 +213,15 @@ def test_the_funding_chart_steps_up_to_each_total():
     assert chart.goal_y == coords[0][1] - (coords[0][1] - ys[60000]) * 50000 / 60000
     assert [t.value for t in chart.y_ticks] == [0, 20000, 40000, 60000]  # round steps above the goal
     assert nice_step(500) == 200 and nice_step(37) == 10 and nice_step(0) == 1
+
+
+def test_choose_this_reward_preselects_it_on_the_backing_form(client, make, login, db):
+    project = make.live_project()
+    second = make.tier(project, title="Second reward")
+    login(make.user())
+    page = client.get(f"/p/{project.slug}").get_data(as_text=True)
+    link = f"/p/{project.slug}/back?tier={second.id}"
+    assert f'href="{link}"' in page
+    form = client.get(link).get_data(as_text=True)
+    assert re.search(rf'value="{second.id}"\s+checked', form)
+    assert not re.search(rf'value="{project.tiers[0].id}"\s+checked', form)
