@@ -5,21 +5,37 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres bench clean
+# Translations: the .po files are committed; the compiled .mo files are built here (and ignored by git).
+TRANSLATIONS := crowdfund/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test test-sqlite test-postgres bench clean translations messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+## Compile the message catalogs when a .po is newer than its .mo
+translations: $(MO_FILES)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -l $* -d $(TRANSLATIONS) -i $< -o $@
+
+## Extract every translatable string and merge it into the catalogs (then translate the new msgids)
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --width 100
+
 ## Set up, migrate, seed the demo data and serve on http://127.0.0.1:5000
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
 	FLASK_SCHEDULER_ENABLED=true $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## The whole suite on SQLite, then on PostgreSQL (mandatory when CI=true)
-test: $(STAMP)
+test: $(STAMP) translations
 	$(BIN)/python -m pytest
 	@if $(BIN)/python -c "from tests.conftest import postgres_available as up; raise SystemExit(0 if up() else 1)"; then \
 		echo "== PostgreSQL leg =="; TEST_DB=postgresql $(BIN)/python -m pytest; \
@@ -29,11 +45,11 @@ test: $(STAMP)
 		echo "PostgreSQL does not answer: the PostgreSQL leg is skipped (it is mandatory in CI)."; \
 	fi
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) translations
 	$(BIN)/python -m pytest $(ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) translations
 	TEST_DB=postgresql $(BIN)/python -m pytest $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(MO_FILES)

@@ -150,6 +150,21 @@ def csrf_token(client, path):
     return match.group(1)
 
 
+def pytest_sessionstart(session):
+    """Compile the message catalogs if a .po is newer than its .mo (`make test` does this first;
+    this covers running pytest directly in a fresh clone)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "crowdfund" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 def pytest_runtest_setup(item):
     """`@pytest.mark.postgres_only` tests need real row locks: skipped on SQLite."""
     if item.get_closest_marker("postgres_only") and backend() != "postgresql":

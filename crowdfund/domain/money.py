@@ -2,6 +2,7 @@
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
+from flask_babel import gettext as _
 
 # Currencies a campaign may raise in. The exponent comes from CLDR via Babel.
 SUPPORTED_CURRENCIES = ("CNY", "USD", "EUR", "GBP", "HKD", "SGD", "JPY")
@@ -22,17 +23,18 @@ def to_minor(value, currency):
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise ValueError("Enter an amount as a number, like 25 or 25.50.")
+        raise ValueError(_("Enter an amount as a number, like 25 or 25.50."))
     if not amount.is_finite():
-        raise ValueError("Enter an amount as a number, like 25 or 25.50.")
+        raise ValueError(_("Enter an amount as a number, like 25 or 25.50."))
     places = exponent(currency)
     scaled = amount.scaleb(places)
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{currency} amounts have at most {places} decimal places.")
+        raise ValueError(_("%(currency)s amounts have at most %(places)d decimal places.", currency=currency,
+                           places=places))
     if amount < 0:
-        raise ValueError("The amount cannot be negative.")
+        raise ValueError(_("The amount cannot be negative."))
     if amount > MAX_MAJOR_UNITS:
-        raise ValueError("That amount is too large.")
+        raise ValueError(_("That amount is too large."))
     return int(scaled)
 
 

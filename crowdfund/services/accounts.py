@@ -1,6 +1,7 @@
 """Accounts: registration, authentication, passwords, admins."""
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,7 +28,7 @@ def normalise_email(raw):
     try:
         result = validate_email((raw or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        message = f"That email address is not valid: {exc}"
+        message = _("That email address is not valid: %(reason)s", reason=exc)
         raise ValidationError(message, fields={"email": message})
     return result.normalized.lower()
 
@@ -35,14 +36,14 @@ def normalise_email(raw):
 def password_problem(password, email=""):
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
-        return f"Use at least {minimum} characters."
+        return _("Use at least %(num)d characters.", num=minimum)
     if len(password) > 256:
-        return "Use at most 256 characters."
+        return _("Use at most 256 characters.")
     if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
-        return "This password is too easy to guess; choose a less common one."
+        return _("This password is too easy to guess; choose a less common one.")
     local_part = email.split("@")[0].lower()
     if local_part and len(local_part) >= 4 and local_part in password.lower():
-        return "Do not use your email address in your password."
+        return _("Do not use your email address in your password.")
     return None
 
 
@@ -60,14 +61,15 @@ def register(email, password, name, *, is_admin=False):
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
-        raise ValidationError("Enter your name.", fields={"name": "Enter your name."})
+        raise ValidationError(_("Enter your name."), fields={"name": _("Enter your name.")})
     if len(name) > 120:
-        raise ValidationError("Your name is too long (120 characters at most).", fields={"name": "Too long."})
+        raise ValidationError(_("Your name is too long (120 characters at most)."),
+                              fields={"name": _("Your name is too long (120 characters at most).")})
     problem = password_problem(password, email)
     if problem:
         raise ValidationError(problem, fields={"password": problem})
     if find_by_email(email):
-        message = "An account with this email address already exists."
+        message = _("An account with this email address already exists.")
         raise ValidationError(message, code="email_taken", fields={"email": message})
     user = User(email=email, name=name, password_hash=hash_password(password), is_admin=is_admin)
     db.session.add(user)
@@ -93,7 +95,7 @@ def authenticate(email, password):
 @use_case
 def change_password(user, current_password, new_password):
     if not check_password_hash(user.password_hash, current_password or ""):
-        message = "Your current password is not right."
+        message = _("Your current password is not right.")
         raise ValidationError(message, fields={"current_password": message})
     problem = password_problem(new_password, user.email)
     if problem:
@@ -116,3 +118,16 @@ def make_admin(email, password, name="Administrator"):
     user.password_hash = hash_password(password)
     db.session.flush()
     return user
+
+
+def list_users(q=None, page=1, per_page=50):
+    """(users on this page, how many match) for the admins' users list, newest first.
+    `q` matches part of the name or email."""
+    query = select(User)
+    if q and q.strip():
+        like = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(User.email).like(like, escape="\\") | func.lower(User.name).like(like, escape="\\"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    users = db.session.scalars(query.order_by(User.created_at.desc(), User.id.desc())
+                               .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+    return users, total

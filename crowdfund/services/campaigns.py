@@ -2,6 +2,7 @@
 from datetime import timedelta, timezone
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import func, select
 
 from ..domain.money import format_money
@@ -16,13 +17,10 @@ from .transitions import can_move, transition
 
 def _duration_words(seconds):
     if seconds % 86400 == 0:
-        days = seconds // 86400
-        return "1 day" if days == 1 else f"{days} days"
+        return ngettext("%(num)d day", "%(num)d days", seconds // 86400)
     if seconds % 3600 == 0:
-        hours = seconds // 3600
-        return "1 hour" if hours == 1 else f"{hours} hours"
-    minutes = max(1, seconds // 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
+    return ngettext("%(num)d minute", "%(num)d minutes", max(1, seconds // 60))
 
 
 def launch_window(now=None):
@@ -40,18 +38,18 @@ def launch(user, project, deadline, *, now=None):
     if not can_move(project, S.LIVE):
         transition(project, S.LIVE)  # raises IllegalTransition with the usual message
     if deadline is None:
-        raise ValidationError("Choose the deadline.", fields={"deadline": "Choose the deadline."})
+        raise ValidationError(_("Choose the deadline."), fields={"deadline": _("Choose the deadline.")})
     if deadline.tzinfo is None:
         raise TypeError("deadline must be an aware datetime")
     now = now or utcnow()
     earliest, latest = launch_window(now)
     if deadline < earliest:
-        message = ("The deadline is too soon: a campaign runs at least "
-                   f"{_duration_words(current_app.config['CAMPAIGN_MIN_DURATION'])}.")
+        message = _("The deadline is too soon: a campaign runs at least %(duration)s.",
+                    duration=_duration_words(current_app.config["CAMPAIGN_MIN_DURATION"]))
         raise ValidationError(message, fields={"deadline": message})
     if deadline > latest:
-        message = ("The deadline is too far away: a campaign runs at most "
-                   f"{_duration_words(current_app.config['CAMPAIGN_MAX_DURATION'])}.")
+        message = _("The deadline is too far away: a campaign runs at most %(duration)s.",
+                    duration=_duration_words(current_app.config["CAMPAIGN_MAX_DURATION"]))
         raise ValidationError(message, fields={"deadline": message})
     project.deadline = deadline.astimezone(timezone.utc)
     project.launched_at = now
@@ -60,10 +58,14 @@ def launch(user, project, deadline, *, now=None):
     return project
 
 
+NOTE_MISSING = {"cancelled": _l("Write a note saying why the campaign is cancelled."),
+                "suspended": _l("Write a note saying why the campaign is suspended.")}
+
+
 def _require_note(note, what):
     note = (note or "").strip()
     if not note:
-        message = f"Write a note saying why the campaign is {what}."
+        message = str(NOTE_MISSING[what])
         raise ValidationError(message, fields={"note": message})
     return note
 

@@ -10,7 +10,8 @@ and nothing for anyone else).
 Index use: every filter is an equality (or IN) on a plain column, never a function of a
 column, so `status` (and `status, deadline` for the "ending soon" order) come from
 `ix_projects_status_deadline` and the firm filter from `ix_projects_firm_id`. The text
-search is a case-insensitive substring match on title and summary, applied after those.
+search is a case-insensitive substring match on title, summary and the firm's name, applied
+after those.
 """
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, or_, select
 
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import FirmMember, Project, ProjectKind, ProjectStatus
+from ..models import Firm, FirmMember, Project, ProjectKind, ProjectStatus
 from .projects import CATEGORIES, PUBLIC
 
 SORTS = ("newest", "ending_soon", "most_funded")
@@ -89,8 +90,10 @@ def search_projects(q=None, kind=None, status=None, category=None, sort=None, pa
         conditions.append(Project.category == category)
     if q:
         pattern = f"%{_escape_like(q)}%"
+        firm_matches = select(Firm.id).where(Firm.legal_name.ilike(pattern, escape="\\"))
         conditions.append(or_(Project.title.ilike(pattern, escape="\\"),
-                              Project.summary.ilike(pattern, escape="\\")))
+                              Project.summary.ilike(pattern, escape="\\"),
+                              Project.firm_id.in_(firm_matches)))
 
     if sort == "ending_soon":
         order = (Project.deadline.asc().nulls_last(), Project.id.asc())

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from babel import Locale
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain.registration_numbers import normalise, registration_number_problem
@@ -30,14 +31,14 @@ def _clean(data, existing=None):
     cleaned = {}
     legal_name = (data.get("legal_name") or "").strip()
     if not legal_name:
-        errors["legal_name"] = "Enter the firm's legal name."
+        errors["legal_name"] = _("Enter the firm's legal name.")
     elif len(legal_name) > 200:
-        errors["legal_name"] = "The legal name is too long (200 characters at most)."
+        errors["legal_name"] = _("The legal name is too long (200 characters at most).")
     cleaned["legal_name"] = legal_name
 
     country = (data.get("country") or "").strip().upper()
     if country not in country_names():
-        errors["country"] = "Choose the country where the firm is registered."
+        errors["country"] = _("Choose the country where the firm is registered.")
     cleaned["country"] = country
 
     number = normalise(data.get("registration_number"))
@@ -49,14 +50,14 @@ def _clean(data, existing=None):
 
     address = (data.get("address") or "").strip()
     if not address:
-        errors["address"] = "Enter the firm's registered address."
+        errors["address"] = _("Enter the firm's registered address.")
     cleaned["address"] = address
 
     website = (data.get("website") or "").strip() or None
     if website:
         parts = urlsplit(website)
         if parts.scheme not in ("http", "https") or not parts.netloc or len(website) > 300:
-            errors["website"] = "Enter a full web address starting with https:// (or leave it empty)."
+            errors["website"] = _("Enter a full web address starting with https:// (or leave it empty).")
     cleaned["website"] = website
     cleaned["description"] = (data.get("description") or "").strip()
 
@@ -65,16 +66,16 @@ def _clean(data, existing=None):
     if not payout:
         payout = existing.payout_account_ref if existing else f"acct_sandbox_{secrets.token_hex(8)}"
     elif gateway == "stripe" and not STRIPE_ACCOUNT.match(payout):
-        errors["payout_account_ref"] = "Enter the Stripe connected account id (it starts with acct_)."
+        errors["payout_account_ref"] = _("Enter the Stripe connected account id (it starts with acct_).")
     elif len(payout) > 100:
-        errors["payout_account_ref"] = "The payout account reference is too long."
+        errors["payout_account_ref"] = _("The payout account reference is too long.")
     cleaned["payout_account_ref"] = payout
 
     if not errors:
         clash = db.session.scalar(select(Firm).where(
             Firm.country == country, Firm.registration_number == number))
         if clash is not None and clash is not existing:
-            errors["registration_number"] = "A firm with this registration number is already registered."
+            errors["registration_number"] = _("A firm with this registration number is already registered.")
     if errors:
         first = next(iter(errors.values()))
         raise ValidationError(first, fields=errors)
@@ -104,10 +105,10 @@ def update_firm(user, firm, data):
 def get_firm(firm_id):
     firm = db.session.get(Firm, firm_id)
     if firm is None:
-        raise NotFound("There is no such firm.")
+        raise NotFound(_("There is no such firm."))
     return firm
 
 
 def require_member(user, firm):
     if not firm.has_member(user):
-        raise PermissionDenied("Only the firm's own people can do that.")
+        raise PermissionDenied(_("Only the firm's own people can do that."))

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..domain.investment_limits import LimitRule, annual_limit, remaining_allowance
@@ -25,18 +26,33 @@ def is_complete(profile):
     return profile is not None and profile.risk_acknowledged_at is not None
 
 
-def _amount(data, name, label, currency, errors):
+# Per amount: (missing, not whole, negative, too large).
+AMOUNT_MESSAGES = {
+    "annual_income": (_l("Enter your annual income (0 if none)."), _l("Enter your annual income as a whole amount."),
+                      _l("Your annual income cannot be negative."), _l("That annual income is too large.")),
+    "net_worth": (_l("Enter your net worth (0 if none)."), _l("Enter your net worth as a whole amount."),
+                  _l("Your net worth cannot be negative."), _l("That net worth is too large.")),
+    "other_investments_12m": (
+        _l("Enter your investments on other platforms (0 if none)."),
+        _l("Enter your investments on other platforms as a whole amount."),
+        _l("Your investments on other platforms cannot be negative."),
+        _l("That amount of investments on other platforms is too large.")),
+}
+
+
+def _amount(data, name, currency, errors):
+    missing, not_whole, negative, too_large = AMOUNT_MESSAGES[name]
     value = data.get(name)
     if value is None or value == "":
-        errors[name] = f"Enter your {label} (0 if none)."
+        errors[name] = str(missing)
         return 0
     if type(value) is not int:
-        errors[name] = f"Enter your {label} as a whole amount."
+        errors[name] = str(not_whole)
         return 0
     if value < 0:
-        errors[name] = f"Your {label} cannot be negative."
+        errors[name] = str(negative)
     elif currency in SUPPORTED_CURRENCIES and value > max_minor(currency):
-        errors[name] = f"That {label} is too large."
+        errors[name] = str(too_large)
     return value
 
 
@@ -50,13 +66,13 @@ def save_profile(user, data):
     errors = {}
     currency = (data.get("currency") or "").strip().upper()
     if currency not in SUPPORTED_CURRENCIES:
-        errors["currency"] = "Choose the currency of your income and net worth."
-    income = _amount(data, "annual_income", "annual income", currency, errors)
-    net_worth = _amount(data, "net_worth", "net worth", currency, errors)
-    other = _amount(data, "other_investments_12m", "investments on other platforms", currency, errors)
+        errors["currency"] = _("Choose the currency of your income and net worth.")
+    income = _amount(data, "annual_income", currency, errors)
+    net_worth = _amount(data, "net_worth", currency, errors)
+    other = _amount(data, "other_investments_12m", currency, errors)
     if not data.get("risk_acknowledged"):
-        errors["risk_acknowledged"] = ("Please confirm that you understand the risks: you may lose all the money "
-                                       "you invest, and shares in a small firm are hard to sell.")
+        errors["risk_acknowledged"] = _("Please confirm that you understand the risks: you may lose all the money "
+                                        "you invest, and shares in a small firm are hard to sell.")
     if errors:
         raise ValidationError(next(iter(errors.values())), fields=errors)
     profile = get_profile(user)
@@ -82,10 +98,13 @@ class Allowance:
 
     def describe(self):
         if self.limit is None:
-            return "As an accredited investor you have no 12-month limit."
-        return (f"You can invest {format_money(self.remaining, self.currency)} more in the next 12 months "
-                f"(your limit is {format_money(self.limit, self.currency)}; "
-                f"{format_money(self.committed, self.currency)} already counts against it).")
+            return _("As an accredited investor you have no 12-month limit.")
+        locale = str(get_locale() or "en")
+        return _("You can invest %(remaining)s more in the next 12 months (your limit is %(limit)s; "
+                 "%(committed)s already counts against it).",
+                 remaining=format_money(self.remaining, self.currency, locale=locale),
+                 limit=format_money(self.limit, self.currency, locale=locale),
+                 committed=format_money(self.committed, self.currency, locale=locale))
 
 
 def committed_in_window(user, currency, *, now=None):

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -59,14 +60,35 @@ from ..models.project import ProjectKind, ProjectStatus
 from ..payments import GatewayError, TransientGatewayError, get_gateway
 from . import investors, notifications
 from .firms import country_names
-from .transitions import transition
+from .transitions import PROJECT_STATUS_WORDS, transition
 
 log = logging.getLogger(__name__)
 
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
-ADDRESS_LABELS = {"name": "the recipient's name", "line1": "the street address", "city": "the city",
-                  "postal_code": "the postal code", "country": "the country"}
+ADDRESS_MISSING = {"name": _l("Enter the recipient's name."), "line1": _l("Enter the street address."),
+                   "city": _l("Enter the city."), "postal_code": _l("Enter the postal code."),
+                   "country": _l("Enter the country.")}
+WHOLE_MESSAGES = {"extra": _l("Enter the extra amount as a whole number."),
+                  "amount": _l("Enter the amount as a whole number."),
+                  "tier_id": _l("Enter the reward as a whole number."),
+                  "quantity": _l("Enter the quantity as a whole number."),
+                  "shares": _l("Enter the number of shares as a whole number.")}
+
+
+# What a person is told when the card is refused (the processor's own words are kept on the pledge).
+DECLINE_MESSAGES = {"card_declined": _l("Your card was declined."),
+                    "insufficient_funds": _l("Your card has insufficient funds."),
+                    "expired_card": _l("Your card has expired."),
+                    "authentication_required": _l("Your bank asks you to confirm this payment; please use another card.")}
+PLEDGE_STATUS_WORDS = {PS.PENDING.value: _l("pending"), PS.HELD.value: _l("held in escrow"),
+                       PS.RELEASED.value: _l("released"), PS.REFUNDED.value: _l("refunded"),
+                       PS.CANCELLED.value: _l("cancelled"), PS.FAILED.value: _l("failed")}
+
+
+def _money(minor, currency):
+    """An amount for a message, formatted for the person reading it."""
+    return format_money(minor, currency, locale=str(get_locale() or "en"))
 # Statuses a campaign page is public in (before approval a project is nobody's business).
 PUBLIC_STATUSES = {ProjectStatus.LIVE.value, ProjectStatus.SUCCESSFUL.value, ProjectStatus.FAILED.value,
                    ProjectStatus.CANCELLED.value, ProjectStatus.SUSPENDED.value}
@@ -157,7 +179,7 @@ def _reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id,
              shares, shipping_address):
     """Step 1: validate, price, reserve and insert the pending pledge; commit."""
     if not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key.strip()) <= 100:
-        raise ValidationError("This form has expired. Please reload the page and try again.",
+        raise ValidationError(_("This form has expired. Please reload the page and try again."),
                               code="missing_idempotency_key")
     idempotency_key = idempotency_key.strip()
     # One attempt at a time per backer: the limits below read the backer's other pledges.
@@ -170,12 +192,12 @@ def _reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id,
         db.session.commit()
         return existing
     if not isinstance(payment_method, str) or not payment_method.strip() or len(payment_method) > 100:
-        raise ValidationError("Choose how you want to pay.", code="payment_method_required",
-                              fields={"payment_method": "Choose how you want to pay."})
+        raise ValidationError(_("Choose how you want to pay."), code="payment_method_required",
+                              fields={"payment_method": _("Choose how you want to pay.")})
     now = utcnow()
     project = db.session.get(Project, project_id, populate_existing=True)
     if project is None:
-        raise NotFound("There is no such campaign.")
+        raise NotFound(_("There is no such campaign."))
     require_open(project, now)
     if project.kind == ProjectKind.EQUITY.value:
         priced = _price_equity(backer_id, project, shares=shares, tier_id=tier_id, amount=amount, extra=extra,
@@ -207,10 +229,11 @@ def require_open(project, now=None):
     """Raise `project_not_live` unless the campaign takes pledges right now."""
     now = now or utcnow()
     if project.status != ProjectStatus.LIVE.value:
-        raise Conflict(f"This campaign is not taking pledges: it is {project.status.replace('_', ' ')}.",
+        raise Conflict(_("This campaign is not taking pledges: it is %(status)s.",
+                         status=PROJECT_STATUS_WORDS.get(ProjectStatus(project.status), project.status)),
                        code="project_not_live")
     if project.deadline is None or project.deadline <= now:
-        raise Conflict("This campaign has reached its deadline and no longer takes pledges.",
+        raise Conflict(_("This campaign has reached its deadline and no longer takes pledges."),
                        code="project_not_live")
 
 
@@ -218,34 +241,37 @@ def _whole(value, field, label):
     if value is None or value == "":
         return None
     if type(value) is not int:
-        message = f"Enter {label} as a whole number."
+        message = str(WHOLE_MESSAGES.get(field) or _("Enter %(what)s as a whole number.", what=label))
         raise ValidationError(message, fields={field: message})
     return value
 
 
 def _check_total(total, currency, field):
     if total > max_minor(currency):
-        message = f"That is more than any single pledge can be (at most {format_money(max_minor(currency), currency)})."
+        message = _("That is more than any single pledge can be (at most %(amount)s).",
+                    amount=_money(max_minor(currency), currency))
         raise ValidationError(message, code="amount_too_large", fields={field: message})
 
 
 def _extra(extra, currency):
     extra = _whole(extra, "extra", "the extra amount") or 0
     if extra < 0:
-        raise ValidationError("The extra amount cannot be negative.", fields={"extra": "It cannot be negative."})
+        raise ValidationError(_("The extra amount cannot be negative."),
+                              fields={"extra": _("The extra amount cannot be negative.")})
     _check_total(extra, currency, "extra")
     return extra
 
 
 def _price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares, shipping_address, now):
     if shares:
-        raise ValidationError("This is a reward campaign; it does not sell shares.", fields={"shares": "Not here."})
+        raise ValidationError(_("This is a reward campaign; it does not sell shares."),
+                              fields={"shares": _("This is a reward campaign; it does not sell shares.")})
     currency = project.currency
     extra = _extra(extra, currency)
     if tier_id in (None, ""):
         amount = _whole(amount, "amount", "the amount")
         if amount is None or amount <= 0:
-            message = "Enter an amount above zero, or choose a reward."
+            message = _("Enter an amount above zero, or choose a reward.")
             raise ValidationError(message, fields={"amount": message})
         _check_total(amount + extra, currency, "amount")
         return {"tier_id": None, "quantity": 1, "shares": None, "reward_amount": 0,
@@ -255,27 +281,28 @@ def _price_reward(backer_id, project, *, tier_id, quantity, amount, extra, share
     tier = db.session.scalar(select(RewardTier).where(RewardTier.id == _whole(tier_id, "tier_id", "the reward"),
                                                       RewardTier.project_id == project.id))
     if tier is None:
-        raise ValidationError("Choose one of this campaign's rewards.", fields={"tier_id": "Choose a reward."})
+        raise ValidationError(_("Choose one of this campaign's rewards."), fields={"tier_id": _("Choose a reward.")})
     quantity = _whole(quantity, "quantity", "the quantity")
     if quantity is None or quantity < 1:
-        raise ValidationError("The quantity must be at least 1.", fields={"quantity": "At least 1."})
+        raise ValidationError(_("The quantity must be at least 1."), fields={"quantity": _("The quantity must be at least 1.")})
     most = current_app.config["PLEDGE_MAX_QUANTITY"]
     if quantity > most:
-        message = f"One pledge can hold at most {most} of a reward."
+        message = _("One pledge can hold at most %(num)d of a reward.", num=most)
         raise ValidationError(message, fields={"quantity": message})
     if tier.available_from is not None and now < tier.available_from:
-        raise ValidationError(f"The reward “{tier.title}” is not available yet.", code="tier_not_available",
-                              fields={"tier_id": "Not available yet."})
+        raise ValidationError(_("The reward “%(title)s” is not available yet.", title=tier.title),
+                              code="tier_not_available", fields={"tier_id": _("Not available yet.")})
     if tier.available_until is not None and now >= tier.available_until:
-        raise ValidationError(f"The reward “{tier.title}” is no longer available.", code="tier_not_available",
-                              fields={"tier_id": "No longer available."})
+        raise ValidationError(_("The reward “%(title)s” is no longer available.", title=tier.title),
+                              code="tier_not_available", fields={"tier_id": _("No longer available.")})
     if tier.per_backer_limit is not None:
         held = db.session.scalar(select(func.coalesce(func.sum(Pledge.quantity), 0)).where(
             Pledge.backer_id == backer_id, Pledge.tier_id == tier.id, Pledge.status.in_(ACTIVE_STATUSES)))
         if held + quantity > tier.per_backer_limit:
             left = max(tier.per_backer_limit - held, 0)
-            message = (f"Each backer can have at most {tier.per_backer_limit} of “{tier.title}”; "
-                       f"you already have {held}, so you can add {left}.")
+            message = _("Each backer can have at most %(limit)d of “%(title)s”; you already have %(held)d, "
+                        "so you can add %(left)d.", limit=tier.per_backer_limit, title=tier.title, held=held,
+                        left=left)
             raise ValidationError(message, code="per_backer_limit", fields={"quantity": message})
     reward = tier.price * quantity
     address, fee = None, 0
@@ -295,14 +322,14 @@ def clean_address(raw):
     errors = {}
     for key in REQUIRED_ADDRESS_FIELDS:
         if not address[key]:
-            errors[f"shipping_{key}"] = f"Enter {ADDRESS_LABELS[key]}."
+            errors[f"shipping_{key}"] = str(ADDRESS_MISSING[key])
         elif len(address[key]) > 200:
-            errors[f"shipping_{key}"] = "That is too long."
+            errors[f"shipping_{key}"] = _("That is too long.")
     address["country"] = address["country"].upper()
     if address["country"] and address["country"] not in country_names():
-        errors["shipping_country"] = "Choose the country to ship to."
+        errors["shipping_country"] = _("Choose the country to ship to.")
     if errors:
-        raise ValidationError("This reward ships: please give a full shipping address.", code="address_required",
+        raise ValidationError(_("This reward ships: please give a full shipping address."), code="address_required",
                               fields=errors)
     return address
 
@@ -311,31 +338,32 @@ def _price_equity(backer_id, project, *, shares, tier_id, amount, extra, now):
     offering = db.session.scalar(select(EquityOffering).where(EquityOffering.project_id == project.id)
                                  .execution_options(populate_existing=True))
     if offering is None:
-        raise Conflict("This campaign has no share offering.", code="project_not_live")
+        raise Conflict(_("This campaign has no share offering."), code="project_not_live")
     if tier_id not in (None, "") or amount not in (None, "", 0) or extra not in (None, "", 0):
-        raise ValidationError("This is an equity campaign: choose a number of shares.",
-                              fields={"shares": "Choose a number of shares."})
+        raise ValidationError(_("This is an equity campaign: choose a number of shares."),
+                              fields={"shares": _("Choose a number of shares.")})
     shares = _whole(shares, "shares", "the number of shares")
     if shares is None or shares < max(offering.min_shares, 1):
-        message = f"The smallest investment is {offering.min_shares} shares."
+        message = _("The smallest investment is %(num)d shares.", num=offering.min_shares)
         raise ValidationError(message, code="below_min_shares", fields={"shares": message})
     total = shares * offering.price_per_share
     _check_total(total, project.currency, "shares")
 
     profile = investors.get_profile(db.session.get(User, backer_id))
     if not investors.is_complete(profile):
-        raise ValidationError("Before your first investment, please complete your investor profile and confirm "
-                              "that you understand the risks.", code="investor_profile_required")
+        raise ValidationError(_("Before your first investment, please complete your investor profile and confirm "
+                                "that you understand the risks."), code="investor_profile_required")
     if profile.currency != project.currency:
-        raise ValidationError(f"Your investor profile is in {profile.currency}, but this offering is in "
-                              f"{project.currency}. Please update your profile in {project.currency}.",
+        raise ValidationError(_("Your investor profile is in %(profile)s, but this offering is in %(offering)s. "
+                                "Please update your profile in %(offering)s.", profile=profile.currency,
+                                offering=project.currency),
                               code="investor_profile_required")
     if not profile.accredited:
         user = db.session.get(User, backer_id)
         allowance = investors.allowance(user, profile, project.currency, now=now)
         if total > allowance.remaining:
-            message = (f"This investment of {format_money(total, project.currency)} is over your 12-month "
-                       f"investment limit. " + allowance.describe())
+            message = _("This investment of %(amount)s is over your 12-month investment limit.",
+                        amount=_money(total, project.currency)) + " " + allowance.describe()
             raise ValidationError(message, code="investment_limit_exceeded", fields={"shares": message})
     return {"tier_id": None, "quantity": 1, "shares": shares, "reward_amount": total, "extra_amount": 0,
             "shipping_fee": 0, "amount": total, "shipping_address": None}
@@ -352,8 +380,8 @@ def _reserve_units(project, priced):
         if not done:
             left = db.session.scalar(select(RewardTier.quantity - RewardTier.sold).where(
                 RewardTier.id == priced["tier_id"]))
-            message = ("This reward is sold out." if not left else
-                       f"Only {left} of this reward {'is' if left == 1 else 'are'} left.")
+            message = (_("This reward is sold out.") if not left else
+                       ngettext("Only %(num)d of this reward is left.", "Only %(num)d of this reward are left.", left))
             raise Conflict(message, code="sold_out", fields={"quantity": message})
     elif priced["shares"] is not None:
         s = priced["shares"]
@@ -365,8 +393,8 @@ def _reserve_units(project, priced):
         if not done:
             left = db.session.scalar(select(EquityOffering.shares_offered - EquityOffering.shares_committed)
                                      .where(EquityOffering.project_id == project.id))
-            message = ("Every share on offer is taken." if not left else
-                       f"Only {left} shares are left.")
+            message = (_("Every share on offer is taken.") if not left else
+                       _("Only %(num)d shares are left.", num=left))
             raise Conflict(message, code="sold_out", fields={"shares": message})
 
 
@@ -408,7 +436,7 @@ def _drive(attempt, *, actor_id):
         log.warning("pledge %s: charge not confirmed (%s); left pending for reconcile", attempt.id, error)
         return db.session.get(Pledge, attempt.id)
     except GatewayError as error:
-        message = "The payment could not be made. Please try another card."
+        message = _("The payment could not be made. Please try another card.")
         _fail(attempt, code=error.code or "payment_error", message=str(error), actor_id=actor_id)
         raise PaymentDeclined(message, code=error.code or "payment_error",
                               fields={"payment_method": message})
@@ -419,9 +447,10 @@ def _drive(attempt, *, actor_id):
         # reconcile_pending completes the pledge with the same idempotency key.
         return db.session.get(Pledge, attempt.id)
     code = result.decline_code or "card_declined"
-    message = result.message or "Your card was declined."
+    message = result.message or "Your card was declined."  # stored as the processor said it
     _fail(attempt, code=code, message=message, charge_ref=result.ref, actor_id=actor_id)
-    raise PaymentDeclined(message, code=code, fields={"payment_method": message})
+    shown = str(DECLINE_MESSAGES[code]) if code in DECLINE_MESSAGES else message
+    raise PaymentDeclined(shown, code=code, fields={"payment_method": shown})
 
 
 def _hold(attempt, charge_ref, *, actor_id):
@@ -472,11 +501,12 @@ def _refuse_late(attempt, charge_ref, *, actor_id):
     except TransientGatewayError as error:
         log.warning("pledge %s: late pledge's refund not confirmed (%s); left pending for reconcile",
                     attempt.id, error)
-        raise Conflict("The campaign closed before your payment went through, so your pledge was not "
-                       "accepted. Any charge will be refunded to you automatically.", code="project_not_live")
+        raise Conflict(_("The campaign closed before your payment went through, so your pledge was not "
+                         "accepted. Any charge will be refunded to you automatically."), code="project_not_live")
     _fail(attempt, code="project_not_live", message=message, charge_ref=charge_ref, refund_ref=movement.ref,
           actor_id=actor_id)
-    raise Conflict(message, code="project_not_live")
+    raise Conflict(_("The campaign closed before your payment went through, so your pledge was not accepted. "
+                     "The charge has been refunded to you."), code="project_not_live")
 
 
 def _fail(attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None):
@@ -568,9 +598,9 @@ def cancel_pledge(user, pledge_id, *, now=None):
     now = now or utcnow()
     pledge = db.session.get(Pledge, pledge_id)
     if pledge is None:
-        raise NotFound("There is no such pledge.")
+        raise NotFound(_("There is no such pledge."))
     if pledge.backer_id != getattr(user, "id", None):
-        raise PermissionDenied("This pledge is not yours to cancel.", code="not_your_pledge")
+        raise PermissionDenied(_("This pledge is not yours to cancel."), code="not_your_pledge")
     try:
         pledge = _lock(pledge_id)
         attempt = _Attempt.of(pledge)
@@ -581,7 +611,8 @@ def cancel_pledge(user, pledge_id, *, now=None):
                 _refund_cancelled(attempt, charge_ref)
             return db.session.get(Pledge, pledge_id)
         if pledge.status != PS.HELD.value:
-            raise Conflict(f"This pledge is {pledge.status}; only a pledge held in escrow can be cancelled.",
+            raise Conflict(_("This pledge is %(status)s; only a pledge held in escrow can be cancelled.",
+                             status=PLEDGE_STATUS_WORDS.get(pledge.status, pledge.status)),
                            code="wrong_state")
         project = db.session.get(Project, attempt.project_id, populate_existing=True)
         close = _cancel_deadline(project)
@@ -622,10 +653,10 @@ def _cancel_deadline(project):
 
 def _cancel_refusal(project, close):
     if project.status != ProjectStatus.LIVE.value or close is None:
-        return "The campaign has ended, so this pledge can no longer be cancelled."
+        return _("The campaign has ended, so this pledge can no longer be cancelled.")
     hours = current_app.config["EQUITY_CANCEL_CUTOFF"] / 3600
-    return (f"Equity commitments can be cancelled until {hours:g} hours before the campaign's deadline "
-            f"({close:%Y-%m-%d %H:%M} UTC); that time has passed.")
+    return _("Equity commitments can be cancelled until %(hours)s hours before the campaign's deadline "
+             "(%(close)s UTC); that time has passed.", hours=f"{hours:g}", close=f"{close:%Y-%m-%d %H:%M}")
 
 
 def _refund_cancelled(attempt, charge_ref):
@@ -700,7 +731,7 @@ def get_pledge_for(user, pledge_id):
     """The pledge, if `user` is its backer or an admin; NotFound otherwise (no hint it exists)."""
     pledge = db.session.get(Pledge, pledge_id)
     if pledge is None or user is None or not (pledge.backer_id == user.id or getattr(user, "is_admin", False)):
-        raise NotFound("There is no such pledge.")
+        raise NotFound(_("There is no such pledge."))
     return pledge
 
 
@@ -718,7 +749,7 @@ def project_for_backing(slug):
     """The public campaign with this slug (NotFound for unknown or not-yet-public ones)."""
     project = db.session.scalar(select(Project).where(Project.slug == slug))
     if project is None or project.status not in PUBLIC_STATUSES:
-        raise NotFound("There is no such campaign.")
+        raise NotFound(_("There is no such campaign."))
     return project
 
 

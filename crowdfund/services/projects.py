@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..domain.files import extension, normalise_content_type, sniff
@@ -54,8 +55,15 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 PDF_TYPES = ("application/pdf",)
 DOCUMENT_KINDS = {"cover": IMAGE_TYPES, "business_plan": PDF_TYPES, "financial_statements": PDF_TYPES}
 DISCLOSURE_KINDS = ("business_plan", "financial_statements")
-DOCUMENT_LABELS = {"cover": "cover image", "business_plan": "business plan",
-                   "financial_statements": "financial statements"}
+# What a person is told about each kind of upload.
+WRONG_TYPE = {"cover": _l("The cover image must be a JPEG, PNG, WebP or GIF image."),
+              "business_plan": _l("The business plan must be a PDF file."),
+              "financial_statements": _l("The financial statements must be a PDF file.")}
+NOT_REALLY = {"cover": _l("This file is not really a JPEG, PNG, WebP or GIF image: its contents do not match its type."),
+              "business_plan": _l("This file is not really a PDF file: its contents do not match its type."),
+              "financial_statements": _l("This file is not really a PDF file: its contents do not match its type.")}
+UPLOAD_MISSING = {"business_plan": _l("Upload the business plan (PDF)."),
+                  "financial_statements": _l("Upload the financial statements (PDF).")}
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
@@ -63,8 +71,13 @@ DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_COUNT = 2**31 - 1
 MAX_SHARES = 10**15
 
-FIELD_LABELS = {"title": "the title", "category": "the category", "currency": "the currency",
-                "goal": "the goal", "duration_days": "the planned duration"}
+TEXT_LABELS = {"description": _l("The description"), "risks": _l("The risks and challenges"),
+               "use_of_funds": _l("The use of funds")}
+LOCKED_MESSAGES = {"title": _l("The title cannot change after approval: backers rely on it."),
+                   "category": _l("The category cannot change after approval: backers rely on it."),
+                   "currency": _l("The currency cannot change after approval: backers rely on it."),
+                   "goal": _l("The goal cannot change after approval: backers rely on it."),
+                   "duration_days": _l("The planned duration cannot change after approval: backers rely on it.")}
 
 
 # --- looking projects up -------------------------------------------------------------
@@ -72,14 +85,14 @@ FIELD_LABELS = {"title": "the title", "category": "the category", "currency": "t
 def get_project(project_id):
     project = db.session.get(Project, project_id)
     if project is None:
-        raise NotFound("There is no such project.")
+        raise NotFound(_("There is no such project."))
     return project
 
 
 def get_by_slug(slug):
     project = db.session.scalar(select(Project).where(Project.slug == slug))
     if project is None:
-        raise NotFound("There is no such project.")
+        raise NotFound(_("There is no such project."))
     return project
 
 
@@ -106,7 +119,7 @@ def can_view(user, project):
 
 def require_member(user, project):
     if not is_member(user, project):
-        raise PermissionDenied("Only the people of the project's firm can do that.")
+        raise PermissionDenied(_("Only the people of the project's firm can do that."))
 
 
 def require_member_or_admin(user, project):
@@ -188,7 +201,8 @@ def _text(data, key, errors, *, required_message=None, max_length=None, label=""
     if not value and required_message:
         errors[key] = required_message
     elif max_length and len(value) > max_length:
-        errors[key] = f"{label or key.replace('_', ' ').capitalize()} is too long ({max_length} characters at most)."
+        errors[key] = _("%(what)s is too long (%(max)d characters at most).",
+                        what=label or TEXT_LABELS.get(key, key), max=max_length)
     return value
 
 
@@ -207,7 +221,7 @@ def _amount(data, key, currency, errors, *, required_message, positive=True, min
         errors[key] = str(exc)
         return None
     if positive and value <= 0:
-        errors[key] = "Enter an amount greater than zero."
+        errors[key] = _("Enter an amount greater than zero.")
         return None
     return value
 
@@ -222,11 +236,12 @@ def _whole(data, key, errors, *, required_message=None, minimum=1, maximum=None,
     try:
         value = int(str(raw).strip().replace(",", "").replace("_", ""))
     except ValueError:
-        errors[key] = "Enter a whole number."
+        errors[key] = _("Enter a whole number.")
         return None
     if value < minimum or (maximum is not None and value > maximum):
-        errors[key] = message or (f"Enter a whole number of at least {minimum}." if maximum is None
-                                  else f"Enter a whole number from {minimum} to {maximum}.")
+        errors[key] = str(message) if message else (
+            _("Enter a whole number of at least %(min)d.", min=minimum) if maximum is None
+            else _("Enter a whole number from %(min)d to %(max)d.", min=minimum, max=maximum))
         return None
     return value
 
@@ -241,34 +256,35 @@ def _clean_basics(data, current_currency=None, *, minor_units=False):
     """Clean the basic fields present in `data` (every one of them when creating)."""
     errors, cleaned = {}, {}
     if "title" in data:
-        cleaned["title"] = _text(data, "title", errors, required_message="Give the project a title.",
-                                 max_length=120, label="The title")
+        cleaned["title"] = _text(data, "title", errors, required_message=_("Give the project a title."),
+                                 max_length=120, label=_("The title"))
     if "summary" in data:
-        cleaned["summary"] = _text(data, "summary", errors, max_length=300, label="The summary",
-                                   required_message="Write a one-line summary of the project.")
+        cleaned["summary"] = _text(data, "summary", errors, max_length=300, label=_("The summary"),
+                                   required_message=_("Write a one-line summary of the project."))
     for key in ("description", "risks", "use_of_funds"):
         if key in data:
             cleaned[key] = _text(data, key, errors, max_length=50_000)
     if "category" in data:
         category = (data.get("category") or "").strip().lower()
         if category not in CATEGORIES:
-            errors["category"] = "Choose a category from the list."
+            errors["category"] = _("Choose a category from the list.")
         cleaned["category"] = category
     currency = current_currency
     if "currency" in data:
         currency = (data.get("currency") or "").strip().upper()
         if currency not in SUPPORTED_CURRENCIES:
-            errors["currency"] = f"Choose one of the supported currencies: {', '.join(SUPPORTED_CURRENCIES)}."
+            errors["currency"] = _("Choose one of the supported currencies: %(list)s.",
+                                   list=", ".join(SUPPORTED_CURRENCIES))
             currency = None
         cleaned["currency"] = currency
     if "goal" in data and currency:
-        cleaned["goal"] = _amount(data, "goal", currency, errors, required_message="Enter the funding goal.",
+        cleaned["goal"] = _amount(data, "goal", currency, errors, required_message=_("Enter the funding goal."),
                                   minor_units=minor_units)
     if "duration_days" in data:
         # The plan only: the launch checks the real deadline against the configured window.
         longest = max(1, -(-current_app.config["CAMPAIGN_MAX_DURATION"] // 86400))
         cleaned["duration_days"] = _whole(data, "duration_days", errors, minimum=1, maximum=longest,
-                                          message=f"Enter a number of days from 1 to {longest}.")
+                                          message=_("Enter a number of days from 1 to %(max)d.", max=longest))
     return cleaned, errors
 
 
@@ -320,9 +336,10 @@ def _require_status(project, allowed, message):
 def create_project(user, firm, kind, data, *, equity=None, minor_units=False):
     """A new draft. `equity`: the equity terms too (see `set_equity_terms`), all or nothing."""
     if not firm.has_member(user):
-        raise PermissionDenied("You can only start projects for firms you belong to.")
+        raise PermissionDenied(_("You can only start projects for firms you belong to."))
     if kind not in {k.value for k in ProjectKind}:
-        raise ValidationError("Choose a reward or an equity project.", fields={"kind": "Choose a kind."})
+        raise ValidationError(_("Choose a reward or an equity project."),
+                              fields={"kind": _("Choose a reward or an equity project.")})
     wanted = {key: data.get(key) for key in BASIC_FIELDS}
     cleaned, errors = _clean_basics(wanted, minor_units=minor_units)
     _raise(errors)
@@ -342,22 +359,21 @@ def update_project(user, project, data, *, equity=None, minor_units=False):
     equity terms when `equity` is given (see `set_equity_terms`), all or nothing."""
     require_member(user, project)
     if project.status not in EDITABLE | STORY_EDITABLE:
-        raise ValidationError(f"This project is {PROJECT_STATUS_WORDS[S(project.status)]}, so it cannot be "
-                              "edited now.", code="locked")
+        raise ValidationError(_("This project is %(status)s, so it cannot be edited now.",
+                                status=PROJECT_STATUS_WORDS[S(project.status)]), code="locked")
     present = {key: data[key] for key in BASIC_FIELDS if key in data}
     cleaned, errors = _clean_basics(present, current_currency=project.currency, minor_units=minor_units)
     locked = project.status in STORY_EDITABLE
     if not locked and cleaned.get("currency") not in (None, project.currency) and (project.tiers or project.equity):
-        errors["currency"] = (f"Remove the rewards and equity terms before changing the currency: their "
-                              f"prices are in {project.currency}.")
+        errors["currency"] = _("Remove the rewards and equity terms before changing the currency: their "
+                               "prices are in %(currency)s.", currency=project.currency)
     if locked:
         for key in LOCKED_AFTER_APPROVAL:
             if key in cleaned and key not in errors and cleaned[key] != getattr(project, key):
-                errors[key] = (f"{FIELD_LABELS[key].capitalize()} cannot change after approval: "
-                               "backers rely on it.")
+                errors[key] = str(LOCKED_MESSAGES[key])
         for key in ("description", "risks", "use_of_funds"):
             if key in cleaned and not cleaned[key] and key not in errors:
-                errors[key] = "This cannot be emptied after approval."
+                errors[key] = _("This cannot be emptied after approval.")
     _raise(errors)
     for key, value in cleaned.items():
         old = getattr(project, key)
@@ -388,29 +404,29 @@ def _month_ok(value):
 def _clean_tier(data, currency, *, minor_units=False):
     errors = {}
     cleaned = {
-        "title": _text(data, "title", errors, required_message="Give the reward a title.", max_length=120,
-                       label="The title"),
-        "description": _text(data, "description", errors, max_length=5000, label="The description"),
-        "price": _amount(data, "price", currency, errors, required_message="Enter the reward's price.",
+        "title": _text(data, "title", errors, required_message=_("Give the reward a title."), max_length=120,
+                       label=_("The title")),
+        "description": _text(data, "description", errors, max_length=5000, label=_("The description")),
+        "price": _amount(data, "price", currency, errors, required_message=_("Enter the reward's price."),
                          minor_units=minor_units),
         "quantity": _whole(data, "quantity", errors, minimum=1, maximum=MAX_COUNT,
-                           message="Enter how many are available (at least 1), or leave it empty for no limit."),
+                           message=_("Enter how many are available (at least 1), or leave it empty for no limit.")),
         "per_backer_limit": _whole(data, "per_backer_limit", errors, minimum=1, maximum=MAX_COUNT,
-                                   message="Enter a limit of at least 1, or leave it empty."),
+                                   message=_("Enter a limit of at least 1, or leave it empty.")),
     }
     if cleaned["quantity"] and cleaned["per_backer_limit"] and cleaned["per_backer_limit"] > cleaned["quantity"]:
-        errors["per_backer_limit"] = "The limit per backer cannot be more than the quantity available."
+        errors["per_backer_limit"] = _("The limit per backer cannot be more than the quantity available.")
     delivery = (data.get("estimated_delivery") or "").strip()
     if not delivery:
-        errors["estimated_delivery"] = "Enter the month you expect to deliver (YYYY-MM)."
+        errors["estimated_delivery"] = _("Enter the month you expect to deliver (YYYY-MM).")
     elif not _month_ok(delivery):
-        errors["estimated_delivery"] = "Enter the delivery month as YYYY-MM, for example 2026-09."
+        errors["estimated_delivery"] = _("Enter the delivery month as YYYY-MM, for example 2026-09.")
     elif delivery < utcnow().strftime("%Y-%m"):
-        errors["estimated_delivery"] = "The estimated delivery month is in the past."
+        errors["estimated_delivery"] = _("The estimated delivery month is in the past.")
     cleaned["estimated_delivery"] = delivery
     shipping = (data.get("shipping") or "none").strip()
     if shipping not in SHIPPING_KINDS:
-        errors["shipping"] = "Choose no shipping, domestic or worldwide."
+        errors["shipping"] = _("Choose no shipping, domestic or worldwide.")
     cleaned["shipping"] = shipping
     fee_raw = data.get("shipping_fee")
     if fee_raw is None or str(fee_raw).strip() == "":
@@ -418,7 +434,7 @@ def _clean_tier(data, currency, *, minor_units=False):
     cleaned["shipping_fee"] = _amount({"shipping_fee": fee_raw}, "shipping_fee", currency, errors,
                                       required_message="", positive=False, minor_units=minor_units)
     if shipping == "none" and cleaned["shipping_fee"]:
-        errors["shipping_fee"] = "There is no shipping fee when nothing is shipped."
+        errors["shipping_fee"] = _("There is no shipping fee when nothing is shipped.")
     for key in ("available_from", "available_until"):
         value = data.get(key) or None
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
@@ -426,15 +442,16 @@ def _clean_tier(data, currency, *, minor_units=False):
         cleaned[key] = value.astimezone(timezone.utc) if value else None
     if cleaned["available_from"] and cleaned["available_until"] \
             and cleaned["available_until"] <= cleaned["available_from"]:
-        errors["available_until"] = "The end of the availability window must be after its start."
+        errors["available_until"] = _("The end of the availability window must be after its start.")
     return cleaned, errors
 
 
 def _tier_project_check(project):
     if project.kind != ProjectKind.REWARD.value:
-        raise ValidationError("Only reward projects have reward tiers.")
+        raise ValidationError(_("Only reward projects have reward tiers."))
     _require_status(project, EDITABLE | STORY_EDITABLE,
-                    f"This project is {PROJECT_STATUS_WORDS[S(project.status)]}, so its rewards cannot change.")
+                    _("This project is %(status)s, so its rewards cannot change.",
+                      status=PROJECT_STATUS_WORDS[S(project.status)]))
 
 
 def _lock_tier(tier):
@@ -474,14 +491,14 @@ def update_tier(user, tier, data, *, minor_units=False):
         if tier.sold > 0:
             for key, value in cleaned.items():
                 if key != "quantity" and key not in errors and value != getattr(tier, key):
-                    errors[key] = "This reward already has backers, so only its quantity can change (upwards)."
+                    errors[key] = _("This reward already has backers, so only its quantity can change (upwards).")
             new_quantity = cleaned["quantity"]
             if "quantity" not in errors and tier.quantity is not None and new_quantity is not None \
                     and new_quantity < tier.quantity:
-                errors["quantity"] = (f"This reward already has backers, so its quantity can only go up "
-                                      f"(it is {tier.quantity}).")
+                errors["quantity"] = _("This reward already has backers, so its quantity can only go up "
+                                       "(it is %(num)d).", num=tier.quantity)
             if "quantity" not in errors and tier.quantity is None and new_quantity is not None:
-                errors["quantity"] = "This reward already has backers and no limit; a limit cannot be added now."
+                errors["quantity"] = _("This reward already has backers and no limit; a limit cannot be added now.")
     _raise(errors)
     for key, value in cleaned.items():
         old = getattr(tier, key)
@@ -501,7 +518,7 @@ def delete_tier(user, tier):
     if project.status in STORY_EDITABLE:
         tier = _lock_tier(tier)
     if tier.sold > 0:
-        raise ValidationError("This reward has backers, so it cannot be removed.", code="locked")
+        raise ValidationError(_("This reward has backers, so it cannot be removed."), code="locked")
     if project.status in STORY_EDITABLE:
         _log_edit(user, project, f"tier {tier.id} removed", tier.title, "")
     project.tiers.remove(tier)
@@ -521,32 +538,32 @@ def max_raise(project):
 def set_equity_terms(user, project, data, *, minor_units=False):
     require_member(user, project)
     if project.kind != ProjectKind.EQUITY.value:
-        raise ValidationError("Only equity projects have equity terms.")
-    _require_status(project, EDITABLE, "The equity terms are locked once the project is submitted and approved.")
+        raise ValidationError(_("Only equity projects have equity terms."))
+    _require_status(project, EDITABLE, _("The equity terms are locked once the project is submitted and approved."))
     errors = {}
     currency = project.currency
     security_type = (data.get("security_type") or "ordinary_shares").strip()
     if security_type not in SECURITY_TYPES:
-        errors["security_type"] = "Only ordinary shares can be offered."
-    price = _amount(data, "price_per_share", currency, errors, required_message="Enter the price per share.",
+        errors["security_type"] = _("Only ordinary shares can be offered.")
+    price = _amount(data, "price_per_share", currency, errors, required_message=_("Enter the price per share."),
                     minor_units=minor_units)
-    offered = _whole(data, "shares_offered", errors, required_message="Enter how many shares are offered.",
+    offered = _whole(data, "shares_offered", errors, required_message=_("Enter how many shares are offered."),
                      maximum=MAX_SHARES)
-    min_shares = _whole(data, "min_shares", errors, required_message="Enter the minimum investment in shares.",
+    min_shares = _whole(data, "min_shares", errors, required_message=_("Enter the minimum investment in shares."),
                         maximum=MAX_SHARES)
     valuation = _amount(data, "pre_money_valuation", currency, errors,
-                        required_message="Enter the pre-money valuation.", minor_units=minor_units)
+                        required_message=_("Enter the pre-money valuation."), minor_units=minor_units)
     outstanding = _whole(data, "shares_outstanding", errors,
-                         required_message="Enter the number of shares that exist before the offering.",
+                         required_message=_("Enter the number of shares that exist before the offering."),
                          maximum=MAX_SHARES)
     if offered and min_shares and min_shares > offered:
-        errors["min_shares"] = "The minimum investment cannot be more shares than are offered."
+        errors["min_shares"] = _("The minimum investment cannot be more shares than are offered.")
     if price and offered and project.goal > price * offered:
-        errors["shares_offered"] = ("Selling every share offered at this price would not reach the goal; "
-                                    "offer more shares, raise the price or lower the goal.")
+        errors["shares_offered"] = _("Selling every share offered at this price would not reach the goal; "
+                                     "offer more shares, raise the price or lower the goal.")
     if price and outstanding and valuation and abs(valuation - price * outstanding) > outstanding:
-        errors["pre_money_valuation"] = ("The pre-money valuation must equal the price per share times the "
-                                         "shares outstanding before the offering.")
+        errors["pre_money_valuation"] = _("The pre-money valuation must equal the price per share times the "
+                                          "shares outstanding before the offering.")
     _raise(errors)
     offering = project.equity or EquityOffering(project=project)
     offering.security_type = security_type
@@ -589,32 +606,34 @@ def upload_document(user, project, kind, filename, content_type, stream):
     """
     require_member(user, project)
     if kind not in DOCUMENT_KINDS:
-        raise ValidationError("Choose what kind of document this is.", fields={"kind": "Choose a kind."})
+        raise ValidationError(_("Choose what kind of document this is."),
+                              fields={"kind": _("Choose what kind of document this is.")})
     if kind in DISCLOSURE_KINDS:
         if project.kind != ProjectKind.EQUITY.value:
-            raise ValidationError("Only equity projects have disclosure documents.", fields={"kind": "Not needed."})
-        _require_status(project, EDITABLE, "Disclosure documents are locked once the project is submitted.")
+            raise ValidationError(_("Only equity projects have disclosure documents."),
+                                  fields={"kind": _("Only equity projects have disclosure documents.")})
+        _require_status(project, EDITABLE, _("Disclosure documents are locked once the project is submitted."))
     else:
         _require_status(project, EDITABLE | STORY_EDITABLE,
-                        f"This project is {PROJECT_STATUS_WORDS[S(project.status)]}, so it cannot be edited now.")
+                        _("This project is %(status)s, so it cannot be edited now.",
+                          status=PROJECT_STATUS_WORDS[S(project.status)]))
     allowed = DOCUMENT_KINDS[kind]
-    wanted = "a PDF file" if allowed == PDF_TYPES else "a JPEG, PNG, WebP or GIF image"
 
     def refuse(message):
         raise ValidationError(message, fields={"file": message})
 
     declared = normalise_content_type(content_type)
     if declared not in allowed:
-        refuse(f"The {DOCUMENT_LABELS[kind]} must be {wanted}.")
+        refuse(str(WRONG_TYPE[kind]))
     limit = _max_bytes(kind)
     content = stream.read(limit + 1)
     if not content:
-        refuse("The file is empty.")
+        refuse(_("The file is empty."))
     if len(content) > limit:
-        refuse(f"The file is too large: at most {limit / 1024 / 1024:.3g} MB.")
+        refuse(_("The file is too large: at most %(size)s MB.", size=f"{limit / 1024 / 1024:.3g}"))
     actual = sniff(content[:32])
     if actual != declared:
-        refuse(f"This file is not really {wanted}: its contents do not match its type.")
+        refuse(str(NOT_REALLY[kind]))
     stored_name = secrets.token_urlsafe(24) + extension(actual)
     name = Path((filename or "").replace("\\", "/")).name.strip()[:200] or f"{kind}{extension(actual)}"
     previous = current_documents(project).get(kind)
@@ -641,26 +660,26 @@ def submission_problems(project):
     firm = project.firm
     registration = registration_number_problem(firm.country, firm.registration_number)
     if registration:
-        problems["firm"] = (f"The firm's registration number is not valid ({registration}) "
-                            "Correct it on the firm's page.")
+        problems["firm"] = _("The firm's registration number is not valid (%(problem)s) "
+                             "Correct it on the firm's page.", problem=registration)
     if not (project.description or "").strip():
-        problems["description"] = "Describe the project."
+        problems["description"] = _("Describe the project.")
     if not (project.risks or "").strip():
-        problems["risks"] = "Describe the risks and challenges."
+        problems["risks"] = _("Describe the risks and challenges.")
     if not (project.use_of_funds or "").strip():
-        problems["use_of_funds"] = "Explain how the money will be used."
+        problems["use_of_funds"] = _("Explain how the money will be used.")
     if project.kind == ProjectKind.REWARD.value:
         if not project.tiers:
-            problems["tiers"] = "Add at least one reward tier."
+            problems["tiers"] = _("Add at least one reward tier.")
     else:
         if project.equity is None:
-            problems["equity"] = "Enter the equity terms (price per share, shares offered and the rest)."
+            problems["equity"] = _("Enter the equity terms (price per share, shares offered and the rest).")
         elif project.goal > max_raise(project):
-            problems["goal"] = "The goal is more than selling every share offered would raise."
+            problems["goal"] = _("The goal is more than selling every share offered would raise.")
         documents = current_documents(project)
         for kind in DISCLOSURE_KINDS:
             if kind not in documents:
-                problems[kind] = f"Upload the {DOCUMENT_LABELS[kind]} (PDF)."
+                problems[kind] = str(UPLOAD_MISSING[kind])
     return problems
 
 
@@ -672,7 +691,7 @@ def submit(user, project):
         transition(project, S.IN_REVIEW)  # raises IllegalTransition with the usual message
     problems = submission_problems(project)
     if problems:
-        raise ValidationError("This project is not ready for review yet: " + " ".join(problems.values()),
+        raise ValidationError(_("This project is not ready for review yet:") + " " + " ".join(problems.values()),
                               code="incomplete", fields=problems)
     transition(project, S.IN_REVIEW, actor=user, note="Submitted for review.")
     db.session.flush()

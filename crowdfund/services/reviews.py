@@ -1,4 +1,5 @@
 """Admin review of submitted projects: the queue, the checklist, the decision."""
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..errors import PermissionDenied, ValidationError
@@ -9,11 +10,11 @@ from .projects import RISK_GRADES, lock
 from .transitions import can_move, transition
 
 CHECKLIST = {
-    "identity_verified": "The founders' identity is verified",
-    "registration_valid": "The firm's registration is valid",
-    "financials_present": "Financial statements and business plan are present and plausible",
-    "rewards_feasible": "The rewards and delivery dates are feasible",
-    "risks_disclosed": "The risks are honestly disclosed",
+    "identity_verified": _l("The founders' identity is verified"),
+    "registration_valid": _l("The firm's registration is valid"),
+    "financials_present": _l("Financial statements and business plan are present and plausible"),
+    "rewards_feasible": _l("The rewards and delivery dates are feasible"),
+    "risks_disclosed": _l("The risks are honestly disclosed"),
 }
 DECISIONS = {"approve": S.APPROVED, "request_changes": S.CHANGES_REQUESTED, "reject": S.REJECTED}
 DECISION_WORDS = {"approve": "Approved", "request_changes": "Changes requested", "reject": "Rejected"}
@@ -27,7 +28,7 @@ def applicable_checks(project):
 
 def require_admin(user):
     if not getattr(user, "is_admin", False):
-        raise PermissionDenied("Only administrators can do that.")
+        raise PermissionDenied(_("Only administrators can do that."))
 
 
 def _submitted_at():
@@ -68,10 +69,10 @@ def review_project(reviewer, project, decision, *, checklist=None, risk_grade=No
     """
     require_admin(reviewer)
     if project.firm.has_member(reviewer):
-        raise PermissionDenied("You cannot review a project of a firm you belong to.")
+        raise PermissionDenied(_("You cannot review a project of a firm you belong to."))
     if decision not in DECISIONS:
-        raise ValidationError("Choose approve, request changes or reject.",
-                              fields={"decision": "Choose a decision."})
+        raise ValidationError(_("Choose approve, request changes or reject."),
+                              fields={"decision": _("Choose approve, request changes or reject.")})
     target = DECISIONS[decision]
     project = lock(project)
     if not can_move(project, target):
@@ -81,18 +82,18 @@ def review_project(reviewer, project, decision, *, checklist=None, risk_grade=No
     risk_grade = (risk_grade or "").strip().upper() or None
     errors = {}
     if risk_grade is not None and risk_grade not in RISK_GRADES:
-        errors["risk_grade"] = "The risk grade is a letter from A to E."
+        errors["risk_grade"] = _("The risk grade is a letter from A to E.")
     if decision == "approve":
         unticked = [key for key, ticked in checklist.items() if not ticked]
         for key in unticked:
-            errors[key] = f"Check this before approving: {CHECKLIST[key].lower()}."
+            errors[key] = _("Check this before approving: %(item)s.", item=CHECKLIST[key].lower())
         if risk_grade is None:
-            errors["risk_grade"] = "Give the project a risk grade (A to E) before approving."
+            errors["risk_grade"] = _("Give the project a risk grade (A to E) before approving.")
         if unticked:
-            errors.setdefault("checklist", "Approval needs every checklist item: " +
-                              ", ".join(CHECKLIST[key].lower() for key in unticked) + ".")
+            errors.setdefault("checklist", _("Approval needs every checklist item: %(items)s.",
+                                             items=_(", ").join(CHECKLIST[key].lower() for key in unticked)))
     elif not note:
-        errors["note"] = "Write a note for the founder explaining the decision."
+        errors["note"] = _("Write a note for the founder explaining the decision.")
     if errors:
         headline = errors.get("checklist") or next(iter(errors.values()))
         raise ValidationError(headline, fields=errors)

@@ -4,6 +4,7 @@ Every change is checked against the table of legal moves and leaves an audit row
 (`StateChange`: who, when, from, to, why). An illegal move raises IllegalTransition
 and changes nothing.
 """
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import insert
 
 from ..errors import IllegalTransition
@@ -28,9 +29,13 @@ PLEDGE_MOVES = {
 }
 
 PROJECT_STATUS_WORDS = {
-    S.DRAFT: "a draft", S.IN_REVIEW: "in review", S.CHANGES_REQUESTED: "waiting for changes",
-    S.APPROVED: "approved", S.REJECTED: "rejected", S.LIVE: "live", S.SUCCESSFUL: "successful",
-    S.FAILED: "failed", S.CANCELLED: "cancelled", S.SUSPENDED: "suspended",
+    S.DRAFT: _l("a draft"), S.IN_REVIEW: _l("in review"), S.CHANGES_REQUESTED: _l("waiting for changes"),
+    S.APPROVED: _l("approved"), S.REJECTED: _l("rejected"), S.LIVE: _l("live"), S.SUCCESSFUL: _l("successful"),
+    S.FAILED: _l("failed"), S.CANCELLED: _l("cancelled"), S.SUSPENDED: _l("suspended"),
+}
+PLEDGE_STATUS_WORDS = {
+    PS.PENDING: _l("pending"), PS.HELD: _l("held"), PS.RELEASED: _l("released"), PS.REFUNDED: _l("refunded"),
+    PS.CANCELLED: _l("cancelled"), PS.FAILED: _l("failed"),
 }
 
 _TABLES = {Project: ("project", S, PROJECT_MOVES), Pledge: ("pledge", PS, PLEDGE_MOVES)}
@@ -73,9 +78,10 @@ def record_many(entity, ids, from_state, to_state, *, actor=None, note=""):
 
 def _refusal(entity, obj, current, target):
     if entity == "project":
-        return (f"This project is {PROJECT_STATUS_WORDS[current]}, so it cannot become "
-                f"{PROJECT_STATUS_WORDS[target]}.")
-    return f"This pledge is {current.value}, so it cannot become {target.value}."
+        return _("This project is %(current)s, so it cannot become %(target)s.",
+                 current=PROJECT_STATUS_WORDS[current], target=PROJECT_STATUS_WORDS[target])
+    return _("This pledge is %(current)s, so it cannot become %(target)s.",
+             current=PLEDGE_STATUS_WORDS[current], target=PLEDGE_STATUS_WORDS[target])
 
 
 def history(obj):

@@ -13,6 +13,7 @@ def register_web(app):
     i18n.init_app(app)
     security.init_app(app)
 
+
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"

@@ -1,16 +1,23 @@
 """Locale and time-zone choice, and the template filters that format for them."""
-from datetime import timezone
+from datetime import date, datetime, timezone
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, request, session
-from flask_babel import format_datetime, get_locale
+from babel.dates import format_datetime as babel_format_datetime, format_skeleton
+from babel.numbers import format_compact_currency, format_decimal, format_percent
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
-from ..domain.money import format_money
+from ..domain.money import format_money, to_major
 
 
 def select_locale():
+    """The request's language: ?lang=, then the switch in the page (session), then the account's
+    choice, then the browser's Accept-Language. Outside a request (CLI, jobs): the default."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen
@@ -28,16 +35,22 @@ def valid_timezone(name):
 
 
 def select_timezone():
-    # The browser reports its zone in a cookie (set by static/js/app.js).
+    if not has_request_context():
+        return "UTC"
+    # The browser reports its zone in a cookie (set by static/js/app.js, URL-encoded: "Asia%2FShanghai").
     for name in (getattr(current_user, "timezone", None) if getattr(current_user, "is_authenticated", False) else None,
-                 request.cookies.get("tz")):
+                 unquote(request.cookies.get("tz") or "")):
         if name and valid_timezone(name):
             return name
     return "UTC"
 
 
+def _locale():
+    return str(get_locale() or "en")
+
+
 def money_filter(minor, currency):
-    return format_money(minor, currency, locale=str(get_locale() or "en"))
+    return format_money(minor, currency, locale=_locale())
 
 
 def datetime_filter(value, fmt="medium"):
@@ -48,10 +61,75 @@ def datetime_filter(value, fmt="medium"):
     return format_datetime(value, fmt)
 
 
+def zoned_datetime_filter(value):
+    """An exact moment in the viewer's zone, with the zone named: "Jun 1, 2026, 3:00:00 PM China Standard Time"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    zone = get_timezone() or ZoneInfo("UTC")
+    when = babel_format_datetime(value, "medium", tzinfo=zone, locale=_locale())
+    name = babel_format_datetime(value, "zzzz", tzinfo=zone, locale=_locale())
+    return f"{when} ({name})" if _locale() != "zh" else f"{when}（{name}）"
+
+
+def money_compact_filter(minor, currency):
+    """A short amount for chart axes: "$12K", "US$1.2万"."""
+    return format_compact_currency(to_major(minor or 0, currency), currency, locale=_locale(), fraction_digits=1)
+
+
+def day_filter(value):
+    """A day in the viewer's zone without the year: "Jun 1", "6月1日"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_skeleton("MMMd", value.astimezone(get_timezone() or ZoneInfo("UTC")), locale=_locale())
+
+
+def number_filter(value):
+    """A whole number with the locale's grouping: 12,500."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=_locale())
+
+
+def percent_filter(value):
+    """`value` is a whole percentage (42 -> "42%")."""
+    return format_percent((value or 0) / 100, locale=_locale())
+
+
+def month_filter(value):
+    """A "YYYY-MM" month (a reward's estimated delivery) for the locale: "Sep 2026", "2026年9月"."""
+    if not value:
+        return ""
+    try:
+        year, month = (int(part) for part in str(value).split("-", 1))
+        return format_skeleton("yMMM", date(year, month, 1), locale=_locale())
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def iso_filter(value):
+    """Machine-readable time for <time datetime="...">."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ""
+
+
 def init_app(app):
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(datetime_filter, "datetime")
+    app.add_template_filter(zoned_datetime_filter, "zoned")
+    app.add_template_filter(number_filter, "number")
+    app.add_template_filter(money_compact_filter, "money_compact")
+    app.add_template_filter(day_filter, "day")
+    app.add_template_filter(percent_filter, "percent")
+    app.add_template_filter(month_filter, "month")
+    app.add_template_filter(iso_filter, "iso")
 
     @app.context_processor
     def inject_locale():
-        return {"current_locale": str(get_locale() or "en")}
+        return {"current_locale": _locale()}

@@ -7,3 +7,13 @@
     }
   } catch (e) { /* older browsers: times stay in UTC */ }
 })();
+
+// The discover filters apply as soon as one changes (the Search button still works without script).
+(function () {
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.tagName === "SELECT" && select.form && select.form.getAttribute("role") === "search") {
+      select.form.submit();
+    }
+  });
+})();

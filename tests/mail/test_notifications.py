@@ -180,10 +180,11 @@ def test_amounts_and_dates_follow_the_recipients_locale_and_time_zone(make, db):
 
     assert "CN¥25.00" in en_message.body_text and "May 1, 2031, 12:00:00" in en_message.body_text
     # force_locale("zh") is in effect while the message is rendered: CLDR's Chinese forms,
-    # in the backer's own time zone (UTC+8). The words stay English until a zh catalogue exists.
+    # in the backer's own time zone (UTC+8), and the words from crowdfund/translations/zh.
     assert "¥25.00" in zh_message.body_text and "CN¥" not in zh_message.body_text
     assert "2031年5月1日 20:00:00" in zh_message.body_text
-    assert zh_message.subject == "Your pledge to Lantern Tea"
+    assert zh_message.subject == "您对“Lantern Tea”的支持"
+    assert "金额：" in zh_message.body_text and "Amount:" not in zh_message.body_text
 
 
 def test_a_zh_recipient_gets_the_chinese_translation(make, db, database_url, tmp_path):

@@ -10,7 +10,8 @@ def test_the_founder_sees_the_statement_to_the_cent(make, db, client, login):
     assert "$75.00" in page and "$3.75" in page and "$71.25" in page
     csv_text = client.get(f"/projects/{project.id}/statement.csv").get_data(as_text=True)
     assert csv_text.splitlines()[1] == f"{project.id},USD,7500,0,0,375,7125,0,0"
-    assert "Statement" in client.get("/projects/").get_data(as_text=True)
+    dashboard = client.get(f"/projects/{project.id}/dashboard").get_data(as_text=True)
+    assert "Paid out to the firm" in dashboard and "$71.25" in dashboard
 
 
 def test_nobody_else_sees_a_statement_or_register(make, db, client, login):

@@ -109,4 +109,5 @@ def test_admins_see_drafts_and_the_nav_link(client, make, login, db):
     draft = make.project(title="Private draft")
     login(make.admin())
     assert client.get(f"/p/{draft.slug}").status_code == 200
-    assert "Review queue" in client.get("/").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/admin/reviews"' in home and ">Admin</a>" in home

@@ -238,8 +238,8 @@ def test_the_public_page_shows_what_a_backer_needs(client, make, db):
     db.session.commit()
     page = client.get(f"/p/{project.slug}").get_data(as_text=True)
     for expected in (project.title, project.firm.legal_name, "<strong>Great</strong> tea", "$250.00", "$1,000.00",
-                     "25% funded", 'value="25"', "Backers", ">7<", ">D<", "Sold out", "Early bird",
-                     "100 of 100 left", "days left", "Risks and challenges", "Suppliers may be late."):
+                     ">25%<", 'value="25"', "Backers", ">7<", ">D<", "Sold out", "Early bird",
+                     "100 of 100 left", "Time left", " days<", "Risks and challenges", "Suppliers may be late."):
         assert expected in page, expected
     assert "<script>steal" not in page
     cover = re.search(r'src="(/p/[^"]+/files/\d+)"', page).group(1)

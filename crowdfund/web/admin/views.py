@@ -1,13 +1,15 @@
 """Admin pages: the review queue, the review form, live campaigns and suspension."""
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...errors import DomainError
-from ...services import campaigns, projects, reviews
+from ...services import accounts, campaigns, projects, reviews
 from ..forms import apply_domain_error
 from . import bp
-from .forms import CHECKLIST_LABELS, ReviewForm, SuspendForm
+from .forms import CHECKLIST_LABELS, DECISION_LABELS, ReviewForm, SuspendForm
+
+bp.add_app_template_global(lambda decision: DECISION_LABELS.get(decision, decision), "decision_label")
 
 
 def _project_or_404(project_id):
@@ -77,3 +79,16 @@ def suspend(project_id):
     elif form.is_submitted():
         status = 422
     return render_template("admin/suspend.html", project=project, form=form), status
+
+
+USERS_PER_PAGE = 50
+
+
+@bp.get("/users")
+def users():
+    q = (request.args.get("q") or "").strip()[:100]
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    found, total = accounts.list_users(q, page=page, per_page=USERS_PER_PAGE)
+    return render_template("admin/users.html", users=found, total=total, q=q, page=page,
+                           pages=max(1, -(-total // USERS_PER_PAGE)))

@@ -1,13 +1,33 @@
-from flask import abort, current_app, redirect, render_template, request, session
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 
-from ...services.projects import live_projects
+from ...services.discovery import search_projects
 from ..forms import safe_next
 from . import bp
+from .forms import DiscoverForm
+
+PER_PAGE = 12
 
 
 @bp.get("/")
 def index():
-    return render_template("main/index.html", projects=live_projects(12))
+    form = DiscoverForm(request.args)
+    search = form.cleaned()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    found = search_projects(page=page, per_page=PER_PAGE, **search)
+    items, total = found.items, found.total
+    pages = max(1, -(-total // PER_PAGE))
+    if page > pages and total:
+        abort(404)
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+
+    def page_url(number):
+        return url_for("main.index", **args, page=number) if number > 1 else url_for("main.index", **args)
+
+    searching = bool(search["q"] or search["kind"] or search["category"] or request.args.get("status")
+                     or request.args.get("sort"))
+    return render_template("main/index.html", form=form, projects=items, total=total, page=page, pages=pages,
+                           page_url=page_url, searching=searching)
 
 
 @bp.get("/language/<code>")

@@ -1,5 +1,6 @@
 import secrets
 
+from babel.numbers import get_currency_name
 from flask import current_app
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -8,6 +9,16 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ...domain.money import SUPPORTED_CURRENCIES
 from ...services.firms import country_names
+
+
+# The sandbox's test cards, in the viewer's language (TEST_CARDS holds their English names).
+TEST_CARD_LABELS = {
+    "pm_card_visa": _l("Visa •••• 4242 (succeeds)"),
+    "pm_card_mastercard": _l("Mastercard •••• 4444 (succeeds)"),
+    "pm_card_unionpay": _l("UnionPay •••• 0005 (succeeds)"),
+    "pm_card_chargeDeclined": _l("Visa •••• 0002 (declined)"),
+    "pm_card_insufficientFunds": _l("Visa •••• 9995 (insufficient funds)"),
+}
 
 
 def new_attempt_key():
@@ -39,7 +50,7 @@ class BackForm(FlaskForm):
         if current_app.config["PAYMENT_GATEWAY"] == "sandbox":
             from ...payments.sandbox import TEST_CARDS
 
-            self.payment_method.choices = list(TEST_CARDS)
+            self.payment_method.choices = [(value, TEST_CARD_LABELS.get(value, label)) for value, label in TEST_CARDS]
         else:  # filled in the browser by the gateway's card element (Stripe helper)
             self.payment_method.choices = []
             self.payment_method.validate_choice = False
@@ -72,4 +83,6 @@ class InvestorProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.currency.choices = [(code, code) for code in SUPPORTED_CURRENCIES]
+        locale = str(get_locale() or "en")
+        self.currency.choices = [(code, f"{code} · {get_currency_name(code, locale=locale)}")
+                                 for code in SUPPORTED_CURRENCIES]

@@ -4,7 +4,7 @@ The pledge service commits its own steps (a payment call cannot sit inside a dat
 transaction); these views never commit.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ...domain.money import format_money, to_major, to_minor
@@ -13,6 +13,18 @@ from ...services import investors, pledges
 from ..forms import apply_domain_error, safe_next
 from . import bp
 from .forms import BackForm, CancelForm, InvestorProfileForm, new_attempt_key
+
+
+LATE_MESSAGE = _l("The campaign closed before your payment went through, so your pledge was not accepted. "
+                  "The charge has been refunded to you.")
+
+
+@bp.app_template_global("failure_text")
+def failure_text(code, message):
+    """Why a pledge failed, in the reader's language (the processor's own words are kept on the pledge)."""
+    if code == "project_not_live":
+        return LATE_MESSAGE
+    return pledges.DECLINE_MESSAGES.get(code) or message
 
 
 def _money_field(form, name, currency):
@@ -72,6 +84,8 @@ def back(slug):
                 return redirect(url_for("pledges.receipt", pledge_id=pledge.id))
     if request.method == "POST" and status == 200:
         status = 422
+    if request.method == "GET" and (request.args.get("tier") or "").isdigit():
+        form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
     return render_template("pledges/back.html", page=page, project=page.project, form=form,
                            profile_needed=profile_needed), status

@@ -129,3 +129,12 @@ class NoteForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     """A button and its CSRF token (submit for review, delete a tier)."""
     submit = SubmitField(_l("Confirm"))
+
+
+class UpdateForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Update"), validators=[DataRequired(), Length(max=20000)],
+                         description=_l("Markdown: **bold**, *italic*, lists, links and headings. "
+                                        "Everyone who visits the project page can read it."),
+                         render_kw={"rows": 10})
+    submit = SubmitField(_l("Post the update"))

@@ -1,18 +1,24 @@
 """Founders' pages (my projects, the editor, submission, launch, cancel) and the public
 project page at /p/<slug>. Thin: parse the form, call one service, render."""
+import csv
+import io
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+from flask import (Response, abort, current_app, flash, redirect, render_template, request, send_from_directory,
+                   url_for)
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
 
+from ...domain.charts import funding_chart
+from ...domain.money import exponent, to_major
 from ...errors import DomainError
 from ...models import ProjectKind, utcnow
-from ...services import campaigns, projects
+from ...services import campaigns, dashboard as dashboards, projects, statements, updates
+from ...services.firms import country_names
 from ..forms import apply_domain_error
 from . import bp
 from .forms import (CATEGORY_LABELS, KIND_LABELS, SHIPPING_LABELS, BasicsForm, ConfirmForm, DocumentForm,
-                    EquityForm, LaunchForm, NewProjectForm, NoteForm, StoryForm, TierForm)
+                    EquityForm, LaunchForm, NewProjectForm, NoteForm, StoryForm, TierForm, UpdateForm)
 
 STATUS_LABELS = {
     "draft": _l("Draft"), "in_review": _l("In review"), "changes_requested": _l("Changes requested"),
@@ -38,6 +44,7 @@ bp.add_app_template_global(lambda status: STATUS_LABELS.get(status, status), "st
 bp.add_app_template_global(lambda category: CATEGORY_LABELS.get(category, category), "category_label")
 bp.add_app_template_global(lambda shipping: SHIPPING_LABELS.get(shipping, shipping), "shipping_label")
 bp.add_app_template_global(projects.progress_percent, "progress_percent")
+bp.add_app_template_global(lambda code: country_names(str(get_locale() or "en")).get(code, code), "country_name")
 
 
 @bp.app_template_filter("time_left")
@@ -52,6 +59,21 @@ def time_left(deadline):
     if seconds >= 3600:
         return ngettext("%(num)d hour left", "%(num)d hours left", seconds // 3600)
     return ngettext("%(num)d minute left", "%(num)d minutes left", max(1, seconds // 60))
+
+
+@bp.app_template_filter("time_left_short")
+def time_left_short(deadline):
+    """The time left without "left", for a figure under a "Time left" label."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - utcnow()).total_seconds())
+    if seconds <= 0:
+        return _("Ended")
+    if seconds >= 86400:
+        return ngettext("%(num)d day", "%(num)d days", seconds // 86400)
+    if seconds >= 3600:
+        return ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
+    return ngettext("%(num)d minute", "%(num)d minutes", max(1, seconds // 60))
 
 
 def _own_project_or_404(project_id):
@@ -318,6 +340,82 @@ def cancel(project_id):
     return render_template("projects/cancel.html", project=project, form=form), status
 
 
+# --- the founder's campaign dashboard ---------------------------------------------------
+
+def _charts(project):
+    """The funding-over-time chart, wide (desktop) and narrow (phones), or None before launch."""
+    if project.launched_at is None:
+        return None
+    end = project.closed_at or project.deadline or utcnow()
+    points = dashboards.funding_points(project)
+    return [funding_chart(points, start=project.launched_at, end=end, goal=project.goal,
+                          now=project.closed_at or utcnow(), unit=10 ** exponent(project.currency), **size)
+            for size in ({"width": 640, "height": 260}, {"width": 340, "height": 220})]
+
+
+@bp.get("/projects/<int:project_id>/dashboard")
+@login_required
+def dashboard(project_id):
+    project = _own_project_or_404(project_id)
+    return render_template("projects/dashboard.html", project=project, charts=_charts(project),
+                           statement=statements.statement(project) if project.launched_at else None,
+                           sales=dashboards.tier_sales(project) if project.kind == "reward" else [],
+                           counts=dashboards.pledge_counts(project), can_post_update=updates.can_post(project))
+
+
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value):
+    """A cell a spreadsheet shows as text: never a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(CSV_FORMULA_START) else text
+
+
+@bp.get("/projects/<int:project_id>/backers.csv")
+@login_required
+def backers_csv(project_id):
+    project = _own_project_or_404(project_id)
+    rows = dashboards.backers(current_user, project)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Pledge"), _("Name"), _("Email"), _("Status"), _("Reward"), _("Quantity"), _("Shares"),
+                     _("Amount"), _("Currency"), _("In escrow since (UTC)"), _("Recipient"), _("Street address"),
+                     _("Address line 2"), _("City"), _("Postal code"), _("Country")])
+    for pledge in rows:
+        address = pledge.shipping_address or {}
+        writer.writerow([_csv_cell(v) for v in (
+            pledge.id, pledge.backer.name, pledge.backer.email, pledge.status,
+            pledge.tier.title if pledge.tier else "", pledge.quantity if pledge.tier_id else "",
+            pledge.shares or "", f"{to_major(pledge.amount, pledge.currency):f}", pledge.currency,
+            pledge.held_at.strftime("%Y-%m-%d %H:%M:%S") if pledge.held_at else "",
+            *(address.get(key, "") for key in ("name", "line1", "line2", "city", "postal_code", "country")))])
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")  # BOM: spreadsheets read UTF-8
+    response.headers["Content-Disposition"] = f'attachment; filename="backers-{project.id}.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/projects/<int:project_id>/updates/new", methods=["GET", "POST"])
+@login_required
+def new_update(project_id):
+    project = _own_project_or_404(project_id)
+    form = UpdateForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            updates.post_update(current_user, project, form.title.data, form.body.data)
+        except DomainError as error:
+            status = _failed(form, error)
+        else:
+            flash(_("Your update is posted."), "success")
+            return redirect(url_for("projects.dashboard", project_id=project.id, _anchor="updates"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("projects/update_form.html", project=project, form=form,
+                           can_post=updates.can_post(project)), status
+
+
 # --- the public project page ---------------------------------------------------------
 
 def _visible_or_404(slug):
@@ -335,7 +433,7 @@ def show(slug):
     project = _visible_or_404(slug)
     member = projects.is_member(current_user, project)
     return render_template("projects/show.html", project=project, member=member,
-                           documents=projects.current_documents(project),
+                           documents=projects.current_documents(project), can_post_update=updates.can_post(project),
                            review=projects.latest_review(project) if member else None,
                            max_raise=projects.max_raise(project) if project.equity else None)
 

@@ -1,0 +1,150 @@
+"""A real server and a real browser: Playwright drives Debian's Chromium (/usr/bin/chromium).
+
+The server is werkzeug's, in a thread on 127.0.0.1 and a free port, serving an app of its
+own with a fresh database (SQLite in a temporary folder, or a new PostgreSQL database under
+TEST_DB=postgresql). Tests marked `browser` are skipped, with the reason, when Chromium or
+Playwright is missing, except under CI=true, where that is a failure. They take ~40 s, so
+they run in the SQLite leg only, unless BROWSER_TESTS_ON_POSTGRES=1.
+
+Never run `playwright install`: the browser is the system's Chromium.
+"""
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import backend, new_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def browser_missing():
+    """Why the browser tests cannot run here, or None."""
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is missing (pip install -r requirements-dev.txt)"
+    return None
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("browser"):
+        if backend() == "postgresql" and os.environ.get("BROWSER_TESTS_ON_POSTGRES") != "1":
+            # ~40 s per run: they run in the SQLite leg (the pages do not depend on the database).
+            pytest.skip("browser tests run in the SQLite leg; set BROWSER_TESTS_ON_POSTGRES=1 to run them here too")
+        reason = browser_missing()
+        if reason:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"browser tests must run in CI, but {reason}", pytrace=False)
+            pytest.skip(f"browser test skipped: {reason}")
+
+
+class LiveServer:
+    def __init__(self, app, server):
+        self.app = app
+        self.server = server
+        self.url = f"http://127.0.0.1:{server.server_port}"
+
+
+@contextmanager
+def _instance_path(path):
+    saved = os.environ.get("CROWDFUND_INSTANCE_PATH")
+    os.environ["CROWDFUND_INSTANCE_PATH"] = str(path)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("CROWDFUND_INSTANCE_PATH", None)
+        else:
+            os.environ["CROWDFUND_INSTANCE_PATH"] = saved
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    if browser_missing():  # no need for a server; pytest_runtest_setup says why
+        pytest.skip(browser_missing())
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass
+
+    from crowdfund import create_app
+    from crowdfund.extensions import db
+
+    root = tmp_path_factory.mktemp("live")
+    with new_database(backend(), root) as url, _instance_path(root / "instance"):
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_LOGIN="200 per minute")
+        with app.app_context():
+            db.create_all()
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, server)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture()
+def new_page(browser):
+    """new_page(phone=False, locale="en-US", timezone="Asia/Shanghai") -> a page in a fresh context.
+
+    Every page is watched: a script error or anything the Content-Security-Policy blocked
+    fails the test."""
+    contexts, problems = [], []
+
+    def make(phone=False, locale="en-US", timezone="Asia/Shanghai"):
+        options = {"viewport": PHONE if phone else DESKTOP, "locale": locale, "timezone_id": timezone,
+                   "device_scale_factor": 1}
+        if phone:
+            options.update(is_mobile=True, has_touch=True)
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert problems == [], problems
+
+
+def shoot(page, name):
+    """Write a full-page screenshot to tests/artifacts/<name>.png; on a phone, the page must not
+    scroll sideways."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    width = page.viewport_size["width"]
+    if width <= PHONE["width"]:
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"{name}: the page is {overflow}px wide on a {width}px phone"
