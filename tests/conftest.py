@@ -165,6 +165,28 @@ def pytest_sessionstart(session):
                 write_mo(target, catalog)
 
 
+@pytest.fixture(autouse=True)
+def sandbox(app):
+    """The app's sandbox gateway with no injected faults, before and after every test;
+    a test that installs another gateway (`use_gateway`) gets the sandbox back after it."""
+    from crowdfund.payments import get_gateway
+
+    gateway = get_gateway(app)
+    gateway.faults.reset()
+    yield gateway
+    gateway.faults.reset()
+    app.extensions["payment_gateway"] = gateway
+
+
+@pytest.fixture()
+def use_gateway(app):
+    """Install another gateway for one test (the `sandbox` fixture restores the sandbox)."""
+    def install(gateway):
+        app.extensions["payment_gateway"] = gateway
+        return gateway
+    return install
+
+
 def pytest_runtest_setup(item):
     """`@pytest.mark.postgres_only` tests need real row locks: skipped on SQLite."""
     if item.get_closest_marker("postgres_only") and backend() != "postgresql":

@@ -1,6 +1,5 @@
 import pytest
 
-from crowdfund.payments import get_gateway
 from tests.factories import PASSWORD
 
 PREFIX = "/api/v1"
@@ -43,14 +42,6 @@ class Api:
 def api(client):
     return Api(client)
 
-
-@pytest.fixture(autouse=True)
-def sandbox(app):
-    """The sandbox gateway with no injected faults."""
-    gateway = get_gateway(app)
-    gateway.faults.reset()
-    yield gateway
-    gateway.faults.reset()
 
 
 def error_of(response):

@@ -20,7 +20,6 @@ import stripe
 from flask import Flask
 
 from crowdfund import create_app
-from crowdfund.payments import get_gateway
 from crowdfund.payments.stripe_gateway import StripeGateway
 from tests.conftest import FreshContextClient
 
@@ -202,14 +201,6 @@ def stripe_app(database_url, app):
 def stripe_client(stripe_app, db):
     return stripe_app.test_client()
 
-
-@pytest.fixture()
-def sandbox(app, db):
-    """The session app's SandboxGateway, with no injected faults before or after the test."""
-    gateway = get_gateway(app)
-    gateway.faults.reset()
-    yield gateway
-    gateway.faults.reset()
 
 
 def stripe_signature(payload: bytes, secret=STRIPE_WEBHOOK_SECRET, timestamp=None):

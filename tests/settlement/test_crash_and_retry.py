@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from crowdfund.models import Pledge, SandboxOperation
-from crowdfund.payments import get_gateway
 from crowdfund.services import settlement, statements
 from crowdfund.services.campaigns import close_due
 from tests.settlement.helpers import (assert_ledger_ok, close, equity_campaign, operations, reward_campaign,
@@ -18,11 +17,8 @@ class Crash(BaseException):
 
 
 @pytest.fixture()
-def gateway(app):
-    gateway = get_gateway(app)
-    gateway.faults.reset()
-    yield gateway
-    gateway.faults.reset()
+def gateway(sandbox):
+    return sandbox
 
 
 @pytest.fixture()

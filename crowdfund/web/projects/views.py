@@ -47,33 +47,36 @@ bp.add_app_template_global(projects.progress_percent, "progress_percent")
 bp.add_app_template_global(lambda code: country_names(str(get_locale() or "en")).get(code, code), "country_name")
 
 
-@bp.app_template_filter("time_left")
-def time_left(deadline):
+TIME_LEFT = {  # (with "left", for a sentence; without, for a figure under a "Time left" label)
+    86400: (lambda n: ngettext("%(num)d day left", "%(num)d days left", n),
+            lambda n: ngettext("%(num)d day", "%(num)d days", n)),
+    3600: (lambda n: ngettext("%(num)d hour left", "%(num)d hours left", n),
+           lambda n: ngettext("%(num)d hour", "%(num)d hours", n)),
+    60: (lambda n: ngettext("%(num)d minute left", "%(num)d minutes left", n),
+         lambda n: ngettext("%(num)d minute", "%(num)d minutes", n)),
+}
+
+
+def _time_left(deadline, short):
     if deadline is None:
         return ""
     seconds = int((deadline - utcnow()).total_seconds())
     if seconds <= 0:
         return _("Ended")
-    if seconds >= 86400:
-        return ngettext("%(num)d day left", "%(num)d days left", seconds // 86400)
-    if seconds >= 3600:
-        return ngettext("%(num)d hour left", "%(num)d hours left", seconds // 3600)
-    return ngettext("%(num)d minute left", "%(num)d minutes left", max(1, seconds // 60))
+    for unit, words in TIME_LEFT.items():
+        if seconds >= unit or unit == 60:
+            return words[short](max(1, seconds // unit))
+    return ""  # pragma: no cover - the minute entry always answers
+
+
+@bp.app_template_filter("time_left")
+def time_left(deadline):
+    return _time_left(deadline, short=False)
 
 
 @bp.app_template_filter("time_left_short")
 def time_left_short(deadline):
-    """The time left without "left", for a figure under a "Time left" label."""
-    if deadline is None:
-        return ""
-    seconds = int((deadline - utcnow()).total_seconds())
-    if seconds <= 0:
-        return _("Ended")
-    if seconds >= 86400:
-        return ngettext("%(num)d day", "%(num)d days", seconds // 86400)
-    if seconds >= 3600:
-        return ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
-    return ngettext("%(num)d minute", "%(num)d minutes", max(1, seconds // 60))
+    return _time_left(deadline, short=True)
 
 
 def _own_project_or_404(project_id):

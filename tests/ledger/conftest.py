@@ -1,1 +1,0 @@
-from tests.pledges.conftest import sandbox, use_gateway  # noqa: F401  (the same gateway fixtures)
