@@ -4,8 +4,7 @@ Every change is checked against the table of legal moves and leaves an audit row
 (`StateChange`: who, when, from, to, why). An illegal move raises IllegalTransition
 and changes nothing.
 """
-from sqlalchemy import insert
-
+from ..database import bulk_insert
 from ..errors import IllegalTransition
 from ..extensions import db
 from ..models import Pledge, Project, StateChange, utcnow
@@ -66,7 +65,7 @@ def record_many(entity, ids, from_state, to_state, *, actor=None, note=""):
     if not ids:
         return
     now = utcnow()
-    db.session.execute(insert(StateChange), [
+    bulk_insert(db.session, StateChange.__table__, [
         {"entity": entity, "entity_id": i, "from_state": from_state, "to_state": to_state,
          "actor_id": getattr(actor, "id", actor), "note": note, "created_at": now} for i in ids])
 
