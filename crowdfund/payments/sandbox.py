@@ -12,7 +12,7 @@ import random
 import secrets
 import threading
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import bulk_insert, one_of
@@ -80,6 +80,15 @@ class FaultPlan:
             return self.rate > 0 and self._random.random() < self.rate
 
 
+def _insert_new(dialect_name):
+    """INSERT INTO sandbox_operations ... ON CONFLICT (idempotency_key) DO NOTHING."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(SandboxOperation.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
 class SandboxGateway(PaymentGateway):
     name = "sandbox"
 
@@ -110,13 +119,11 @@ class SandboxGateway(PaymentGateway):
             if existing is None:
                 row = {"id": f"{kind[:2]}_sbx_{secrets.token_hex(10)}", "idempotency_key": idempotency_key,
                        "kind": kind, "created_at": utcnow(), **decide(conn)}
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(SandboxOperation.__table__).values(**row))
-                except IntegrityError:
-                    existing = self._find(conn, idempotency_key)  # a concurrent retry won the race
-                else:
-                    existing = row
+                # ON CONFLICT DO NOTHING: a concurrent retry that won the race leaves no row
+                # to return, and we read theirs (no savepoint needed).
+                written = conn.execute(_insert_new(conn.dialect.name).values(**row)
+                                       .returning(SandboxOperation.__table__.c.id)).first()
+                existing = row if written is not None else self._find(conn, idempotency_key)
         for key, value in params.items():
             if existing.get(key) != value:
                 raise GatewayError(f"Idempotency key {idempotency_key} was used with different "

@@ -10,6 +10,7 @@ from ...errors import DomainError
 from ...models import ProjectKind, utcnow
 from ...services import campaigns, projects
 from ..forms import apply_domain_error
+from ..page_cache import cached_for_anonymous
 from . import bp
 from .forms import (CATEGORY_LABELS, KIND_LABELS, SHIPPING_LABELS, BasicsForm, ConfirmForm, DocumentForm,
                     EquityForm, LaunchForm, NewProjectForm, NoteForm, StoryForm, TierForm)
@@ -331,6 +332,7 @@ def _visible_or_404(slug):
 
 
 @bp.get("/p/<slug>")
+@cached_for_anonymous
 def show(slug):
     project = _visible_or_404(slug)
     member = projects.is_member(current_user, project)
