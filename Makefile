@@ -51,5 +51,11 @@ test-sqlite: $(STAMP) translations
 test-postgres: $(STAMP) translations
 	TEST_DB=postgresql $(BIN)/python -m pytest $(ARGS)
 
+## The benchmark: its own PostgreSQL database (127.0.0.1:5432), seeded data, gunicorn, load
+## generator; prints one table and writes bench/RESULTS.md (~10 minutes on 2 cores). Redis is
+## used for the settlement worker when it answers. Not part of `make test` (a smoke run is).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache $(MO_FILES)

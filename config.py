@@ -80,6 +80,11 @@ class Config:
     # JSON API
     API_TOKEN_TTL = 30 * 24 * 3600  # seconds a bearer token lives
 
+    # Public campaign pages for anonymous visitors, kept this many seconds in each web
+    # process (crowdfund/web/page_cache.py); 0: rendered every time.
+    PAGE_CACHE_SECONDS = 0
+    PAGE_CACHE_MAX_ENTRIES = 1000
+
     # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/mail/
     MAIL_SERVER = None
     MAIL_PORT = 25
@@ -111,6 +116,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    PAGE_CACHE_SECONDS = 10
 
 
 CONFIGS = {

@@ -22,3 +22,53 @@ def configure_engine(engine):
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN")
+
+
+def one_of(column, values, dialect_name=None):
+    """`column IN (values)`, written as `column = ANY(:array)` on PostgreSQL.
+
+    One bound parameter however many values: the statement text stays short and the
+    same, so the driver parses it once and caches it. (An IN list of 500 bound parameters
+    is a new, long statement for psycopg to parse on every execution; in a settlement
+    batch that parsing cost more than the queries themselves.) `dialect_name` defaults to
+    the session's database.
+    """
+    from sqlalchemy import BigInteger, String, any_, bindparam
+    from sqlalchemy.dialects.postgresql import ARRAY
+    from sqlalchemy.types import Integer
+
+    from .extensions import db
+
+    values = list(values)
+    if (dialect_name or db.session.get_bind().dialect.name) != "postgresql":
+        return column.in_(values)
+    element = BigInteger() if isinstance(column.type, Integer) else String()
+    return column == any_(bindparam(None, values, type_=ARRAY(element)))
+
+
+def bulk_insert(connection, table, rows):
+    """INSERT `rows` (dicts with the same keys) into `table`, as few statements as possible.
+
+    On PostgreSQL: ONE statement, `INSERT ... SELECT * FROM unnest(:col1[], :col2[], ...)`,
+    with one array parameter per column. Its text is short and always the same (parsed once
+    and cached by the driver), and the server plans and runs it once for the batch; an
+    executemany is one INSERT per row (pipelined), and a multi-row VALUES list is a new
+    statement with a parameter per value to parse every time. Elsewhere: executemany.
+    `connection` is a Session or a Connection. Not for JSON columns (use executemany).
+    """
+    from sqlalchemy import insert, text
+
+    rows = list(rows)
+    if not rows:
+        return
+    dialect = connection.get_bind().dialect if hasattr(connection, "get_bind") else connection.dialect
+    if dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    # Values reach the driver as they are (no SQLAlchemy type processing): times must be
+    # aware datetimes, as everywhere in the platform.
+    names = list(rows[0])
+    arrays = ", ".join(f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
+                       for i, name in enumerate(names))
+    statement = text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})")
+    connection.execute(statement, {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)})

@@ -1,5 +1,6 @@
 """Money: integer minor units with an ISO 4217 currency. Never floats."""
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 from flask_babel import gettext as _
@@ -42,7 +43,10 @@ def to_major(minor, currency):
     return Decimal(minor).scaleb(-exponent(currency))
 
 
+@lru_cache(maxsize=8192)
 def format_money(minor, currency, locale="en"):
+    # Memoised: Babel's formatting is the costliest part of a page or a mail, and the same
+    # few amounts come back again and again (tier prices, goals, pledge amounts).
     if minor is None:
         return ""
     return format_currency(to_major(minor, currency), currency, locale=locale,

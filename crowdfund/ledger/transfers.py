@@ -3,15 +3,18 @@
 A transfer id is chosen by the caller from its own ids ("pledge:42:hold"). Replaying an
 id with the same parameters returns the first row and writes nothing; replaying it with
 different parameters raises TransferConflict. Two transactions racing with the same id
-end with one row: the loser's insert fails on the primary key inside a savepoint, and it
-reads (and compares against) the winner's row.
+end with one row: `transfer` inserts with ON CONFLICT (id) DO NOTHING, so the loser waits
+for the winner's commit, writes nothing and compares against the winner's row;
+`transfer_many`'s insert fails on the primary key inside a savepoint, and it reads (and
+compares against) the winner's rows.
 """
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import bulk_insert, one_of
 from ..domain.money import max_minor
 from ..extensions import db
 from ..models import LedgerAccount, LedgerTransfer, utcnow
@@ -83,23 +86,30 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     Idempotent: the same id with the same parameters returns the first row.
     """
     t = Transfer(id, _key(debit), _key(credit), amount, currency, code, pledge_id, settlement_id)
-    existing = db.session.get(LedgerTransfer, id) if isinstance(id, str) else None
     accounts = {t.debit: get_account(t.debit), t.credit: get_account(t.credit)}
     row = _row(t, accounts)
-    if existing is not None:
-        _same(existing, row)
-        return existing
-    db.session.flush()  # the caller's pending changes stay outside the savepoint
-    try:
-        with db.session.begin_nested():
-            db.session.execute(insert(LedgerTransfer).values(created_at=utcnow(), **row))
-    except IntegrityError:
-        existing = db.session.get(LedgerTransfer, id, populate_existing=True)
-        if existing is None:
-            raise  # not an id clash: a constraint we did not expect
-        _same(existing, row)
-        return existing
-    return db.session.get(LedgerTransfer, id)
+    # One statement: INSERT ... ON CONFLICT (id) DO NOTHING RETURNING the row. A replay (or
+    # the loser of a race, once the winner has committed) gets no row back and compares
+    # against the first one instead; no savepoint, no read before or after.
+    created = db.session.scalars(
+        _insert_new(db.session.get_bind().dialect.name).values(created_at=utcnow(), **row)
+        .returning(LedgerTransfer)).first()
+    if created is not None:
+        return created
+    existing = db.session.get(LedgerTransfer, id, populate_existing=True)
+    if existing is None:  # pragma: no cover - ON CONFLICT only skips rows that exist
+        raise LedgerError(f"Transfer {id} was neither written nor found.")
+    _same(existing, row)
+    return existing
+
+
+def _insert_new(dialect_name):
+    """INSERT INTO ledger_transfers ... ON CONFLICT (id) DO NOTHING, in this database's dialect."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(LedgerTransfer).on_conflict_do_nothing(index_elements=["id"])
 
 
 def transfer_many(transfers):
@@ -130,8 +140,12 @@ def transfer_many(transfers):
         new = [dict(row, created_at=utcnow()) for row_id, row in rows.items() if row_id not in existing]
         try:
             with db.session.begin_nested():
+                # One INSERT ... SELECT FROM unnest(arrays) per chunk on PostgreSQL (executemany
+                # elsewhere). `.values(rows)` used to compile, and cache, a new statement with 9
+                # parameters per row for every distinct batch size: slow, and ~1 GB of compiled
+                # statements in a long settlement.
                 for start in range(0, len(new), BATCH_ROWS):
-                    db.session.execute(insert(LedgerTransfer.__table__).values(new[start:start + BATCH_ROWS]))
+                    bulk_insert(db.session, LedgerTransfer.__table__, new[start:start + BATCH_ROWS])
         except IntegrityError:
             continue  # a concurrent writer got some ids first: compare against theirs and retry
         return BatchResult(created=len(new), replayed=len(transfers) - len(new))
@@ -143,7 +157,7 @@ def _existing(ids):
     table = LedgerTransfer.__table__
     for start in range(0, len(ids), BATCH_ROWS):
         chunk = ids[start:start + BATCH_ROWS]
-        for row in db.session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+        for row in db.session.execute(select(table).where(one_of(table.c.id, chunk))).mappings():
             found[row["id"]] = dict(row)
     return found
 

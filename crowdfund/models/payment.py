@@ -21,7 +21,8 @@ class SandboxOperation(db.Model):
     amount: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     payment_method: Mapped[str | None] = mapped_column(String(100))
-    reference: Mapped[str | None] = mapped_column(String(100))  # refunded charge / payout account
+    # the refunded charge / the payout account; indexed: every refund sums the refunds of its charge
+    reference: Mapped[str | None] = mapped_column(String(100), index=True)
     decline_code: Mapped[str | None] = mapped_column(String(50))
     extra: Mapped[dict | None] = mapped_column(JSON)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

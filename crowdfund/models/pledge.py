@@ -21,7 +21,9 @@ class Pledge(db.Model):
     __table_args__ = (
         UniqueConstraint("backer_id", "idempotency_key"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        Index("ix_pledges_project_status", "project_id", "status"),
+        # With the id last, "the next batch of a project's held pledges, in id order" (settlement)
+        # reads just that batch from the index instead of sorting every held pledge each time.
+        Index("ix_pledges_project_status", "project_id", "status", "id"),
         Index("ix_pledges_backer_created", "backer_id", "created_at"),
     )
 

@@ -1,6 +1,7 @@
 """Firms: founders register the company that raises money."""
 import re
 import secrets
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from babel import Locale
@@ -19,7 +20,9 @@ FIRM_FIELDS = ("legal_name", "registration_number", "country", "address", "websi
                "description", "payout_account_ref")
 
 
+@lru_cache(maxsize=16)
 def country_names(locale="en"):
+    """{ISO code: name} in `locale` (cached: treat the dict as read-only)."""
     territories = Locale.parse(locale).territories
     return {code: name for code, name in territories.items() if len(code) == 2 and code.isalpha()
             and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB")}

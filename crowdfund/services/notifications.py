@@ -13,27 +13,34 @@ event twice (a retried job, a replayed webhook) queues it once.
                                                `pledges` defaults to those of the project
     campaign_failed_refunded(pledge)        -> the backer: campaign failed/cancelled/suspended,
                                                this pledge's money was returned
+    campaign_failed_refunded_many(pledges)  -> the same for a settlement batch, in bulk
     payout_sent(settlement)                 -> every member of the firm: the payout was sent
     review_decision(project, review)        -> every member of the firm: approve / request
                                                changes / reject, with the reviewer's note
 
 Every function returns the list of messages it newly queued (empty when all of them were
-queued before). Bodies are plain text from `templates/mail/*.txt`, in the recipient's
+queued before). The settlement notifications work in bulk (`_queue_many`): a batch of 500
+pledges costs one SELECT of the dedupe keys already queued, one SELECT of the recipients and
+one batched INSERT, not three statements and a savepoint per message. Bodies are plain text from `templates/mail/*.txt`, in the recipient's
 language (`user.locale`, else the default) with amounts formatted for that locale.
 """
 from datetime import timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, get_translations, gettext as _
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..database import bulk_insert, one_of
 from ..domain.money import format_money
 from ..extensions import db
-from ..models import FirmMember, OutboxMessage, Pledge, PledgeStatus, User
+from ..models import FirmMember, OutboxMessage, Pledge, PledgeStatus, User, utcnow
 
 # Set on a session whose flush wrote an OutboxMessage; the web's unit of work reads it
 # after commit to start delivery (see `crowdfund.jobs.mail.deliver_queued_mail`).
@@ -79,22 +86,32 @@ def campaign_succeeded(project, pledges=None):
     by_backer = {}
     for pledge in pledges:
         by_backer.setdefault(pledge.backer_id, []).append(pledge)
-    queued = []
-    for backer_id, own in by_backer.items():
-        backer = own[0].backer
-        total = sum(p.amount for p in own)
-        queued += _queue_one(f"campaign_succeeded:{project.id}:{backer_id}", backer,
-                             "mail/campaign_succeeded.txt",
-                             lambda: _("%(title)s reached its goal", title=project.title),
-                             project=project, pledges=own, total=total, currency=own[0].currency)
-    return queued
+    users = _users(by_backer)
+
+    def subject():
+        return _("%(title)s reached its goal", title=project.title)
+
+    return _queue_many([
+        (f"campaign_succeeded:{project.id}:{backer_id}", users[backer_id], "mail/campaign_succeeded.txt", subject,
+         {"project": project, "pledges": own, "total": sum(p.amount for p in own), "currency": own[0].currency})
+        for backer_id, own in by_backer.items()])
 
 
 def campaign_failed_refunded(pledge):
-    backer, project = pledge.backer, pledge.project
-    return _queue_one(f"campaign_refunded:{pledge.id}", backer, "mail/campaign_failed_refunded.txt",
-                      lambda: _("Your pledge to %(title)s was returned", title=project.title),
-                      pledge=pledge, project=project)
+    return campaign_failed_refunded_many([pledge])
+
+
+def campaign_failed_refunded_many(pledges):
+    """One message per pledge returned by a settlement batch (see `campaign_failed_refunded`)."""
+    users = _users({p.backer_id for p in pledges})
+    subjects, items = {}, []
+    for pledge in pledges:
+        project = pledge.project
+        subject = subjects.setdefault(project.id, lambda project=project: _("Your pledge to %(title)s was returned",
+                                                                               title=project.title))
+        items.append((f"campaign_refunded:{pledge.id}", users[pledge.backer_id], "mail/campaign_failed_refunded.txt",
+                      subject, {"pledge": pledge, "project": project}))
+    return _queue_many(items)
 
 
 def payout_sent(settlement):
@@ -152,6 +169,104 @@ def _queue_one(dedupe_key, user, template, subject, **context):
             return []
         raise
     return [message]
+
+
+class Queued(NamedTuple):
+    """A message `_queue_many` wrote (with one INSERT, so no ORM object stands for it)."""
+
+    dedupe_key: str
+    to_address: str
+    subject: str
+    body_text: str
+
+
+def _users(ids):
+    """{id: row with the columns a message needs}, in one query (not one lazy load per pledge)."""
+    ids = sorted(set(ids))
+    found = {}
+    for start in range(0, len(ids), 1000):
+        for row in db.session.execute(select(User.id, User.email, User.name, User.locale, User.timezone)
+                                      .where(one_of(User.id, ids[start:start + 1000]))):
+            found[row.id] = row
+    return found
+
+
+def _existing_keys(keys):
+    found = set()
+    for start in range(0, len(keys), 1000):
+        found.update(db.session.scalars(select(OutboxMessage.dedupe_key)
+                                        .where(one_of(OutboxMessage.dedupe_key, keys[start:start + 1000]))))
+    return found
+
+
+def _queue_many(items):
+    """`_queue_one` for many messages at once: items are (dedupe_key, user, template, subject,
+    context). One SELECT finds the keys already queued; the rest are rendered (grouped by
+    language, with that language's catalogue looked up once) and written with one batched
+    INSERT in a savepoint. If a concurrent transaction queued one of them meanwhile, the
+    savepoint is rolled back and each goes through `_queue_one`. Returns `Queued` records."""
+    if not items:
+        return []
+    seen = _existing_keys([item[0] for item in items])
+    todo = []
+    for item in items:
+        if item[0] not in seen:
+            seen.add(item[0])
+            todo.append(item)
+    by_locale = {}
+    for index, item in enumerate(todo):
+        by_locale.setdefault(recipient_locale(item[1]), []).append(index)
+    messages = [None] * len(todo)
+    # Rendered straight from the Jinja environment, without the request-time context
+    # processors `render_template` runs: these mail templates use only what they are given.
+    environment = current_app.jinja_env
+    for locale, indexes in by_locale.items():
+        with force_locale(locale):
+            translation, subjects = _jinja_translation(get_translations()), {}
+            for index in indexes:
+                dedupe_key, user, template, subject, context = todo[index]
+                if subject not in subjects:  # the same subject function: the same words (per language)
+                    subjects[subject] = " ".join(str(subject()).split())[:300]
+                body = environment.get_template(template).render(user=user, fmt=_Helpers(locale, user),
+                                                                 **translation, **context)
+                messages[index] = Queued(dedupe_key, user.email, subjects[subject], body.strip() + "\n")
+    if not messages:
+        return []
+    now = utcnow()
+    try:
+        with db.session.begin_nested():
+            bulk_insert(db.session, OutboxMessage.__table__, [
+                {"dedupe_key": m.dedupe_key, "to_address": m.to_address, "subject": m.subject,
+                 "body_text": m.body_text, "created_at": now, "attempts": 0} for m in messages])
+    except IntegrityError:
+        queued = []
+        for dedupe_key, user, template, subject, context in todo:
+            queued += _queue_one(dedupe_key, db.session.get(User, user.id), template, subject, **context)
+        return queued
+    db.session.info[QUEUED_FLAG] = True  # no ORM object was flushed: tell the unit of work ourselves
+    return messages
+
+
+def _jinja_translation(translations):
+    """The template's gettext functions bound to one catalogue (what `jinja2.ext.i18n`'s
+    new-style callables do, minus looking the catalogue up again for every string)."""
+
+    @pass_context
+    def gettext(context, string, **variables):
+        rv = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    @pass_context
+    def ngettext(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        rv = translations.ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            rv = Markup(rv)
+        return rv % variables
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
 
 
 def _exists(dedupe_key):

@@ -470,10 +470,10 @@ def _hold(attempt, charge_ref, *, actor_id):
         return _refuse_late(attempt, charge_ref, actor_id=actor_id)
     # The project row is locked by the UPDATE above, so no other pledge of this backer can
     # become held on this project until we commit: the distinct-backer count is exact.
-    if not _has_other_held(attempt):
-        db.session.execute(update(Project).where(Project.id == attempt.project_id)
-                           .values(backer_count=Project.backer_count + 1)
-                           .execution_options(synchronize_session=False))
+    # One statement: count the backer unless they already have another held pledge here.
+    db.session.execute(update(Project).where(Project.id == attempt.project_id, ~_other_held(attempt).exists())
+                       .values(backer_count=Project.backer_count + 1)
+                       .execution_options(synchronize_session=False))
     ledger.transfer(ledger.hold_id(attempt.id), ledger.clearing_key(attempt.currency),
                     ledger.escrow_key(attempt.project_id), attempt.amount, attempt.currency, ledger.PLEDGE_HOLD,
                     pledge_id=attempt.id)
@@ -485,10 +485,13 @@ def _hold(attempt, charge_ref, *, actor_id):
     return pledge
 
 
+def _other_held(attempt):
+    return select(Pledge.id).where(Pledge.project_id == attempt.project_id, Pledge.backer_id == attempt.backer_id,
+                                   Pledge.status == PS.HELD.value, Pledge.id != attempt.id)
+
+
 def _has_other_held(attempt):
-    return db.session.scalar(select(Pledge.id).where(
-        Pledge.project_id == attempt.project_id, Pledge.backer_id == attempt.backer_id,
-        Pledge.status == PS.HELD.value, Pledge.id != attempt.id).limit(1)) is not None
+    return db.session.scalar(_other_held(attempt).limit(1)) is not None
 
 
 def _refuse_late(attempt, charge_ref, *, actor_id):

@@ -25,6 +25,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..domain.files import extension, normalise_content_type, sniff
 from ..domain.markup import render_markdown
@@ -90,7 +91,12 @@ def get_project(project_id):
 
 
 def get_by_slug(slug):
-    project = db.session.scalar(select(Project).where(Project.slug == slug))
+    """The project with this slug, with what its public page shows (firm, tiers, equity terms,
+    documents) loaded in the same query: one round trip instead of five lazy loads."""
+    project = db.session.scalars(
+        select(Project).where(Project.slug == slug)
+        .options(joinedload(Project.firm), joinedload(Project.equity), joinedload(Project.tiers),
+                 joinedload(Project.documents))).unique().first()
     if project is None:
         raise NotFound(_("There is no such project."))
     return project

@@ -30,10 +30,12 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import ledger
 from ..domain.fees import split_fee
+from ..database import one_of
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, utcnow
@@ -138,17 +140,18 @@ def _release_batch(settlement_id, project_id, size):
                                              ledger.RELEASE_FEE, pledge.id, settlement_id))
     ledger.transfer_many(transfers)
     ids = [p.id for p in pledges]
-    db.session.execute(update(Pledge).where(Pledge.id.in_(ids), Pledge.status == PS.HELD.value)
+    db.session.execute(update(Pledge).where(one_of(Pledge.id, ids), Pledge.status == PS.HELD.value)
                        .values(status=PS.RELEASED.value, ended_at=now, settle_after=None)
                        .execution_options(synchronize_session=False))
     transitions.record_many("pledge", ids, PS.HELD.value, PS.RELEASED.value,
                             note=f"Campaign succeeded: released by settlement {settlement_id}.")
     if project.kind == ProjectKind.EQUITY.value:
         _register_shares(project, pledges, now)
-    for pledge in pledges:
-        pledge.status = PS.RELEASED.value  # what the notification reads
+    for pledge in pledges:  # what the notification reads; the UPDATE above already wrote it
+        set_committed_value(pledge, "status", PS.RELEASED.value)
     notifications.campaign_succeeded(project, pledges=pledges)
     db.session.commit()
+    log.info("settlement %s: released %d pledge(s) of project %s", settlement_id, len(pledges), project_id)
     _deliver_mail()
     return len(pledges)
 
@@ -239,10 +242,10 @@ def _claim_refunds(project_id, size, now):
     ids = db.session.scalars(query).all()
     if ids:
         lease = now + timedelta(seconds=_config("SETTLEMENT_CLAIM_SECONDS"))
-        db.session.execute(update(Pledge).where(Pledge.id.in_(ids)).values(settle_after=lease)
+        db.session.execute(update(Pledge).where(one_of(Pledge.id, ids)).values(settle_after=lease)
                            .execution_options(synchronize_session=False))
     claimed = db.session.execute(select(Pledge.id, Pledge.charge_ref, Pledge.amount, Pledge.currency,
-                                        Pledge.settlement_attempts).where(Pledge.id.in_(ids))
+                                        Pledge.settlement_attempts).where(one_of(Pledge.id, ids))
                                  .order_by(Pledge.id)).all() if ids else []
     db.session.commit()
     return claimed
@@ -271,7 +274,7 @@ def _book_refunds(settlement_id, project_id, done):
     if not done:
         return
     # Lock them and keep only those still held: a backer's own cancellation may have won.
-    query = select(Pledge).where(Pledge.id.in_(list(done)), Pledge.status == PS.HELD.value).order_by(Pledge.id)
+    query = select(Pledge).where(one_of(Pledge.id, done), Pledge.status == PS.HELD.value).order_by(Pledge.id)
     if _postgres():
         query = query.with_for_update(of=Pledge)
     pledges = db.session.scalars(query).all()
@@ -281,18 +284,27 @@ def _book_refunds(settlement_id, project_id, done):
     ledger.transfer_many([
         ledger.Transfer(ledger.refund_id(p.id), escrow, ledger.clearing_key(p.currency), p.amount, p.currency,
                         ledger.PLEDGE_REFUND, p.id, settlement_id) for p in pledges])
-    db.session.execute(
-        update(Pledge.__table__).where(Pledge.__table__.c.id == bindparam("pid"))
-        .values(status=PS.REFUNDED.value, refund_ref=bindparam("ref"), ended_at=now, settle_after=None,
-                settlement_error=None),
-        [{"pid": p.id, "ref": done[p.id].ref} for p in pledges])
+    if _postgres():  # one statement for the batch, not one UPDATE per pledge
+        db.session.execute(
+            text("UPDATE pledges SET status = :status, refund_ref = data.ref, ended_at = :now, settle_after = NULL, "
+                 "settlement_error = NULL FROM unnest(CAST(:ids AS BIGINT[]), CAST(:refs AS VARCHAR[])) "
+                 "AS data(id, ref) WHERE pledges.id = data.id"),
+            {"status": PS.REFUNDED.value, "now": now, "ids": [p.id for p in pledges],
+             "refs": [done[p.id].ref for p in pledges]})
+    else:
+        db.session.execute(
+            update(Pledge.__table__).where(Pledge.__table__.c.id == bindparam("pid"))
+            .values(status=PS.REFUNDED.value, refund_ref=bindparam("ref"), ended_at=now, settle_after=None,
+                    settlement_error=None),
+            [{"pid": p.id, "ref": done[p.id].ref} for p in pledges])
     ids = [p.id for p in pledges]
     project = db.session.get(Project, project_id)
     transitions.record_many("pledge", ids, PS.HELD.value, PS.REFUNDED.value,
                             note=f"Campaign {project.status}: refunded by settlement {settlement_id}.")
-    for pledge in pledges:
-        pledge.status = PS.REFUNDED.value
-        notifications.campaign_failed_refunded(pledge)
+    for pledge in pledges:  # what the notification reads; the UPDATE above already wrote it
+        set_committed_value(pledge, "status", PS.REFUNDED.value)
+    notifications.campaign_failed_refunded_many(pledges)
+    log.info("settlement %s: refunded %d pledge(s) of project %s", settlement_id, len(pledges), project_id)
 
 
 def _record_failures(failed):

@@ -5,8 +5,8 @@ Every change is checked against the table of legal moves and leaves an audit row
 and changes nothing.
 """
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import insert
 
+from ..database import bulk_insert
 from ..errors import IllegalTransition
 from ..extensions import db
 from ..models import Pledge, Project, StateChange, utcnow
@@ -71,7 +71,7 @@ def record_many(entity, ids, from_state, to_state, *, actor=None, note=""):
     if not ids:
         return
     now = utcnow()
-    db.session.execute(insert(StateChange), [
+    bulk_insert(db.session, StateChange.__table__, [
         {"entity": entity, "entity_id": i, "from_state": from_state, "to_state": to_state,
          "actor_id": getattr(actor, "id", actor), "note": note, "created_at": now} for i in ids])
 

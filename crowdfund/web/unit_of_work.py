@@ -20,6 +20,12 @@ def after_commit(callback):
 def init_app(app):
     @app.after_request
     def commit_or_rollback(response):
+        if not db.session.registry.has():
+            # This request never opened a database session (a page served from the page
+            # cache, a static answer): nothing to commit, nothing queued after a commit.
+            for callback in g.pop("after_commit", []) if response.status_code < 400 else []:
+                callback()
+            return response
         if response.status_code < 400:
             db.session.commit()
             for callback in g.pop("after_commit", []):

@@ -172,6 +172,9 @@ def test_a_refund_that_keeps_failing_is_parked_for_an_admin(make, db, config, ga
 
 
 def test_a_transient_failure_without_waiting_leaves_work_for_the_next_run(make, db, config, gateway):
+    # A back-off longer than the run itself (the testing default of 10 ms could run out
+    # before the run's next claim on a busy machine, and the run would then finish the job).
+    config["SETTLEMENT_RETRY_BASE"] = 1.0
     project, held = reward_campaign(make, db, goal="5000", backers=2)
     close_without_settling(db, project)
     config["SETTLEMENT_RETRY_BASE"] = 60

@@ -16,6 +16,7 @@ from ...models import ProjectKind, utcnow
 from ...services import campaigns, dashboard as dashboards, projects, statements, updates
 from ...services.firms import country_names
 from ..forms import apply_domain_error
+from ..page_cache import cached_for_anonymous
 from . import bp
 from .forms import (CATEGORY_LABELS, KIND_LABELS, SHIPPING_LABELS, BasicsForm, ConfirmForm, DocumentForm,
                     EquityForm, LaunchForm, NewProjectForm, NoteForm, StoryForm, TierForm, UpdateForm)
@@ -432,6 +433,7 @@ def _visible_or_404(slug):
 
 
 @bp.get("/p/<slug>")
+@cached_for_anonymous
 def show(slug):
     project = _visible_or_404(slug)
     member = projects.is_member(current_user, project)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6fff34a90362
+Revision ID: 84c1044411b6
 Revises: 
-Create Date: 2026-11-21 22:07:20.843855
+Create Date: 2026-11-21 23:34:38.906963
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6fff34a90362'
+revision = '84c1044411b6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -63,6 +63,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_operations')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_sandbox_operations_idempotency_key'))
     )
+    with op.batch_alter_table('sandbox_operations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sandbox_operations_reference'), ['reference'], unique=False)
+
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -354,7 +357,7 @@ def upgrade():
     )
     with op.batch_alter_table('pledges', schema=None) as batch_op:
         batch_op.create_index('ix_pledges_backer_created', ['backer_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_pledges_project_status', ['project_id', 'status'], unique=False)
+        batch_op.create_index('ix_pledges_project_status', ['project_id', 'status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pledges_tier_id'), ['tier_id'], unique=False)
 
     op.create_table('ledger_transfers',
@@ -477,6 +480,9 @@ def downgrade():
     op.drop_table('api_tokens')
     op.drop_table('webhook_events')
     op.drop_table('users')
+    with op.batch_alter_table('sandbox_operations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sandbox_operations_reference'))
+
     op.drop_table('sandbox_operations')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_sent_at'))

@@ -1,0 +1,41 @@
+"""`make bench` at tiny sizes: the same code paths (its own database, COPY seeding, gunicorn,
+the load generator and floors in processes of their own, settlement in a worker, the
+ledger check), in seconds, so the benchmark cannot rot between runs."""
+import pytest
+
+from bench import run
+from tests.conftest import PG_SERVER_URL
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
+
+
+def test_the_benchmark_runs_end_to_end_at_tiny_sizes(monkeypatch):
+    monkeypatch.setenv("BENCH_PG_URL", PG_SERVER_URL)
+    results = run.main(["--smoke"])
+
+    page = results["project_page"]
+    for key in ("floor", "page", "cached", "hot"):
+        assert page[key]["requests"] > 0 and set(page[key]["statuses"]) == {"200"}, page[key]
+    assert results["discover"]["requests"] > 0 and set(results["discover"]["statuses"]) == {"200"}
+
+    pledging = results["pledging"]
+    for key in ("spread_page_post", "spread_post", "hot_page_post", "floor_spread", "floor_hot"):
+        run_ = pledging[key]
+        assert run_["acknowledged"] > 0 and run_["errors"] == 0, run_
+        assert run_["check"]["lost"] == 0 and run_["check"]["duplicates"] == 0, run_
+    for key in ("hot_page_post", "floor_hot"):
+        check = pledging[key]["check"]
+        assert check["oversold"] == 0 and check["counter_drift"] == 0, check
+        assert check["units_in_pledges"] == check["quantity"], check  # it did sell out
+
+    settlement = results["settlement"]
+    assert settlement["release"]["status"] == "completed"
+    assert settlement["release"]["statuses"] == {"released": run.SMOKE.settle}
+    assert settlement["refund"]["status"] == "completed"
+    assert settlement["refund"]["statuses"] == {"refunded": run.SMOKE.settle}
+    assert settlement["refund"]["refund_operations"] == settlement["refund"]["unique_refund_keys"] == run.SMOKE.settle
+    assert all(settlement[o]["peak_rss_mb"] for o in ("release", "refund"))
+    assert results["ledger"]["ok"], results["ledger"]["output"]
+
+    table = run.table(results)
+    assert "Project page" in table and "Pledging" in table and "Settlement" in table

@@ -1,0 +1,72 @@
+"""Anonymous visitors' campaign pages may be served from a short-lived per-process cache."""
+from datetime import timedelta
+
+import pytest
+
+from crowdfund.models import utcnow
+from crowdfund.services import campaigns
+from crowdfund.web import page_cache
+
+
+@pytest.fixture()
+def cache_for(app):
+    def configure(seconds):
+        app.config["PAGE_CACHE_SECONDS"] = seconds
+    page_cache.cache.clear()
+    yield configure
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    page_cache.cache.clear()
+
+
+def rename(db, project, title):
+    project.title = title
+    db.session.commit()
+
+
+def test_an_anonymous_visitor_may_see_the_page_as_it_was_moments_ago(client, make, db, cache_for):
+    cache_for(30)
+    project = make.live_project(title="Lantern Tea")
+    assert "Lantern Tea" in client.get(f"/p/{project.slug}").get_data(as_text=True)
+
+    rename(db, project, "Lantern Tea Two")
+
+    page = client.get(f"/p/{project.slug}")
+    assert page.status_code == 200 and "Lantern Tea Two" not in page.get_data(as_text=True)
+    assert page.headers["Content-Security-Policy"]  # headers are still added to a cached page
+    page_cache.cache.clear()  # what the time limit does
+    assert "Lantern Tea Two" in client.get(f"/p/{project.slug}").get_data(as_text=True)
+
+
+def test_with_the_cache_off_every_view_is_fresh(client, make, db, cache_for):
+    cache_for(0)
+    project = make.live_project(title="Lantern Tea")
+    client.get(f"/p/{project.slug}")
+    rename(db, project, "Lantern Tea Two")
+    assert "Lantern Tea Two" in client.get(f"/p/{project.slug}").get_data(as_text=True)
+
+
+def test_logged_in_people_always_see_the_page_fresh(client, make, db, login, cache_for):
+    cache_for(30)
+    project = make.live_project(title="Lantern Tea")
+    client.get(f"/p/{project.slug}")  # cached for anonymous visitors
+    rename(db, project, "Lantern Tea Two")
+    login(make.user())
+    page = client.get(f"/p/{project.slug}").get_data(as_text=True)
+    assert "Lantern Tea Two" in page and "Log out" in page
+
+
+def test_each_language_has_its_own_page(client, make, db, cache_for):
+    cache_for(30)
+    project = make.live_project(title="Lantern Tea")
+    english = client.get(f"/p/{project.slug}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    chinese = client.get(f"/p/{project.slug}", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert 'lang="en"' in english and 'lang="zh-Hans"' in chinese
+
+
+def test_a_missing_page_is_not_kept(client, make, db, cache_for):
+    cache_for(30)
+    project = make.approved_project()  # not public yet
+    assert client.get(f"/p/{project.slug}").status_code == 404
+    campaigns.launch(make.founder_of(project), project, utcnow() + timedelta(days=10))
+    db.session.commit()
+    assert client.get(f"/p/{project.slug}").status_code == 200
