@@ -75,6 +75,7 @@ FULL = Sizes(projects=10_000, pledges=1_000_000, page_seconds=15, warmup=3, page
 SMOKE = Sizes(projects=40, pledges=800, page_seconds=1, warmup=0.3, page_clients=5, backers=8,
               pledge_projects=3, pledge_seconds=1.5, hot_units=15, settle=300, floor_threads=2)
 
+STEPS = ("page", "discover", "pledging", "settlement")
 SEARCH_TERMS = ["solar", "bamboo", "teapot", "keyboard", "garden", "radio", "kiln", "orchard"]
 SEARCH_CATEGORY = "design"
 
@@ -148,8 +149,9 @@ def vm_hwm_kb(pid):
 # -- the benchmark -----------------------------------------------------------------------------------
 
 class Bench:
-    def __init__(self, sizes, *, smoke, workers, server_url, redis_url, database, keep, write_results):
-        self.sizes, self.smoke, self.workers = sizes, smoke, workers
+    def __init__(self, sizes, *, smoke, workers, server_url, redis_url, database, keep, write_results,
+                 only=STEPS):
+        self.sizes, self.smoke, self.workers, self.only = sizes, smoke, workers, set(only)
         self.server_url, self.redis_url = server_url, redis_url
         self.database, self.keep, self.write_results = database, keep, write_results
         self.db_url = server_url.rsplit("/", 1)[0] + "/" + database
@@ -455,12 +457,17 @@ class Bench:
         self.results["sizes"] = self.sizes.__dict__
         try:
             self.prepare()
-            with self.gunicorn("wsgi:app", {"FLASK_PAGE_CACHE_SECONDS": "0"}) as app_url, \
-                    self.gunicorn("wsgi:app", name="cached") as cached_url:
-                self.bench_page(app_url, cached_url)
-                self.bench_discover(app_url)
-                self.bench_pledging(app_url)
-            self.bench_settlement()
+            if self.only & {"page", "discover", "pledging"}:
+                with self.gunicorn("wsgi:app", {"FLASK_PAGE_CACHE_SECONDS": "0"}) as app_url, \
+                        self.gunicorn("wsgi:app", name="cached") as cached_url:
+                    if "page" in self.only:
+                        self.bench_page(app_url, cached_url)
+                    if "discover" in self.only:
+                        self.bench_discover(app_url)
+                    if "pledging" in self.only:
+                        self.bench_pledging(app_url)
+            if "settlement" in self.only:
+                self.bench_settlement()
             self.verify_ledger()
         finally:
             if not self.keep:
@@ -628,7 +635,12 @@ def main(argv=None):
     parser.add_argument("--database", default=None, help="database name (dropped and recreated)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", default=None, help="also write the raw results to this file")
+    parser.add_argument("--only", default=",".join(STEPS),
+                        help="comma-separated steps to run (%s); a partial run writes no RESULTS.md" % ", ".join(STEPS))
     args = parser.parse_args(argv)
+    only = [step.strip() for step in args.only.split(",") if step.strip()]
+    if not only or set(only) - set(STEPS):
+        parser.error(f"--only takes some of: {', '.join(STEPS)}")
     sizes = SMOKE if args.smoke else FULL
     workers = args.workers or (2 if args.smoke else 2 * (os.cpu_count() or 1) + 1)
     bench = Bench(sizes, smoke=args.smoke, workers=workers,
@@ -636,7 +648,7 @@ def main(argv=None):
                   redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
                   database=args.database or ("crowdfund_bench_smoke_" + uuid.uuid4().hex[:8] if args.smoke
                                              else "crowdfund_bench"),
-                  keep=args.keep, write_results=not args.smoke)
+                  keep=args.keep, write_results=not args.smoke and set(only) == set(STEPS), only=only)
     results = bench.run()
     print(table(results))
     if args.json:
