@@ -72,3 +72,17 @@ def bulk_insert(connection, table, rows):
                        for i, name in enumerate(names))
     statement = text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})")
     connection.execute(statement, {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)})
+
+
+def insert_new(target, unique_column, dialect_name):
+    """`INSERT ... ON CONFLICT (unique_column) DO NOTHING` in this database's dialect.
+
+    One statement instead of "look, then insert in a savepoint": a row that already exists
+    (a replay, or the loser of a race once the winner commits) is skipped, and RETURNING
+    gives nothing back, so the caller knows it wrote nothing.
+    """
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(target).on_conflict_do_nothing(index_elements=[unique_column])

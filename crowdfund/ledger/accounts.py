@@ -61,6 +61,16 @@ def find_account(key):
     return db.session.scalar(select(LedgerAccount).where(LedgerAccount.key == key))
 
 
+def get_accounts(*keys):
+    """{key: account} for these keys, in one query when they all exist (made now if not)."""
+    keys = [k.key if isinstance(k, LedgerAccount) else k for k in keys]
+    found = {a.key: a for a in db.session.scalars(select(LedgerAccount).where(LedgerAccount.key.in_(set(keys))))}
+    for key in keys:
+        if key not in found:
+            found[key] = get_account(key)
+    return found
+
+
 def get_account(key):
     """The account named `key`, made now if it does not exist yet."""
     if isinstance(key, LedgerAccount):

@@ -14,11 +14,11 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import bulk_insert, one_of
+from ..database import bulk_insert, insert_new, one_of
 from ..domain.money import max_minor
 from ..extensions import db
 from ..models import LedgerAccount, LedgerTransfer, utcnow
-from .accounts import find_account, get_account
+from .accounts import find_account, get_account, get_accounts
 from .errors import LedgerError, TransferConflict
 
 # Rows per INSERT statement in transfer_many (keeps under every driver's parameter limit).
@@ -86,13 +86,13 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     Idempotent: the same id with the same parameters returns the first row.
     """
     t = Transfer(id, _key(debit), _key(credit), amount, currency, code, pledge_id, settlement_id)
-    accounts = {t.debit: get_account(t.debit), t.credit: get_account(t.credit)}
+    accounts = get_accounts(t.debit, t.credit)
     row = _row(t, accounts)
     # One statement: INSERT ... ON CONFLICT (id) DO NOTHING RETURNING the row. A replay (or
     # the loser of a race, once the winner has committed) gets no row back and compares
     # against the first one instead; no savepoint, no read before or after.
     created = db.session.scalars(
-        _insert_new(db.session.get_bind().dialect.name).values(created_at=utcnow(), **row)
+        insert_new(LedgerTransfer, "id", db.session.get_bind().dialect.name).values(created_at=utcnow(), **row)
         .returning(LedgerTransfer)).first()
     if created is not None:
         return created
@@ -102,14 +102,6 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     _same(existing, row)
     return existing
 
-
-def _insert_new(dialect_name):
-    """INSERT INTO ledger_transfers ... ON CONFLICT (id) DO NOTHING, in this database's dialect."""
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(LedgerTransfer).on_conflict_do_nothing(index_elements=["id"])
 
 
 def transfer_many(transfers):

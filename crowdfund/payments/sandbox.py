@@ -15,7 +15,7 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import bulk_insert, one_of
+from ..database import bulk_insert, insert_new, one_of
 from ..extensions import db
 from ..models import SandboxOperation, utcnow
 from .base import ChargeResult, GatewayError, MoneyMovement, PaymentGateway, TransientGatewayError, WebhookEventData
@@ -80,15 +80,6 @@ class FaultPlan:
             return self.rate > 0 and self._random.random() < self.rate
 
 
-def _insert_new(dialect_name):
-    """INSERT INTO sandbox_operations ... ON CONFLICT (idempotency_key) DO NOTHING."""
-    if dialect_name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(SandboxOperation.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
-
-
 class SandboxGateway(PaymentGateway):
     name = "sandbox"
 
@@ -106,23 +97,26 @@ class SandboxGateway(PaymentGateway):
         return conn.execute(select(SandboxOperation.__table__).where(
             SandboxOperation.idempotency_key == idempotency_key)).mappings().first()
 
-    def _record(self, kind, idempotency_key, params, decide):
+    def _record(self, kind, idempotency_key, params, decide, *, look_first=True):
         """Return the operation recorded under `idempotency_key`, recording it if new.
 
-        `decide(conn)` returns the columns of a new operation; it runs only the first time.
+        `decide(conn)` returns the columns of a new operation. With `look_first` it runs only
+        the first time; without (a `decide` that reads nothing and cannot refuse, as for a
+        charge), the insert is tried straight away and a replay costs one more read.
         """
         # Check `after_commit` first: `should_fail` uses up one of `fail_next`.
         if not self.faults.after_commit and self.faults.should_fail(kind):
             raise TransientGatewayError("The sandbox processor timed out (injected fault).")
         with self._engine().begin() as conn:
-            existing = self._find(conn, idempotency_key)
+            existing = self._find(conn, idempotency_key) if look_first else None
             if existing is None:
                 row = {"id": f"{kind[:2]}_sbx_{secrets.token_hex(10)}", "idempotency_key": idempotency_key,
                        "kind": kind, "created_at": utcnow(), **decide(conn)}
                 # ON CONFLICT DO NOTHING: a concurrent retry that won the race leaves no row
                 # to return, and we read theirs (no savepoint needed).
-                written = conn.execute(_insert_new(conn.dialect.name).values(**row)
-                                       .returning(SandboxOperation.__table__.c.id)).first()
+                table = SandboxOperation.__table__
+                written = conn.execute(insert_new(table, "idempotency_key", conn.dialect.name).values(**row)
+                                       .returning(table.c.id)).first()
                 existing = row if written is not None else self._find(conn, idempotency_key)
         for key, value in params.items():
             if existing.get(key) != value:
@@ -146,7 +140,8 @@ class SandboxGateway(PaymentGateway):
                     "decline_code": decline[0] if decline else None, "extra": metadata or None}
 
         op = self._record("charge", idempotency_key,
-                          {"amount": amount, "currency": currency, "payment_method": payment_method}, decide)
+                          {"amount": amount, "currency": currency, "payment_method": payment_method}, decide,
+                          look_first=False)
         if op["status"] == "succeeded":
             return ChargeResult(ok=True, ref=op["id"])
         return ChargeResult(ok=False, ref=op["id"], decline_code=op["decline_code"],

@@ -37,7 +37,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..database import bulk_insert, one_of
+from ..database import bulk_insert, insert_new, one_of
 from ..domain.money import format_money
 from ..extensions import db
 from ..models import FirmMember, OutboxMessage, Pledge, PledgeStatus, User, utcnow
@@ -150,25 +150,23 @@ def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
 
 def _queue_one(dedupe_key, user, template, subject, **context):
     """Queue one message for `user` unless `dedupe_key` is already in the outbox."""
-    if _exists(dedupe_key):
-        return []
     locale = recipient_locale(user)
     with force_locale(locale):
         helpers = _Helpers(locale, user)
         subject_text = " ".join(str(subject()).split())[:300]
         body = render_template(template, user=user, fmt=helpers, **context)
-    message = OutboxMessage(dedupe_key=dedupe_key, to_address=user.email,
-                            subject=subject_text, body_text=body.strip() + "\n")
-    # The savepoint turns a concurrent duplicate (another transaction queued the same key
-    # since we looked) into "already queued" without spoiling the caller's transaction.
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
-        if _exists(dedupe_key):
-            return []
-        raise
-    return [message]
+    # ON CONFLICT DO NOTHING: a key queued before (a retried job, or a concurrent transaction
+    # that got there first) writes nothing and returns no row, without spoiling the
+    # caller's transaction.
+    db.session.flush()
+    written = db.session.scalars(
+        insert_new(OutboxMessage, "dedupe_key", db.session.get_bind().dialect.name)
+        .values(dedupe_key=dedupe_key, to_address=user.email, subject=subject_text,
+                body_text=body.strip() + "\n", created_at=utcnow(), attempts=0)
+        .returning(OutboxMessage)).all()
+    if written:
+        db.session.info[QUEUED_FLAG] = True  # no ORM object was flushed: tell the unit of work ourselves
+    return written
 
 
 class Queued(NamedTuple):
@@ -267,10 +265,6 @@ def _jinja_translation(translations):
         return rv % variables
 
     return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
-
-
-def _exists(dedupe_key):
-    return db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
 
 
 def recipient_locale(user):

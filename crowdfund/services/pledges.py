@@ -49,6 +49,7 @@ from flask import current_app
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import ledger
 from ..domain.money import format_money, max_minor
@@ -183,8 +184,11 @@ def _reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id,
                               code="missing_idempotency_key")
     idempotency_key = idempotency_key.strip()
     # One attempt at a time per backer: the limits below read the backer's other pledges.
-    db.session.execute(select(User.id).where(User.id == backer_id).with_for_update(key_share=True))
-    existing = find_attempt(backer_id, idempotency_key)
+    # The same statement looks for an earlier attempt with this key.
+    existing = db.session.execute(
+        select(User.id, Pledge).select_from(User)
+        .outerjoin(Pledge, (Pledge.backer_id == User.id) & (Pledge.idempotency_key == idempotency_key))
+        .where(User.id == backer_id).with_for_update(of=User, key_share=True)).one().Pledge
     if existing is not None:
         if existing.project_id != project_id:
             raise Conflict("This idempotency key was already used for a pledge to another campaign; "
@@ -235,6 +239,15 @@ def require_open(project, now=None):
     if project.deadline is None or project.deadline <= now:
         raise Conflict(_("This campaign has reached its deadline and no longer takes pledges."),
                        code="project_not_live")
+
+
+def is_open(project, now=None):
+    """Whether the campaign takes pledges right now (`require_open` without the error)."""
+    try:
+        require_open(project, now)
+    except Conflict:
+        return False
+    return True
 
 
 def _whole(value, field, label):
@@ -453,10 +466,19 @@ def _drive(attempt, *, actor_id):
     raise PaymentDeclined(shown, code=code, fields={"payment_method": shown})
 
 
+def _lock_with_receipt_data(pledge_id):
+    """`_lock`, loading with the same statement what the receipt mail shows (only the pledge row is locked)."""
+    return db.session.scalars(
+        select(Pledge).where(Pledge.id == pledge_id)
+        .options(joinedload(Pledge.backer), joinedload(Pledge.tier),
+                 joinedload(Pledge.project).joinedload(Project.firm))
+        .with_for_update(of=Pledge).execution_options(populate_existing=True)).unique().one()
+
+
 def _hold(attempt, charge_ref, *, actor_id):
     """Step 3 after a successful charge: escrow it, or refuse a pledge that lost the deadline race."""
     now = utcnow()
-    pledge = _lock(attempt.id)
+    pledge = _lock_with_receipt_data(attempt.id)
     if pledge.status != PS.PENDING.value:  # someone (reconcile, a retry) finished it already
         db.session.commit()
         return pledge
@@ -748,9 +770,14 @@ def pledges_of(user):
 
 # -- the backing page --------------------------------------------------------------------------
 
-def project_for_backing(slug):
-    """The public campaign with this slug (NotFound for unknown or not-yet-public ones)."""
-    project = db.session.scalar(select(Project).where(Project.slug == slug))
+def project_for_backing(slug, *, with_terms=False):
+    """The public campaign with this slug (NotFound for unknown or not-yet-public ones).
+
+    `with_terms` loads its tiers and equity terms with it (for showing the form)."""
+    query = select(Project).where(Project.slug == slug)
+    if with_terms:
+        query = query.options(selectinload(Project.tiers), joinedload(Project.equity))
+    project = db.session.scalar(query)
     if project is None or project.status not in PUBLIC_STATUSES:
         raise NotFound(_("There is no such campaign."))
     return project
@@ -792,12 +819,8 @@ class BackingPage:
 def backing_page(slug, user, *, now=None):
     """What the backing form shows for the campaign `slug` (NotFound if it is not public)."""
     now = now or utcnow()
-    project = project_for_backing(slug)
-    try:
-        require_open(project, now)
-        is_open = True
-    except Conflict:
-        is_open = False
+    project = project_for_backing(slug, with_terms=True)
+    open_now = is_open(project, now)
     offering, complete, allowance = project.equity, False, None
     if project.kind == ProjectKind.EQUITY.value:
         profile = investors.get_profile(user)
@@ -805,6 +828,6 @@ def backing_page(slug, user, *, now=None):
         if complete and profile.currency == project.currency:
             allowance = investors.allowance(user, profile, project.currency, now=now)
     options = tier_options(project, now=now) if project.kind == ProjectKind.REWARD.value else []
-    return BackingPage(project=project, open=is_open, tiers=options,
+    return BackingPage(project=project, open=open_now, tiers=options,
                        ships=any(o.tier.shipping != "none" for o in options), offering=offering,
                        profile_complete=complete, allowance=allowance)

@@ -61,25 +61,25 @@ def _pledge_input(form, project):
 @login_required
 def back(slug):
     try:
-        page = pledges.backing_page(slug, current_user)
+        # A POST needs only the campaign; the tiers and terms are loaded when a form is shown.
+        project = pledges.project_for_backing(slug)
     except NotFound:
         abort(404)
     form = BackForm()
     status, profile_needed = 200, False
-    if page.open and form.validate_on_submit():
-        data = _pledge_input(form, page.project)
+    if request.method == "POST" and pledges.is_open(project) and form.validate_on_submit():
+        data = _pledge_input(form, project)
         if data is not None:
             try:
-                pledge = pledges.place_pledge(current_user, page.project, **data)
+                pledge = pledges.place_pledge(current_user, project, **data)
             except DomainError as error:
                 apply_domain_error(form, error)
                 status = error.status
                 profile_needed = error.code == "investor_profile_required"
-                page = pledges.backing_page(slug, current_user)  # counts may have moved
             else:
                 if pledge.status == "held":
                     flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
-                            amount=format_money(pledge.amount, pledge.currency), title=page.project.title),
+                            amount=format_money(pledge.amount, pledge.currency), title=project.title),
                           "success")
                 return redirect(url_for("pledges.receipt", pledge_id=pledge.id))
     if request.method == "POST" and status == 200:
@@ -87,6 +87,7 @@ def back(slug):
     if request.method == "GET" and (request.args.get("tier") or "").isdigit():
         form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
+    page = pledges.backing_page(slug, current_user)  # read now: after a refusal the counts may have moved
     return render_template("pledges/back.html", page=page, project=page.project, form=form,
                            profile_needed=profile_needed), status
 
