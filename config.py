@@ -80,10 +80,14 @@ class Config:
     # JSON API
     API_TOKEN_TTL = 30 * 24 * 3600  # seconds a bearer token lives
 
-    # Public campaign pages for anonymous visitors, kept this many seconds in each web
-    # process (crowdfund/web/page_cache.py); 0: rendered every time.
+    # Public campaign pages for anonymous visitors, kept this many seconds
+    # (crowdfund/web/page_cache.py); 0: rendered every time. Where: Flask-Caching's CACHE_TYPE,
+    # each process's memory by default; "RedisCache" with CACHE_REDIS_URL shares it between
+    # every web process (docs/PRODUCTION.md).
     PAGE_CACHE_SECONDS = 0
-    PAGE_CACHE_MAX_ENTRIES = 1000
+    CACHE_TYPE = "SimpleCache"
+    CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps per process
+    CACHE_KEY_PREFIX = "crowdfund:"
 
     # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/mail/
     MAIL_SERVER = None

@@ -231,6 +231,8 @@ class Bench:
         for path in paths[:20]:
             with urllib.request.urlopen(app_url + path) as response:
                 sizes.append(len(response.read()))
+            with urllib.request.urlopen(cached_url + path) as response:  # both apps warmed alike
+                response.read()
         page_bytes = round(sum(sizes) / len(sizes))
         common = {"mode": "get", "paths": paths, "concurrency": s.page_clients, "duration": s.page_seconds,
                   "warmup": s.warmup}
@@ -394,25 +396,37 @@ class Bench:
         return {"wall_seconds": round(time.perf_counter() - started, 2),
                 "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
 
-    def settle_with_celery(self, project_id):
-        """A Celery worker (one process, `-P solo`) on a queue of its own; close-due enqueues."""
-        queue = f"crowdfund-bench-{uuid.uuid4().hex[:8]}"
-        env = dict(self.env, FLASK_CELERY_BROKER_URL=json.dumps(self.redis_url),
-                   FLASK_CELERY_TASK_DEFAULT_QUEUE=json.dumps(queue))
+    def celery_env(self, queue):
+        return dict(self.env, FLASK_CELERY_BROKER_URL=json.dumps(self.redis_url),
+                    FLASK_CELERY_TASK_DEFAULT_QUEUE=json.dumps(queue))
+
+    @contextmanager
+    def celery_worker(self, queue):
+        """A Celery worker (one process, `-P solo`) on a queue of its own; yields its pid."""
         logfile = Path(self.tmp) / f"celery-{queue}.log"
         with open(logfile, "w") as out:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "crowdfund.jobs.celery_worker", "worker", "-P", "solo",
                  "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "--loglevel", "INFO"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                 "--loglevel", "INFO"], cwd=ROOT, env=self.celery_env(queue), stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.time() + 60
             while "ready." not in logfile.read_text():
                 if worker.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"the Celery worker did not start:\n{logfile.read_text()[-3000:]}")
                 time.sleep(0.2)
+            yield worker
+        finally:
+            stop(worker, timeout=60)
+            self.purge_queue(queue)
+
+    def settle_with_celery(self, project_id):
+        """A Celery worker on a queue of its own settles; `flask campaigns close-due` enqueues."""
+        queue = f"crowdfund-bench-{uuid.uuid4().hex[:8]}"
+        logfile = Path(self.tmp) / f"celery-{queue}.log"
+        with self.celery_worker(queue) as worker:
             started = time.perf_counter()
-            flask(["campaigns", "close-due"], env)
+            flask(["campaigns", "close-due"], self.celery_env(queue))
             timeout = time.time() + (600 if not self.smoke else 120)
             with self.connect() as conn:
                 while True:
@@ -426,9 +440,6 @@ class Bench:
                     time.sleep(0.2)
             wall = time.perf_counter() - started
             peak = vm_hwm_kb(worker.pid)
-        finally:
-            stop(worker, timeout=60)
-            self.purge_queue(queue)
         return {"wall_seconds": round(wall, 2), "peak_rss_mb": round(peak / 1024, 1) if peak else None}
 
     def purge_queue(self, queue):
@@ -449,6 +460,24 @@ class Bench:
         self.results["ledger"] = {"ok": done.returncode == 0, "output": (done.stdout + done.stderr).strip()[-500:],
                                   "seconds": round(time.perf_counter() - started, 1)}
 
+    @contextmanager
+    def production_services(self):
+        """What the web processes use in production when Redis answers (docs/PRODUCTION.md):
+        Celery for background work (the receipt mails, delivered by a worker running
+        alongside) and the page cache shared in Redis. Yields the web processes' environment."""
+        if not self.redis_available():
+            self.results["web_services"] = "no Redis: jobs in-process, page cache per process"
+            yield {}
+            return
+        queue = f"crowdfund-bench-web-{uuid.uuid4().hex[:8]}"
+        env = {"FLASK_CELERY_BROKER_URL": json.dumps(self.redis_url),
+               "FLASK_CELERY_TASK_DEFAULT_QUEUE": json.dumps(queue),
+               "FLASK_CACHE_TYPE": json.dumps("RedisCache"), "FLASK_CACHE_REDIS_URL": json.dumps(self.redis_url),
+               "FLASK_CACHE_KEY_PREFIX": json.dumps(queue + ":")}
+        self.results["web_services"] = "Redis: Celery broker (one mail worker alongside), shared page cache"
+        with self.celery_worker(queue):
+            yield env
+
     # -- all of it --
     def run(self):
         started = time.perf_counter()
@@ -458,8 +487,9 @@ class Bench:
         try:
             self.prepare()
             if self.only & {"page", "discover", "pledging"}:
-                with self.gunicorn("wsgi:app", {"FLASK_PAGE_CACHE_SECONDS": "0"}) as app_url, \
-                        self.gunicorn("wsgi:app", name="cached") as cached_url:
+                with self.production_services() as web_env, \
+                        self.gunicorn("wsgi:app", dict(web_env, FLASK_PAGE_CACHE_SECONDS="0")) as app_url, \
+                        self.gunicorn("wsgi:app", web_env, name="cached") as cached_url:
                     if "page" in self.only:
                         self.bench_page(app_url, cached_url)
                     if "discover" in self.only:
@@ -592,7 +622,7 @@ def render_results(results):
         "floors, measured in the same run, are what each figure should be read against).",
         f"- PostgreSQL {results.get('postgres')}, Python {m['python']}, gunicorn with {results['workers']} sync "
         "workers on 127.0.0.1, production config; the load generator runs in a separate process on the same "
-        "machine.",
+        f"machine. Web services: {results.get('web_services', '–')}.",
         f"- Data: {sizes['projects']:,} live campaigns, {sizes['pledges']:,} held pledges (seeded with COPY in "
         f"{results.get('seed_seconds')} s); the whole run took {results.get('total_seconds')} s.",
         "",

@@ -29,7 +29,7 @@ def create_app(config=None, **overrides):
 
     from . import models  # noqa: F401  (register every table)
     from .database import configure_engine
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from .web import i18n
 
     db.init_app(app)
@@ -42,6 +42,7 @@ def create_app(config=None, **overrides):
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    cache.init_app(app)
 
     from .web import register_web
     from .cli import register_cli

@@ -60,6 +60,25 @@ def postgres_available():
 
 
 @pytest.fixture(scope="session")
+def redis_url():
+    """The local Redis (db 15) for tests of what production keeps there; skipped when it does
+    not answer, except under CI, where it must."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("Redis at 127.0.0.1:6379 does not answer")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     with new_database(backend(), tmp_path_factory.mktemp("db")) as url:
         yield url

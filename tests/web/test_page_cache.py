@@ -1,4 +1,5 @@
-"""Anonymous visitors' campaign pages may be served from a short-lived per-process cache."""
+"""Anonymous visitors' campaign pages may be served from a short-lived cache."""
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -12,10 +13,10 @@ from crowdfund.web import page_cache
 def cache_for(app):
     def configure(seconds):
         app.config["PAGE_CACHE_SECONDS"] = seconds
-    page_cache.cache.clear()
+    page_cache.clear()
     yield configure
     app.config["PAGE_CACHE_SECONDS"] = 0
-    page_cache.cache.clear()
+    page_cache.clear()
 
 
 def rename(db, project, title):
@@ -33,7 +34,7 @@ def test_an_anonymous_visitor_may_see_the_page_as_it_was_moments_ago(client, mak
     page = client.get(f"/p/{project.slug}")
     assert page.status_code == 200 and "Lantern Tea Two" not in page.get_data(as_text=True)
     assert page.headers["Content-Security-Policy"]  # headers are still added to a cached page
-    page_cache.cache.clear()  # what the time limit does
+    page_cache.clear()  # what the time limit does
     assert "Lantern Tea Two" in client.get(f"/p/{project.slug}").get_data(as_text=True)
 
 
@@ -70,3 +71,41 @@ def test_a_missing_page_is_not_kept(client, make, db, cache_for):
     campaigns.launch(make.founder_of(project), project, utcnow() + timedelta(days=10))
     db.session.commit()
     assert client.get(f"/p/{project.slug}").status_code == 200
+
+
+def test_web_processes_share_pages_through_redis(app, client, make, db, redis_url):
+    """With CACHE_TYPE=RedisCache a page rendered by one process is served by the others."""
+    from crowdfund import create_app
+
+    other = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       PAGE_CACHE_SECONDS=30, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
+                       CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:")
+    first = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                       PAGE_CACHE_SECONDS=30, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
+                       CACHE_KEY_PREFIX=other.config["CACHE_KEY_PREFIX"])
+    project = make.live_project(title="Lantern Tea")
+    db.session.commit()
+    assert "Lantern Tea" in first.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
+    rename(db, project, "Lantern Tea Two")
+
+    page = other.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
+    assert "Lantern Tea" in page and "Lantern Tea Two" not in page  # the first process's copy
+    with other.app_context():
+        page_cache.clear()
+    assert "Lantern Tea Two" in other.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
+
+
+def test_a_cache_that_cannot_be_reached_does_not_break_the_page(app, client, make, db):
+    unreachable = create_unreachable_cache_app(app)
+    project = make.live_project(title="Lantern Tea")
+    db.session.commit()
+    page = unreachable.test_client().get(f"/p/{project.slug}")
+    assert page.status_code == 200 and "Lantern Tea" in page.get_data(as_text=True)
+
+
+def create_unreachable_cache_app(app):
+    from crowdfund import create_app
+
+    return create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                      PAGE_CACHE_SECONDS=30, CACHE_TYPE="RedisCache",
+                      CACHE_REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
