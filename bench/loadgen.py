@@ -220,6 +220,23 @@ class Backer:
             raise HTTPError(f"login of {self.email} answered {status}")
 
 
+    async def get_token(self, password):
+        """For the API flow: a bearer token instead of a session."""
+        body = json.dumps({"email": self.email, "password": password}).encode()
+        status, _, data = await self.conn.request("POST", "/api/v1/tokens", body=body,
+                                                  headers={"Content-Type": "application/json"})
+        if status != 201:
+            raise HTTPError(f"token for {self.email} answered {status}")
+        self.token = json.loads(data)["token"]
+
+    async def post_json(self, path, payload, idempotency_key):
+        status, headers, data = await self.conn.request(
+            "POST", path, body=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}",
+                     "Idempotency-Key": idempotency_key})
+        return status, headers, data
+
+
 def pledge_form(csrf, attempt, tier_id):
     return {"csrf_token": csrf, "idempotency_key": attempt, "tier_id": str(tier_id), "quantity": "1",
             "amount": "", "extra": "", "payment_method": "pm_card_visa", "shipping_country": ""}
@@ -237,7 +254,10 @@ async def run_pledge(config):
 
     async def log_in(backer):
         async with gate:
-            await backer.login(password)
+            if flow == "api":
+                await backer.get_token(password)
+            else:
+                await backer.login(password)
 
     await asyncio.gather(*(log_in(b) for b in backers))
 
@@ -251,10 +271,25 @@ async def run_pledge(config):
         local = random.Random(seed)
         csrf = None
         while time.perf_counter() < stop_at:
-            slug, tier_id = targets[local.randrange(len(targets))]
+            slug, tier_id, project_id = targets[local.randrange(len(targets))]
             path = f"/p/{slug}/back"
             began = time.perf_counter()
             try:
+                if flow == "api":
+                    status, _, data = await backer.post_json(
+                        f"/api/v1/projects/{project_id}/pledges",
+                        {"tier_id": tier_id, "quantity": 1, "payment_method": "pm_card_visa"},
+                        secrets.token_urlsafe(18))
+                    ended = time.perf_counter()
+                    statuses[str(status)] = statuses.get(str(status), 0) + 1
+                    if status == 201:
+                        acknowledged.append([json.loads(data)["id"], round(ended - start, 4)])
+                        latencies.append(ended - began)
+                    elif status == 409:
+                        sold_out[0] += 1
+                        if config.get("stop_when_sold_out", True):
+                            break
+                    continue
                 if flow == "page_post" or csrf is None:
                     status, _, page = await backer.get(path)
                     if status != 200:

@@ -269,7 +269,7 @@ class Bench:
             slugs = dict(cur.fetchall())
         spread = [(slugs[pid], pid, self.catalog.unlimited_tier[pid]) for pid in chosen]
         hot = {}
-        for name in ("web", "floor"):
+        for name in ("web", "api", "floor"):
             pid, tiers, slug = seed.create_project(conn, title=f"Hot tier {name}", tiers=((2500, s.hot_units),))
             hot[name] = (slug, pid, tiers[0])
         conn.commit()
@@ -302,20 +302,28 @@ class Bench:
             backers = self.catalog.backer_ids[: s.backers]
             emails = [f"backer{i}@bench.example" for i in backers]
             results = {}
-            for flow in ("page_post", "post"):
+            for flow in ("page_post", "post", "api"):
                 log(f"pledging: {s.backers} backers over {len(spread)} campaigns ({flow})")
                 web = self.load({"mode": "pledge", "base_url": app_url, "backers": emails,
-                                 "password": seed.PASSWORD, "targets": [[slug, tier] for slug, _, tier in spread],
+                                 "password": seed.PASSWORD,
+                                 "targets": [[slug, tier, pid] for slug, pid, tier in spread],
                                  "duration": s.pledge_seconds, "flow": flow, "stop_when_sold_out": False})
                 web["check"] = self.check_pledges(conn, web.pop("pledge_ids"))
                 results[f"spread_{flow}"] = web
             log(f"pledging: {s.backers} backers on one tier of {s.hot_units}")
-            slug, _, tier = hot["web"]
+            slug, pid, tier = hot["web"]
             web = self.load({"mode": "pledge", "base_url": app_url, "backers": emails, "password": seed.PASSWORD,
-                             "targets": [[slug, tier]], "duration": max(s.pledge_seconds, 40) if not self.smoke
+                             "targets": [[slug, tier, pid]], "duration": max(s.pledge_seconds, 40) if not self.smoke
                              else s.pledge_seconds * 2, "flow": "page_post", "stop_when_sold_out": True})
             web["check"] = self.check_pledges(conn, web.pop("pledge_ids"), tier)
             results["hot_page_post"] = web
+            log(f"pledging: {s.backers} API clients on one tier of {s.hot_units}")
+            slug, pid, tier = hot["api"]
+            web = self.load({"mode": "pledge", "base_url": app_url, "backers": emails, "password": seed.PASSWORD,
+                             "targets": [[slug, tier, pid]], "duration": max(s.pledge_seconds, 40)
+                             if not self.smoke else s.pledge_seconds * 2, "flow": "api", "stop_when_sold_out": True})
+            web["check"] = self.check_pledges(conn, web.pop("pledge_ids"), tier)
+            results["hot_api"] = web
 
             log("pledging floor: plain SQL, spread")
             floor = run_json("bench.pledge_floor", {
@@ -568,8 +576,10 @@ def table(results):
         for key, label, target in (
                 ("spread_page_post", f"Pledging, {backers} backers over {spread} campaigns (GET form + POST)", 300),
                 ("spread_post", f"Pledging, {backers} backers over {spread} campaigns (POST only)", 300),
+                ("spread_api", f"Pledging, {backers} backers over {spread} campaigns (JSON API)", 300),
                 ("hot_page_post", f"Pledging, {backers} backers on one tier of {sizes['hot_units']:,} "
-                                  "(GET form + POST)", 100)):
+                                  "(GET form + POST)", 100),
+                ("hot_api", f"Pledging, {backers} API clients on one tier of {sizes['hot_units']:,} (JSON API)", 100)):
             web = pledging.get(key)
             if not web:
                 continue
@@ -635,11 +645,12 @@ def render_results(results):
         "Flask view (`bench/floor_app.py`) under the same gunicorn settings returning a page of the same size "
         f"({results.get('project_page', {}).get('page_bytes')} bytes). With 50 clients always waiting, latency is "
         "50 / throughput on average (Little's law), so the p99 target needs about 1,000+ req/s.",
-        "- **Discover**: the home page with a search term and a category filter, as the branch has it "
-        "(see the note in the report if the search is not merged yet).",
+        "- **Discover**: the home page with a search term and a category filter.",
         f"- **Pledging**: {sizes['backers']} backers log in through the login form, then each repeatedly opens "
         "`GET /p/<slug>/back` (CSRF token and the form's idempotency key) and POSTs the form; a pledge counts "
-        "when the answer is the redirect to its receipt. Pledges/s is acknowledged pledges over the measured "
+        "when the answer is the redirect to its receipt (\"POST only\": the form is fetched once, then POSTed "
+        "again and again with a new idempotency key; \"JSON API\": `POST /api/v1/projects/<id>/pledges` with a "
+        "bearer token and an `Idempotency-Key`, counted on 201). Pledges/s is acknowledged pledges over the measured "
         "time (for the limited tier: until it sold out). Lost = acknowledged but not held with its ledger hold "
         "in the database; oversold = units in pending+held pledges beyond the tier's quantity. The floor runs "
         "the same three transactions as plain SQL through psycopg (`bench/pledge_floor.py`).",
