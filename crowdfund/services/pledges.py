@@ -199,7 +199,9 @@ def _reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id,
         raise ValidationError(_("Choose how you want to pay."), code="payment_method_required",
                               fields={"payment_method": _("Choose how you want to pay.")})
     now = utcnow()
-    project = db.session.get(Project, project_id, populate_existing=True)
+    # Usually loaded by the caller in this transaction already (no query then). Its status
+    # may be a moment old: step 3's guarded UPDATE is what a closing campaign cannot slip past.
+    project = db.session.get(Project, project_id)
     if project is None:
         raise NotFound(_("There is no such campaign."))
     require_open(project, now)
