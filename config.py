@@ -85,6 +85,7 @@ class Config:
     # each process's memory by default; "RedisCache" with CACHE_REDIS_URL shares it between
     # every web process (docs/PRODUCTION.md).
     PAGE_CACHE_SECONDS = 0
+    PAGE_CACHE_LOCAL_SECONDS = 2  # with a shared store: each process's own copy of a page it served
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps per process
     CACHE_KEY_PREFIX = "crowdfund:"

@@ -87,6 +87,7 @@ def test_web_processes_share_pages_through_redis(app, client, make, db, redis_ur
     db.session.commit()
     assert "Lantern Tea" in first.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
     rename(db, project, "Lantern Tea Two")
+    page_cache._local.clear()  # what the other process would not have: this one's own copies
 
     page = other.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
     assert "Lantern Tea" in page and "Lantern Tea Two" not in page  # the first process's copy
