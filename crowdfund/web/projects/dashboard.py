@@ -9,19 +9,18 @@ from flask_login import current_user, login_required
 from ...domain.charts import funding_chart
 from ...domain.money import exponent, to_major
 from ...models import utcnow
-from ...services import dashboard as dashboards, statements, updates
+from ...services import dashboard as dashboards, updates
 from ..forms import submit_form
 from . import bp
 from .access import own_project_or_404
 from .forms import UpdateForm
 
 
-def _charts(project):
+def _charts(project, points):
     """The funding-over-time chart, wide (desktop) and narrow (phones), or None before launch."""
     if project.launched_at is None:
         return None
     end = project.closed_at or project.deadline or utcnow()
-    points = dashboards.funding_points(project)
     return [funding_chart(points, start=project.launched_at, end=end, goal=project.goal,
                           now=project.closed_at or utcnow(), unit=10 ** exponent(project.currency), **size)
             for size in ({"width": 640, "height": 260}, {"width": 340, "height": 220})]
@@ -31,10 +30,11 @@ def _charts(project):
 @login_required
 def dashboard(project_id):
     project = own_project_or_404(project_id)
-    return render_template("projects/dashboard.html", project=project, charts=_charts(project),
-                           statement=statements.statement(project) if project.launched_at else None,
-                           sales=dashboards.tier_sales(project) if project.kind == "reward" else [],
-                           counts=dashboards.pledge_counts(project), can_post_update=updates.can_post(project))
+    overview = dashboards.overview(project)
+    return render_template("projects/dashboard.html", project=project,
+                           charts=_charts(project, overview.funding_points), statement=overview.statement,
+                           sales=overview.tier_sales, counts=overview.pledge_counts,
+                           can_post_update=overview.can_post_update)
 
 
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
