@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ...domain.charts import funding_chart
 from ...domain.money import exponent, to_major
+from ...domain.spreadsheets import csv_cell
 from ...models import utcnow
 from ...services import dashboard as dashboards, updates
 from ..forms import submit_form
@@ -37,15 +38,6 @@ def dashboard(project_id):
                            can_post_update=overview.can_post_update)
 
 
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value):
-    """A cell a spreadsheet shows as text: never a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_START) else text
-
-
 @bp.get("/projects/<int:project_id>/backers.csv")
 @login_required
 def backers_csv(project_id):
@@ -58,7 +50,7 @@ def backers_csv(project_id):
                      _("Address line 2"), _("City"), _("Postal code"), _("Country")])
     for pledge in rows:
         address = pledge.shipping_address or {}
-        writer.writerow([_csv_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             pledge.id, pledge.backer.name, pledge.backer.email, pledge.status,
             pledge.tier.title if pledge.tier else "", pledge.quantity if pledge.tier_id else "",
             pledge.shares or "", f"{to_major(pledge.amount, pledge.currency):f}", pledge.currency,
