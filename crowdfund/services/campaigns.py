@@ -80,30 +80,28 @@ def _end(project, status, *, actor, note, now=None):
         settlement_hooks.campaign_closed(project)
 
 
+def _stop(project, status, *, actor, note):
+    """Cancel or suspend `project`. An illegal move is refused before a missing note is."""
+    project = lock(project)
+    if not can_move(project, status):
+        transition(project, status)  # raises IllegalTransition with the usual message
+    _end(project, status, actor=actor, note=_require_note(note, status.value))
+    db.session.flush()
+    return project
+
+
 @use_case
 def cancel(user, project, note):
     """The founder cancels an approved or live campaign; held pledges are then returned."""
     require_member(user, project)
-    project = lock(project)
-    if not can_move(project, S.CANCELLED):
-        transition(project, S.CANCELLED)  # raises IllegalTransition with the usual message
-    note = _require_note(note, "cancelled")
-    _end(project, S.CANCELLED, actor=user, note=note)
-    db.session.flush()
-    return project
+    return _stop(project, S.CANCELLED, actor=user, note=note)
 
 
 @use_case
 def suspend(admin, project, note):
     """An admin stops a live campaign; held pledges are then returned."""
     require_admin(admin)
-    project = lock(project)
-    if not can_move(project, S.SUSPENDED):
-        transition(project, S.SUSPENDED)  # raises IllegalTransition with the usual message
-    note = _require_note(note, "suspended")
-    _end(project, S.SUSPENDED, actor=admin, note=note)
-    db.session.flush()
-    return project
+    return _stop(project, S.SUSPENDED, actor=admin, note=note)
 
 
 def close_due(now=None):

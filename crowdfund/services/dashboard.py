@@ -1,4 +1,4 @@
-"""What a founder sees about a campaign: funding over time, reward sales, the backers list.
+"""What a founder sees about a campaign: funding over time, reward sales, the money, the backers list.
 
 Read-only queries; members only (the views check `projects.is_member` first).
 """
@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Pledge, RewardTier
 from ..models.pledge import PledgeStatus as PS
+from . import statements, updates
 from .projects import require_member
 
 # Pledges whose money is in escrow, or was released to the firm.
@@ -56,3 +57,22 @@ def backers(user, project):
     require_member(user, project)
     return db.session.scalars(select(Pledge).where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED))
                               .order_by(Pledge.held_at, Pledge.id)).all()
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The founder's dashboard of one campaign."""
+
+    funding_points: list  # see funding_points(); empty before launch
+    statement: dict | None  # statements.statement(), once launched
+    tier_sales: list  # [TierSales], reward campaigns only
+    pledge_counts: dict  # {status: count}
+    can_post_update: bool
+
+
+def overview(project):
+    launched = project.launched_at is not None
+    return Overview(funding_points=funding_points(project) if launched else [],
+                    statement=statements.statement(project) if launched else None,
+                    tier_sales=tier_sales(project) if project.kind == "reward" else [],
+                    pledge_counts=pledge_counts(project), can_post_update=updates.can_post(project))

@@ -13,6 +13,7 @@ import io
 from sqlalchemy import case, func, select
 
 from .. import ledger
+from ..domain.spreadsheets import csv_cell
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, User
@@ -65,12 +66,6 @@ def get_project(project_id):
     if project is None:
         raise NotFound("There is no such project.")
     return project
-
-
-def csv_cell(value):
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def holdings_of(user):

@@ -1,7 +1,11 @@
 """Helpers shared by the web forms."""
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import url_for
+
+from ..errors import DomainError
 
 
 def apply_domain_error(form, error):
@@ -14,6 +18,28 @@ def apply_domain_error(form, error):
             placed = True
     if not placed:
         form.form_errors.append(error.message)
+
+
+@dataclass(frozen=True)
+class FormOutcome:
+    done: bool  # the form was valid and the service accepted it
+    status: int = 200  # when not done: the status to show the form again with
+    result: Any = None  # when done: what the service returned
+
+
+def submit_form(form, action):
+    """Call the service (`action()`) when `form` comes back valid.
+
+    Not sent yet: status 200. Refused by the form itself (a field, an expired CSRF token): 422.
+    Refused by the service: its DomainError goes onto the form, with the error's status.
+    """
+    if not form.validate_on_submit():
+        return FormOutcome(False, 422 if form.is_submitted() else 200)
+    try:
+        return FormOutcome(True, result=action())
+    except DomainError as error:
+        apply_domain_error(form, error)
+        return FormOutcome(False, error.status)
 
 
 def safe_next(target, fallback_endpoint="main.index"):

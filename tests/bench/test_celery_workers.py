@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,31 +23,12 @@ from crowdfund import ledger
 from crowdfund.jobs import enqueue
 from crowdfund.models import Pledge, Project, SandboxOperation, Settlement, utcnow
 from crowdfund.services.campaigns import close_due
+from tests.celery_broker import REDIS_URL, send_jobs_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/15"
 PLEDGES = 10_000
-
-
-@pytest.fixture()
-def queue():
-    import kombu.pools
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis at 127.0.0.1:6379 must answer when CI=true")
-        pytest.skip("Redis at 127.0.0.1:6379 does not answer")
-    name = f"crowdfund-test-workers-{uuid.uuid4().hex[:8]}"
-    yield name
-    kombu.pools.reset()
-    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
-    client.close()
 
 
 def start_worker(name, queue, database_url, tmp_path):
@@ -79,7 +59,7 @@ def refunded_by(log):
 
 
 def test_two_workers_settle_a_campaign_between_them_and_each_pledge_once(
-        app, db, make, database_url, tmp_path, queue, monkeypatch):
+        app, db, make, database_url, tmp_path, redis_queue, monkeypatch):
     project = make.live_project(goal="1000000")  # USD; 10,000 x 25.00 stays far below the goal
     with seed.connect(database_url) as conn:
         seed.seed_held_pledges(conn, project.id, PLEDGES, amount=2500)
@@ -88,7 +68,7 @@ def test_two_workers_settle_a_campaign_between_them_and_each_pledge_once(
     assert ledger.verify() == []
     db.session.commit()
 
-    workers = [start_worker(name, queue, database_url, tmp_path) for name in ("worker-a", "worker-b")]
+    workers = [start_worker(name, redis_queue.name, database_url, tmp_path) for name in ("worker-a", "worker-b")]
     logs = [log for _, log in workers]
     try:
         wait_until(lambda: all("ready." in log.read_text() for log in logs), 60, "both workers starting", logs)
@@ -100,9 +80,7 @@ def test_two_workers_settle_a_campaign_between_them_and_each_pledge_once(
         db.session.commit()
         assert close_due() == 1
         db.session.commit()
-        monkeypatch.setitem(app.config, "CELERY_BROKER_URL", REDIS_URL)
-        monkeypatch.setitem(app.config, "CELERY_TASK_DEFAULT_QUEUE", queue)
-        monkeypatch.setitem(app.extensions, "celery", None)
+        send_jobs_to(monkeypatch, app, redis_queue.name)
         for _ in range(4):
             enqueue("settle_campaign", project.id)
 

@@ -5,11 +5,8 @@ own (in database 15), then run it the way a worker would, through the Celery tas
 """
 import base64
 import json
-import os
 import sys
-import uuid
 
-import kombu.pools
 import pytest
 from sqlalchemy import select
 
@@ -18,32 +15,7 @@ from crowdfund.jobs import enqueue
 from crowdfund.jobs.celery_app import get_celery
 from crowdfund.models import OutboxMessage
 from tests import outbox_rows as rows
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture()
-def redis_queue():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Redis at 127.0.0.1:6379 must answer when CI=true")
-        pytest.skip("Redis at 127.0.0.1:6379 does not answer")
-    name = f"crowdfund-test-{uuid.uuid4().hex[:10]}"
-    yield client, name
-    kombu.pools.reset()  # close the broker connections the test opened
-    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
-    client.close()
-
-
-def broker(monkeypatch, app, queue_name):
-    monkeypatch.setitem(app.config, "CELERY_BROKER_URL", REDIS_URL)
-    monkeypatch.setitem(app.config, "CELERY_TASK_DEFAULT_QUEUE", queue_name)
-    monkeypatch.setitem(app.extensions, "celery", None)  # built afresh, dropped afterwards
+from tests.celery_broker import REDIS_URL, send_jobs_to
 
 
 def tasks_in(client, queue_name):
@@ -57,7 +29,7 @@ def tasks_in(client, queue_name):
 
 def test_enqueue_sends_a_celery_task_and_runs_nothing_here(app, db, smtp_server, redis_queue, monkeypatch):
     client, queue_name = redis_queue
-    broker(monkeypatch, app, queue_name)
+    send_jobs_to(monkeypatch, app, queue_name)
     db.session.add(OutboxMessage(dedupe_key="t:1", to_address="bo@example.com", subject="Hi", body_text="Hello\n"))
     db.session.commit()
 
@@ -68,8 +40,7 @@ def test_enqueue_sends_a_celery_task_and_runs_nothing_here(app, db, smtp_server,
 
 
 def test_the_task_runs_in_an_app_context_and_commits_itself(app, db, smtp_server, redis_queue, monkeypatch):
-    _, queue_name = redis_queue
-    broker(monkeypatch, app, queue_name)
+    send_jobs_to(monkeypatch, app, redis_queue.name)
     db.session.add(OutboxMessage(dedupe_key="t:1", to_address="bo@example.com", subject="Hi", body_text="Hello\n"))
     db.session.commit()
 
@@ -86,7 +57,7 @@ def test_the_task_runs_in_an_app_context_and_commits_itself(app, db, smtp_server
 def test_a_request_that_queued_mail_sends_the_delivery_task_after_commit(
         make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch):
     client, queue_name = redis_queue
-    broker(monkeypatch, outbox_web_app, queue_name)
+    send_jobs_to(monkeypatch, outbox_web_app, queue_name)
     monkeypatch.setitem(outbox_web_app.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(outbox_web_app.config, "MAIL_PORT", smtp_server.port)
     pledge = rows.pledge(make, rows.project(make))

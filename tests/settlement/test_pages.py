@@ -47,7 +47,7 @@ def test_investors_see_their_shares_and_the_founder_exports_the_register(make, d
 
 
 def test_register_cells_cannot_smuggle_spreadsheet_formulas(make, db, client, login):
-    from crowdfund.services.statements import csv_cell
+    from crowdfund.domain.spreadsheets import csv_cell
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and csv_cell("Ada") == "Ada"
 
 

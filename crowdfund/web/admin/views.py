@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ...errors import DomainError
 from ...services import accounts, campaigns, projects, reviews
-from ..forms import apply_domain_error
+from ..forms import apply_domain_error, submit_form
 from . import bp
 from .forms import CHECKLIST_LABELS, DECISION_LABELS, ReviewForm, SuspendForm
 
@@ -66,19 +66,11 @@ def live_campaigns():
 def suspend(project_id):
     project = _project_or_404(project_id)
     form = SuspendForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            campaigns.suspend(current_user, project, form.note.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-            status = error.status
-        else:
-            flash(_("The campaign is suspended. Backers' pledges will be returned."), "success")
-            return redirect(url_for("admin.live_campaigns"))
-    elif form.is_submitted():
-        status = 422
-    return render_template("admin/suspend.html", project=project, form=form), status
+    outcome = submit_form(form, lambda: campaigns.suspend(current_user, project, form.note.data))
+    if outcome.done:
+        flash(_("The campaign is suspended. Backers' pledges will be returned."), "success")
+        return redirect(url_for("admin.live_campaigns"))
+    return render_template("admin/suspend.html", project=project, form=form), outcome.status
 
 
 USERS_PER_PAGE = 50

@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("projects", __name__)
 
-from . import views  # noqa: E402,F401
+# The views, by area; each module adds its routes to `bp`.
+from . import campaign, dashboard, editor, equity, public, template_globals, tiers  # noqa: E402,F401

@@ -1,0 +1,28 @@
+"""`flask ledger verify`."""
+import click
+from flask.cli import AppGroup
+
+from ..extensions import db
+
+ledger_cli = AppGroup("ledger", help="Check the double-entry ledger.")
+
+
+@ledger_cli.command("verify")
+def ledger_verify():
+    """Check every ledger invariant; exit code 1 when anything is wrong."""
+    from ..ledger.verify import counts, verify
+
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        # One consistent snapshot for all the checks, even while pledges keep coming in.
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    try:
+        problems = verify()
+        transfers, accounts = counts()
+    finally:
+        db.session.rollback()
+    if problems:
+        click.echo(f"Ledger has {len(problems)} problem(s):")
+        for problem in problems:
+            click.echo(f"  - {problem}")
+        raise SystemExit(1)
+    click.echo(f"Ledger OK ({transfers} transfers, {accounts} accounts)")

@@ -1,0 +1,32 @@
+"""The public project page at /p/<slug> and its files."""
+from flask import abort, render_template, send_from_directory
+from flask_login import current_user
+
+from ...services import projects, updates
+from ..page_cache import cached_for_anonymous
+from . import bp
+from .access import visible_project_or_404
+
+
+@bp.get("/p/<slug>")
+@cached_for_anonymous
+def show(slug):
+    project = visible_project_or_404(slug)
+    member = projects.is_member(current_user, project)
+    return render_template("projects/show.html", project=project, member=member,
+                           documents=projects.current_documents(project), can_post_update=updates.can_post(project),
+                           review=projects.latest_review(project) if member else None,
+                           max_raise=projects.max_raise(project) if project.equity else None)
+
+
+@bp.get("/p/<slug>/files/<int:document_id>")
+def document(slug, document_id):
+    project = visible_project_or_404(slug)
+    doc = next((d for d in project.documents if d.id == document_id), None)
+    if doc is None:
+        abort(404)
+    response = send_from_directory(projects.upload_dir(), doc.stored_name, mimetype=doc.content_type,
+                                   as_attachment=doc.content_type == "application/pdf",
+                                   download_name=doc.filename, max_age=300)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
