@@ -24,7 +24,7 @@ whether a next page exists, and the last page knows the total from its own posit
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from ..database import in_subquery
 from ..errors import ValidationError
@@ -38,6 +38,9 @@ KINDS = tuple(k.value for k in ProjectKind)
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_LENGTH = 100
+# Left unread (loaded if touched): neither a card nor the API's summary shows them.
+LONG_TEXTS = (defer(Project.description), defer(Project.description_html), defer(Project.risks),
+              defer(Project.use_of_funds))
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,9 @@ def search_projects(q=None, kind=None, status=None, category=None, sort=None, pa
                     viewer=None, count=True):
     """A page of projects matching the filters that `viewer` may see (see the module docstring).
 
-    Each project comes with its firm and documents loaded (what a card shows). `count=False`:
-    leave `total` None when the matches go on past this page, rather than counting them all."""
+    Each project comes with its firm and documents loaded (what a card shows), without its long
+    texts. `count=False`: leave `total` None when the matches go on past this page, rather than
+    counting them all."""
     errors = {}
     q = (q or "").strip()
     if len(q) > MAX_QUERY_LENGTH:
@@ -120,7 +124,7 @@ def search_projects(q=None, kind=None, status=None, category=None, sort=None, pa
         order = (launched, Project.created_at.desc(), Project.id.desc())
     offset = (page - 1) * per_page
     rows = db.session.scalars(select(Project).where(*conditions).order_by(*order)
-                              .options(selectinload(Project.firm), selectinload(Project.documents))
+                              .options(selectinload(Project.firm), selectinload(Project.documents), *LONG_TEXTS)
                               .limit(per_page + 1).offset(offset)).all()
     items, has_next = list(rows[:per_page]), len(rows) > per_page
     if not has_next and (items or page == 1):
