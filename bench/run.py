@@ -12,7 +12,8 @@ What it does, in order:
    and, on another port, the floor app (`bench/floor_app.py`) with the same settings;
 3. measures, each with its load generator in a process of its own (`bench/loadgen.py`):
    - the project page `/p/<slug>` at 50 concurrent clients, beside the bare Flask floor;
-   - discover `/?q=<term>&category=<category>` (the home page with a search and a filter);
+   - discover `/?q=<term>&category=<category>` (the home page with a search and a filter),
+     then browsing: `/` and `/?category=<category>&sort=<each order>`;
    - pledging through the web form with 200 logged-in backers, first spread over 20
      campaigns, then all on one limited tier; then the same pledges as plain SQL
      (`bench/pledge_floor.py`); lost and oversold counts checked in the database;
@@ -251,12 +252,16 @@ class Bench:
     # -- 2. discover --
     def bench_discover(self, app_url):
         s = self.sizes
+        common = {"mode": "get", "base_url": app_url, "concurrency": s.page_clients, "duration": s.page_seconds,
+                  "warmup": s.warmup}
         paths = [f"/?q={term}&category={SEARCH_CATEGORY}" for term in SEARCH_TERMS]
         log("discover: " + paths[0])
-        self.results["discover"] = self.load({"mode": "get", "base_url": app_url, "paths": paths,
-                                              "concurrency": s.page_clients, "duration": s.page_seconds,
-                                              "warmup": s.warmup})
-        self.results["discover"]["paths"] = paths
+        self.results["discover"] = dict(self.load(dict(common, paths=paths)), paths=paths)
+        # Browsing without a search: the home page as it opens, and a category in each order.
+        paths = ["/"] + [f"/?category={SEARCH_CATEGORY}&sort={sort}" for sort in ("ending_soon", "newest",
+                                                                                  "most_funded")]
+        log("discover: browsing, " + ", ".join(paths))
+        self.results["discover_browse"] = dict(self.load(dict(common, paths=paths)), paths=paths)
 
     # -- 3. pledging --
     def pledging_targets(self, conn):
@@ -570,6 +575,10 @@ def table(results):
     if discover:
         rows.append((f"Discover `{discover['paths'][0]}`, {clients} clients", f"{discover['rps']:.0f} req/s; "
                      + _lat(discover), "–", "–", "(reported)", "–"))
+    browse = results.get("discover_browse")
+    if browse:
+        rows.append((f"Discover, browsing: `/` and a category in each order, {clients} clients",
+                     f"{browse['rps']:.0f} req/s; " + _lat(browse), "–", "–", "(reported)", "–"))
     pledging = results.get("pledging")
     if pledging:
         spread = sizes["pledge_projects"]
@@ -645,7 +654,9 @@ def render_results(results):
         "Flask view (`bench/floor_app.py`) under the same gunicorn settings returning a page of the same size "
         f"({results.get('project_page', {}).get('page_bytes')} bytes). With 50 clients always waiting, latency is "
         "50 / throughput on average (Little's law), so the p99 target needs about 1,000+ req/s.",
-        "- **Discover**: the home page with a search term and a category filter.",
+        "- **Discover**: the home page with a search term and a category filter (8 terms in turn); then "
+        "browsing without a search: `/` as it opens (live campaigns, ending soon) and one category sorted "
+        "each way (ending soon, newest, most funded), in turn.",
         f"- **Pledging**: {sizes['backers']} backers log in through the login form, then each repeatedly opens "
         "`GET /p/<slug>/back` (CSRF token and the form's idempotency key) and POSTs the form; a pledge counts "
         "when the answer is the redirect to its receipt (\"POST only\": the form is fetched once, then POSTed "

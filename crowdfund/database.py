@@ -46,6 +46,22 @@ def one_of(column, values, dialect_name=None):
     return column == any_(bindparam(None, values, type_=ARRAY(element)))
 
 
+def in_subquery(column, subquery):
+    """`column IN (subquery)`, written as `column = ANY(ARRAY(subquery))` on PostgreSQL.
+
+    The same rows; but PostgreSQL cannot use an index for an `IN (subquery)` that is one
+    branch of an OR, and scans the whole table, while `= ANY(ARRAY(...))` runs the subquery
+    once and looks its values up in the column's index, beside the other branches' indexes.
+    """
+    from sqlalchemy import any_, func
+
+    from .extensions import db
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        return column.in_(subquery)
+    return column == any_(func.array(subquery.scalar_subquery()))
+
+
 def bulk_insert(connection, table, rows):
     """INSERT `rows` (dicts with the same keys) into `table`, as few statements as possible.
 

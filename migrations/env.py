@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+from alembic.autogenerate import renderers
+from alembic.operations import MigrateOperation, Operations, ops
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -67,6 +69,38 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+@Operations.register_operation("create_postgresql_extension")
+class CreatePostgresqlExtensionOp(MigrateOperation):
+    """`op.create_postgresql_extension(name)`: CREATE EXTENSION IF NOT EXISTS on PostgreSQL,
+    nothing on other databases (the pg_trgm search indexes are plain indexes on SQLite)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    @classmethod
+    def create_postgresql_extension(cls, operations, name):
+        return operations.invoke(cls(name))
+
+
+@Operations.implementation_for(CreatePostgresqlExtensionOp)
+def create_postgresql_extension(operations, operation):
+    if operations.get_context().dialect.name == "postgresql":
+        operations.execute(f"CREATE EXTENSION IF NOT EXISTS {operation.name}")
+
+
+@renderers.dispatch_for(CreatePostgresqlExtensionOp)
+def render_create_postgresql_extension(autogen_context, op):
+    return f"op.create_postgresql_extension({op.name!r})"
+
+
+def with_extensions(script):
+    """A migration that creates tables begins by creating the extensions the models need."""
+    from crowdfund.models.base import POSTGRESQL_EXTENSIONS
+
+    if any(isinstance(o, ops.CreateTableOp) for o in script.upgrade_ops.ops):
+        script.upgrade_ops.ops[:0] = [CreatePostgresqlExtensionOp(name) for name in POSTGRESQL_EXTENSIONS]
+
+
 def render_item(type_, obj, autogen_context):
     """Write our UTC column type as the plain timezone-aware DateTime it stores."""
     from crowdfund.models.base import UTCDateTime
@@ -93,6 +127,8 @@ def run_migrations_online():
             if script.upgrade_ops.is_empty():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
+            else:
+                with_extensions(script)
 
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:

@@ -5,7 +5,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import Column, MetaData, String, create_engine, inspect
+from sqlalchemy import Column, MetaData, String, create_engine, inspect, text
 
 from crowdfund import create_app
 from crowdfund.extensions import db
@@ -75,3 +75,20 @@ def test_sqlite_and_postgresql_get_the_same_schema(tmp_path):
     assert lite_shape.keys() == pg_shape.keys()
     for table in lite_shape:
         assert lite_shape[table] == pg_shape[table], table
+
+
+def test_the_postgresql_migration_makes_the_search_indexes_trigram_ones(tmp_path):
+    """The migration creates pg_trgm first, and an ILIKE '%...%' search can then use its indexes."""
+    if backend() != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    with new_database("postgresql", tmp_path) as url:
+        migrated(url, tmp_path)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("SET enable_seqscan = off"))
+            plans = {column: "\n".join(conn.execute(text(f"EXPLAIN SELECT id FROM {table} WHERE {column} ILIKE "
+                                                         "'%tea pot%'")).scalars())
+                     for table, column in (("projects", "title"), ("projects", "summary"), ("firms", "legal_name"))}
+        engine.dispose()
+    assert "ix_projects_title_trgm" in plans["title"] and "ix_projects_summary_trgm" in plans["summary"]
+    assert "ix_firms_legal_name_trgm" in plans["legal_name"]

@@ -1,12 +1,12 @@
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import UTCDateTime, db, utcnow
+from .base import UTCDateTime, db, trigram_indexes, utcnow
 
 
 class Firm(db.Model):
     __tablename__ = "firms"
-    __table_args__ = (UniqueConstraint("country", "registration_number"),)
+    __table_args__ = (UniqueConstraint("country", "registration_number"), *trigram_indexes("firms", "legal_name"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200))

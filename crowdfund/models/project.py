@@ -4,7 +4,7 @@ import enum
 from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import BigId, Money, UTCDateTime, db, utcnow
+from .base import BigId, Money, UTCDateTime, db, trigram_indexes, utcnow
 
 
 class ProjectKind(str, enum.Enum):
@@ -30,7 +30,11 @@ class Project(db.Model):
     __table_args__ = (
         CheckConstraint("goal > 0", name="goal_positive"),
         CheckConstraint("pledged_amount >= 0", name="pledged_not_negative"),
+        # The discover orders ("ending soon", "newest"), with or without a category.
         Index("ix_projects_status_deadline", "status", "deadline"),
+        Index("ix_projects_status_category_deadline", "status", "category", "deadline"),
+        Index("ix_projects_status_launched_at", "status", "launched_at"),
+        *trigram_indexes("projects", "title", "summary"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

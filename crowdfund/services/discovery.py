@@ -9,14 +9,24 @@ and nothing for anyone else).
 
 Index use: every filter is an equality (or IN) on a plain column, never a function of a
 column, so `status` (and `status, deadline` for the "ending soon" order) come from
-`ix_projects_status_deadline` and the firm filter from `ix_projects_firm_id`. The text
-search is a case-insensitive substring match on title, summary and the firm's name, applied
-after those.
+`ix_projects_status_deadline` (`ix_projects_status_category_deadline` with a category,
+`ix_projects_status_launched_at` for "newest") and the firm filter from `ix_projects_firm_id`.
+"Most funded" sorts the matches: an index on the pledged total would cost every pledge
+(its row update could no longer be HOT) more than it saves this order. The text
+search is a case-insensitive substring match (ILIKE) on title, summary and the firm's name;
+on PostgreSQL each of the three has a pg_trgm index, and the planner joins the three
+bitmaps (see `in_subquery` for the firm's branch) instead of reading every project.
+
+Counting every match is the dearest part of a broad listing, so it is done only when it is
+asked for and cannot be known otherwise: a page fetches one row more than it shows to tell
+whether a next page exists, and the last page knows the total from its own position.
 """
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defer, selectinload
 
+from ..database import in_subquery
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Firm, FirmMember, Project, ProjectKind, ProjectStatus
@@ -28,6 +38,9 @@ KINDS = tuple(k.value for k in ProjectKind)
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_LENGTH = 100
+# Left unread (loaded if touched): neither a card nor the API's summary shows them.
+LONG_TEXTS = (defer(Project.description), defer(Project.description_html), defer(Project.risks),
+              defer(Project.use_of_funds))
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,8 @@ class Page:
     items: list
     page: int
     per_page: int
-    total: int
+    total: int | None  # None: more than this page, and not counted (`count=False`)
+    has_next: bool
 
 
 def _escape_like(text):
@@ -54,8 +68,12 @@ def _visible(viewer):
 
 
 def search_projects(q=None, kind=None, status=None, category=None, sort=None, page=1, per_page=20, *,
-                    viewer=None):
-    """A page of projects matching the filters that `viewer` may see (see the module docstring)."""
+                    viewer=None, count=True):
+    """A page of projects matching the filters that `viewer` may see (see the module docstring).
+
+    Each project comes with its firm and documents loaded (what a card shows), without its long
+    texts. `count=False`: leave `total` None when the matches go on past this page, rather than
+    counting them all."""
     errors = {}
     q = (q or "").strip()
     if len(q) > MAX_QUERY_LENGTH:
@@ -93,15 +111,26 @@ def search_projects(q=None, kind=None, status=None, category=None, sort=None, pa
         firm_matches = select(Firm.id).where(Firm.legal_name.ilike(pattern, escape="\\"))
         conditions.append(or_(Project.title.ilike(pattern, escape="\\"),
                               Project.summary.ilike(pattern, escape="\\"),
-                              Project.firm_id.in_(firm_matches)))
+                              in_subquery(Project.firm_id, firm_matches)))
 
     if sort == "ending_soon":
         order = (Project.deadline.asc().nulls_last(), Project.id.asc())
     elif sort == "most_funded":
         order = (Project.pledged_amount.desc(), Project.id.desc())
     else:
-        order = (Project.launched_at.desc().nulls_last(), Project.created_at.desc(), Project.id.desc())
-    total = db.session.scalar(select(func.count()).select_from(Project).where(*conditions))
-    items = db.session.scalars(select(Project).where(*conditions).order_by(*order)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=list(items), page=page, per_page=per_page, total=total)
+        # Public campaigns have all been launched: their order needs no NULLS LAST, and without
+        # it comes straight from `ix_projects_status_launched_at`.
+        launched = Project.launched_at.desc() if status in PUBLIC else Project.launched_at.desc().nulls_last()
+        order = (launched, Project.created_at.desc(), Project.id.desc())
+    offset = (page - 1) * per_page
+    rows = db.session.scalars(select(Project).where(*conditions).order_by(*order)
+                              .options(selectinload(Project.firm), selectinload(Project.documents), *LONG_TEXTS)
+                              .limit(per_page + 1).offset(offset)).all()
+    items, has_next = list(rows[:per_page]), len(rows) > per_page
+    if not has_next and (items or page == 1):
+        total = offset + len(items)
+    elif count:
+        total = db.session.scalar(select(func.count()).select_from(Project).where(*conditions))
+    else:
+        total = None
+    return Page(items=items, page=page, per_page=per_page, total=total, has_next=has_next)

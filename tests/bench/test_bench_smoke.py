@@ -16,7 +16,8 @@ def test_the_benchmark_runs_end_to_end_at_tiny_sizes(monkeypatch):
     page = results["project_page"]
     for key in ("floor", "page", "cached", "hot"):
         assert page[key]["requests"] > 0 and set(page[key]["statuses"]) == {"200"}, page[key]
-    assert results["discover"]["requests"] > 0 and set(results["discover"]["statuses"]) == {"200"}
+    for key in ("discover", "discover_browse"):
+        assert results[key]["requests"] > 0 and set(results[key]["statuses"]) == {"200"}, results[key]
 
     pledging = results["pledging"]
     for key in ("spread_page_post", "spread_post", "hot_page_post", "floor_spread", "floor_hot"):

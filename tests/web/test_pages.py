@@ -5,6 +5,8 @@ import io
 import re
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import event
+
 from crowdfund.domain.charts import funding_chart, nice_step
 from crowdfund.errors import PaymentDeclined
 from crowdfund.models import ProjectUpdate, utcnow
@@ -60,12 +62,70 @@ def test_discover_pages_through_results(client, make, db):
     for n in range(13):
         make.live_project(firm=firm, title=f"Campaign {n:02d}", deadline=utcnow() + timedelta(days=5, hours=n))
     first = client.get("/").get_data(as_text=True)
-    assert len(titles(first)) == 12 and "page 1 of 2" in first and 'href="/?page=2#discover"' in first
+    assert len(titles(first)) == 12 and "Campaigns 1–12" in first
+    assert 'href="/?page=2#discover" rel="next"' in first and 'rel="prev"' not in first
     second = client.get("/?page=2").get_data(as_text=True)
     assert titles(second) == ["Campaign 12"]  # ending soon: the latest deadline comes last
+    assert "Campaign 13 of 13" in second  # the last page knows the total without counting
     assert 'rel="prev"' in second and 'rel="next"' not in second
     assert client.get("/?page=3").status_code == 404
     assert 'href="/?q=Campaign&amp;page=2#discover"' in client.get("/?q=Campaign").get_data(as_text=True)
+
+
+def test_discover_offers_a_next_page_only_when_there_is_one(client, make, db):
+    firm = make.firm()
+    for n in range(12):
+        make.live_project(firm=firm, title=f"Campaign {n:02d}")
+    full = client.get("/").get_data(as_text=True)  # exactly one page
+    assert len(titles(full)) == 12 and "12 campaigns" in full and 'rel="next"' not in full
+    assert 'aria-label="Pages"' not in full
+    make.live_project(firm=firm, title="Campaign 12")
+    assert 'rel="next"' in client.get("/").get_data(as_text=True)
+    for n in range(14, 26):  # pages 2 and 3 full: the page list runs to the one after this
+        make.live_project(firm=firm, title=f"Campaign {n:02d}")
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert "Campaigns 13–24" in second and 'href="/?page=3#discover" rel="next"' in second
+    assert 'href="/#discover">1</a>' in second and 'href="/?page=3#discover">3</a>' in second
+
+
+def test_discover_runs_the_same_queries_however_many_cards_it_shows(client, make, db):
+    """Firms and cover images come with the page of projects, not one query per card."""
+    def statements_for(path):
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    def campaign(n):
+        project = make.live_project(firm=make.firm(legal_name=f"Maker {n} Ltd"), title=f"Lamp {n}")
+        make.document(project, "cover")
+
+    campaign(0)
+    few = statements_for("/"), statements_for("/?q=maker")
+    for n in range(1, 12):
+        campaign(n)
+    page = client.get("/?q=maker").get_data(as_text=True)
+    assert len(titles(page)) == 12 and "Maker 11 Ltd" in page and page.count('class="project-card-cover"') == 12
+    assert (statements_for("/"), statements_for("/?q=maker")) == few
+
+
+def test_discover_finds_chinese_titles_summaries_and_firm_names(client, make, db):
+    make.live_project(title="竹制茶具套装", summary="手工竹制的茶具，一套六件。")
+    make.live_project(title="太阳能台灯", summary="白天充电，夜里照明。",
+                      firm=make.firm(legal_name="深圳光明照明有限公司"))
+    make.live_project(title="Solar Kettle", summary="Boils water with SUNLIGHT.")
+    assert titles(client.get("/?q=茶具").get_data(as_text=True)) == ["竹制茶具套装"]  # two characters
+    assert titles(client.get("/?q=一套六件").get_data(as_text=True)) == ["竹制茶具套装"]  # the summary
+    assert titles(client.get("/?q=光明照明").get_data(as_text=True)) == ["太阳能台灯"]  # the firm
+    assert titles(client.get("/?q=sunlight").get_data(as_text=True)) == ["Solar Kettle"]
+    assert titles(client.get("/?q=lar ket").get_data(as_text=True)) == ["Solar Kettle"]  # inside words
+    assert titles(client.get("/?q=茶壶").get_data(as_text=True)) == []
 
 
 # --- updates --------------------------------------------------------------------------

@@ -14,10 +14,10 @@ def index():
     search = form.cleaned()
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    found = search_projects(page=page, per_page=PER_PAGE, **search)
-    items, total = found.items, found.total
-    pages = max(1, -(-total // PER_PAGE))
-    if page > pages and total:
+    # No count of every match (the dearest query of a broad listing): the pages go on while
+    # there is a next one, and the total is shown once this page is the last.
+    found = search_projects(page=page, per_page=PER_PAGE, count=False, **search)
+    if page > 1 and not found.items:
         abort(404)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
 
@@ -26,8 +26,7 @@ def index():
 
     searching = bool(search["q"] or search["kind"] or search["category"] or request.args.get("status")
                      or request.args.get("sort"))
-    return render_template("main/index.html", form=form, projects=items, total=total, page=page, pages=pages,
-                           page_url=page_url, searching=searching)
+    return render_template("main/index.html", form=form, found=found, page_url=page_url, searching=searching)
 
 
 @bp.get("/language/<code>")
