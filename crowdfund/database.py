@@ -3,6 +3,9 @@ from sqlalchemy import event
 
 
 def configure_engine(engine):
+    if engine.dialect.name == "postgresql":
+        _send_lists_in_binary(engine)
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -22,6 +25,21 @@ def configure_engine(engine):
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN")
+
+
+def _send_lists_in_binary(engine):
+    """Send list parameters (the arrays of `one_of` and `bulk_insert`) in binary.
+
+    In text form psycopg quotes and escapes every element in Python; for the arrays of a
+    settlement batch (500 keys, or 500 mail bodies) that cost more than running the
+    statements. In binary each element is just packed. Only the wire format changes: the
+    statements cast their arrays to the column's type either way.
+    """
+    from psycopg.types.array import ListBinaryDumper
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def one_of(column, values, dialect_name=None):

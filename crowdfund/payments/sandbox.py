@@ -194,8 +194,9 @@ class SandboxGateway(PaymentGateway):
                     for row in conn.execute(select(table).where(one_of(table.c.idempotency_key, chunk_keys, dialect))).mappings():
                         existing[row["idempotency_key"]] = dict(row)
                 if chunk_refs:
-                    for row in conn.execute(select(table).where(one_of(table.c.id, chunk_refs, dialect),
-                                                                table.c.kind == "charge")).mappings():
+                    for row in conn.execute(select(table.c.id, table.c.status, table.c.amount, table.c.currency)
+                                            .where(one_of(table.c.id, chunk_refs, dialect),
+                                                   table.c.kind == "charge")).mappings():
                         charges[row["id"]] = row
                     refunded.update(conn.execute(
                         select(table.c.reference, func.sum(table.c.amount))

@@ -232,23 +232,25 @@ def _complete(settlement_id, payout_ref):
 
 # -- refund -------------------------------------------------------------------------------------
 def _claim_refunds(project_id, size, now):
-    """Step 1: claim a batch for this worker (a lease in `settle_after`), committed."""
-    query = (select(Pledge.id).where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value,
-                                     Pledge.parked.is_(False),
-                                     (Pledge.settle_after.is_(None)) | (Pledge.settle_after <= now))
-             .order_by(Pledge.id).limit(size))
+    """Step 1: claim a batch for this worker (a lease in `settle_after`), committed.
+
+    One statement: UPDATE ... WHERE id IN (the next `size` claimable pledges, FOR UPDATE
+    SKIP LOCKED on PostgreSQL) RETURNING what the refund needs.
+    """
+    pledges = Pledge.__table__
+    claimable = (select(pledges.c.id).where(pledges.c.project_id == project_id, pledges.c.status == PS.HELD.value,
+                                            pledges.c.parked.is_(False),
+                                            (pledges.c.settle_after.is_(None)) | (pledges.c.settle_after <= now))
+                 .order_by(pledges.c.id).limit(size))
     if _postgres():
-        query = query.with_for_update(skip_locked=True)
-    ids = db.session.scalars(query).all()
-    if ids:
-        lease = now + timedelta(seconds=_config("SETTLEMENT_CLAIM_SECONDS"))
-        db.session.execute(update(Pledge).where(one_of(Pledge.id, ids)).values(settle_after=lease)
-                           .execution_options(synchronize_session=False))
-    claimed = db.session.execute(select(Pledge.id, Pledge.charge_ref, Pledge.amount, Pledge.currency,
-                                        Pledge.settlement_attempts).where(one_of(Pledge.id, ids))
-                                 .order_by(Pledge.id)).all() if ids else []
+        claimable = claimable.with_for_update(skip_locked=True)
+    lease = now + timedelta(seconds=_config("SETTLEMENT_CLAIM_SECONDS"))
+    claimed = db.session.execute(
+        update(pledges).where(pledges.c.id.in_(claimable)).values(settle_after=lease)
+        .returning(pledges.c.id, pledges.c.charge_ref, pledges.c.amount, pledges.c.currency,
+                   pledges.c.settlement_attempts)).all()
     db.session.commit()
-    return claimed
+    return sorted(claimed, key=lambda row: row.id)
 
 
 def _refund_batch(settlement_id, project_id, size):
@@ -273,38 +275,50 @@ def _refund_batch(settlement_id, project_id, size):
 def _book_refunds(settlement_id, project_id, done):
     if not done:
         return
-    # Lock them and keep only those still held: a backer's own cancellation may have won.
-    query = select(Pledge).where(one_of(Pledge.id, done), Pledge.status == PS.HELD.value).order_by(Pledge.id)
-    if _postgres():
-        query = query.with_for_update(of=Pledge)
-    pledges = db.session.scalars(query).all()
-    if not pledges:
+    # Only pledges still held are booked: a backer's own cancellation may have won.
+    refunded = _mark_refunded(done, utcnow())
+    if not refunded:
         return
-    now, escrow = utcnow(), ledger.escrow_key(project_id)
+    escrow = ledger.escrow_key(project_id)
     ledger.transfer_many([
         ledger.Transfer(ledger.refund_id(p.id), escrow, ledger.clearing_key(p.currency), p.amount, p.currency,
-                        ledger.PLEDGE_REFUND, p.id, settlement_id) for p in pledges])
-    if _postgres():  # one statement for the batch, not one UPDATE per pledge
-        db.session.execute(
+                        ledger.PLEDGE_REFUND, p.id, settlement_id) for p in refunded])
+    project = db.session.get(Project, project_id)
+    transitions.record_many("pledge", [p.id for p in refunded], PS.HELD.value, PS.REFUNDED.value,
+                            note=f"Campaign {project.status}: refunded by settlement {settlement_id}.")
+    notifications.campaign_failed_refunded_many(refunded)
+    log.info("settlement %s: refunded %d pledge(s) of project %s", settlement_id, len(refunded), project_id)
+
+
+def _mark_refunded(done, now):
+    """held -> refunded for the pledges of `done` ({id: MoneyMovement}) that are still held.
+
+    Returns those pledges (id, project_id, backer_id, amount, currency), in id order.
+    """
+    ids = sorted(done)
+    values = {"status": PS.REFUNDED.value, "now": now, "held": PS.HELD.value}
+    if _postgres():
+        # One statement for the batch: it locks the rows, skips any no longer held (re-checked
+        # once a concurrent cancellation's lock is released), updates the rest and returns
+        # what the booking needs. It replaces a SELECT ... FOR UPDATE of whole Pledge objects.
+        rows = db.session.execute(
             text("UPDATE pledges SET status = :status, refund_ref = data.ref, ended_at = :now, settle_after = NULL, "
                  "settlement_error = NULL FROM unnest(CAST(:ids AS BIGINT[]), CAST(:refs AS VARCHAR[])) "
-                 "AS data(id, ref) WHERE pledges.id = data.id"),
-            {"status": PS.REFUNDED.value, "now": now, "ids": [p.id for p in pledges],
-             "refs": [done[p.id].ref for p in pledges]})
-    else:
+                 "AS data(id, ref) WHERE pledges.id = data.id AND pledges.status = :held "
+                 "RETURNING pledges.id, pledges.project_id, pledges.backer_id, pledges.amount, pledges.currency"),
+            dict(values, ids=ids, refs=[done[i].ref for i in ids])).all()
+        return sorted(rows, key=lambda row: row.id)
+    pledges = Pledge.__table__
+    rows = db.session.execute(
+        select(pledges.c.id, pledges.c.project_id, pledges.c.backer_id, pledges.c.amount, pledges.c.currency)
+        .where(one_of(pledges.c.id, ids), pledges.c.status == PS.HELD.value).order_by(pledges.c.id)).all()
+    if rows:
         db.session.execute(
-            update(Pledge.__table__).where(Pledge.__table__.c.id == bindparam("pid"))
+            update(pledges).where(pledges.c.id == bindparam("pid"), pledges.c.status == PS.HELD.value)
             .values(status=PS.REFUNDED.value, refund_ref=bindparam("ref"), ended_at=now, settle_after=None,
                     settlement_error=None),
-            [{"pid": p.id, "ref": done[p.id].ref} for p in pledges])
-    ids = [p.id for p in pledges]
-    project = db.session.get(Project, project_id)
-    transitions.record_many("pledge", ids, PS.HELD.value, PS.REFUNDED.value,
-                            note=f"Campaign {project.status}: refunded by settlement {settlement_id}.")
-    for pledge in pledges:  # what the notification reads; the UPDATE above already wrote it
-        set_committed_value(pledge, "status", PS.REFUNDED.value)
-    notifications.campaign_failed_refunded_many(pledges)
-    log.info("settlement %s: refunded %d pledge(s) of project %s", settlement_id, len(pledges), project_id)
+            [{"pid": row.id, "ref": done[row.id].ref} for row in rows])
+    return rows
 
 
 def _record_failures(failed):

@@ -5,8 +5,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select
 
-from crowdfund.models import Pledge, SandboxOperation
-from crowdfund.services import settlement, statements
+from crowdfund.models import OutboxMessage, Pledge, SandboxOperation
+from crowdfund.services import settlement, statements, transitions
 from crowdfund.services.campaigns import close_due
 from tests.settlement.helpers import (assert_ledger_ok, close, equity_campaign, operations, reward_campaign,
                                       settlement_of, statuses)
@@ -187,6 +187,36 @@ def test_a_transient_failure_without_waiting_leaves_work_for_the_next_run(make, 
     db.session.commit()
     assert rerun(db, project) == "completed"
     assert statuses(db, project) == {"refunded": 2}
+    assert_ledger_ok(db)
+
+
+def test_a_worker_whose_claim_expired_books_nothing_another_worker_booked(make, db, app, monkeypatch, config,
+                                                                         gateway):
+    config["SETTLEMENT_CLAIM_SECONDS"] = 0  # claims expire at once
+    project, held = reward_campaign(make, db, goal="5000", backers=3)
+    close_without_settling(db, project)
+    project_id, real_refund_many = project.id, gateway.refund_many
+
+    def slow_processor(requests):
+        # While the first worker waits on the processor, its claim runs out and a second
+        # worker settles the whole campaign.
+        results = real_refund_many(requests)
+        monkeypatch.setattr(gateway, "refund_many", real_refund_many)
+        with app.app_context():
+            assert settlement.settle(project_id) == "completed"
+            db.session.remove()
+        return results
+
+    monkeypatch.setattr(gateway, "refund_many", slow_processor)
+    assert settlement.settle(project_id) == "completed"
+    db.session.expire_all()
+    assert statuses(db, project) == {"refunded": 3}
+    assert operations(db, "refund") == 3
+    for pledge in held:  # one audit row and one mail per refund, not two
+        assert [(c.from_state, c.to_state) for c in transitions.history(db.session.get(Pledge, pledge.id))] == [
+            ("pending", "held"), ("held", "refunded")]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.dedupe_key.like("campaign_refunded:%"))) == 3
     assert_ledger_ok(db)
 
 
