@@ -250,10 +250,10 @@ def _queue_many(items):
 
 
 class _Templates:
-    """Renders many messages: `template.render(**variables)` without its per-call copy of the
-    template's globals (a ChainMap of Jinja's and Flask's, copied key by key), which was a
-    quarter of the cost of a settlement batch's mail. Each template, and a plain-dict copy of
-    its globals, is looked up once."""
+    """Renders many messages: what `template.render(**variables)` does, minus its copy of the
+    template's globals (a ChainMap of Jinja's and Flask's, copied key by key) for every
+    message, the largest single cost of queueing a settlement batch's mail. Each template,
+    and a plain-dict copy of its globals, is looked up once and passed as a shared context."""
 
     def __init__(self, environment):
         self.environment, self._loaded = environment, {}
