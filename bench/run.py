@@ -35,6 +35,7 @@ import platform
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -515,6 +516,8 @@ class Bench:
         finally:
             if not self.keep:
                 self.drop_database()
+        if not self.keep:  # after a failure the logs stay, for reading
+            shutil.rmtree(self.tmp, ignore_errors=True)
         self.results["total_seconds"] = round(time.perf_counter() - started, 1)
         return self.results
 
@@ -685,7 +688,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds per step; no RESULTS.md")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: 2 x cores + 1)")
     parser.add_argument("--database", default=None, help="database name (dropped and recreated)")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the logs afterwards")
     parser.add_argument("--json", default=None, help="also write the raw results to this file")
     parser.add_argument("--only", default=",".join(STEPS),
                         help="comma-separated steps to run (%s); a partial run writes no RESULTS.md" % ", ".join(STEPS))
