@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import ApiToken, User, utcnow
+from ..models import ApiToken, utcnow
 from . import accounts, use_case
 
 DEFAULT_TTL = 30 * 24 * 3600
@@ -56,7 +57,7 @@ def find_token(raw, *, now=None):
         return None
     now = now or utcnow()
     return db.session.scalar(
-        select(ApiToken).join(User, User.id == ApiToken.user_id)
+        select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))  # the user comes with it
         .where(ApiToken.token_hash == hashed, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now))
 
 
