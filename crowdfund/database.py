@@ -108,14 +108,17 @@ def bulk_insert(connection, table, rows):
     connection.execute(statement, {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)})
 
 
-def insert_new(target, unique_column, dialect_name):
+def insert_new(target, unique_column, dialect_name=None):
     """`INSERT ... ON CONFLICT (unique_column) DO NOTHING` in this database's dialect.
 
     One statement instead of "look, then insert in a savepoint": a row that already exists
     (a replay, or the loser of a race once the winner commits) is skipped, and RETURNING
-    gives nothing back, so the caller knows it wrote nothing.
+    gives nothing back, so the caller knows it wrote nothing. `dialect_name` defaults to the
+    session's database.
     """
-    if dialect_name == "postgresql":
+    from .extensions import db
+
+    if (dialect_name or db.session.get_bind().dialect.name) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert

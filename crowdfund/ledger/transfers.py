@@ -92,7 +92,7 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     # the loser of a race, once the winner has committed) gets no row back and compares
     # against the first one instead; no savepoint, no read before or after.
     created = db.session.scalars(
-        insert_new(LedgerTransfer, "id", db.session.get_bind().dialect.name).values(created_at=utcnow(), **row)
+        insert_new(LedgerTransfer, "id").values(created_at=utcnow(), **row)
         .returning(LedgerTransfer)).first()
     if created is not None:
         return created

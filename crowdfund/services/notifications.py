@@ -53,6 +53,11 @@ def _note_queued_mail(session, _flush_context):
         session.info[QUEUED_FLAG] = True
 
 
+def _mark_queued():
+    """For mail written with a Core INSERT: no ORM object was flushed, so tell the unit of work."""
+    db.session.info[QUEUED_FLAG] = True
+
+
 def pop_queued_flag(session):
     """True if mail was queued in `session` since the flag was last taken (and clear it)."""
     return bool(session.info.pop(QUEUED_FLAG, False))
@@ -164,12 +169,12 @@ def _queue_one(dedupe_key, user, template, subject, **context):
     # caller's transaction.
     db.session.flush()
     written = db.session.scalars(
-        insert_new(OutboxMessage, "dedupe_key", db.session.get_bind().dialect.name)
+        insert_new(OutboxMessage, "dedupe_key")
         .values(dedupe_key=dedupe_key, to_address=user.email, subject=subject_text,
                 body_text=body.strip() + "\n", created_at=utcnow(), attempts=0)
         .returning(OutboxMessage)).all()
     if written:
-        db.session.info[QUEUED_FLAG] = True  # no ORM object was flushed: tell the unit of work ourselves
+        _mark_queued()
     return written
 
 
@@ -245,7 +250,7 @@ def _queue_many(items):
         for dedupe_key, user, template, subject, context in todo:
             queued += _queue_one(dedupe_key, db.session.get(User, user.id), template, subject, **context)
         return queued
-    db.session.info[QUEUED_FLAG] = True  # no ORM object was flushed: tell the unit of work ourselves
+    _mark_queued()
     return messages
 
 

@@ -818,10 +818,9 @@ class BackingPage:
     allowance: "investors.Allowance | None"
 
 
-def backing_page(slug, user, *, now=None):
-    """What the backing form shows for the campaign `slug` (NotFound if it is not public)."""
+def backing_page(project, user, *, now=None):
+    """What the backing form shows for `project` (from `project_for_backing`)."""
     now = now or utcnow()
-    project = project_for_backing(slug, with_terms=True)
     open_now = is_open(project, now)
     offering, complete, allowance = project.equity, False, None
     if project.kind == ProjectKind.EQUITY.value:

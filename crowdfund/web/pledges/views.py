@@ -62,7 +62,7 @@ def _pledge_input(form, project):
 def back(slug):
     try:
         # A POST needs only the campaign; the tiers and terms are loaded when a form is shown.
-        project = pledges.project_for_backing(slug)
+        project = pledges.project_for_backing(slug, with_terms=request.method == "GET")
     except NotFound:
         abort(404)
     form = BackForm()
@@ -87,7 +87,7 @@ def back(slug):
     if request.method == "GET" and (request.args.get("tier") or "").isdigit():
         form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
-    page = pledges.backing_page(slug, current_user)  # read now: after a refusal the counts may have moved
+    page = pledges.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
     return render_template("pledges/back.html", page=page, project=page.project, form=form,
                            profile_needed=profile_needed), status
 
