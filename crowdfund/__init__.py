@@ -34,7 +34,7 @@ def create_app(config=None, **overrides):
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE"])
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

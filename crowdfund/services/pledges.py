@@ -11,15 +11,18 @@ them. The steps of `place_pledge`:
 
 1. One short transaction, committed: lock the backer's row (one attempt at a time per
    backer, so the per-backer and investment limits cannot be raced), validate, price the
-   pledge on the server, reserve the units or shares with a guarded atomic UPDATE
-   (`sold = sold + q WHERE sold + q <= quantity`; no row matched -> `sold_out`), insert the
-   pledge as `pending`. A refusal rolls back: nothing is written.
+   pledge on the server, insert the pledge as `pending`, and last (the tier's row lock is
+   what all its backers queue on) reserve the units or shares with a guarded atomic UPDATE
+   (`sold = sold + q WHERE sold + q <= quantity`; no row matched -> `sold_out`). A refusal
+   rolls back: nothing is written.
 2. No transaction: `gateway.charge(idempotency_key="pledge-<id>")`. The key comes from our
    own id, so any retry of this step (a double submit, `reconcile_pending`) can never
    charge twice.
-3. One transaction, committed: lock the pledge row (it must still be pending) and move
-   the project's totals with a guarded UPDATE `WHERE status='live' AND deadline > now`.
-   - it matched: ledger transfer `pledge:<id>:hold` clearing -> escrow, pledge -> held;
+3. One transaction, committed: lock the pledge row (it must still be pending), write the
+   ledger transfer `pledge:<id>:hold` clearing -> escrow, pledge -> held and its receipt,
+   and last (the project row is what all backers of a campaign queue on) move the
+   project's totals with a guarded UPDATE `WHERE status='live' AND deadline > now`.
+   - it matched: commit;
    - it did not (the deadline passed or the campaign closed while the card was being
      charged): the transaction is rolled back, the charge is refunded
      (key `pledge-<id>-refund`), then one transaction releases the units and fails the
@@ -211,7 +214,6 @@ def _reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id,
     else:
         priced = _price_reward(backer_id, project, tier_id=tier_id, quantity=quantity, amount=amount,
                                extra=extra, shares=shares, shipping_address=shipping_address, now=now)
-    _reserve_units(project, priced)
     pledge = Pledge(project_id=project.id, backer_id=backer_id, status=PS.PENDING.value,
                     idempotency_key=idempotency_key, currency=project.currency,
                     payment_method=payment_method.strip(), created_at=now, **priced)
@@ -226,6 +228,8 @@ def _reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id,
             raise
         db.session.commit()
         return existing
+    # Last, just before COMMIT: every backer of the tier queues on its row's lock.
+    _reserve_units(project, priced)
     attempt = _Attempt.of(pledge)
     db.session.commit()
     return attempt
@@ -478,26 +482,16 @@ def _lock_with_receipt_data(pledge_id):
 
 
 def _hold(attempt, charge_ref, *, actor_id):
-    """Step 3 after a successful charge: escrow it, or refuse a pledge that lost the deadline race."""
+    """Step 3 after a successful charge: escrow it, or refuse a pledge that lost the deadline race.
+
+    The project's row is what every pledge to the campaign queues on, so it is locked last:
+    the books, the pledge and its receipt are written first, and the guarded UPDATEs of the
+    totals come just before COMMIT (a refusal rolls all of it back)."""
     now = utcnow()
     pledge = _lock_with_receipt_data(attempt.id)
     if pledge.status != PS.PENDING.value:  # someone (reconcile, a retry) finished it already
         db.session.commit()
         return pledge
-    moved = db.session.execute(
-        update(Project).where(Project.id == attempt.project_id, Project.status == ProjectStatus.LIVE.value,
-                              Project.deadline > now)
-        .values(pledged_amount=Project.pledged_amount + attempt.amount)
-        .execution_options(synchronize_session=False)).rowcount
-    if not moved:
-        db.session.rollback()
-        return _refuse_late(attempt, charge_ref, actor_id=actor_id)
-    # The project row is locked by the UPDATE above, so no other pledge of this backer can
-    # become held on this project until we commit: the distinct-backer count is exact.
-    # One statement: count the backer unless they already have another held pledge here.
-    db.session.execute(update(Project).where(Project.id == attempt.project_id, ~_other_held(attempt).exists())
-                       .values(backer_count=Project.backer_count + 1)
-                       .execution_options(synchronize_session=False))
     ledger.transfer(ledger.hold_id(attempt.id), ledger.clearing_key(attempt.currency),
                     ledger.escrow_key(attempt.project_id), attempt.amount, attempt.currency, ledger.PLEDGE_HOLD,
                     pledge_id=attempt.id)
@@ -505,6 +499,22 @@ def _hold(attempt, charge_ref, *, actor_id):
     pledge.held_at = now
     transition(pledge, PS.HELD, actor=actor_id, note="payment succeeded; money held in escrow")
     notifications.pledge_receipt(pledge)
+    moved = db.session.execute(
+        update(Project).where(Project.id == attempt.project_id, Project.status == ProjectStatus.LIVE.value,
+                              Project.deadline > now)
+        .values(pledged_amount=Project.pledged_amount + attempt.amount)
+        .execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        db.session.rollback()
+        notifications.pop_queued_flag(db.session)  # the receipt was rolled back with the rest
+        return _refuse_late(attempt, charge_ref, actor_id=actor_id)
+    # The UPDATE above locked the project row, so no other pledge of this backer can become
+    # held on this project until we commit, and this statement's snapshot, taken after that
+    # lock, sees any that did before: the distinct-backer count is exact. One statement:
+    # count the backer unless they already have another held pledge here.
+    db.session.execute(update(Project).where(Project.id == attempt.project_id, ~_other_held(attempt).exists())
+                       .values(backer_count=Project.backer_count + 1)
+                       .execution_options(synchronize_session=False))
     db.session.commit()
     return pledge
 
