@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime as babel_format_datetime, format_skeleton
 from babel.numbers import format_compact_currency, format_decimal, format_percent
-from flask import current_app, has_request_context, request, session
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_login import current_user
 
 from ..domain.money import format_money, to_major
@@ -119,7 +119,31 @@ def iso_filter(value):
     return ""
 
 
+def _catalogue():
+    """The catalogue for the locale in effect, looked up once per request and locale.
+
+    flask-babel's template callables look it up again for every string (the locale, the
+    domain, the cache key): a tenth of rendering a campaign page. `force_locale` and
+    `refresh` set a new locale object, which is looked up afresh."""
+    state = g.get("_flask_babel") if g else None
+    if state is not None:
+        cached = getattr(state, "crowdfund_catalogue", None)
+        if cached is not None and cached[0] is getattr(state, "babel_locale", None):
+            return cached[1]
+    catalogue = get_translations()
+    state = g.get("_flask_babel") if g else None
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.crowdfund_catalogue = (state.babel_locale, catalogue)
+    return catalogue
+
+
 def init_app(app):
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+        newstyle=True)
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(datetime_filter, "datetime")
     app.add_template_filter(zoned_datetime_filter, "zoned")

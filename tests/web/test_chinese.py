@@ -187,3 +187,16 @@ def test_the_equity_page_and_investing_are_all_chinese(zh_client, make, db):
     placed = zh_client.post(back, data=data)
     assert placed.status_code == 302
     assert_chinese(zh_client.get(placed.headers["Location"]), "50 股", "¥500.00")
+
+
+def test_a_mail_in_another_language_inside_a_chinese_request_and_the_page_after_it(app):
+    # Templates look the catalogue up once per request and language (crowdfund/web/i18n.py):
+    # a language forced for one message must not stick, in either direction.
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/?lang=zh"):
+        assert render_template_string("{{ _('Updates') }}") == "项目动态"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Updates') }}") == "Updates"
+        assert render_template_string("{{ _('Updates') }}") == "项目动态"
