@@ -69,3 +69,15 @@ def test_owner_edits_the_firm(client, make, login, db):
     assert response.status_code == 302
     db.session.refresh(firm)
     assert firm.legal_name == "Renamed Ltd"
+
+
+def test_a_firm_edit_with_fields_missing_changes_nothing(client, make, login, db):
+    owner = make.user()
+    firm = make.firm(owner=owner)
+    login(owner)
+    before = (firm.legal_name, firm.country, firm.registration_number, firm.address)
+    response = client.post(f"/firms/{firm.id}/edit", data={"csrf_token": csrf_token(client, f"/firms/{firm.id}/edit")})
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count("This field is required.") == 4
+    db.session.refresh(firm)
+    assert (firm.legal_name, firm.country, firm.registration_number, firm.address) == before

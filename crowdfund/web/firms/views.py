@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from ...errors import DomainError
 from ...services import firms
-from ..forms import apply_domain_error
+from ..forms import apply_domain_error, prefilled_form
 from . import bp
 from .forms import FirmForm
 
@@ -50,7 +50,7 @@ def show(firm_id):
 @login_required
 def edit(firm_id):
     firm = _own_firm_or_404(firm_id)
-    form = FirmForm(obj=firm)
+    form = prefilled_form(FirmForm, obj=firm)
     if form.validate_on_submit():
         try:
             firms.update_firm(current_user, firm, form.data)
