@@ -66,7 +66,7 @@ def _send_lists_in_binary(engine):
     In text form psycopg quotes and escapes every element in Python; for the arrays of a
     settlement batch (500 keys, or 500 mail bodies) that cost more than running the
     statements. In binary each element is just packed. Only the wire format changes: the
-    statements cast their arrays to the column's type either way.
+    statements cast their arrays to the types they need either way.
     """
     from psycopg.types.array import ListBinaryDumper
 
@@ -135,10 +135,22 @@ def bulk_insert(connection, table, rows):
     # Values reach the driver as they are (no SQLAlchemy type processing): times must be
     # aware datetimes, as everywhere in the platform.
     names = list(rows[0])
-    arrays = ", ".join(f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])"
+    arrays = ", ".join(f"CAST(:c{i} AS {_element_type(table.c[name].type, dialect)}[])"
                        for i, name in enumerate(names))
     statement = text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})")
     connection.execute(statement, {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)})
+
+
+def _element_type(column_type, dialect):
+    """The type `bulk_insert` casts a column's array to: the column's own, except that
+    strings are TEXT. An explicit cast to VARCHAR(n) silently cuts a longer string to n
+    characters; storing TEXT into the column checks its length and raises, as an INSERT of
+    the value itself would."""
+    from sqlalchemy import Enum, String
+
+    if isinstance(column_type, String) and not isinstance(column_type, Enum):
+        return "TEXT"
+    return column_type.compile(dialect=dialect)
 
 
 def insert_new(target, unique_column, dialect_name=None):

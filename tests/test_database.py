@@ -1,12 +1,55 @@
-"""The engine set-up in crowdfund/database.py: testing pooled connections that sat idle."""
+"""The engine set-up and statement helpers of crowdfund/database.py.
+
+bulk_insert: one INSERT of arrays on PostgreSQL, an executemany elsewhere; the same rows
+and the same refusals either way. Pooled connections: one that sat idle is tested before use.
+"""
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import (BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, select,
+                        text)
+from sqlalchemy.exc import DataError
 
 from crowdfund import create_app
-from crowdfund.extensions import db
+from crowdfund.database import bulk_insert
+from crowdfund.extensions import db as _db
+from crowdfund.models import utcnow
 
+
+@pytest.fixture()
+def probe(db):
+    """A table of its own, so the test sees bulk_insert alone (no model, no constraint of ours)."""
+    table = Table("bulk_insert_probe", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("code", String(8), nullable=False), Column("note", Text), Column("amount", BigInteger),
+                  Column("at", DateTime(timezone=True)))
+    table.create(db.engine)
+    yield table
+    db.session.rollback()
+    table.drop(db.engine)
+
+
+def rows_in(db, table):
+    return [tuple(row) for row in db.session.execute(select(table.c.id, table.c.code, table.c.note, table.c.amount)
+                                                     .order_by(table.c.id))]
+
+
+def test_every_row_is_written(db, probe):
+    bulk_insert(db.session, probe, [
+        {"id": 1, "code": "EXACTLY8", "note": "x" * 10_000, "amount": 10**15, "at": utcnow()},
+        {"id": 2, "code": "茶叶", "note": None, "amount": None, "at": None}])
+    assert rows_in(db, probe) == [(1, "EXACTLY8", "x" * 10_000, 10**15), (2, "茶叶", None, None)]
+
+
+@pytest.mark.postgres_only  # SQLite does not check a VARCHAR's length at all
+def test_a_string_too_long_for_its_column_is_refused_and_nothing_is_written(db, probe):
+    with pytest.raises(DataError, match="value too long for type character varying"):
+        bulk_insert(db.session, probe, [{"id": 1, "code": "FITS", "note": "", "amount": 1, "at": None},
+                                        {"id": 2, "code": "NINE CHRS", "note": "", "amount": 2, "at": None}])
+    db.session.rollback()
+    assert rows_in(db, probe) == []
+
+
+# -- idle connections ----------------------------------------------------------------------
 
 @pytest.fixture()
 def make_app(database_url, monkeypatch, tmp_path):
@@ -20,13 +63,13 @@ def make_app(database_url, monkeypatch, tmp_path):
     yield make
     for app in apps:
         with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+            _db.session.remove()
+            _db.engine.dispose()
 
 
 def backend_pid():
-    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
-    db.session.commit()  # the connection goes back to the pool
+    pid = _db.session.scalar(text("SELECT pg_backend_pid()"))
+    _db.session.commit()  # the connection goes back to the pool
     return pid
 
 
@@ -40,7 +83,7 @@ def terminate(database_url, pid):
 
 def count_pings(monkeypatch):
     pings = []
-    dialect = db.engine.dialect
+    dialect = _db.engine.dialect
     real = dialect.do_ping
     monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or real(connection))
     return pings
@@ -53,7 +96,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_a_request_uses_it(ma
         terminate(database_url, dead)
         time.sleep(0.1)
 
-        assert db.session.scalar(text("SELECT 1")) == 1  # no error reaches the caller
+        assert _db.session.scalar(text("SELECT 1")) == 1  # no error reaches the caller
         assert backend_pid() != dead
 
 

@@ -13,7 +13,7 @@ def _login_limit():
 
 
 @operation("POST", "/users", tag="accounts", access="public", summary="Create an account",
-           body=S.USER_CREATE, status=201, response=S.USER)
+           body=S.USER_CREATE, status=201, response=S.USER, errors=(409,))
 def create_user(call):
     user = accounts.register(call.body["email"], call.body["password"], call.body["name"])
     return serializers.user(user)
@@ -39,7 +39,7 @@ def me(call):
 
 
 @operation("POST", "/firms", tag="firms", summary="Register a firm (you become its owner)",
-           body=S.FIRM_CREATE, status=201, response=S.FIRM)
+           body=S.FIRM_CREATE, status=201, response=S.FIRM, errors=(409,))
 def create_firm(call):
     data = {key: value for key, value in call.body.items() if key != "name"}
     data["legal_name"] = call.body["name"]

@@ -13,7 +13,8 @@ INFO = {
         "`Authorization: Bearer <token>` (POST /tokens). Errors are "
         "`{\"error\": {\"code\", \"message\", \"fields\"}}` with the HTTP status: 400 malformed request, "
         "401 no or bad token, 402 card declined, 403 not allowed, 404 not found (or not yours to see), "
-        "409 conflict (sold out, wrong state, campaign not live), 422 validation, 429 too many attempts."),
+        "409 conflict (sold out, wrong state, campaign not live, already registered), 422 validation, "
+        "429 too many attempts."),
 }
 ERROR_DESCRIPTIONS = {
     400: "The request is malformed (not a JSON object, not multipart).",
@@ -21,7 +22,7 @@ ERROR_DESCRIPTIONS = {
     402: "The card was declined (`code` card_declined; `decline_code` says why).",
     403: "Not allowed for this account.",
     404: "No such resource, or not one you may see.",
-    409: "Conflict: sold out, wrong state, campaign not live.",
+    409: "Conflict: sold out, wrong state, campaign not live, already registered.",
     413: "The upload is too large.",
     422: "Validation failed; `fields` says what is wrong with each field.",
     429: "Too many attempts; wait and try again.",

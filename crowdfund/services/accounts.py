@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import ValidationError
+from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..models import User
 from . import use_case
@@ -70,7 +70,7 @@ def register(email, password, name, *, is_admin=False):
         raise ValidationError(problem, fields={"password": problem})
     if find_by_email(email):
         message = _("An account with this email address already exists.")
-        raise ValidationError(message, code="email_taken", fields={"email": message})
+        raise Conflict(message, code="email_taken", fields={"email": message})
     user = User(email=email, name=name, password_hash=hash_password(password), is_admin=is_admin)
     db.session.add(user)
     db.session.flush()

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain.registration_numbers import normalise, registration_number_problem
-from ..errors import NotFound, PermissionDenied, ValidationError
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..models import Firm, FirmMember
 from . import use_case
@@ -74,14 +74,13 @@ def _clean(data, existing=None):
         errors["payout_account_ref"] = _("The payout account reference is too long.")
     cleaned["payout_account_ref"] = payout
 
-    if not errors:
-        clash = db.session.scalar(select(Firm).where(
-            Firm.country == country, Firm.registration_number == number))
-        if clash is not None and clash is not existing:
-            errors["registration_number"] = _("A firm with this registration number is already registered.")
     if errors:
         first = next(iter(errors.values()))
         raise ValidationError(first, fields=errors)
+    clash = db.session.scalar(select(Firm).where(Firm.country == country, Firm.registration_number == number))
+    if clash is not None and clash is not existing:
+        message = _("A firm with this registration number is already registered.")
+        raise Conflict(message, code="registration_number_taken", fields={"registration_number": message})
     return cleaned
 
 

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import url_for
+from flask import request, url_for
 
 from ..errors import DomainError
 
@@ -18,6 +18,19 @@ def apply_domain_error(form, error):
             placed = True
     if not placed:
         form.form_errors.append(error.message)
+
+
+def prefilled_form(form_class, *args, **values):
+    """`form_class(*args)`, shown filled in with `values` (`data=` or `obj=`: what is stored,
+    or a suggestion) but, once sent, holding only what was sent.
+
+    Given `values` on a POST, WTForms fills each field missing from the POST with its value,
+    so a POST of the CSRF token alone would pass as "everything unchanged". Without them a
+    missing field is empty, as a browser sends an empty field, and a required one is refused.
+    """
+    if request.method == "POST":
+        return form_class(*args)
+    return form_class(*args, **values)
 
 
 @dataclass(frozen=True)

@@ -58,13 +58,13 @@ def table(w):
     pledge = w["pledge_id"]
     return {
         "create_user": ("POST", "/users", {"email": "owner.secret@example.com", "password": PASSWORD, "name": "X"},
-                        {422}, {422}),
+                        {409}, {409}),
         "create_token": ("POST", "/tokens", {"email": "owner.secret@example.com", "password": "not the password"},
                          {401}, {401}),
         "revoke_token": ("DELETE", "/tokens/current", None, "own", {401}),
         "me": ("GET", "/me", None, "own", {401}),
         "create_firm": ("POST", "/firms", {"name": "Copycat Ltd", "registration_number": "99887766", "country": "GB",
-                                           "address": "Elsewhere"}, {422}, {401}),
+                                           "address": "Elsewhere"}, {409}, {401}),
         "get_investor_profile": ("GET", "/me/investor-profile", None, {404}, {401}),
         "put_investor_profile": ("PUT", "/me/investor-profile", {
             "currency": "USD", "annual_income": 1, "net_worth": 1, "other_investments_12m": 0,

@@ -37,13 +37,19 @@ def test_wrong_password_is_401_and_token_requests_are_rate_limited_like_logins(a
     assert error_of(limited)["code"] == "rate_limited"
 
 
-def test_registration_errors_name_the_field(api):
+def test_registration_errors_name_the_field(api, make):
     response = api.post("/users", {"email": "not-an-address", "password": PASSWORD, "name": "A"})
     assert response.status_code == 422
     assert "email" in error_of(response)["fields"]
     api.post("/users", {"email": "taken@example.com", "password": PASSWORD, "name": "A"})
     again = api.post("/users", {"email": "Taken@Example.com", "password": PASSWORD, "name": "B"})
-    assert again.status_code == 422 and error_of(again)["code"] == "email_taken"
+    assert again.status_code == 409 and error_of(again)["code"] == "email_taken"
+    token = api.token_for(make.user())
+    firm = {"name": "Cup Co Ltd", "registration_number": "12345678", "country": "GB", "address": "1 Cup St"}
+    assert api.post("/firms", firm, token=token).status_code == 201
+    copy = api.post("/firms", {**firm, "name": "Copy Co Ltd"}, token=token)
+    assert copy.status_code == 409 and error_of(copy)["fields"] == {
+        "registration_number": "A firm with this registration number is already registered."}
 
 
 def test_malformed_requests(api, make, db):

@@ -1,4 +1,6 @@
 """The admin pages: review queue, review form, live campaigns and suspension."""
+import re
+
 from crowdfund.models import Project, Review
 from tests.conftest import csrf_token
 
@@ -111,3 +113,23 @@ def test_admins_see_drafts_and_the_nav_link(client, make, login, db):
     assert client.get(f"/p/{draft.slug}").status_code == 200
     home = client.get("/").get_data(as_text=True)
     assert 'href="/admin/reviews"' in home and ">Admin</a>" in home
+
+
+def admin_tabs(page):
+    """The admin tabs of a page: [(href, label, marked current)]."""
+    tabs = re.search(r'<ul class="admin-tabs">(.*?)</ul>', page, re.S)
+    assert tabs, "no admin tabs"
+    return [(href, label, bool(current)) for href, current, label
+            in re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', tabs.group(1))]
+
+
+def test_every_tabbed_admin_page_marks_its_own_tab(client, make, login, db):
+    login(make.admin())
+    expected = [("/admin/reviews", "Review queue"), ("/admin/campaigns", "Live campaigns"),
+                ("/admin/users", "Users"), ("/admin/settlements", "Settlements")]
+    for path, label in expected:
+        tabs = admin_tabs(client.get(path).get_data(as_text=True))
+        assert [(href, text) for href, text, _ in tabs] == expected, path
+        assert [text for _, text, current in tabs if current] == [label], path
+    page = client.get("/admin/settlements").get_data(as_text=True)
+    assert "<h2>Settlements</h2>" in page and "0 refunds waiting for an admin" in page

@@ -26,9 +26,11 @@ def test_register_logs_the_person_in(client, db):
 def test_duplicate_email_in_any_case_is_refused(client, db):
     register(client, email="ada@example.com")
     client.post("/account/logout", data={"csrf_token": csrf_token(client, "/")})
-    response = register(client, email="ADA@Example.com")
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
+    response = register(client, email="ADA@Example.com", name="Second Ada")
+    assert response.status_code == 409  # the service's Conflict, not the form's 422
+    page = response.get_data(as_text=True)
+    assert "An account with this email address already exists." in page
+    assert 'value="Second Ada"' in page  # the form again, with what was typed
     assert user_count(db) == 1
 
 

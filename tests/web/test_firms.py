@@ -45,9 +45,19 @@ def test_the_same_registration_number_cannot_be_registered_twice(client, make, l
     login(make.user())
     client.post("/firms/new", data=firm_form(client))
     response = client.post("/firms/new", data=firm_form(client, legal_name="Copycat"))
-    assert response.status_code == 422
-    assert "already registered" in response.get_data(as_text=True)
+    assert response.status_code == 409  # the service's Conflict, not the form's 422
+    page = response.get_data(as_text=True)
+    assert "A firm with this registration number is already registered." in page
+    assert 'value="Copycat"' in page  # the form again, with what was typed
     assert db.session.query(Firm).count() == 1
+    other = client.post("/firms/new", data=firm_form(client, legal_name="Other Tea", registration_number=VALID_USCC[1]))
+    assert other.status_code == 302
+    edit = f"{other.headers['Location']}/edit"
+    response = client.post(edit, data=firm_form(client, legal_name="Other Tea"))  # onto the first one's number
+    assert response.status_code == 409
+    assert "A firm with this registration number is already registered." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert sorted(f.registration_number for f in db.session.query(Firm)) == sorted(VALID_USCC)
 
 
 def test_nobody_sees_or_edits_another_persons_firm(client, make, login, db):
@@ -69,3 +79,15 @@ def test_owner_edits_the_firm(client, make, login, db):
     assert response.status_code == 302
     db.session.refresh(firm)
     assert firm.legal_name == "Renamed Ltd"
+
+
+def test_a_firm_edit_with_fields_missing_changes_nothing(client, make, login, db):
+    owner = make.user()
+    firm = make.firm(owner=owner)
+    login(owner)
+    before = (firm.legal_name, firm.country, firm.registration_number, firm.address)
+    response = client.post(f"/firms/{firm.id}/edit", data={"csrf_token": csrf_token(client, f"/firms/{firm.id}/edit")})
+    assert response.status_code == 422
+    assert response.get_data(as_text=True).count("This field is required.") == 4
+    db.session.refresh(firm)
+    assert (firm.legal_name, firm.country, firm.registration_number, firm.address) == before

@@ -88,6 +88,20 @@ def test_discover_offers_a_next_page_only_when_there_is_one(client, make, db):
     assert 'href="/#discover">1</a>' in second and 'href="/?page=3#discover">3</a>' in second
 
 
+def test_each_page_link_is_one_box(client, make, db):
+    """The stylesheet draws a box round each item of the page list: an item holds one link
+    or one label, with nothing inside it that could be drawn as a second box."""
+    firm = make.firm()
+    for n in range(25):
+        make.live_project(firm=firm, title=f"Campaign {n:02d}")
+    page = client.get("/?page=2").get_data(as_text=True)
+    items = re.findall(r"<li>(.*?)</li>", re.search(r'<ul class="pagination">(.*?)</ul>', page, re.S).group(1))
+    assert '<a href="/#discover" rel="prev">‹ Previous</a>' in items
+    assert '<a href="/?page=3#discover" rel="next">Next ›</a>' in items
+    for item in items:
+        assert re.fullmatch(r"<(a|span)( [^>]*)?>[^<>]+</\1>", item), item
+
+
 def test_discover_runs_the_same_queries_however_many_cards_it_shows(client, make, db):
     """Firms and cover images come with the page of projects, not one query per card."""
     def statements_for(path):

@@ -1,4 +1,5 @@
 """The founder's pages and the public project page."""
+import html
 import io
 import re
 from datetime import datetime, timedelta, timezone
@@ -132,6 +133,58 @@ def test_equity_terms_and_documents_through_the_editor(client, make, login, db):
     assert "Upload the business plan" not in checklist
 
 
+EQUITY_REQUIRED = {"price_per_share": "Enter the price per share.",
+                   "shares_offered": "Enter how many shares are offered.",
+                   "min_shares": "Enter the minimum investment in shares.",
+                   "pre_money_valuation": "Enter the pre-money valuation.",
+                   "shares_outstanding": "Enter the number of shares that exist before the offering."}
+
+
+def equity_terms(project):
+    offering = project.equity
+    return (offering.security_type, offering.price_per_share, offering.shares_offered, offering.min_shares,
+            offering.pre_money_valuation, offering.shares_outstanding)
+
+
+def test_equity_terms_missing_from_the_post_are_refused_not_kept(client, make, login, db):
+    owner = login(make.user())
+    project = make.project(firm=make.firm(owner=owner), kind="equity")
+    before = equity_terms(project)
+    for data in ({}, {"price_per_share": "20"}, {key: "" for key in EQUITY_REQUIRED}):
+        response = client.post(f"/projects/{project.id}/equity", data={**data, "csrf_token": token(client)})
+        assert response.status_code == 422, data
+        page = response.get_data(as_text=True)
+        assert "The equity terms are saved." not in page
+        for key, message in EQUITY_REQUIRED.items():
+            assert (message in page) == (key not in data or not data[key]), (data, message)
+        db.session.expire_all()
+        assert equity_terms(project) == before
+    response = client.post(f"/projects/{project.id}/equity", data={"csrf_token": token(client)})
+    assert "Only ordinary shares can be offered." in response.get_data(as_text=True)  # the security, too
+
+
+def test_a_reward_edit_with_fields_missing_changes_nothing(client, make, login, db):
+    owner = login(make.user())
+    project = make.project(firm=make.firm(owner=owner), complete=False)
+    tier = make.tier(project, shipping="domestic", shipping_fee="10")
+    before = (tier.title, tier.price, tier.estimated_delivery, tier.shipping, tier.shipping_fee, tier.quantity)
+    assert 'value="Early bird"' in client.get(f"/projects/{project.id}/tiers/{tier.id}/edit").get_data(as_text=True)
+    response = client.post(f"/projects/{project.id}/tiers/{tier.id}/edit", data={"csrf_token": token(client)})
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    for message in ("Give the reward a title.", "Enter the reward's price.",
+                    "Enter the month you expect to deliver (YYYY-MM).", "Choose no shipping, domestic or worldwide."):
+        assert message in page, message
+    data = tier_form(client, shipping_fee="")
+    del data["shipping"]  # would otherwise fall back to "none", quietly
+    response = client.post(f"/projects/{project.id}/tiers/{tier.id}/edit", data=data)
+    assert response.status_code == 422
+    assert "Choose no shipping, domestic or worldwide." in response.get_data(as_text=True)
+    db.session.expire_all()
+    tier = db.session.get(RewardTier, tier.id)
+    assert (tier.title, tier.price, tier.estimated_delivery, tier.shipping, tier.shipping_fee, tier.quantity) == before
+
+
 def test_the_submission_checklist_and_submitting(client, make, login, db):
     owner = login(make.user())
     project = make.project(firm=make.firm(owner=owner), complete=False, risks="")
@@ -188,6 +241,17 @@ def test_launch_outside_the_window_is_explained(client, make, login, db):
     response = client.post(f"/projects/{project.id}/launch", data={"deadline": too_late, "csrf_token": token(client)})
     assert response.status_code == 422
     assert "too far away: a campaign runs at most 60 days" in response.get_data(as_text=True)
+    assert db.session.get(Project, project.id).status == "approved"
+
+
+def test_a_launch_without_a_deadline_is_refused(client, make, login, db):
+    owner = login(make.user())
+    project = make.approved_project(firm=make.firm(owner=owner))
+    assert 'name="deadline"' in client.get(f"/projects/{project.id}/launch").get_data(as_text=True)
+    response = client.post(f"/projects/{project.id}/launch", data={"csrf_token": token(client)})
+    assert response.status_code == 422  # not launched with the deadline the form suggests
+    assert "Choose the deadline." in response.get_data(as_text=True)
+    db.session.expire_all()
     assert db.session.get(Project, project.id).status == "approved"
 
 

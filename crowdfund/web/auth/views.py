@@ -2,10 +2,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ...errors import DomainError
 from ...extensions import limiter
 from ...services import accounts
-from ..forms import apply_domain_error, safe_next
+from ..forms import safe_next, submit_form
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
 
@@ -19,16 +18,13 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.register(form.email.data, form.password.data, form.name.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            login_user(user)
-            flash(_("Welcome to Crowdfund, %(name)s.", name=user.name), "success")
-            return redirect(url_for("main.index"))
-    return render_template("auth/register.html", form=form), 200 if not form.errors else 422
+    outcome = submit_form(form, lambda: accounts.register(form.email.data, form.password.data, form.name.data))
+    if outcome.done:
+        user = outcome.result
+        login_user(user)
+        flash(_("Welcome to Crowdfund, %(name)s.", name=user.name), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/register.html", form=form), outcome.status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,12 +53,9 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("main.index"))
-    return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
+    outcome = submit_form(form, lambda: accounts.change_password(current_user, form.current_password.data,
+                                                                 form.new_password.data))
+    if outcome.done:
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/change_password.html", form=form), outcome.status

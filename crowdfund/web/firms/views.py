@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from ...errors import DomainError
 from ...services import firms
-from ..forms import apply_domain_error
+from ..forms import prefilled_form, submit_form
 from . import bp
 from .forms import FirmForm
 
@@ -29,15 +29,12 @@ def index():
 @login_required
 def new():
     form = FirmForm()
-    if form.validate_on_submit():
-        try:
-            firm = firms.register_firm(current_user, form.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            flash(_("%(name)s is registered. You can now create a project for it.", name=firm.legal_name), "success")
-            return redirect(url_for("firms.show", firm_id=firm.id))
-    return render_template("firms/form.html", form=form, firm=None), 200 if not form.errors else 422
+    outcome = submit_form(form, lambda: firms.register_firm(current_user, form.data))
+    if outcome.done:
+        firm = outcome.result
+        flash(_("%(name)s is registered. You can now create a project for it.", name=firm.legal_name), "success")
+        return redirect(url_for("firms.show", firm_id=firm.id))
+    return render_template("firms/form.html", form=form, firm=None), outcome.status
 
 
 @bp.get("/<int:firm_id>")
@@ -50,13 +47,9 @@ def show(firm_id):
 @login_required
 def edit(firm_id):
     firm = _own_firm_or_404(firm_id)
-    form = FirmForm(obj=firm)
-    if form.validate_on_submit():
-        try:
-            firms.update_firm(current_user, firm, form.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            flash(_("The firm's details are saved."), "success")
-            return redirect(url_for("firms.show", firm_id=firm.id))
-    return render_template("firms/form.html", form=form, firm=firm), 200 if not form.errors else 422
+    form = prefilled_form(FirmForm, obj=firm)
+    outcome = submit_form(form, lambda: firms.update_firm(current_user, firm, form.data))
+    if outcome.done:
+        flash(_("The firm's details are saved."), "success")
+        return redirect(url_for("firms.show", firm_id=firm.id))
+    return render_template("firms/form.html", form=form, firm=firm), outcome.status

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ...models import utcnow
 from ...services import campaigns, projects
-from ..forms import submit_form
+from ..forms import prefilled_form, submit_form
 from . import bp
 from .access import own_project_or_404
 from .forms import ConfirmForm, LaunchForm, NoteForm
@@ -47,7 +47,7 @@ def launch(project_id):
     earliest, latest = campaigns.launch_window()
     suggested = utcnow() + timedelta(days=project.duration_days) if project.duration_days else earliest
     suggested = min(max(suggested, earliest + timedelta(minutes=5)), latest)
-    form = LaunchForm(data={"deadline": suggested.replace(second=0, microsecond=0)})
+    form = prefilled_form(LaunchForm, data={"deadline": suggested.replace(second=0, microsecond=0)})
     outcome = submit_form(form, lambda: campaigns.launch(current_user, project, form.deadline.data))
     if outcome.done:
         flash(_("Your campaign is live."), "success")

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ...models import ProjectKind
 from ...services import projects
-from ..forms import submit_form
+from ..forms import prefilled_form, submit_form
 from . import bp
 from .access import own_project_or_404
 from .forms import EquityForm
@@ -17,7 +17,7 @@ def equity(project_id):
     project = own_project_or_404(project_id)
     if project.kind != ProjectKind.EQUITY.value:
         abort(404)
-    form = EquityForm(data=projects.equity_as_input(project))
+    form = prefilled_form(EquityForm, data=projects.equity_as_input(project))
     outcome = submit_form(form, lambda: projects.set_equity_terms(current_user, project, form.data))
     if outcome.done:
         flash(_("The equity terms are saved."), "success")

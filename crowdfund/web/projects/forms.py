@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...domain.money import SUPPORTED_CURRENCIES
 from ..timezones import viewer_zone
@@ -72,16 +72,22 @@ class StoryForm(FlaskForm):
 
 
 class TierForm(FlaskForm):
-    title = StringField(_l("Reward title"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(_l("Reward title"),
+                        validators=[DataRequired(_l("Give the reward a title.")), Length(max=120)])
     description = TextAreaField(_l("What the backer gets"), validators=[Optional(), Length(max=5000)])
-    price = StringField(_l("Price"), validators=[DataRequired()], render_kw=MONEY_ATTRS)
+    price = StringField(_l("Price"), validators=[DataRequired(_l("Enter the reward's price."))],
+                        render_kw=MONEY_ATTRS)
     quantity = StringField(_l("Quantity available"), validators=[Optional()], render_kw=WHOLE_ATTRS,
                            description=_l("Leave empty for no limit."))
     per_backer_limit = StringField(_l("Limit per backer"), validators=[Optional()], render_kw=WHOLE_ATTRS,
                                    description=_l("Leave empty for no limit."))
-    estimated_delivery = StringField(_l("Estimated delivery (YYYY-MM)"), validators=[DataRequired()],
-                                     render_kw={"placeholder": "2026-09", "autocomplete": "off"})
-    shipping = SelectField(_l("Shipping"), choices=choices(SHIPPING_LABELS.items()), default="none")
+    estimated_delivery = StringField(
+        _l("Estimated delivery (YYYY-MM)"),
+        validators=[DataRequired(_l("Enter the month you expect to deliver (YYYY-MM)."))],
+        render_kw={"placeholder": "2026-09", "autocomplete": "off"})
+    # InputRequired: a POST without it is refused rather than given the default.
+    shipping = SelectField(_l("Shipping"), choices=choices(SHIPPING_LABELS.items()), default="none",
+                           validators=[InputRequired(_l("Choose no shipping, domestic or worldwide."))])
     shipping_fee = StringField(_l("Shipping fee"), validators=[Optional()], render_kw=MONEY_ATTRS,
                                description=_l("Added to the price when the reward is shipped."))
     available_from = DateTimeLocalField(_l("Available from"), format=LOCAL_FORMATS, tz=viewer_zone,
@@ -92,16 +98,23 @@ class TierForm(FlaskForm):
 
 
 class EquityForm(FlaskForm):
-    security_type = SelectField(_l("Security"), choices=choices([("ordinary_shares", _l("Ordinary shares"))]))
-    price_per_share = StringField(_l("Price per share"), validators=[DataRequired()], render_kw=MONEY_ATTRS)
-    shares_offered = StringField(_l("Shares offered (the most that can be sold)"), validators=[DataRequired()],
+    security_type = SelectField(_l("Security"), choices=choices([("ordinary_shares", _l("Ordinary shares"))]),
+                                invalid_choice_message=_l("Only ordinary shares can be offered."))
+    price_per_share = StringField(_l("Price per share"),
+                                  validators=[DataRequired(_l("Enter the price per share."))], render_kw=MONEY_ATTRS)
+    shares_offered = StringField(_l("Shares offered (the most that can be sold)"),
+                                 validators=[DataRequired(_l("Enter how many shares are offered."))],
                                  render_kw=WHOLE_ATTRS)
-    min_shares = StringField(_l("Minimum investment (shares)"), validators=[DataRequired()], default="1",
-                             render_kw=WHOLE_ATTRS)
-    pre_money_valuation = StringField(_l("Pre-money valuation"), validators=[DataRequired()],
+    min_shares = StringField(_l("Minimum investment (shares)"),
+                             validators=[DataRequired(_l("Enter the minimum investment in shares."))],
+                             render_kw=WHOLE_ATTRS)  # "1" for new terms comes from equity_as_input
+    pre_money_valuation = StringField(_l("Pre-money valuation"),
+                                      validators=[DataRequired(_l("Enter the pre-money valuation."))],
                                       render_kw=MONEY_ATTRS)
-    shares_outstanding = StringField(_l("Shares outstanding before the offering"), validators=[DataRequired()],
-                                     render_kw=WHOLE_ATTRS)
+    shares_outstanding = StringField(
+        _l("Shares outstanding before the offering"),
+        validators=[DataRequired(_l("Enter the number of shares that exist before the offering."))],
+        render_kw=WHOLE_ATTRS)
     submit = SubmitField(_l("Save equity terms"))
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ...errors import DomainError
 from ...services import projects
-from ..forms import submit_form
+from ..forms import prefilled_form, submit_form
 from . import bp
 from .access import own_project_or_404
 from .forms import ConfirmForm, TierForm
@@ -39,7 +39,7 @@ def new_tier(project_id):
 def edit_tier(project_id, tier_id):
     project = own_project_or_404(project_id)
     tier = _own_tier_or_404(project, tier_id)
-    form = TierForm(data=projects.tier_as_input(tier))
+    form = prefilled_form(TierForm, data=projects.tier_as_input(tier))
     outcome = submit_form(form, lambda: projects.update_tier(current_user, tier, form.data))
     if outcome.done:
         flash(_("The reward is saved."), "success")
