@@ -18,7 +18,7 @@ from tests.factories import VALID_USCC
 
 # Names that stay in Latin letters in Chinese: the brand, card brands, the name of the other
 # language on the language switch, currency codes and file formats.
-ALLOWED = {"Crowdfund", "English", "Visa", "Mastercard", "PDF", "JPEG", "PNG", "WebP", "GIF", "UTC", "KB", "MB",
+ALLOWED = {"Crowdfund", "English", "Visa", "Mastercard", "PDF", "JPEG", "PNG", "WebP", "GIF", "Markdown", "UTC", "KB", "MB",
            *SUPPORTED_CURRENCIES}
 VISIBLE_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -200,3 +200,16 @@ def test_a_mail_in_another_language_inside_a_chinese_request_and_the_page_after_
         with force_locale("en"):
             assert render_template_string("{{ _('Updates') }}") == "Updates"
         assert render_template_string("{{ _('Updates') }}") == "项目动态"
+
+
+def test_the_forms_own_messages_are_in_chinese_too(zh_client, make, db):
+    # "This field is required." and the other messages WTForms writes come from its own catalogue.
+    founder = make.user(name="王芳", email="founder-forms@example.com")
+    make.firm(owner=founder, legal_name="杭州灯笼茶业有限公司", country="CN", registration_number=VALID_USCC[0])
+    zh_login(zh_client, founder)
+
+    refused = zh_client.post("/projects/new", data={"csrf_token": form_token(zh_client, "/projects/new"),
+                                                    "kind": "reward", "category": "no-such-category"})
+
+    assert refused.status_code == 422
+    assert_chinese(refused, "该字段是必填字段。", "不是有效的选择")
