@@ -3,6 +3,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, ValidationError
@@ -69,12 +70,21 @@ def register(email, password, name, *, is_admin=False):
     if problem:
         raise ValidationError(problem, fields={"password": problem})
     if find_by_email(email):
-        message = _("An account with this email address already exists.")
-        raise Conflict(message, code="email_taken", fields={"email": message})
+        raise _email_taken()
     user = User(email=email, name=name, password_hash=hash_password(password), is_admin=is_admin)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        # In a savepoint: the same email registered by someone else since the check above
+        # fails here on the unique index, and the caller's transaction stays usable.
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        raise _email_taken() from None
     return user
+
+
+def _email_taken():
+    message = _("An account with this email address already exists.")
+    return Conflict(message, code="email_taken", fields={"email": message})
 
 
 def authenticate(email, password):

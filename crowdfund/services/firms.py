@@ -1,6 +1,7 @@
 """Firms: founders register the company that raises money."""
 import re
 import secrets
+from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -8,6 +9,7 @@ from babel import Locale
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain.registration_numbers import normalise, registration_number_problem
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -77,20 +79,29 @@ def _clean(data, existing=None):
     if errors:
         first = next(iter(errors.values()))
         raise ValidationError(first, fields=errors)
-    clash = db.session.scalar(select(Firm).where(Firm.country == country, Firm.registration_number == number))
+    clash = find_registered(country, number)
     if clash is not None and clash is not existing:
-        message = _("A firm with this registration number is already registered.")
-        raise Conflict(message, code="registration_number_taken", fields={"registration_number": message})
+        raise _number_taken()
     return cleaned
+
+
+def find_registered(country, registration_number):
+    return db.session.scalar(select(Firm).where(Firm.country == country,
+                                                Firm.registration_number == registration_number))
+
+
+def _number_taken():
+    message = _("A firm with this registration number is already registered.")
+    return Conflict(message, code="registration_number_taken", fields={"registration_number": message})
 
 
 @use_case
 def register_firm(owner, data):
     cleaned = _clean(data)
-    firm = Firm(**cleaned)
-    firm.members.append(FirmMember(user=owner, role="owner"))
-    db.session.add(firm)
-    db.session.flush()
+    with _unless_taken():
+        firm = Firm(**cleaned)
+        firm.members.append(FirmMember(user=owner, role="owner"))
+        db.session.add(firm)
     return firm
 
 
@@ -98,10 +109,22 @@ def register_firm(owner, data):
 def update_firm(user, firm, data):
     require_member(user, firm)
     cleaned = _clean(data, existing=firm)
-    for key in FIRM_FIELDS:
-        setattr(firm, key, cleaned[key])
-    db.session.flush()
+    with _unless_taken():
+        for key in FIRM_FIELDS:
+            setattr(firm, key, cleaned[key])
     return firm
+
+
+@contextmanager
+def _unless_taken():
+    """Write in a savepoint: a firm registered with the same number by someone else since
+    `_clean` checked fails on the unique constraint, as a Conflict, and the caller's
+    transaction stays usable."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError:
+        raise _number_taken() from None
 
 
 def get_firm(firm_id):

@@ -1,6 +1,7 @@
 import re
 
 from crowdfund.models import User
+from crowdfund.services import accounts
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD
 
@@ -31,6 +32,19 @@ def test_duplicate_email_in_any_case_is_refused(client, db):
     page = response.get_data(as_text=True)
     assert "An account with this email address already exists." in page
     assert 'value="Second Ada"' in page  # the form again, with what was typed
+    assert user_count(db) == 1
+
+
+def test_an_email_registered_by_someone_else_a_moment_before_is_a_409_not_an_error(client, db, monkeypatch):
+    # Two people registering the same address at once: the other one committed after our check.
+    register(client, email="ada@example.com")
+    client.post("/account/logout", data={"csrf_token": csrf_token(client, "/")})
+    monkeypatch.setattr(accounts, "find_by_email", lambda email: None)
+
+    response = register(client, email="ada@example.com", name="Second Ada")
+
+    assert response.status_code == 409
+    assert "An account with this email address already exists." in response.get_data(as_text=True)
     assert user_count(db) == 1
 
 

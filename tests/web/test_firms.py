@@ -1,4 +1,5 @@
 from crowdfund.models import Firm
+from crowdfund.services import firms
 from tests.conftest import csrf_token
 from tests.factories import VALID_USCC
 
@@ -91,3 +92,17 @@ def test_a_firm_edit_with_fields_missing_changes_nothing(client, make, login, db
     assert response.get_data(as_text=True).count("This field is required.") == 4
     db.session.refresh(firm)
     assert (firm.legal_name, firm.country, firm.registration_number, firm.address) == before
+
+
+def test_a_number_registered_by_someone_else_a_moment_before_is_a_409_not_an_error(client, make, login, db,
+                                                                                   monkeypatch):
+    # Two founders registering the same firm at once: the other one committed after our check.
+    login(make.user())
+    client.post("/firms/new", data=firm_form(client))
+    monkeypatch.setattr(firms, "find_registered", lambda country, number: None)
+
+    response = client.post("/firms/new", data=firm_form(client, legal_name="Copycat"))
+
+    assert response.status_code == 409
+    assert "A firm with this registration number is already registered." in response.get_data(as_text=True)
+    assert db.session.query(Firm).count() == 1
