@@ -72,12 +72,10 @@ def register(email, password, name, *, is_admin=False):
     if find_by_email(email):
         raise _email_taken()
     user = User(email=email, name=name, password_hash=hash_password(password), is_admin=is_admin)
+    db.session.add(user)
     try:
-        # In a savepoint: the same email registered by someone else since the check above
-        # fails here on the unique index, and the caller's transaction stays usable.
-        with db.session.begin_nested():
-            db.session.add(user)
-    except IntegrityError:
+        db.session.flush()
+    except IntegrityError:  # registered by someone else since the check above; use_case rolls back
         raise _email_taken() from None
     return user
 

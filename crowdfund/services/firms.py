@@ -1,7 +1,6 @@
 """Firms: founders register the company that raises money."""
 import re
 import secrets
-from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -98,10 +97,10 @@ def _number_taken():
 @use_case
 def register_firm(owner, data):
     cleaned = _clean(data)
-    with _unless_taken():
-        firm = Firm(**cleaned)
-        firm.members.append(FirmMember(user=owner, role="owner"))
-        db.session.add(firm)
+    firm = Firm(**cleaned)
+    firm.members.append(FirmMember(user=owner, role="owner"))
+    db.session.add(firm)
+    _flush_unless_taken()
     return firm
 
 
@@ -109,20 +108,17 @@ def register_firm(owner, data):
 def update_firm(user, firm, data):
     require_member(user, firm)
     cleaned = _clean(data, existing=firm)
-    with _unless_taken():
-        for key in FIRM_FIELDS:
-            setattr(firm, key, cleaned[key])
+    for key in FIRM_FIELDS:
+        setattr(firm, key, cleaned[key])
+    _flush_unless_taken()
     return firm
 
 
-@contextmanager
-def _unless_taken():
-    """Write in a savepoint: a firm registered with the same number by someone else since
-    `_clean` checked fails on the unique constraint, as a Conflict, and the caller's
-    transaction stays usable."""
+def _flush_unless_taken():
+    """A firm registered with the same number by someone else since `_clean` checked fails
+    on the unique constraint: a Conflict, like the check's (use_case rolls back)."""
     try:
-        with db.session.begin_nested():
-            yield
+        db.session.flush()
     except IntegrityError:
         raise _number_taken() from None
 

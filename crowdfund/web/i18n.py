@@ -125,15 +125,14 @@ def _catalogue():
     flask-babel's template callables look it up again for every string (the locale, the
     domain, the cache key): a tenth of rendering a campaign page. `force_locale` and
     `refresh` set a new locale object, which is looked up afresh."""
-    state = g.get("_flask_babel") if g else None
-    if state is not None:
-        cached = getattr(state, "crowdfund_catalogue", None)
-        if cached is not None and cached[0] is getattr(state, "babel_locale", None):
-            return cached[1]
-    catalogue = get_translations()
-    state = g.get("_flask_babel") if g else None
-    if state is not None and getattr(state, "babel_locale", None) is not None:
-        state.crowdfund_catalogue = (state.babel_locale, catalogue)
+    if not g:  # no app context: flask-babel's own answer
+        return get_translations()
+    state = g.get("_flask_babel")
+    cached = getattr(state, "crowdfund_catalogue", None)
+    if cached is not None and cached[0] is getattr(state, "babel_locale", None):
+        return cached[1]
+    catalogue = get_translations()  # also makes g._flask_babel and sets its locale
+    g._flask_babel.crowdfund_catalogue = (g._flask_babel.babel_locale, catalogue)
     return catalogue
 
 
