@@ -1,7 +1,8 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL."""
 import time
 
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
 
 def configure_engine(engine, *, ping_after_idle=None):
@@ -168,3 +169,17 @@ def insert_new(target, unique_column, dialect_name=None):
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(target).on_conflict_do_nothing(index_elements=[unique_column])
+
+
+def commit_keeping(session, *objects):
+    """Commit, keeping the column values of `objects` loaded as this transaction left them.
+
+    A commit expires every loaded object, so reading an attribute afterwards costs a SELECT.
+    Use this only for rows the transaction held locked to the end (what it wrote is what
+    the database holds at the commit); relationships are still loaded afresh."""
+    kept = [(obj, {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs})
+            for obj in objects]
+    session.commit()
+    for obj, values in kept:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)

@@ -120,3 +120,27 @@ def test_zero_pings_every_checkout(make_app, monkeypatch):
             backend_pid()
 
         assert len(pings) == 3
+
+
+def test_commit_keeping_answers_from_what_was_written_and_expires_the_rest(db, make):
+    from sqlalchemy import event
+
+    from crowdfund.database import commit_keeping
+
+    kept, other = make.user(name="Kept"), make.user(name="Other")
+    db.session.commit()
+    kept.name, other.name = "Kept, renamed", "Other, renamed"
+    statements = []
+    listener = lambda *args: args[2].startswith("SELECT") and statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        commit_keeping(db.session, kept)
+        after_commit = len(statements)
+        assert (kept.id, kept.name) == (kept.id, "Kept, renamed")
+        assert len(statements) == after_commit  # read without a SELECT
+        assert other.name == "Other, renamed"
+        assert len(statements) == after_commit + 1  # the rest are expired as after any commit
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    db.session.expire_all()
+    assert db.session.get(type(kept), kept.id).name == "Kept, renamed"  # and it was committed

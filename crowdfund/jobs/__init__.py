@@ -35,6 +35,12 @@ A job (or CLI command) whose transaction queued mail (`services.notifications`) 
 ``crowdfund.jobs.mail.deliver_queued_mail()`` right after its commit, as a request does
 automatically; otherwise the mail waits for the next `deliver_mail` run.
 
+A *sweep* (``@job("deliver_mail", sweep=True)``) takes no arguments and handles whatever
+is waiting in a table. ``enqueue_sweep(name)`` starts one unless a run is already queued
+and has not started yet: that run will see everything committed before the call, so a
+second would only repeat it. A thousand pledges a second thus wake the mailer a few times,
+not a thousand (with a Redis broker; otherwise every call enqueues).
+
 Periodic jobs are listed in `PERIODIC`; Celery beat runs them when a broker is configured
 (`celery -A crowdfund.jobs.celery_worker beat`). Without a broker, an in-process
 scheduler can use `periodic_jobs(config)` for the same table.
@@ -45,6 +51,7 @@ import pkgutil
 from flask import current_app
 
 _REGISTRY = {}
+_SWEEPS = set()
 _NOT_JOB_MODULES = {"celery_app", "celery_worker"}
 _discovered = False
 
@@ -62,14 +69,17 @@ class UnknownJob(LookupError):
     pass
 
 
-def job(name):
-    """Register the decorated function as the job `name` (returned unchanged)."""
+def job(name, *, sweep=False):
+    """Register the decorated function as the job `name` (returned unchanged); `sweep`: see
+    `enqueue_sweep`."""
     def register(fn):
         existing = _REGISTRY.get(name)
         if existing is not None and existing is not fn and \
                 (existing.__module__, existing.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"Two jobs are called {name!r}: {existing.__module__} and {fn.__module__}.")
         _REGISTRY[name] = fn
+        if sweep:
+            _SWEEPS.add(name)
         return fn
     return register
 
@@ -119,6 +129,28 @@ def enqueue(name, *args, **kwargs):
 
         return get_celery(app).send_task(TASK_PREFIX + name, args=args, kwargs=kwargs)
     return run_in_process(app, fn, *args, **kwargs)
+
+
+def is_sweep(name):
+    discover()
+    return name in _SWEEPS
+
+
+def enqueue_sweep(name):
+    """`enqueue(name)`, unless a run of the sweep `name` is queued and not started yet.
+
+    Returns what `enqueue` returned, or None when the queued run covers this call. The
+    run clears its mark as it starts, before it reads anything (`celery_app`), so a call
+    that finds the mark set was made after a commit that run will see."""
+    if not is_sweep(name):
+        raise ValueError(f"{name!r} is not a sweep; use enqueue().")
+    app = current_app._get_current_object()
+    if app.config.get("CELERY_BROKER_URL"):
+        from .celery_app import mark_sweep_queued
+
+        if not mark_sweep_queued(app, name):
+            return None
+    return enqueue(name)
 
 
 def run_in_process(app, fn, *args, **kwargs):

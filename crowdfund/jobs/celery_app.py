@@ -9,10 +9,23 @@ Config keys:
     CELERY_BROKER_URL          e.g. redis://127.0.0.1:6379/1 (required to use Celery)
     CELERY_TASK_DEFAULT_QUEUE  queue the tasks go to (default "crowdfund")
     CELERY_OPTIONS             optional dict of further Celery settings, applied last
+
+A sweep queued through `enqueue_sweep` leaves a mark in the broker's Redis
+(``<queue>:sweep-queued:<job>``, SET NX) that the task deletes as it starts. The mark
+expires after SWEEP_MARK_SECONDS, so a task lost with its broker delays the work at most
+that long (or until the periodic run); with a broker other than Redis there is no mark
+and every sweep is sent.
 """
+import logging
+
+import redis
 from celery import Celery, Task
 
-from . import TASK_PREFIX, periodic_jobs, registered
+from . import TASK_PREFIX, is_sweep, periodic_jobs, registered
+
+log = logging.getLogger(__name__)
+
+SWEEP_MARK_SECONDS = 300
 
 
 def get_celery(app):
@@ -31,6 +44,9 @@ def make_celery(app):
 
         def __call__(self, *args, **kwargs):
             with app.app_context():
+                name = self.name.removeprefix(TASK_PREFIX)
+                if is_sweep(name):
+                    clear_sweep_mark(app, name)
                 return self.run(*args, **kwargs)
 
     celery = Celery(app.import_name, task_cls=FlaskTask, set_as_current=False)
@@ -58,3 +74,41 @@ def make_celery(app):
     for name, fn in registered().items():
         celery.task(name=TASK_PREFIX + name)(fn)
     return celery
+
+
+def _marks(app):
+    """A Redis client on the broker (None when the broker is not Redis), one per process."""
+    url = app.config["CELERY_BROKER_URL"]
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    cached = app.extensions.get("celery_sweep_marks")
+    if cached is None or cached[0] != url:
+        cached = (url, redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
+        app.extensions["celery_sweep_marks"] = cached
+    return cached[1]
+
+
+def _mark_key(app, name):
+    return f"{app.config.get('CELERY_TASK_DEFAULT_QUEUE') or 'crowdfund'}:sweep-queued:{name}"
+
+
+def mark_sweep_queued(app, name):
+    """Mark a run of sweep `name` as queued: True if it was not already (send it then)."""
+    client = _marks(app)
+    if client is None:
+        return True
+    try:
+        return bool(client.set(_mark_key(app, name), "1", nx=True, ex=SWEEP_MARK_SECONDS))
+    except redis.RedisError:
+        log.warning("could not mark sweep %s as queued; sending it anyway", name, exc_info=True)
+        return True
+
+
+def clear_sweep_mark(app, name):
+    client = _marks(app)
+    if client is None:
+        return
+    try:
+        client.delete(_mark_key(app, name))
+    except redis.RedisError:  # the mark expires by itself; until then calls rely on this run
+        log.warning("could not clear the queued mark of sweep %s", name, exc_info=True)

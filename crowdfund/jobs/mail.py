@@ -47,7 +47,7 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
 from ..services.notifications import pop_queued_flag
-from . import enqueue, job
+from . import enqueue_sweep, job
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,15 @@ class DeliveryReport:
         return {"sent": self.sent, "failed": self.failed, "gave_up": self.gave_up, "stopped": self.stopped}
 
 
-@job("deliver_mail")
+@job("deliver_mail", sweep=True)
 def deliver_mail(limit=100):
-    return deliver_pending(limit).as_dict()
+    report = deliver_pending(limit)
+    if report.sent >= limit and current_app.config.get("CELERY_BROKER_URL"):
+        # More may be waiting. Commits that queued mail while this run was queued did not
+        # send runs of their own (`enqueue_sweep`), so hand on to the next run rather than
+        # leave the rest to the periodic one.
+        enqueue_sweep("deliver_mail")
+    return report.as_dict()
 
 
 def deliver_queued_mail(session=None):
@@ -83,7 +89,7 @@ def deliver_queued_mail(session=None):
     if not pop_queued_flag(session):
         return False
     try:
-        enqueue("deliver_mail")
+        enqueue_sweep("deliver_mail")
     except Exception:
         log.exception("Mail was queued but its delivery could not be started; it stays in the outbox.")
     return True

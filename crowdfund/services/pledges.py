@@ -55,6 +55,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import ledger
+from ..database import commit_keeping
 from ..domain.money import format_money, max_minor
 from ..errors import Conflict, DomainError, NotFound, PaymentDeclined, PermissionDenied, ValidationError
 from ..extensions import db
@@ -515,7 +516,7 @@ def _hold(attempt, charge_ref, *, actor_id):
     db.session.execute(update(Project).where(Project.id == attempt.project_id, ~_other_held(attempt).exists())
                        .values(backer_count=Project.backer_count + 1)
                        .execution_options(synchronize_session=False))
-    db.session.commit()
+    commit_keeping(db.session, pledge)  # the caller answers with it: no SELECT after the commit
     return pledge
 
 

@@ -70,6 +70,65 @@ def test_a_request_that_queued_mail_sends_the_delivery_task_after_commit(
     assert db.session.scalars(select(OutboxMessage)).one().sent_at is None  # the worker will send it
 
 
+def test_mail_queued_while_a_delivery_run_waits_in_the_queue_sends_no_second_run(
+        make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch):
+    client, queue_name = redis_queue
+    send_jobs_to(monkeypatch, outbox_web_app, queue_name)
+    monkeypatch.setitem(outbox_web_app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(outbox_web_app.config, "MAIL_PORT", smtp_server.port)
+    project = rows.project(make)
+    first, second, third = (rows.pledge(make, project) for _ in range(3))
+    web = outbox_web_app.test_client()
+
+    assert web.post(f"/_test/pledges/{first.id}/receipt").status_code == 200
+    assert web.post(f"/_test/pledges/{second.id}/receipt").status_code == 200
+    assert tasks_in(client, queue_name) == [("crowdfund.deliver_mail", [], {})]  # the queued run will see both
+
+    # A worker takes the run: it clears the mark before it reads the outbox, and sends both.
+    client.lpop(queue_name)
+    with outbox_web_app.app_context():
+        get_celery(outbox_web_app).tasks["crowdfund.deliver_mail"].apply()
+    assert len(smtp_server.messages) == 2
+
+    assert web.post(f"/_test/pledges/{third.id}/receipt").status_code == 200
+    assert tasks_in(client, queue_name) == [("crowdfund.deliver_mail", [], {})]  # a run of its own
+
+
+def test_a_delivery_run_that_hit_its_limit_queues_the_next(app, db, smtp_server, redis_queue, monkeypatch):
+    client, queue_name = redis_queue
+    send_jobs_to(monkeypatch, app, queue_name)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", smtp_server.port)
+    for n in range(3):
+        db.session.add(OutboxMessage(dedupe_key=f"t:{n}", to_address="bo@example.com", subject="Hi",
+                                     body_text="Hello\n"))
+    db.session.commit()
+
+    get_celery(app).tasks["crowdfund.deliver_mail"].apply(kwargs={"limit": 2})
+
+    assert len(smtp_server.messages) == 2
+    assert tasks_in(client, queue_name) == [("crowdfund.deliver_mail", [], {})]  # the third is next
+    get_celery(app).tasks["crowdfund.deliver_mail"].apply(kwargs={"limit": 2})
+    assert len(smtp_server.messages) == 3
+    assert len(tasks_in(client, queue_name)) == 1  # under its limit: nothing more queued
+
+
+def test_without_a_redis_broker_or_with_redis_down_every_sweep_is_sent(app, monkeypatch):
+    from crowdfund.jobs.celery_app import mark_sweep_queued
+
+    monkeypatch.setitem(app.config, "CELERY_BROKER_URL", "amqp://guest@127.0.0.1:5672//")
+    assert mark_sweep_queued(app, "deliver_mail") and mark_sweep_queued(app, "deliver_mail")
+    monkeypatch.setitem(app.config, "CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    assert mark_sweep_queued(app, "deliver_mail") and mark_sweep_queued(app, "deliver_mail")
+
+
+def test_only_a_sweep_can_be_coalesced(app):
+    from crowdfund.jobs import enqueue_sweep
+
+    with pytest.raises(ValueError, match="'settle_campaign' is not a sweep"):
+        enqueue_sweep("settle_campaign")
+
+
 def test_beat_schedule(app, monkeypatch):
     monkeypatch.setitem(app.config, "CELERY_BROKER_URL", REDIS_URL)
     monkeypatch.setitem(app.config, "SCHEDULER_INTERVAL", 5)
