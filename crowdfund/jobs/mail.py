@@ -42,7 +42,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
@@ -113,26 +113,29 @@ def _deliver(app, limit):
     max_attempts = int(app.config.get("MAIL_MAX_ATTEMPTS") or 8)
     transport = SmtpTransport(app) if app.config.get("MAIL_SERVER") else FileTransport(app)
     report = DeliveryReport()
-    tried = set()
+    tried, last = 0, None
     session = db.session
     # Jobs commit their own work: run this outside any unit of work (a job, the CLI).
     # Starting with a commit gives each claim a fresh view of the outbox.
     session.commit()
     try:
-        while len(tried) < limit:
+        while tried < limit:
             query = (select(OutboxMessage)
                      .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < max_attempts)
                      .order_by(OutboxMessage.created_at, OutboxMessage.id)
                      .limit(1)
                      .with_for_update(skip_locked=True)
                      .execution_options(populate_existing=True))
-            if tried:
-                query = query.where(OutboxMessage.id.not_in(tried))
+            if last is not None:
+                # Past the last one tried (sent or failed: it waits for the next run), in the
+                # queue's order. One committed meanwhile with an earlier created_at is left
+                # to the next run, which its commit started (enqueue_sweep).
+                query = query.where(tuple_(OutboxMessage.created_at, OutboxMessage.id) > last)
             message = session.scalars(query).first()
             if message is None:
                 session.rollback()
                 break
-            tried.add(message.id)
+            tried, last = tried + 1, (message.created_at, message.id)
             try:
                 email = build_email(message, app.config)
             except Exception as error:  # noqa: BLE001  (a message that cannot be built never will be)

@@ -1,5 +1,5 @@
 """Settlement of a closed campaign, and the mail outbox."""
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Money, UTCDateTime, db, utcnow
@@ -29,6 +29,10 @@ class OutboxMessage(db.Model):
     """An email written in the same transaction as its event and delivered after commit."""
 
     __tablename__ = "outbox_messages"
+    # The delivery run's queue, oldest first: only unsent rows, so a claim reads straight to
+    # them instead of past every message already sent (crowdfund/jobs/mail.py).
+    __table_args__ = (Index("ix_outbox_messages_unsent", "created_at", "id",
+                            postgresql_where=text("sent_at IS NULL"), sqlite_where=text("sent_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(150), unique=True)  # e.g. "pledge_receipt:42"

@@ -70,6 +70,7 @@ def back(slug):
     if request.method == "POST" and pledges.is_open(project) and form.validate_on_submit():
         data = _pledge_input(form, project)
         if data is not None:
+            title = project.title  # read now: the pledge's commits expire `project`
             try:
                 pledge = pledges.place_pledge(current_user, project, **data)
             except DomainError as error:
@@ -79,7 +80,7 @@ def back(slug):
             else:
                 if pledge.status == "held":
                     flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
-                            amount=format_money(pledge.amount, pledge.currency), title=project.title),
+                            amount=format_money(pledge.amount, pledge.currency), title=title),
                           "success")
                 return redirect(url_for("pledges.receipt", pledge_id=pledge.id))
     if request.method == "POST" and status == 200:
