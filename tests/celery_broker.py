@@ -32,7 +32,8 @@ def redis_queue(redis_url):
     name = f"crowdfund-test-{uuid.uuid4().hex[:10]}"
     yield RedisQueue(client, name)
     kombu.pools.reset()  # close the broker connections the test opened
-    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}", f"{name}:sweep-queued:deliver_mail")
+    client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}",
+                  *client.scan_iter(f"{name}:sweep-queued:*"))
     client.close()
 
 

@@ -46,12 +46,16 @@ Periodic jobs are listed in `PERIODIC`; Celery beat runs them when a broker is c
 scheduler can use `periodic_jobs(config)` for the same table.
 """
 import importlib
+import logging
 import pkgutil
 
 from flask import current_app
 
+log = logging.getLogger(__name__)
+
 _REGISTRY = {}
 _SWEEPS = set()
+SWEEPS_AFTER_COMMIT = "crowdfund.sweeps_after_commit"
 _NOT_JOB_MODULES = {"celery_app", "celery_worker"}
 _discovered = False
 
@@ -59,6 +63,7 @@ _discovered = False
 # Entries whose job is not registered are left out of every schedule.
 PERIODIC = {
     "deliver_mail": 60,
+    "announce_updates": 60,
     "close_due_campaigns": "SCHEDULER_INTERVAL",
 }
 
@@ -151,6 +156,26 @@ def enqueue_sweep(name):
         if not mark_sweep_queued(app, name):
             return None
     return enqueue(name)
+
+
+def sweep_after_commit(name, session):
+    """Start the sweep `name` once `session`'s transaction commits (nothing if it rolls back):
+    how a service asks for background work without knowing who commits (`settlement.after_commit`)."""
+    if not is_sweep(name):
+        raise ValueError(f"{name!r} is not a sweep.")
+    session.info.setdefault(SWEEPS_AFTER_COMMIT, set()).add(name)
+
+
+def start_sweeps_after_commit(session):
+    for name in sorted(session.info.pop(SWEEPS_AFTER_COMMIT, ())):
+        try:
+            enqueue_sweep(name)
+        except Exception:
+            log.exception("sweep %s could not be started; its periodic run will do the work", name)
+
+
+def forget_sweeps(session):
+    session.info.pop(SWEEPS_AFTER_COMMIT, None)
 
 
 def run_in_process(app, fn, *args, **kwargs):

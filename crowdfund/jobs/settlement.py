@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..services import settlement
-from . import enqueue, job
+from . import enqueue, forget_sweeps, job, start_sweeps_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,11 @@ def forget_settlements(session=None):
 
 
 def after_commit(session=None):
-    """Everything that waits for a commit: mail delivery and settlements."""
+    """Everything that waits for a commit: mail delivery, sweeps asked for, and settlements."""
     from .mail import deliver_queued_mail
 
     deliver_queued_mail(session)
+    start_sweeps_after_commit(session or db.session)
     return kick_settlements(session)
 
 
@@ -59,6 +60,7 @@ def after_rollback(session=None):
     from .mail import forget_queued_mail
 
     forget_queued_mail(session)
+    forget_sweeps(session or db.session)
     forget_settlements(session)
 
 

@@ -1,7 +1,7 @@
 """Projects (campaigns) and what hangs off them: tiers, equity terms, documents, reviews."""
 import enum
 
-from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text)
+from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import BigId, Money, UTCDateTime, db, trigram_indexes, utcnow
@@ -174,13 +174,18 @@ class ProjectUpdate(db.Model):
     """News the founder posts to backers."""
 
     __tablename__ = "project_updates"
+    # The updates still to be mailed to their backers (services/updates.py, announce_pending).
+    __table_args__ = (Index("ix_project_updates_unannounced", "id", postgresql_where=text("announced_at IS NULL"),
+                            sqlite_where=text("announced_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")  # the founder's Markdown: the mail's text
     body_html: Mapped[str] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    announced_at = mapped_column(UTCDateTime)  # when every backer's mail was queued
 
     project = relationship("Project", back_populates="updates")
     author = relationship("User")

@@ -15,6 +15,8 @@ event twice (a retried job, a replayed webhook) queues it once.
                                                this pledge's money was returned
     campaign_failed_refunded_many(pledges)  -> the same for a settlement batch, in bulk
     payout_sent(settlement)                 -> every member of the firm: the payout was sent
+    project_update(update, backer_ids)      -> each of those backers: the founder's update
+                                               (services.updates.announce_pending picks them)
     review_decision(project, review)        -> every member of the firm: approve / request
                                                changes / reject, with the reviewer's note
 
@@ -128,6 +130,17 @@ def payout_sent(settlement):
     return _queue_to_firm(f"payout_sent:{settlement.id}", project.firm_id, "mail/payout_sent.txt",
                           lambda: _("Payout sent for %(title)s", title=project.title),
                           settlement=settlement, project=project)
+
+
+def project_update(update, backer_ids):
+    """The founder's `update`, to each of `backer_ids` (one message each, queued in bulk)."""
+    project, users = update.project, _users(backer_ids)
+
+    def subject():
+        return _("News from %(project)s: %(title)s", project=project.title, title=update.title)
+
+    return _queue_many([(f"project_update:{update.id}:{backer_id}", users[backer_id], "mail/project_update.txt",
+                         subject, {"project": project, "update": update}) for backer_id in backer_ids])
 
 
 REVIEW_SUBJECTS = {

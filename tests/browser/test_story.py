@@ -197,7 +197,7 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     founder.get_by_label("Title").fill("The first lamps are cast")
     founder.get_by_label("Update", exact=True).fill("Thank you! The **first ten** bases came out of the mould today.")
     founder.get_by_role("button", name="Post the update").click()
-    assert founder.get_by_text("Your update is posted.").is_visible()
+    assert founder.get_by_text("Your update is posted. Your backers will get it by email.").is_visible()
     with founder.expect_download() as download:
         founder.get_by_role("link", name="Download backers (CSV)").click()
     assert "Bo Backer" in download.value.path().read_text(encoding="utf-8-sig")

@@ -122,6 +122,28 @@ def test_without_a_redis_broker_or_with_redis_down_every_sweep_is_sent(app, monk
     assert mark_sweep_queued(app, "deliver_mail") and mark_sweep_queued(app, "deliver_mail")
 
 
+def test_an_update_starts_its_announcement_after_the_commit_and_never_after_a_rollback(
+        app, make, db, redis_queue, monkeypatch):
+    from crowdfund.jobs.settlement import after_commit, after_rollback
+    from crowdfund.services import updates
+
+    client, queue_name = redis_queue
+    send_jobs_to(monkeypatch, app, queue_name)
+    project = rows.project(make)
+    founder = make.founder_of(project)
+
+    updates.post_update(founder, project, "Withdrawn", "Never mind.")
+    db.session.rollback()
+    after_rollback()
+    assert tasks_in(client, queue_name) == []
+
+    updates.post_update(founder, project, "Posted", "Tins are here.")
+    db.session.commit()
+    assert tasks_in(client, queue_name) == []  # not before the commit's hooks run
+    after_commit()
+    assert tasks_in(client, queue_name) == [("crowdfund.announce_updates", [], {})]
+
+
 def test_only_a_sweep_can_be_coalesced(app):
     from crowdfund.jobs import enqueue_sweep
 

@@ -66,7 +66,7 @@ def test_periodic_jobs_use_the_configured_intervals(app, monkeypatch):
 
     monkeypatch.setitem(jobs._REGISTRY, "close_due_campaigns", close_due_campaigns)
     config = dict(app.config, SCHEDULER_INTERVAL=7)
-    assert dict(periodic_jobs(config)) == {"deliver_mail": 60.0, "close_due_campaigns": 7.0}
+    assert dict(periodic_jobs(config)) == {"deliver_mail": 60.0, "announce_updates": 60.0, "close_due_campaigns": 7.0}
 
     monkeypatch.delitem(jobs._REGISTRY, "close_due_campaigns")
-    assert dict(periodic_jobs(config)) == {"deliver_mail": 60.0}  # not scheduled until it exists
+    assert dict(periodic_jobs(config)) == {"deliver_mail": 60.0, "announce_updates": 60.0}  # not until it exists

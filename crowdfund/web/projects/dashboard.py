@@ -69,7 +69,7 @@ def new_update(project_id):
     form = UpdateForm()
     outcome = submit_form(form, lambda: updates.post_update(current_user, project, form.title.data, form.body.data))
     if outcome.done:
-        flash(_("Your update is posted."), "success")
+        flash(_("Your update is posted. Your backers will get it by email."), "success")
         return redirect(url_for("projects.dashboard", project_id=project.id, _anchor="updates"))
     return render_template("projects/update_form.html", project=project, form=form,
                            can_post=updates.can_post(project)), outcome.status
