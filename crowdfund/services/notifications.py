@@ -9,8 +9,8 @@ event twice (a retried job, a replayed webhook) queues it once.
     pledge_receipt(pledge)                  -> the backer: pledge held in escrow, amount, reward
     pledge_cancelled(pledge)                -> the backer: cancelled, money returned
     campaign_succeeded(project, pledges=None) -> each backer with a held or released pledge
-                                               (one message per backer, listing their pledges);
-                                               `pledges` defaults to those of the project
+                                               (one message per backer, listing all their
+                                               pledges); `pledges` (a batch) picks the backers
     campaign_failed_refunded(pledge)        -> the backer: campaign failed/cancelled/suspended,
                                                this pledge's money was returned
     campaign_failed_refunded_many(pledges)  -> the same for a settlement batch, in bulk
@@ -82,14 +82,18 @@ def pledge_cancelled(pledge):
 
 
 def campaign_succeeded(project, pledges=None):
-    if pledges is None:
-        pledges = db.session.scalars(
-            select(Pledge).where(Pledge.project_id == project.id,
-                                 Pledge.status.in_([PledgeStatus.HELD.value, PledgeStatus.RELEASED.value]))
-            .order_by(Pledge.id)).all()
-    else:
-        pledges = [p for p in pledges
-                   if p.status in (PledgeStatus.HELD.value, PledgeStatus.RELEASED.value)]
+    """One message per backer, listing all their held or released pledges to `project`.
+
+    `pledges` (a settlement batch) picks the backers; their pledges in other batches are
+    listed too, or a backer whose pledges fell in two batches would be told of only some."""
+    statuses = (PledgeStatus.HELD.value, PledgeStatus.RELEASED.value)
+    query = select(Pledge).where(Pledge.project_id == project.id, Pledge.status.in_(statuses))
+    if pledges is not None:
+        backer_ids = sorted({p.backer_id for p in pledges if p.status in statuses})
+        if not backer_ids:
+            return []
+        query = query.where(one_of(Pledge.backer_id, backer_ids))
+    pledges = db.session.scalars(query.order_by(Pledge.id)).all()
     by_backer = {}
     for pledge in pledges:
         by_backer.setdefault(pledge.backer_id, []).append(pledge)

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from crowdfund import ledger
 from crowdfund.models import OutboxMessage, ShareHolding, StateChange
-from crowdfund.services import campaigns, statements
+from crowdfund.services import campaigns, pledges, statements
 from tests.settlement.helpers import (assert_ledger_ok, close, equity_campaign, operations, reward_campaign,
                                       settlement_of, statuses)
 
@@ -35,6 +35,25 @@ def test_successful_reward_campaign_pays_the_firm_net_of_the_fee(make, db, app):
                                                          StateChange.to_state == "released")).all()
     assert sorted(a.entity_id for a in audit) == sorted(p.id for p in held)
     assert_ledger_ok(db)
+
+
+def test_a_backer_whose_pledges_fall_in_two_batches_gets_one_mail_listing_both(make, db, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SETTLEMENT_BATCH_SIZE", 2)
+    project, held = reward_campaign(make, db, goal="50", backers=3)
+    again = pledges.place_pledge(held[0].backer, project, idempotency_key="attempt-second-pledge",
+                                 payment_method="pm_card_visa", tier_id=project.tiers[0].id, quantity=2)
+    first_id, again_id, email = held[0].id, again.id, held[0].backer.email
+
+    close(db, project)
+
+    assert statuses(db, project) == {"released": 4}
+    messages = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.dedupe_key.like(f"campaign_succeeded:{project.id}:%"))).all()
+    assert len(messages) == 3
+    [mail] = [m for m in messages if m.to_address == email]
+    assert f"Pledge #{first_id}: $25.00" in mail.body_text  # released in the first batch
+    assert f"Pledge #{again_id}: $50.00" in mail.body_text  # in the second
+    assert "Total: $75.00" in mail.body_text
 
 
 def test_failed_reward_campaign_returns_every_pledge(make, db):
