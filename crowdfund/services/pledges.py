@@ -64,6 +64,7 @@ from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus
 from ..payments import GatewayError, TransientGatewayError, get_gateway
 from . import investors, notifications
+from .discovery import LONG_TEXTS
 from .firms import country_names
 from .transitions import PROJECT_STATUS_WORDS, transition
 
@@ -786,10 +787,11 @@ def pledges_of(user):
 def project_for_backing(slug, *, with_terms=False):
     """The public campaign with this slug (NotFound for unknown or not-yet-public ones).
 
-    `with_terms` loads its tiers and equity terms with it (for showing the form)."""
-    query = select(Project).where(Project.slug == slug)
+    `with_terms` loads its tiers, equity terms and firm with it (for showing the form). The
+    long texts (description, risks...) are left unloaded: backing shows none of them."""
+    query = select(Project).where(Project.slug == slug).options(*LONG_TEXTS)
     if with_terms:
-        query = query.options(selectinload(Project.tiers), joinedload(Project.equity))
+        query = query.options(selectinload(Project.tiers), joinedload(Project.equity), joinedload(Project.firm))
     project = db.session.scalar(query)
     if project is None or project.status not in PUBLIC_STATUSES:
         raise NotFound(_("There is no such campaign."))
