@@ -182,7 +182,9 @@ class ProjectUpdate(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text, default="", server_default="")  # the founder's Markdown: the mail's text
+    # The founder's Markdown, the text of the mail to backers; pages show body_html, so it is
+    # loaded only when read.
+    body: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
     body_html: Mapped[str] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     announced_at = mapped_column(UTCDateTime)  # when every backer's mail was queued
