@@ -11,9 +11,10 @@ ADDRESS_FIELDS = {f"shipping_{key}": f"shipping_address.{key}" for key in S.ADDR
 CHECKLIST_FIELDS = {key: f"checklist.{key}" for key in reviews.CHECKLIST}
 
 
-def visible_project(user, project_id):
-    """The project, if `user` (None: anonymous) may see it; NotFound otherwise, with no hint it exists."""
-    project = projects.get_project(project_id)
+def visible_project(user, project_id, *, options=()):
+    """The project, if `user` (None: anonymous) may see it; NotFound otherwise, with no hint it exists.
+    `options`: loader options (e.g. discovery.LONG_TEXTS to leave the long texts unloaded)."""
+    project = projects.get_project(project_id, options=options)
     if not projects.can_view(user, project):
         raise NotFound("There is no such project.")
     return project
@@ -136,7 +137,7 @@ def project_statement(call, project_id):
                           "Your id for this attempt (8-100 characters)")],
            body=S.PLEDGE_CREATE, status=201, response=S.PLEDGE, errors=(402, 409))
 def place_pledge(call, project_id):
-    project = visible_project(call.user, project_id)
+    project = visible_project(call.user, project_id, options=discovery.LONG_TEXTS)  # a pledge shows none
     key = call.headers["idempotency_key"] or pledges.new_attempt_key()
     arguments = {name: call.body[name] for name in ("tier_id", "quantity", "amount", "extra", "shares",
                                                     "shipping_address") if name in call.body}

@@ -479,7 +479,7 @@ def _lock_with_receipt_data(pledge_id):
     return db.session.scalars(
         select(Pledge).where(Pledge.id == pledge_id)
         .options(joinedload(Pledge.backer), joinedload(Pledge.tier),
-                 joinedload(Pledge.project).joinedload(Project.firm))
+                 joinedload(Pledge.project).options(joinedload(Project.firm), *LONG_TEXTS))
         .with_for_update(of=Pledge).execution_options(populate_existing=True)).unique().one()
 
 

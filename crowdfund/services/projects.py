@@ -83,8 +83,8 @@ LOCKED_MESSAGES = {"title": _l("The title cannot change after approval: backers 
 
 # --- looking projects up -------------------------------------------------------------
 
-def get_project(project_id):
-    project = db.session.get(Project, project_id)
+def get_project(project_id, *, options=()):
+    project = db.session.get(Project, project_id, options=options)
     if project is None:
         raise NotFound(_("There is no such project."))
     return project
