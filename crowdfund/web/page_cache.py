@@ -1,7 +1,8 @@
 """A short-lived cache of public pages for anonymous visitors.
 
 A campaign's public page is the same for every anonymous visitor with the same language
-and time zone, and it is by far the most requested page. `@cached_for_anonymous` keeps
+and time zone, and it is by far the most requested page; the front page (with its searches)
+comes next. `@cached_for_anonymous` keeps
 the rendered page for PAGE_CACHE_SECONDS (0: off, the default outside production), keyed
 by the full path, the language and the time zone, so repeated views cost no query and no
 template work.

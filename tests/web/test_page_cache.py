@@ -38,6 +38,22 @@ def test_an_anonymous_visitor_may_see_the_page_as_it_was_moments_ago(client, mak
     assert "Lantern Tea Two" in client.get(f"/p/{project.slug}").get_data(as_text=True)
 
 
+def test_the_front_page_and_searches_are_cached_for_anonymous_visitors(client, make, db, login, cache_for):
+    cache_for(30)
+    make.live_project(title="Lantern Tea")
+    assert "Lantern Tea" in client.get("/").get_data(as_text=True)
+    assert "Lantern Tea" in client.get("/?q=lantern").get_data(as_text=True)
+    assert "Lantern Tea" not in client.get("/?q=bicycle").get_data(as_text=True)
+
+    make.live_project(title="Bicycle Bells")
+
+    assert "Bicycle Bells" not in client.get("/").get_data(as_text=True)  # as it was moments ago
+    assert "Bicycle Bells" not in client.get("/?q=bicycle").get_data(as_text=True)
+    assert "Bicycle Bells" in client.get("/?q=bells").get_data(as_text=True)  # a search of its own
+    login(make.user())
+    assert "Bicycle Bells" in client.get("/").get_data(as_text=True)  # logged in: always fresh
+
+
 def test_with_the_cache_off_every_view_is_fresh(client, make, db, cache_for):
     cache_for(0)
     project = make.live_project(title="Lantern Tea")

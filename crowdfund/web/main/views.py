@@ -2,6 +2,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 
 from ...services.discovery import search_projects
 from ..forms import safe_next
+from ..page_cache import cached_for_anonymous
 from . import bp
 from .forms import DiscoverForm
 
@@ -9,6 +10,7 @@ PER_PAGE = 12
 
 
 @bp.get("/")
+@cached_for_anonymous  # the front page: where a launch's visitors land, with the campaign page
 def index():
     form = DiscoverForm(request.args)
     search = form.cleaned()
