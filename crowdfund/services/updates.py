@@ -4,6 +4,8 @@ The body is Markdown, rendered and sanitised once when posted (`domain.markup`),
 page shows stored, safe HTML. The Markdown is kept too: it is the text of the mail every
 backer gets (`announce_pending`, the `announce_updates` job started after the commit).
 """
+import logging
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,6 +17,8 @@ from ..jobs.mail import deliver_queued_mail
 from ..models import Pledge, PledgeStatus as PS, ProjectStatus as S, ProjectUpdate, utcnow
 from . import notifications, use_case
 from .projects import require_member
+
+log = logging.getLogger(__name__)
 
 # From approval (backers-to-be can follow along once it is live) to the end of the campaign and after.
 POSTABLE = {S.APPROVED.value, S.LIVE.value, S.SUCCESSFUL.value, S.FAILED.value}
@@ -64,21 +68,33 @@ def announce_pending(*, batch_size=ANNOUNCE_BATCH):
 
     A job: call it with nothing uncommitted. Each update is one transaction (locked with
     SKIP LOCKED, so two workers never announce the same one): its messages, in batches,
-    and `announced_at`; then delivery starts. A run that dies is redone whole by the next,
-    so nobody gets an update twice or not at all. Returns how many updates it announced."""
-    announced = 0
+    and `announced_at`; then delivery starts. An update that fails (or a run that dies) is
+    redone whole by the next run, so nobody gets an update twice or not at all, and one
+    that keeps failing does not hold up the others. Returns how many updates it announced."""
+    announced, after = 0, 0
     while True:
-        update = db.session.scalar(select(ProjectUpdate).where(ProjectUpdate.announced_at.is_(None))
-                                   .order_by(ProjectUpdate.id).limit(1).with_for_update(skip_locked=True))
+        update = db.session.scalar(
+            select(ProjectUpdate).where(ProjectUpdate.announced_at.is_(None), ProjectUpdate.id > after)
+            .order_by(ProjectUpdate.id).limit(1).with_for_update(skip_locked=True))
         if update is None:
             db.session.commit()
             return announced
-        backer_ids = db.session.scalars(
-            select(Pledge.backer_id).where(Pledge.project_id == update.project_id, Pledge.status.in_(AUDIENCE))
-            .distinct().order_by(Pledge.backer_id)).all()
-        for start in range(0, len(backer_ids), batch_size):
-            notifications.project_update(update, backer_ids[start:start + batch_size])
-        update.announced_at = utcnow()
-        db.session.commit()
+        after = update.id
+        try:
+            _mail_backers(update, batch_size)
+            update.announced_at = utcnow()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("update %s: its mail could not be queued; the next run tries again", after)
+            continue
         deliver_queued_mail()
         announced += 1
+
+
+def _mail_backers(update, batch_size):
+    backer_ids = db.session.scalars(
+        select(Pledge.backer_id).where(Pledge.project_id == update.project_id, Pledge.status.in_(AUDIENCE))
+        .distinct().order_by(Pledge.backer_id)).all()
+    for start in range(0, len(backer_ids), batch_size):
+        notifications.project_update(update, backer_ids[start:start + batch_size])
