@@ -1,7 +1,7 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL."""
 import time
 
-from sqlalchemy import event, exc, inspect
+from sqlalchemy import Enum, String, event, exc, inspect
 from sqlalchemy.orm.attributes import set_committed_value
 
 
@@ -147,8 +147,6 @@ def _element_type(column_type, dialect):
     strings are TEXT. An explicit cast to VARCHAR(n) silently cuts a longer string to n
     characters; storing TEXT into the column checks its length and raises, as an INSERT of
     the value itself would."""
-    from sqlalchemy import Enum, String
-
     if isinstance(column_type, String) and not isinstance(column_type, Enum):
         return "TEXT"
     return column_type.compile(dialect=dialect)

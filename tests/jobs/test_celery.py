@@ -27,6 +27,13 @@ def tasks_in(client, queue_name):
     return found
 
 
+def send_mail_jobs_to(monkeypatch, app, queue_name, smtp_server):
+    """Jobs to `queue_name`, and mail, when a test runs a delivery task itself, to the test's SMTP server."""
+    send_jobs_to(monkeypatch, app, queue_name)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", smtp_server.port)
+
+
 def test_enqueue_sends_a_celery_task_and_runs_nothing_here(app, db, smtp_server, redis_queue, monkeypatch):
     client, queue_name = redis_queue
     send_jobs_to(monkeypatch, app, queue_name)
@@ -57,9 +64,7 @@ def test_the_task_runs_in_an_app_context_and_commits_itself(app, db, smtp_server
 def test_a_request_that_queued_mail_sends_the_delivery_task_after_commit(
         make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch):
     client, queue_name = redis_queue
-    send_jobs_to(monkeypatch, outbox_web_app, queue_name)
-    monkeypatch.setitem(outbox_web_app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(outbox_web_app.config, "MAIL_PORT", smtp_server.port)
+    send_mail_jobs_to(monkeypatch, outbox_web_app, queue_name, smtp_server)
     pledge = rows.pledge(make, rows.project(make))
 
     assert outbox_web_app.test_client().post(f"/_test/pledges/{pledge.id}/receipt").status_code == 200
@@ -73,9 +78,7 @@ def test_a_request_that_queued_mail_sends_the_delivery_task_after_commit(
 def test_mail_queued_while_a_delivery_run_waits_in_the_queue_sends_no_second_run(
         make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch):
     client, queue_name = redis_queue
-    send_jobs_to(monkeypatch, outbox_web_app, queue_name)
-    monkeypatch.setitem(outbox_web_app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(outbox_web_app.config, "MAIL_PORT", smtp_server.port)
+    send_mail_jobs_to(monkeypatch, outbox_web_app, queue_name, smtp_server)
     project = rows.project(make)
     first, second, third = (rows.pledge(make, project) for _ in range(3))
     web = outbox_web_app.test_client()
@@ -96,9 +99,7 @@ def test_mail_queued_while_a_delivery_run_waits_in_the_queue_sends_no_second_run
 
 def test_a_delivery_run_that_hit_its_limit_queues_the_next(app, db, smtp_server, redis_queue, monkeypatch):
     client, queue_name = redis_queue
-    send_jobs_to(monkeypatch, app, queue_name)
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", smtp_server.port)
+    send_mail_jobs_to(monkeypatch, app, queue_name, smtp_server)
     for n in range(3):
         db.session.add(OutboxMessage(dedupe_key=f"t:{n}", to_address="bo@example.com", subject="Hi",
                                      body_text="Hello\n"))
