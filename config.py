@@ -83,11 +83,13 @@ class Config:
     # JSON API
     API_TOKEN_TTL = 30 * 24 * 3600  # seconds a bearer token lives
 
-    # Public campaign pages for anonymous visitors, kept this many seconds
-    # (crowdfund/web/page_cache.py); 0: rendered every time. Where: Flask-Caching's CACHE_TYPE,
-    # each process's memory by default; "RedisCache" with CACHE_REDIS_URL shares it between
-    # every web process (docs/PRODUCTION.md).
+    # Public pages for anonymous visitors (crowdfund/web/page_cache.py): served as they are for
+    # PAGE_CACHE_SECONDS (the most they lag behind a change; 0: rendered every time), and a
+    # campaign page for up to PAGE_CACHE_MAX_SECONDS while nothing it shows has changed.
+    # Where: Flask-Caching's CACHE_TYPE, each process's memory by default; "RedisCache" with
+    # CACHE_REDIS_URL shares it between every web and worker process (docs/PRODUCTION.md).
     PAGE_CACHE_SECONDS = 0
+    PAGE_CACHE_MAX_SECONDS = 300
     PAGE_CACHE_LOCAL_SECONDS = 2  # with a shared store: each process's own copy of a page it served
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps per process

@@ -27,7 +27,7 @@ def create_app(config=None, **overrides):
     _resolve_database_url(app)
     _resolve_secret_key(app)
 
-    from . import models  # noqa: F401  (register every table)
+    from . import change_tokens, models  # noqa: F401  (register every table, and the listeners on their changes)
     from .database import configure_engine
     from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from .web import i18n

@@ -54,7 +54,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import ledger
+from .. import change_tokens, ledger
 from ..database import commit_keeping
 from ..domain.money import format_money, max_minor
 from ..errors import Conflict, DomainError, NotFound, PaymentDeclined, PermissionDenied, ValidationError
@@ -404,6 +404,7 @@ def _reserve_units(project, priced):
             message = (_("This reward is sold out.") if not left else
                        ngettext("Only %(num)d of this reward is left.", "Only %(num)d of this reward are left.", left))
             raise Conflict(message, code="sold_out", fields={"quantity": message})
+        change_tokens.campaign_changed(db.session, project.id)  # units left, on its page
     elif priced["shares"] is not None:
         s = priced["shares"]
         done = db.session.execute(
@@ -417,6 +418,7 @@ def _reserve_units(project, priced):
             message = (_("Every share on offer is taken.") if not left else
                        _("Only %(num)d shares are left.", num=left))
             raise Conflict(message, code="sold_out", fields={"shares": message})
+        change_tokens.campaign_changed(db.session, project.id)
 
 
 def _release_units(attempt):
@@ -435,6 +437,7 @@ def _release_units(attempt):
         return
     if not done:  # pragma: no cover - would mean the counters were already wrong
         log.error("pledge %s: could not release its reserved units; counters need a look", attempt.id)
+    change_tokens.campaign_changed(db.session, attempt.project_id)
 
 
 # -- steps 2 and 3 --------------------------------------------------------------------------
@@ -510,6 +513,7 @@ def _hold(attempt, charge_ref, *, actor_id):
         db.session.rollback()
         notifications.pop_queued_flag(db.session)  # the receipt was rolled back with the rest
         return _refuse_late(attempt, charge_ref, actor_id=actor_id)
+    change_tokens.campaign_changed(db.session, attempt.project_id)  # the totals on its page
     # The UPDATE above locked the project row, so no other pledge of this backer can become
     # held on this project until we commit, and this statement's snapshot, taken after that
     # lock, sees any that did before: the distinct-backer count is exact. One statement:
@@ -663,6 +667,7 @@ def cancel_pledge(user, pledge_id, *, now=None):
             .execution_options(synchronize_session=False)).rowcount
         if not moved:
             raise Conflict(_cancel_refusal(project, close), code="cancel_window_closed")
+        change_tokens.campaign_changed(db.session, project.id)
         if not _has_other_held(attempt):
             db.session.execute(update(Project).where(Project.id == project.id)
                                .values(backer_count=Project.backer_count - 1)

@@ -102,6 +102,13 @@ def get_by_slug(slug):
     return project
 
 
+def ids_by_slug(slug):
+    """(id, firm_id) of the project with this slug, or None. Read on a connection of its own,
+    in a transaction of its own, so the caller's next query starts a new snapshot."""
+    with db.engine.connect() as connection:
+        return connection.execute(select(Project.id, Project.firm_id).where(Project.slug == slug)).first()
+
+
 def lock(project):
     """Re-read `project` under a row lock (FOR UPDATE on PostgreSQL) before changing its state,
     so a concurrent change (another reviewer, the deadline job, a cancel) cannot slip in

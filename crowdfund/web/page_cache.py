@@ -1,32 +1,41 @@
-"""A short-lived cache of public pages for anonymous visitors.
+"""A cache of public pages for anonymous visitors.
 
 A campaign's public page is the same for every anonymous visitor with the same language
 and time zone, and it is by far the most requested page; the front page (with its searches)
-comes next. `@cached_for_anonymous` keeps
-the rendered page for PAGE_CACHE_SECONDS (0: off, the default outside production), keyed
-by the full path, the language and the time zone, so repeated views cost no query and no
-template work.
+comes next. `@cached_for_anonymous` keeps the rendered page, keyed by the full path, the
+language and the time zone, so repeated views cost no query and no template work. How long:
+
+- PAGE_CACHE_SECONDS (0: off, the default outside production) is the most a page may lag
+  behind a change: for that long a copy is served without asking whether anything changed.
+  Under a launch's stream of pledges the page is rendered at most once per that time.
+- With a shared store (below), a page that names what it shows (`depends_on`: the campaign
+  page, its campaign and firm) is kept beyond that, up to PAGE_CACHE_MAX_SECONDS, for as long
+  as none of it changed: the change tokens it was rendered with (crowdfund/change_tokens.py,
+  read before the page's data) are still the current ones. So a long tail of quiet campaigns
+  is rendered once every few minutes rather than on nearly every view.
+- Something on the page that goes out of date by itself (the time left to a deadline) says
+  when, with `valid_for`; the page is not kept past that.
 
 Where it is kept is Flask-Caching's choice (`CACHE_TYPE`): in the memory of each process by
 default ("SimpleCache"), or in Redis ("RedisCache" with CACHE_REDIS_URL, see
 docs/PRODUCTION.md), where every web process on every machine shares it, so a page is
-rendered once per PAGE_CACHE_SECONDS for the whole site rather than once per process. In
-front of a shared store each process also keeps the pages it served for up to
-PAGE_CACHE_LOCAL_SECONDS, so the most viewed page costs no round trip to Redis on every view
-(it costs about as much again as the bare request); an entry carries its expiry time, so
-the local copy never outlives the shared one.
+rendered once for the whole site rather than once per process. In front of a shared store
+each process also keeps the pages it served for up to PAGE_CACHE_LOCAL_SECONDS, so the most
+viewed page costs no round trip to Redis on every view (it costs about as much again as the
+bare request); a local copy is served only while the shared one could be served unasked.
 
 What this is and is not:
 - a cache, not state: dropping it (a restart, a Redis flush, Redis being down) loses
-  nothing, and every process can serve every request; a page is at most
-  PAGE_CACHE_SECONDS old (the totals and "time left" an anonymous visitor sees may lag by
-  that much; pledging and everything else always read the database);
+  nothing, and every process can serve every request; the totals and "time left" an
+  anonymous visitor sees may lag by PAGE_CACHE_SECONDS (pledging and everything else
+  always read the database);
 - only for GET requests from visitors who are not logged in and have no flashed message
   waiting; a page whose rendering touched the session (a CSRF token, a new cookie) or
   that is not a 200 is never stored;
 - never in the way: if the cache cannot be read or written, the page is rendered as usual.
 """
 import logging
+import math
 import time
 from functools import wraps
 
@@ -35,6 +44,7 @@ from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
+from .. import change_tokens
 from ..extensions import cache
 
 log = logging.getLogger(__name__)
@@ -49,8 +59,13 @@ def clear():
     cache.clear()
 
 
+def valid_for(seconds):
+    """Called while a page renders: what it shows goes out of date by itself in `seconds`."""
+    g.page_valid_for = min(g.get("page_valid_for", math.inf), seconds)
+
+
 def _shared():
-    return current_app.config.get("CACHE_TYPE") not in (None, "SimpleCache", "simple", "NullCache", "null")
+    return current_app.config.get("CACHE_TYPE") not in change_tokens.LOCAL_STORES
 
 
 def _cacheable_request():
@@ -59,42 +74,70 @@ def _cacheable_request():
 
 
 def _key():
-    return f"page:{request.full_path}:{get_locale()}:{get_timezone()}"
+    return f"page:v2:{request.full_path}:{get_locale()}:{get_timezone()}"
 
+
+# An entry: (fresh until, expires at, {change token key: token}, body, status, mimetype), times
+# in seconds since the epoch. Until "fresh until" it is served as it is; after that, until it
+# expires, only while its change tokens are still the current ones.
 
 def _read(key):
-    """(body, status, mimetype) of a fresh copy, or None."""
+    """(body, status, mimetype) of a copy that may be served, or None."""
+    now = time.time()
     entry = _local.get(key) if _shared() else None
-    if entry is None:
-        try:
-            entry = cache.get(key)
-        except Exception as error:  # noqa: BLE001 - a cache outage must not become an error page
-            log.warning("page cache unreadable (%s); rendering", error)
-            return None
-        if entry is not None and _shared():
-            _keep_locally(key, entry)
-    if entry is None or entry[0] <= time.time():
-        return None
-    return entry[1:]
-
-
-def _keep_locally(key, entry):
-    seconds = min(current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1), int(entry[0] - time.time()))
-    if seconds >= 1:
-        _local.set(key, entry, timeout=seconds)
-
-
-def _write(key, page, seconds):
-    entry = (time.time() + seconds, *page)
+    if entry is not None and now < entry[0]:
+        return entry[3:]
     try:
-        cache.set(key, entry, timeout=seconds)
+        entry = cache.get(key)
+        if entry is None or now >= entry[1]:
+            return None
+        if now >= entry[0]:
+            if not entry[2] or change_tokens.current(entry[2]) != entry[2]:
+                return None
+            # Nothing it shows has changed since it was rendered: as good as a fresh render.
+            entry = (min(now + current_app.config["PAGE_CACHE_SECONDS"], entry[1]), *entry[1:])
+    except Exception as error:  # noqa: BLE001 - a cache outage must not become an error page
+        log.warning("page cache unreadable (%s); rendering", error)
+        return None
+    _keep_locally(key, entry, now)
+    return entry[3:]
+
+
+def _keep_locally(key, entry, now):
+    if not _shared():
+        return
+    until = min(entry[0], now + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
+    if until - now >= 1:
+        _local.set(key, (until, *entry[1:]), timeout=int(until - now))
+
+
+def _write(key, entry, now):
+    try:
+        cache.set(key, entry, timeout=math.ceil(entry[1] - now))
     except Exception as error:  # noqa: BLE001
         log.warning("page cache unwritable (%s)", error)
-    if _shared():
-        _keep_locally(key, entry)
+    _keep_locally(key, entry, now)
 
 
-def cached_for_anonymous(view):
+def _tokens_before_rendering(depends_on, args, kwargs):
+    """The change tokens of what the page will show, read before its data (so a change
+    committed while it renders leaves the copy with an old token); None when unknown."""
+    if depends_on is None or not change_tokens.in_use(current_app):
+        return None
+    try:
+        return change_tokens.current(depends_on(*args, **kwargs))
+    except Exception as error:  # noqa: BLE001
+        log.warning("change tokens unreadable (%s); the page is kept for PAGE_CACHE_SECONDS only", error)
+        return None
+
+
+def cached_for_anonymous(view=None, *, depends_on=None):
+    """Serve `view` from the cache to anonymous visitors. `depends_on(**view_args)` names the
+    change token keys of what the page shows (see crowdfund/change_tokens.py); without it a
+    page is kept for PAGE_CACHE_SECONDS only."""
+    if view is None:
+        return lambda view: cached_for_anonymous(view, depends_on=depends_on)
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         seconds = current_app.config.get("PAGE_CACHE_SECONDS") or 0
@@ -105,10 +148,16 @@ def cached_for_anonymous(view):
         if page is not None:
             body, status, mimetype = page
             return current_app.response_class(body, status=status, mimetype=mimetype)
+        started = time.time()
+        tokens = _tokens_before_rendering(depends_on, args, kwargs)
         response = make_response(view(*args, **kwargs))
         if (response.status_code == 200 and not response.direct_passthrough and not session.modified
                 and "csrf_token" not in g and "Set-Cookie" not in response.headers):
-            _write(key, (response.get_data(), response.status_code, response.mimetype), seconds)
+            longest = max(current_app.config.get("PAGE_CACHE_MAX_SECONDS") or 0, seconds) if tokens else seconds
+            lifetime = min(longest, g.get("page_valid_for", math.inf))
+            if lifetime >= 1:
+                _write(key, (started + min(seconds, lifetime), started + lifetime, tokens or {},
+                             response.get_data(), response.status_code, response.mimetype), started)
         return response
 
     return wrapper

@@ -3,10 +3,13 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from crowdfund.models import utcnow
-from crowdfund.services import campaigns
+from crowdfund.models import Project, utcnow
+from crowdfund.services import campaigns, pledges, projects
 from crowdfund.web import page_cache
+from crowdfund.web.projects import template_globals
 
 
 @pytest.fixture()
@@ -17,6 +20,57 @@ def cache_for(app):
     yield configure
     app.config["PAGE_CACHE_SECONDS"] = 0
     page_cache.clear()
+
+
+@pytest.fixture()
+def shared_cache(app, redis_url, cache_for):
+    """The page cache in Redis, as in production: shared by every process, with change tokens."""
+    from crowdfund.extensions import cache
+
+    before = {key: app.config.get(key) for key in ("CACHE_TYPE", "CACHE_REDIS_URL", "CACHE_KEY_PREFIX")}
+    app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
+                      CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:")
+    cache.init_app(app)
+    cache_for(10)
+    yield
+    page_cache.clear()
+    app.config.update(before)
+    cache.init_app(app)
+
+
+@pytest.fixture()
+def later(monkeypatch):
+    """later(seconds): the clocks of the page cache and of the pages move on by `seconds`."""
+    shift = timedelta(0)
+    real_time, real_utcnow = page_cache.time.time, template_globals.utcnow
+
+    class Clock:
+        @staticmethod
+        def time():
+            return real_time() + shift.total_seconds()
+
+    monkeypatch.setattr(page_cache, "time", Clock)
+    monkeypatch.setattr(template_globals, "utcnow", lambda: real_utcnow() + shift)
+
+    def move(seconds):
+        nonlocal shift
+        shift += timedelta(seconds=seconds)
+    return move
+
+
+@pytest.fixture()
+def statements(db):
+    """statements(fn): how many SQL statements `fn()` sent."""
+    def count(fn):
+        sent = []
+        listener = lambda *args: sent.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            fn()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(sent)
+    return count
 
 
 def rename(db, project, title):
@@ -126,3 +180,113 @@ def create_unreachable_cache_app(app):
     return create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                       PAGE_CACHE_SECONDS=30, CACHE_TYPE="RedisCache",
                       CACHE_REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+
+
+def view(client, project):
+    return client.get(f"/p/{project.slug}").get_data(as_text=True)
+
+
+def test_a_quiet_campaign_page_is_kept_while_nothing_on_it_changes(client, make, db, shared_cache, later, statements):
+    path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path)
+    later(200)  # past the 10 s lag, within PAGE_CACHE_MAX_SECONDS (300)
+    assert statements(lambda: client.get(path)) == 0
+
+    later(101)  # 301 s: even a quiet page is rendered again
+    assert statements(lambda: client.get(path)) > 0
+
+
+def test_a_change_shows_once_the_lag_is_over(client, make, db, shared_cache, later):
+    project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
+    view(client, project)
+    rename(db, project, "Lantern Tea Two")
+    later(5)
+    assert "Lantern Tea Two" not in view(client, project)  # within the lag: as it was
+    later(6)
+    assert "Lantern Tea Two" in view(client, project)
+
+
+def test_a_pledge_moves_the_totals_an_anonymous_visitor_sees(client, make, db, shared_cache, later):
+    project = make.live_project(deadline=utcnow() + timedelta(days=20))
+    tier = project.tiers[0]  # "Early bird", $25, 100 of them
+    assert '"raised">$0.00<' in view(client, project) and "100 of 100 left" in view(client, project)
+    pledges.place_pledge(make.user(), project, tier_id=tier.id, idempotency_key=secrets.token_hex(8),
+                         payment_method="pm_card_visa")
+    later(11)
+    page = view(client, project)
+    assert '"raised">$25.00<' in page and '"backers">1<' in page and "99 of 100 left" in page
+
+
+def test_a_change_to_the_firm_shows_on_its_campaign_pages(client, make, db, shared_cache, later):
+    project = make.live_project(deadline=utcnow() + timedelta(days=20))
+    view(client, project)
+    project.firm.legal_name = "Lantern Holdings Ltd"
+    db.session.commit()
+    later(11)
+    assert "Lantern Holdings Ltd" in view(client, project)
+
+
+def test_a_change_committed_while_the_page_renders_is_not_missed(client, make, db, shared_cache, later, monkeypatch):
+    project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
+    project_id = project.id
+    db.session.commit()
+    real = projects.get_by_slug
+
+    def read_then_someone_renames(slug):
+        shown = real(slug)
+        shown.title  # what the page will show, read before the rename commits
+        with Session(db.engine) as other:  # another request, committing while this page renders
+            other.get(Project, project_id).title = "Lantern Tea Two"
+            other.commit()
+        return shown
+
+    monkeypatch.setattr(projects, "get_by_slug", read_then_someone_renames)
+    assert "Lantern Tea Two" not in view(client, project)
+    monkeypatch.setattr(projects, "get_by_slug", real)
+    later(11)
+    assert "Lantern Tea Two" in view(client, project)
+
+
+def test_the_page_is_not_kept_past_its_time_left(client, make, db, shared_cache, later):
+    project = make.live_project(deadline=utcnow() + timedelta(days=3, seconds=100))
+    assert "3 days" in view(client, project)
+    later(60)
+    assert "3 days" in view(client, project)  # kept: nothing changed, the figure still holds
+    later(50)
+    assert "2 days" in view(client, project)
+
+
+def test_through_redis_a_change_made_by_another_process_shows(app, make, db, redis_url, later):
+    """A worker process (here: another app) commits the change; the web process's copy,
+    kept past the lag while nothing changed, gives way to it."""
+    from crowdfund import create_app
+
+    settings = dict(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], PAGE_CACHE_SECONDS=10,
+                    CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
+                    CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:")
+    web, worker = create_app("testing", **settings), create_app("testing", **settings)
+    project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
+    project_id, path = project.id, f"/p/{project.slug}"
+    db.session.commit()
+    assert "Lantern Tea" in web.test_client().get(path).get_data(as_text=True)
+    later(60)
+    page_cache._local.clear()
+    assert "Lantern Tea" in web.test_client().get(path).get_data(as_text=True)  # from Redis, still current
+
+    with worker.app_context():
+        db.session.get(Project, project_id).title = "Lantern Tea Two"
+        db.session.commit()
+    page_cache._local.clear()
+    assert "Lantern Tea Two" in web.test_client().get(path).get_data(as_text=True)
+
+
+def test_in_one_process_s_memory_a_page_is_kept_no_longer_than_the_lag(client, make, db, cache_for, later,
+                                                                        statements):
+    """Without a shared store another process's change would not reach this one's tokens."""
+    cache_for(10)
+    path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path)
+    later(5)
+    assert statements(lambda: client.get(path)) == 0
+    later(6)
+    assert statements(lambda: client.get(path)) > 0

@@ -2,14 +2,20 @@
 from flask import abort, render_template, send_from_directory
 from flask_login import current_user
 
+from ... import change_tokens
 from ...services import projects, updates
 from ..page_cache import cached_for_anonymous
 from . import bp
 from .access import visible_project_or_404
 
 
+def _campaign_and_firm(slug):
+    ids = projects.ids_by_slug(slug)
+    return (change_tokens.campaign_key(ids.id), change_tokens.firm_key(ids.firm_id)) if ids else ()
+
+
 @bp.get("/p/<slug>")
-@cached_for_anonymous
+@cached_for_anonymous(depends_on=_campaign_and_firm)
 def show(slug):
     project = visible_project_or_404(slug)
     member = projects.is_member(current_user, project)

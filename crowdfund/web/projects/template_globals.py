@@ -5,6 +5,7 @@ from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from ...models import utcnow
 from ...services import projects
 from ...services.firms import country_names
+from .. import page_cache
 from . import bp
 from .forms import CATEGORY_LABELS, SHIPPING_LABELS
 
@@ -36,12 +37,17 @@ TIME_LEFT = {  # (with "left", for a sentence; without, for a figure under a "Ti
 def _time_left(deadline, short):
     if deadline is None:
         return ""
-    seconds = int((deadline - utcnow()).total_seconds())
+    exact = (deadline - utcnow()).total_seconds()
+    seconds = int(exact)
     if seconds <= 0:
         return _("Ended")
     for unit, words in TIME_LEFT.items():
         if seconds >= unit or unit == 60:
-            return words[short](max(1, seconds // unit))
+            count = max(1, seconds // unit)
+            # A cached page must not outlive the figure: it changes when fewer than `count`
+            # units are left ("1 minute" stands until the end).
+            page_cache.valid_for(exact - count * unit if seconds >= unit else exact)
+            return words[short](count)
     return ""  # pragma: no cover - the minute entry always answers
 
 
