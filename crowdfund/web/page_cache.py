@@ -20,9 +20,11 @@ Where it is kept is Flask-Caching's choice (`CACHE_TYPE`): in the memory of each
 default ("SimpleCache"), or in Redis ("RedisCache" with CACHE_REDIS_URL, see
 docs/PRODUCTION.md), where every web process on every machine shares it, so a page is
 rendered once for the whole site rather than once per process. In front of a shared store
-each process also keeps the pages it served for up to PAGE_CACHE_LOCAL_SECONDS, so the most
+each process also keeps the pages it served, and serves its own copy unasked for up to
+PAGE_CACHE_LOCAL_SECONDS, so the most
 viewed page costs no round trip to Redis on every view (it costs about as much again as the
-bare request); a local copy is served only while the shared one could be served unasked.
+bare request); after that, while the page's change tokens are current, a check of the tokens
+alone (a few bytes from Redis) lets the process serve its own copy again.
 
 What this is and is not:
 - a cache, not state: dropping it (a restart, a Redis flush, Redis being down) loses
@@ -41,17 +43,17 @@ from functools import wraps
 
 from cachelib import SimpleCache
 from flask import current_app, g, make_response, request, session
-from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
 from .. import change_tokens
 from ..extensions import cache
+from .i18n import select_locale, select_timezone
 
 log = logging.getLogger(__name__)
 
 
-# Pages this process served lately, in front of a shared cache (see above).
-_local = SimpleCache(threshold=500)
+# Pages this process served lately, in front of a shared cache (see above): about 10 MB at most.
+_local = SimpleCache(threshold=1000)
 
 
 def clear():
@@ -74,7 +76,10 @@ def _cacheable_request():
 
 
 def _key():
-    return f"page:v2:{request.full_path}:{get_locale()}:{get_timezone()}"
+    # The language and zone as chosen for the request (what flask-babel's get_locale() and
+    # get_timezone() would be), without making Babel's locale and zone objects for a page
+    # that comes from the cache.
+    return f"page:v2:{request.full_path}:{select_locale()}:{select_timezone()}"
 
 
 # An entry: (fresh until, expires at, {change token key: token}, body, status, mimetype), times
@@ -84,31 +89,41 @@ def _key():
 def _read(key):
     """(body, status, mimetype) of a copy that may be served, or None."""
     now = time.time()
-    entry = _local.get(key) if _shared() else None
-    if entry is not None and now < entry[0]:
-        return entry[3:]
+    local = _local.get(key) if _shared() else None
     try:
-        entry = cache.get(key)
-        if entry is None or now >= entry[1]:
-            return None
-        if now >= entry[0]:
-            if not entry[2] or change_tokens.current(entry[2]) != entry[2]:
-                return None
-            # Nothing it shows has changed since it was rendered: as good as a fresh render.
-            entry = (min(now + current_app.config["PAGE_CACHE_SECONDS"], entry[1]), *entry[1:])
+        entry = _servable(local, now, current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
+        if entry is None:
+            entry = _servable(cache.get(key), now, current_app.config["PAGE_CACHE_SECONDS"])
     except Exception as error:  # noqa: BLE001 - a cache outage must not become an error page
         log.warning("page cache unreadable (%s); rendering", error)
         return None
-    _keep_locally(key, entry, now)
+    if entry is None:
+        return None
+    if entry is not local:
+        _keep_locally(key, entry, now)
     return entry[3:]
 
 
+def _servable(entry, now, unasked_for):
+    """`entry` if it may be served now; refreshed to be served `unasked_for` seconds more if
+    its change tokens had to be checked; None if it may not."""
+    if entry is None or now >= entry[1]:
+        return None
+    if now < entry[0]:
+        return entry
+    if entry[2] and change_tokens.current(entry[2]) == entry[2]:
+        # Nothing it shows has changed since it was rendered: as good as a fresh render.
+        return (min(now + unasked_for, entry[1]), *entry[1:])
+    return None
+
+
 def _keep_locally(key, entry, now):
-    if not _shared():
+    """This process's copy: served unasked for PAGE_CACHE_LOCAL_SECONDS at most, then, while
+    its tokens are current, after a check of the tokens alone (no page from Redis)."""
+    if not _shared() or entry[1] - now < 1:
         return
     until = min(entry[0], now + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
-    if until - now >= 1:
-        _local.set(key, (until, *entry[1:]), timeout=int(until - now))
+    _local.set(key, (until, *entry[1:]), timeout=int(entry[1] - now))
 
 
 def _write(key, entry, now):
