@@ -290,3 +290,19 @@ def test_in_one_process_s_memory_a_page_is_kept_no_longer_than_the_lag(client, m
     assert statements(lambda: client.get(path)) == 0
     later(6)
     assert statements(lambda: client.get(path)) > 0
+
+
+def test_a_process_serves_its_own_copy_while_the_tokens_say_nothing_changed(client, make, db, shared_cache, later,
+                                                                             statements):
+    from crowdfund.extensions import cache
+
+    path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path)
+    cache.delete_many(*[key for key in page_cache._local._cache])  # only this process's copy is left
+    later(60)
+    assert statements(lambda: client.get(path)) == 0  # no render: its copy, after a check of the tokens
+
+    make.tier(db.session.get(Project, make.live_project().id))  # another campaign: not this page's concern
+    db.session.commit()
+    later(60)
+    assert statements(lambda: client.get(path)) == 0
