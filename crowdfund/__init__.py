@@ -53,6 +53,10 @@ def create_app(config=None, **overrides):
     register_api(app)
     register_cli(app)
 
+    from .web.page_cache import Front
+
+    app.wsgi_app = Front(app.wsgi_app, app.config)  # resends cached public pages without Flask
+
     from .jobs.scheduler import start_scheduler
 
     start_scheduler(app)  # only when SCHEDULER_ENABLED (make run); never twice in a process

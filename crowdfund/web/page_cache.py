@@ -21,10 +21,13 @@ default ("SimpleCache"), or in Redis ("RedisCache" with CACHE_REDIS_URL, see
 docs/PRODUCTION.md), where every web process on every machine shares it, so a page is
 rendered once for the whole site rather than once per process. In front of a shared store
 each process also keeps the pages it served, and serves its own copy unasked for up to
-PAGE_CACHE_LOCAL_SECONDS, so the most
-viewed page costs no round trip to Redis on every view (it costs about as much again as the
-bare request); after that, while the page's change tokens are current, a check of the tokens
-alone (a few bytes from Redis) lets the process serve its own copy again.
+PAGE_CACHE_LOCAL_SECONDS, so the most viewed page costs no round trip to Redis on every view;
+after that, while the page's change tokens are current, a check of the tokens alone (a few
+bytes from Redis) lets the process serve its own copy again.
+
+`Front`, in front of the Flask app, resends a copy that may be served unasked right now to a
+visitor who plainly has no account to be recognised by, without Flask (no session, no login,
+no routing): on such a view the bare Flask request cost more than all the rest.
 
 What this is and is not:
 - a cache, not state: dropping it (a restart, a Redis flush, Redis being down) loses
@@ -38,11 +41,13 @@ What this is and is not:
 """
 import logging
 import math
+import threading
 import time
 from functools import wraps
 
 from cachelib import SimpleCache
 from flask import current_app, g, make_response, request, session
+from werkzeug.http import parse_cookie
 from flask_login import current_user
 
 from .. import change_tokens
@@ -57,8 +62,14 @@ _local = SimpleCache(threshold=1000)
 
 
 def clear():
-    _local.clear()
+    forget_local_copies()
     cache.clear()
+
+
+def forget_local_copies():
+    """Drop this process's own copies (those in the shared store stay)."""
+    _local.clear()
+    _front.clear()
 
 
 def valid_for(seconds):
@@ -87,7 +98,7 @@ def _key():
 # expires, only while its change tokens are still the current ones.
 
 def _read(key):
-    """(body, status, mimetype) of a copy that may be served, or None."""
+    """(fresh until, body, status, mimetype) of a copy that may be served, or None."""
     now = time.time()
     local = _local.get(key) if _shared() else None
     try:
@@ -101,7 +112,7 @@ def _read(key):
         return None
     if entry is not local:
         _keep_locally(key, entry, now)
-    return entry[3:]
+    return (entry[0], *entry[3:])
 
 
 def _servable(entry, now, unasked_for):
@@ -161,7 +172,8 @@ def cached_for_anonymous(view=None, *, depends_on=None):
         key = _key()
         page = _read(key)
         if page is not None:
-            body, status, mimetype = page
+            fresh_until, body, status, mimetype = page
+            _servable_by_front(fresh_until)
             return current_app.response_class(body, status=status, mimetype=mimetype)
         started = time.time()
         tokens = _tokens_before_rendering(depends_on, args, kwargs)
@@ -173,6 +185,82 @@ def cached_for_anonymous(view=None, *, depends_on=None):
             if lifetime >= 1:
                 _write(key, (started + min(seconds, lifetime), started + lifetime, tokens or {},
                              response.get_data(), response.status_code, response.mimetype), started)
+                _servable_by_front(started + min(seconds, lifetime))
         return response
 
     return wrapper
+
+
+# -- the front --------------------------------------------------------------------------------
+
+FRONT_UNTIL = "crowdfund.page_cache.front_until"  # in the WSGI environ: how long Front may resend it
+_front = {}  # Front's copies: {key: (until, status line, headers, body)}
+_front_lock = threading.Lock()
+FRONT_MAX_PAGES = 1000
+
+
+def _servable_by_front(fresh_until):
+    """The response this request gets may be sent again as it is, by `Front`, until then (never
+    longer than this process's own copy is served unasked)."""
+    local_seconds = current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1)
+    request.environ[FRONT_UNTIL] = min(fresh_until, time.time() + local_seconds)
+
+
+class Front:
+    """WSGI middleware: resends, headers and all, a page response that `cached_for_anonymous`
+    marked as servable unasked, to a request that would be answered with the same page: the same
+    host, path, query, Accept-Language and zone cookie, a GET with no session or remember-me
+    cookie and no Authorization header (so nobody logged in, no flashed message, no language
+    switched in a session). Everything else goes to the app."""
+
+    def __init__(self, wsgi_app, config):
+        self.wsgi_app, self.config = wsgi_app, config
+
+    def _key(self, environ):
+        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ:
+            return None
+        zone = ""
+        if environ.get("HTTP_COOKIE"):
+            cookies = parse_cookie(environ)
+            if (self.config.get("SESSION_COOKIE_NAME", "session") in cookies
+                    or self.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies):
+                return None
+            zone = cookies.get("tz", "")
+        return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SCRIPT_NAME", ""),
+                environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                environ.get("HTTP_ACCEPT_LANGUAGE", ""), zone)
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        copy = _front.get(key)
+        if copy is not None and time.time() < copy[0]:
+            start_response(copy[1], list(copy[2]))
+            return [copy[3]]
+        answer = []
+
+        def keep_answer(status, headers, exc_info=None):
+            answer[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, keep_answer)
+        until = environ.get(FRONT_UNTIL)
+        if until is None or not answer or not answer[0].startswith("200 "):
+            return body
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        self._keep(key, (until, answer[0], tuple(answer[1]), data))
+        return [data]
+
+    @staticmethod
+    def _keep(key, copy):
+        with _front_lock:
+            if len(_front) >= FRONT_MAX_PAGES:
+                now = time.time()
+                for old in [k for k, kept in _front.items() if kept[0] <= now] or list(_front)[:len(_front) // 2]:
+                    del _front[old]
+            _front[key] = copy

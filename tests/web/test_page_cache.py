@@ -157,7 +157,7 @@ def test_web_processes_share_pages_through_redis(app, client, make, db, redis_ur
     db.session.commit()
     assert "Lantern Tea" in first.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
     rename(db, project, "Lantern Tea Two")
-    page_cache._local.clear()  # what the other process would not have: this one's own copies
+    page_cache.forget_local_copies()  # what the other process would not have: this one's own copies
 
     page = other.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
     assert "Lantern Tea" in page and "Lantern Tea Two" not in page  # the first process's copy
@@ -270,13 +270,13 @@ def test_through_redis_a_change_made_by_another_process_shows(app, make, db, red
     db.session.commit()
     assert "Lantern Tea" in web.test_client().get(path).get_data(as_text=True)
     later(60)
-    page_cache._local.clear()
+    page_cache.forget_local_copies()
     assert "Lantern Tea" in web.test_client().get(path).get_data(as_text=True)  # from Redis, still current
 
     with worker.app_context():
         db.session.get(Project, project_id).title = "Lantern Tea Two"
         db.session.commit()
-    page_cache._local.clear()
+    page_cache.forget_local_copies()
     assert "Lantern Tea Two" in web.test_client().get(path).get_data(as_text=True)
 
 
@@ -306,3 +306,63 @@ def test_a_process_serves_its_own_copy_while_the_tokens_say_nothing_changed(clie
     db.session.commit()
     later(60)
     assert statements(lambda: client.get(path)) == 0
+
+
+@pytest.fixture()
+def flask_requests(app):
+    """How many requests reached the Flask app (not answered by page_cache.Front)."""
+    from flask import request_started
+
+    seen = []
+    receiver = lambda sender, **extra: seen.append(1)  # noqa: E731
+    request_started.connect(receiver, app)
+    yield lambda: len(seen)
+    request_started.disconnect(receiver, app)
+
+
+def test_a_view_moments_after_another_is_resent_as_it_was_without_flask(client, make, shared_cache, flask_requests):
+    path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
+    first = client.get(path)
+    again = client.get(path)
+    assert flask_requests() == 1
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    assert again.headers == first.headers  # Content-Security-Policy and the rest, as Flask sent them
+
+
+def test_nobody_with_a_session_or_remember_me_cookie_gets_the_resent_copy(client, make, shared_cache,
+                                                                          flask_requests):
+    path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path)
+    for cookie in ("session", "remember_token"):
+        client.set_cookie(cookie, "whatever-it-holds")
+        before = flask_requests()
+        client.get(path)
+        assert flask_requests() == before + 1, cookie  # Flask decides who they are
+        client.delete_cookie(cookie)
+    before = flask_requests()
+    client.get(path, headers={"Authorization": "Bearer whatever"})
+    assert flask_requests() == before + 1
+
+
+def test_each_language_and_time_zone_has_its_own_resent_copy(client, make, shared_cache, flask_requests):
+    path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path, headers={"Accept-Language": "en"})
+    chinese = client.get(path, headers={"Accept-Language": "zh"})
+    assert flask_requests() == 2 and 'lang="zh-Hans"' in chinese.get_data(as_text=True)
+    client.set_cookie("tz", "Asia%2FShanghai")
+    client.get(path, headers={"Accept-Language": "zh"})
+    assert flask_requests() == 3
+    client.get(path, headers={"Accept-Language": "zh"})
+    assert flask_requests() == 3
+
+
+def test_the_resent_copy_goes_once_this_process_must_ask_again(client, make, db, shared_cache, later,
+                                                               flask_requests):
+    project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
+    view(client, project)
+    later(1)
+    view(client, project)
+    assert flask_requests() == 1
+    later(1.5)  # past PAGE_CACHE_LOCAL_SECONDS (2): the tokens are checked again, by Flask
+    view(client, project)
+    assert flask_requests() == 2
