@@ -55,7 +55,7 @@ def create_app(config=None, **overrides):
 
     from .web.page_cache import Front
 
-    app.wsgi_app = Front(app.wsgi_app, app.config)  # resends cached public pages without Flask
+    app.wsgi_app = Front(app.wsgi_app, app)  # resends cached public pages without Flask
 
     from .jobs.scheduler import start_scheduler
 

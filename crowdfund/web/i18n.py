@@ -15,15 +15,21 @@ from ..domain.money import format_money, to_major
 def select_locale():
     """The request's language: ?lang=, then the switch in the page (session), then the account's
     choice, then the browser's Accept-Language. Outside a request (CLI, jobs): the default."""
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
+    account = current_user.locale if getattr(current_user, "is_authenticated", False) else None
+    return locale_for(chosen, account, request.accept_languages, current_app.config)
+
+
+def locale_for(chosen, account_locale, accept_languages, config):
+    """`select_locale` from its inputs (also for a request Flask has not seen: page_cache.Front)."""
+    languages = config["LANGUAGES"]
     if chosen in languages:
         return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if account_locale in languages:
+        return account_locale
+    return accept_languages.best_match(languages) or config["BABEL_DEFAULT_LOCALE"]
 
 
 def valid_timezone(name):
@@ -37,9 +43,14 @@ def valid_timezone(name):
 def select_timezone():
     if not has_request_context():
         return "UTC"
-    # The browser reports its zone in a cookie (set by static/js/app.js, URL-encoded: "Asia%2FShanghai").
-    for name in (getattr(current_user, "timezone", None) if getattr(current_user, "is_authenticated", False) else None,
-                 unquote(request.cookies.get("tz") or "")):
+    account = current_user.timezone if getattr(current_user, "is_authenticated", False) else None
+    return zone_for(account, request.cookies.get("tz"))
+
+
+def zone_for(account_zone, cookie):
+    """The account's zone, else the one the browser reports in a cookie (set by static/js/app.js,
+    URL-encoded: "Asia%2FShanghai"), else UTC."""
+    for name in (account_zone, unquote(cookie or "")):
         if name and valid_timezone(name):
             return name
     return "UTC"

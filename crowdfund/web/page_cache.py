@@ -25,9 +25,9 @@ PAGE_CACHE_LOCAL_SECONDS, so the most viewed page costs no round trip to Redis o
 after that, while the page's change tokens are current, a check of the tokens alone (a few
 bytes from Redis) lets the process serve its own copy again.
 
-`Front`, in front of the Flask app, resends a copy that may be served unasked right now to a
-visitor who plainly has no account to be recognised by, without Flask (no session, no login,
-no routing): on such a view the bare Flask request cost more than all the rest.
+`Front`, in front of the Flask app, serves a visitor who plainly has no account to be
+recognised by from this cache without Flask (no session, no login, no routing): for such a
+view a bare Flask request costs more than all the rest.
 
 What this is and is not:
 - a cache, not state: dropping it (a restart, a Redis flush, Redis being down) loses
@@ -47,12 +47,13 @@ from functools import wraps
 
 from cachelib import SimpleCache
 from flask import current_app, g, make_response, request, session
-from werkzeug.http import parse_cookie
+from werkzeug.http import HTTP_STATUS_CODES, parse_cookie
+from werkzeug.wrappers import Request
 from flask_login import current_user
 
 from .. import change_tokens
 from ..extensions import cache
-from .i18n import select_locale, select_timezone
+from .i18n import locale_for, select_locale, select_timezone, zone_for
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,11 @@ def _key():
     # The language and zone as chosen for the request (what flask-babel's get_locale() and
     # get_timezone() would be), without making Babel's locale and zone objects for a page
     # that comes from the cache.
-    return f"page:v2:{request.full_path}:{select_locale()}:{select_timezone()}"
+    return page_key(request.full_path, select_locale(), select_timezone())
+
+
+def page_key(full_path, locale, zone):
+    return f"page:v2:{full_path}:{locale}:{zone}"
 
 
 # An entry: (fresh until, expires at, {change token key: token}, body, status, mimetype), times
@@ -98,7 +103,7 @@ def _key():
 # expires, only while its change tokens are still the current ones.
 
 def _read(key):
-    """(fresh until, body, status, mimetype) of a copy that may be served, or None."""
+    """The entry of a copy that may be served, or None."""
     now = time.time()
     local = _local.get(key) if _shared() else None
     try:
@@ -112,7 +117,7 @@ def _read(key):
         return None
     if entry is not local:
         _keep_locally(key, entry, now)
-    return (entry[0], *entry[3:])
+    return entry
 
 
 def _servable(entry, now, unasked_for):
@@ -170,10 +175,10 @@ def cached_for_anonymous(view=None, *, depends_on=None):
         if seconds <= 0 or not _cacheable_request():
             return view(*args, **kwargs)
         key = _key()
-        page = _read(key)
-        if page is not None:
-            fresh_until, body, status, mimetype = page
-            _servable_by_front(fresh_until)
+        entry = _read(key)
+        if entry is not None:
+            _servable_by_front(entry)
+            body, status, mimetype = entry[3:]
             return current_app.response_class(body, status=status, mimetype=mimetype)
         started = time.time()
         tokens = _tokens_before_rendering(depends_on, args, kwargs)
@@ -183,9 +188,10 @@ def cached_for_anonymous(view=None, *, depends_on=None):
             longest = max(current_app.config.get("PAGE_CACHE_MAX_SECONDS") or 0, seconds) if tokens else seconds
             lifetime = min(longest, g.get("page_valid_for", math.inf))
             if lifetime >= 1:
-                _write(key, (started + min(seconds, lifetime), started + lifetime, tokens or {},
-                             response.get_data(), response.status_code, response.mimetype), started)
-                _servable_by_front(started + min(seconds, lifetime))
+                entry = (started + min(seconds, lifetime), started + lifetime, tokens or {},
+                         response.get_data(), response.status_code, response.mimetype)
+                _write(key, entry, started)
+                _servable_by_front(entry)
         return response
 
     return wrapper
@@ -193,28 +199,41 @@ def cached_for_anonymous(view=None, *, depends_on=None):
 
 # -- the front --------------------------------------------------------------------------------
 
-FRONT_UNTIL = "crowdfund.page_cache.front_until"  # in the WSGI environ: how long Front may resend it
+FRONT_TERMS = "crowdfund.page_cache.front_terms"  # in the WSGI environ: (until, mimetype)
 _front = {}  # Front's copies: {key: (until, status line, headers, body)}
 _front_lock = threading.Lock()
 FRONT_MAX_PAGES = 1000
 
 
-def _servable_by_front(fresh_until):
-    """The response this request gets may be sent again as it is, by `Front`, until then (never
-    longer than this process's own copy is served unasked)."""
-    local_seconds = current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1)
-    request.environ[FRONT_UNTIL] = min(fresh_until, time.time() + local_seconds)
+def _front_until(entry):
+    """Until when this process may send the page of `entry` unasked."""
+    return min(entry[0], time.time() + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
+
+
+def _servable_by_front(entry):
+    """The response this request gets is the page of `entry`: `Front` may send it again as it
+    is for as long as this process's own copy is served unasked."""
+    request.environ[FRONT_TERMS] = (_front_until(entry), entry[5])
 
 
 class Front:
-    """WSGI middleware: resends, headers and all, a page response that `cached_for_anonymous`
-    marked as servable unasked, to a request that would be answered with the same page: the same
-    host, path, query, Accept-Language and zone cookie, a GET with no session or remember-me
-    cookie and no Authorization header (so nobody logged in, no flashed message, no language
-    switched in a session). Everything else goes to the app."""
+    """WSGI middleware for a visitor who plainly has no account to be recognised by: a GET with no
+    session or remember-me cookie and no Authorization header (so nobody logged in, no flashed
+    message, no language switched in a session). Without going through Flask it sends them
 
-    def __init__(self, wsgi_app, config):
-        self.wsgi_app, self.config = wsgi_app, config
+    - a page response this process gave moments ago to a request just like theirs (the same
+      host, path, query, Accept-Language and zone cookie), as it was, while it may be served
+      unasked;
+    - else the page's copy in the page cache, read as `cached_for_anonymous` would read it (this
+      process's own copy after a check of its change tokens, or the shared one), with the
+      headers the app gave the last page it sent from the cache (the security headers; nothing
+      in them depends on the page).
+
+    Everything else, and any page not in the cache, goes to the app."""
+
+    def __init__(self, wsgi_app, app):
+        self.wsgi_app, self.app, self.config = wsgi_app, app, app.config
+        self.headers = {}  # {mimetype: the headers of a page the app sent from the cache, but its length}
 
     def _key(self, environ):
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_AUTHORIZATION" in environ:
@@ -232,10 +251,14 @@ class Front:
 
     def __call__(self, environ, start_response):
         key = self._key(environ)
-        if key is None:
+        if key is None or not self.config.get("PAGE_CACHE_SECONDS"):
             return self.wsgi_app(environ, start_response)
         copy = _front.get(key)
-        if copy is not None and time.time() < copy[0]:
+        if copy is None or time.time() >= copy[0]:
+            copy = self._from_page_cache(environ)
+            if copy is not None:
+                self._keep(key, copy)
+        if copy is not None:
             start_response(copy[1], list(copy[2]))
             return [copy[3]]
         answer = []
@@ -245,16 +268,33 @@ class Front:
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, keep_answer)
-        until = environ.get(FRONT_UNTIL)
-        if until is None or not answer or not answer[0].startswith("200 "):
+        terms = environ.get(FRONT_TERMS)
+        if (terms is None or not answer or not answer[0].startswith("200 ")
+                or any(name.lower() == "set-cookie" for name, _ in answer[1])):  # someone's own cookie
             return body
         try:
             data = b"".join(body)
         finally:
             if hasattr(body, "close"):
                 body.close()
+        until, mimetype = terms
+        self.headers[mimetype] = tuple((name, value) for name, value in answer[1] if name.lower() != "content-length")
         self._keep(key, (until, answer[0], tuple(answer[1]), data))
         return [data]
+
+    def _from_page_cache(self, environ):
+        if not self.headers:  # the app has not sent a page from the cache yet
+            return None
+        visitor = Request(environ)
+        with self.app.app_context():
+            entry = _read(page_key(visitor.full_path,
+                                   locale_for(visitor.args.get("lang"), None, visitor.accept_languages, self.config),
+                                   zone_for(None, visitor.cookies.get("tz"))))
+            if entry is None or entry[5] not in self.headers:
+                return None
+            body, status = entry[3], entry[4]
+            return (_front_until(entry), f"{status} {HTTP_STATUS_CODES[status]}",
+                    (*self.headers[entry[5]], ("Content-Length", str(len(body)))), body)
 
     @staticmethod
     def _keep(key, copy):

@@ -356,13 +356,50 @@ def test_each_language_and_time_zone_has_its_own_resent_copy(client, make, share
     assert flask_requests() == 3
 
 
-def test_the_resent_copy_goes_once_this_process_must_ask_again(client, make, db, shared_cache, later,
-                                                               flask_requests):
+def test_after_a_moment_the_copy_is_resent_only_while_its_change_tokens_are_current(client, make, db, shared_cache,
+                                                                                   later, flask_requests):
     project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
     view(client, project)
-    later(1)
+    later(1)  # within PAGE_CACHE_LOCAL_SECONDS (2): resent unasked
     view(client, project)
-    assert flask_requests() == 1
-    later(1.5)  # past PAGE_CACHE_LOCAL_SECONDS (2): the tokens are checked again, by Flask
-    view(client, project)
-    assert flask_requests() == 2
+    later(60)  # resent after a check of the tokens: nothing on the page changed
+    assert "Lantern Tea" in view(client, project) and flask_requests() == 1
+
+    rename(db, project, "Lantern Tea Two")
+    later(11)  # past the lag
+    assert "Lantern Tea Two" in view(client, project) and flask_requests() == 2
+
+
+def test_a_cookie_set_for_one_visitor_is_never_resent_to_another(app, make, shared_cache):
+    path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
+
+    def a_cookie_of_their_own(response):  # as a later hook of the app might
+        response.set_cookie("visitor", secrets.token_hex(8))
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(a_cookie_of_their_own)
+    try:
+        first = app.test_client().get(path)
+        second = app.test_client().get(path)
+    finally:
+        app.after_request_funcs[None].remove(a_cookie_of_their_own)
+    assert first.headers["Set-Cookie"] != second.headers.get("Set-Cookie")
+    assert second.get_data() == first.get_data()
+
+
+def test_a_page_in_the_cache_is_sent_without_flask_in_its_language_and_zone(client, make, shared_cache,
+                                                                            flask_requests):
+    path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    client.set_cookie("tz", "Asia%2FShanghai")
+    rendered = client.get(path, headers=chinese)
+    page_cache.forget_local_copies()  # as in a process that did not render it: the copy in Redis only
+    before = flask_requests()
+
+    page = client.get(path, headers=chinese)
+    assert flask_requests() == before
+    assert page.get_data() == rendered.get_data() and 'lang="zh-Hans"' in page.get_data(as_text=True)
+    assert page.headers == rendered.headers  # the security headers, the length of this page
+
+    client.get(f"{path}?lang=en", headers=chinese)  # not in the cache yet: the app renders it
+    assert flask_requests() == before + 1
