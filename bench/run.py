@@ -675,7 +675,8 @@ def render_results(results):
         "config keeps a page 10 s as it is and up to 5 minutes while nothing on it changes: the first long-tail "
         "run starts from an empty cache (2,000 pages to render); the second runs after each campaign was viewed "
         "once, as on a site that has been up a while (at this traffic, even the least viewed campaign is viewed "
-        "about once a minute).",
+        "about once a minute). A cached page goes to a visitor with no session cookie before Flask sees the "
+        "request (`page_cache.Front`), so it can cost less than the floor's bare Flask view.",
         "- **Discover**: the home page with a search term and a category filter (8 terms in turn); then "
         "browsing without a search: `/` as it opens (live campaigns, ending soon) and one category sorted "
         "each way (ending soon, newest, most funded), in turn.",

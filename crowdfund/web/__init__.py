@@ -5,13 +5,14 @@ from flask_wtf.csrf import CSRFError
 
 from ..extensions import db, login_manager
 from ..models import User
-from . import i18n, security, unit_of_work
+from . import i18n, page_cache, security, unit_of_work
 
 
 def register_web(app):
     unit_of_work.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    app.add_template_global(page_cache.this_page, "this_page")
 
 
     login_manager.login_view = "auth.login"

@@ -2,8 +2,10 @@
 
 A campaign's public page is the same for every anonymous visitor with the same language
 and time zone, and it is by far the most requested page; the front page (with its searches)
-comes next. `@cached_for_anonymous` keeps the rendered page, keyed by the full path, the
-language and the time zone, so repeated views cost no query and no template work. How long:
+comes next. `@cached_for_anonymous` keeps the rendered page, keyed by the path, the query
+parameters a page may depend on (PAGE_PARAMS; not the utm_source or fbclid a link from a
+social network brings, new on every click), the language and the time zone, so repeated
+views cost no query and no template work. How long:
 
 - PAGE_CACHE_SECONDS (0: off, the default outside production) is the most a page may lag
   behind a change: for that long a copy is served without asking whether anything changed.
@@ -44,6 +46,7 @@ import math
 import threading
 import time
 from functools import wraps
+from urllib.parse import urlencode
 
 from cachelib import SimpleCache
 from flask import current_app, g, make_response, request, session
@@ -87,15 +90,33 @@ def _cacheable_request():
             and "_flashes" not in session)
 
 
+# The query parameters a cached page may show or depend on: the front page's search and page
+# number, and the language. The others are left out of its key, and the page must not show
+# them (`this_page`), so that visitors who came by links with different ones share a copy.
+PAGE_PARAMS = ("q", "kind", "category", "status", "sort", "page", "lang")
+
+
+def page_path(path, args):
+    """`path` with only the query parameters in PAGE_PARAMS (`args`: a MultiDict), in that order."""
+    kept = [(name, value) for name in PAGE_PARAMS for value in args.getlist(name)]
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def this_page():
+    """For links back to this page (the language switch): a cached page's own path shows only the
+    query parameters it depends on."""
+    return page_path(request.path, request.args) if g.get("page_cached") else request.full_path
+
+
 def _key():
     # The language and zone as chosen for the request (what flask-babel's get_locale() and
     # get_timezone() would be), without making Babel's locale and zone objects for a page
     # that comes from the cache.
-    return page_key(request.full_path, select_locale(), select_timezone())
+    return page_key(page_path(request.path, request.args), select_locale(), select_timezone())
 
 
-def page_key(full_path, locale, zone):
-    return f"page:v2:{full_path}:{locale}:{zone}"
+def page_key(path, locale, zone):
+    return f"page:v3:{path}:{locale}:{zone}"
 
 
 # An entry: (fresh until, expires at, {change token key: token}, body, status, mimetype), times
@@ -181,6 +202,7 @@ def cached_for_anonymous(view=None, *, depends_on=None):
             body, status, mimetype = entry[3:]
             return current_app.response_class(body, status=status, mimetype=mimetype)
         started = time.time()
+        g.page_cached = True
         tokens = _tokens_before_rendering(depends_on, args, kwargs)
         response = make_response(view(*args, **kwargs))
         if (response.status_code == 200 and not response.direct_passthrough and not session.modified
@@ -222,8 +244,8 @@ class Front:
     message, no language switched in a session). Without going through Flask it sends them
 
     - a page response this process gave moments ago to a request just like theirs (the same
-      host, path, query, Accept-Language and zone cookie), as it was, while it may be served
-      unasked;
+      host, path, PAGE_PARAMS, Accept-Language and zone cookie), as it was, while it may be
+      served unasked;
     - else the page's copy in the page cache, read as `cached_for_anonymous` would read it (this
       process's own copy after a check of its change tokens, or the shared one), with the
       headers the app gave the last page it sent from the cache (the security headers; nothing
@@ -245,9 +267,9 @@ class Front:
                     or self.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies):
                 return None
             zone = cookies.get("tz", "")
+        query = page_path("", Request(environ).args) if environ.get("QUERY_STRING") else ""
         return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
-                environ.get("HTTP_ACCEPT_LANGUAGE", ""), zone)
+                environ.get("PATH_INFO", ""), query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), zone)
 
     def __call__(self, environ, start_response):
         key = self._key(environ)
@@ -255,7 +277,11 @@ class Front:
             return self.wsgi_app(environ, start_response)
         copy = _front.get(key)
         if copy is None or time.time() >= copy[0]:
-            copy = self._from_page_cache(environ)
+            try:
+                copy = self._from_page_cache(environ)
+            except Exception:  # noqa: BLE001 - never in the way: the app answers, as without this
+                log.exception("page cache front failed; passing the request to the app")
+                copy = None
             if copy is not None:
                 self._keep(key, copy)
         if copy is not None:
@@ -287,7 +313,7 @@ class Front:
             return None
         visitor = Request(environ)
         with self.app.app_context():
-            entry = _read(page_key(visitor.full_path,
+            entry = _read(page_key(page_path(visitor.path, visitor.args),
                                    locale_for(visitor.args.get("lang"), None, visitor.accept_languages, self.config),
                                    zone_for(None, visitor.cookies.get("tz"))))
             if entry is None or entry[5] not in self.headers:

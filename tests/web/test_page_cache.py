@@ -403,3 +403,49 @@ def test_a_page_in_the_cache_is_sent_without_flask_in_its_language_and_zone(clie
 
     client.get(f"{path}?lang=en", headers=chinese)  # not in the cache yet: the app renders it
     assert flask_requests() == before + 1
+
+
+def test_a_failure_in_front_of_the_app_leaves_the_answer_to_the_app(client, make, shared_cache, monkeypatch,
+                                                                    flask_requests):
+    path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path)
+    page_cache.forget_local_copies()
+
+    def broken(*args):
+        raise RuntimeError("a bug in the front")
+
+    monkeypatch.setattr(page_cache, "locale_for", broken)
+    page = client.get(path)
+    assert page.status_code == 200 and "Lantern Tea" in page.get_data(as_text=True)
+    assert flask_requests() == 2
+
+
+def test_visitors_from_links_with_their_own_tracking_parameters_share_one_copy(client, make, shared_cache,
+                                                                               flask_requests):
+    path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(f"{path}?utm_source=newsletter&fbclid=IwAR1")
+    page_cache.forget_local_copies()  # another process: only the copy in Redis
+    page = client.get(f"{path}?fbclid=IwAR2").get_data(as_text=True)
+    assert flask_requests() == 1
+    assert "Lantern Tea" in page and "fbclid" not in page and "utm_source" not in page
+
+    assert 'lang="zh-Hans"' in client.get(f"{path}?lang=zh&fbclid=IwAR3").get_data(as_text=True)  # lang counts
+
+
+def test_a_search_keeps_its_own_page_whatever_else_the_link_carried(client, make, cache_for):
+    cache_for(30)
+    for n in range(13):  # two pages of them
+        make.live_project(title=f"Lantern Tea {n}")
+    make.live_project(title="Bicycle Bells")
+    lanterns = client.get("/?q=lantern&fbclid=IwAR1").get_data(as_text=True)
+    bells = client.get("/?fbclid=IwAR1&q=bells").get_data(as_text=True)
+    assert "Lantern Tea" in lanterns and "Bicycle Bells" not in lanterns
+    assert "Bicycle Bells" in bells and "Lantern Tea" not in bells
+    assert "q=lantern&amp;page=2" in lanterns  # the next page: the search, and nothing else
+    assert "fbclid" not in lanterns + bells
+
+
+def test_the_language_switch_of_a_page_that_is_not_cached_keeps_its_whole_address(client, cache_for):
+    cache_for(30)
+    page = client.get("/account/login?next=/me/pledges").get_data(as_text=True)
+    assert 'href="/language/zh?next=/account/login?next%3D/me/pledges"' in page

@@ -2,7 +2,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 
 from ...services.discovery import search_projects
 from ..forms import safe_next
-from ..page_cache import cached_for_anonymous
+from ..page_cache import PAGE_PARAMS, cached_for_anonymous
 from . import bp
 from .forms import DiscoverForm
 
@@ -21,7 +21,7 @@ def index():
     found = search_projects(page=page, per_page=PER_PAGE, count=False, **search)
     if page > 1 and not found.items:
         abort(404)
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    args = {key: request.args[key] for key in PAGE_PARAMS if key != "page" and request.args.get(key)}
 
     def page_url(number):
         return url_for("main.index", **args, page=number) if number > 1 else url_for("main.index", **args)
