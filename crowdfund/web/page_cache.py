@@ -221,8 +221,8 @@ def cached_for_anonymous(view=None, *, depends_on=None):
 
 # -- the front --------------------------------------------------------------------------------
 
-FRONT_TERMS = "crowdfund.page_cache.front_terms"  # in the WSGI environ: (until, mimetype)
-_front = {}  # Front's copies: {key: (until, status line, headers, body)}
+FRONT_TERMS = "crowdfund.page_cache.front_terms"  # in the WSGI environ: (until, expires at, tokens, mimetype)
+_front = {}  # Front's copies: {key: (until, expires at, tokens, status line, headers, body)}
 _front_lock = threading.Lock()
 FRONT_MAX_PAGES = 1000
 
@@ -235,7 +235,7 @@ def _front_until(entry):
 def _servable_by_front(entry):
     """The response this request gets is the page of `entry`: `Front` may send it again as it
     is for as long as this process's own copy is served unasked."""
-    request.environ[FRONT_TERMS] = (_front_until(entry), entry[5])
+    request.environ[FRONT_TERMS] = (_front_until(entry), entry[1], entry[2], entry[5])
 
 
 class Front:
@@ -244,8 +244,8 @@ class Front:
     message, no language switched in a session). Without going through Flask it sends them
 
     - a page response this process gave moments ago to a request just like theirs (the same
-      host, path, PAGE_PARAMS, Accept-Language and zone cookie), as it was, while it may be
-      served unasked;
+      host, path, PAGE_PARAMS, Accept-Language and zone cookie), as it was, on the terms of
+      this process's own copy: unasked for a moment, then after a check of its change tokens;
     - else the page's copy in the page cache, read as `cached_for_anonymous` would read it (this
       process's own copy after a check of its change tokens, or the shared one), with the
       headers the app gave the last page it sent from the cache (the security headers; nothing
@@ -278,15 +278,15 @@ class Front:
         copy = _front.get(key)
         if copy is None or time.time() >= copy[0]:
             try:
-                copy = self._from_page_cache(environ)
+                copy = self._checked(copy) or self._from_page_cache(environ)
             except Exception:  # noqa: BLE001 - never in the way: the app answers, as without this
                 log.exception("page cache front failed; passing the request to the app")
                 copy = None
             if copy is not None:
                 self._keep(key, copy)
         if copy is not None:
-            start_response(copy[1], list(copy[2]))
-            return [copy[3]]
+            start_response(copy[3], list(copy[4]))
+            return [copy[5]]
         answer = []
 
         def keep_answer(status, headers, exc_info=None):
@@ -303,10 +303,19 @@ class Front:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        until, mimetype = terms
+        *terms, mimetype = terms
         self.headers[mimetype] = tuple((name, value) for name, value in answer[1] if name.lower() != "content-length")
-        self._keep(key, (until, answer[0], tuple(answer[1]), data))
+        self._keep(key, (*terms, answer[0], tuple(answer[1]), data))
         return [data]
+
+    def _checked(self, copy):
+        """`copy`, to be sent unasked a moment more, if its change tokens are still current."""
+        if copy is None or not copy[2] or time.time() >= copy[1]:
+            return None
+        with self.app.app_context():
+            if change_tokens.current(copy[2]) != copy[2]:
+                return None
+            return (min(time.time() + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1), copy[1]), *copy[1:])
 
     def _from_page_cache(self, environ):
         if not self.headers:  # the app has not sent a page from the cache yet
@@ -319,7 +328,7 @@ class Front:
             if entry is None or entry[5] not in self.headers:
                 return None
             body, status = entry[3], entry[4]
-            return (_front_until(entry), f"{status} {HTTP_STATUS_CODES[status]}",
+            return (_front_until(entry), entry[1], entry[2], f"{status} {HTTP_STATUS_CODES[status]}",
                     (*self.headers[entry[5]], ("Content-Length", str(len(body)))), body)
 
     @staticmethod
