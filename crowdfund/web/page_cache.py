@@ -313,7 +313,10 @@ class Front:
         if copy is None or not copy[2] or time.time() >= copy[1]:
             return None
         with self.app.app_context():
-            if change_tokens.current(copy[2]) != copy[2]:
+            try:
+                if change_tokens.current(copy[2]) != copy[2]:
+                    return None
+            except Exception:  # noqa: BLE001 - Redis away: the app renders, and says so once a request
                 return None
             return (min(time.time() + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1), copy[1]), *copy[1:])
 

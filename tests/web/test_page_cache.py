@@ -449,3 +449,20 @@ def test_the_language_switch_of_a_page_that_is_not_cached_keeps_its_whole_addres
     cache_for(30)
     page = client.get("/account/login?next=/me/pledges").get_data(as_text=True)
     assert 'href="/language/zh?next=/account/login?next%3D/me/pledges"' in page
+
+
+def test_with_the_tokens_unreadable_the_app_renders_the_page_and_only_warns(client, make, shared_cache, later,
+                                                                           monkeypatch, caplog):
+    from crowdfund import change_tokens
+
+    path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path)
+    later(30)  # the copy needs a check of its tokens
+
+    def redis_away(keys):
+        raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(change_tokens, "current", redis_away)
+    page = client.get(path)
+    assert page.status_code == 200 and "Lantern Tea" in page.get_data(as_text=True)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
