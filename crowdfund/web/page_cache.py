@@ -154,13 +154,17 @@ def _servable(entry, now, unasked_for):
     return None
 
 
+def _unasked_until(entry, now):
+    """Until when this process may serve its own copy of `entry` without asking."""
+    return min(entry[0], now + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
+
+
 def _keep_locally(key, entry, now):
     """This process's copy: served unasked for PAGE_CACHE_LOCAL_SECONDS at most, then, while
     its tokens are current, after a check of the tokens alone (no page from Redis)."""
     if not _shared() or entry[1] - now < 1:
         return
-    until = min(entry[0], now + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
-    _local.set(key, (until, *entry[1:]), timeout=int(entry[1] - now))
+    _local.set(key, (_unasked_until(entry, now), *entry[1:]), timeout=int(entry[1] - now))
 
 
 def _write(key, entry, now):
@@ -227,15 +231,10 @@ _front_lock = threading.Lock()
 FRONT_MAX_PAGES = 1000
 
 
-def _front_until(entry):
-    """Until when this process may send the page of `entry` unasked."""
-    return min(entry[0], time.time() + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
-
-
 def _servable_by_front(entry):
     """The response this request gets is the page of `entry`: `Front` may send it again as it
     is for as long as this process's own copy is served unasked."""
-    request.environ[FRONT_TERMS] = (_front_until(entry), entry[1], entry[2], entry[5])
+    request.environ[FRONT_TERMS] = (_unasked_until(entry, time.time()), entry[1], entry[2], entry[5])
 
 
 class Front:
@@ -309,16 +308,15 @@ class Front:
         return [data]
 
     def _checked(self, copy):
-        """`copy`, to be sent unasked a moment more, if its change tokens are still current."""
-        if copy is None or not copy[2] or time.time() >= copy[1]:
+        """`copy` (it starts like a cache entry), to be sent unasked a moment more, if its change
+        tokens are still current."""
+        if copy is None:
             return None
         with self.app.app_context():
             try:
-                if change_tokens.current(copy[2]) != copy[2]:
-                    return None
+                return _servable(copy, time.time(), current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
             except Exception:  # noqa: BLE001 - Redis away: the app renders, and says so once a request
                 return None
-            return (min(time.time() + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1), copy[1]), *copy[1:])
 
     def _from_page_cache(self, environ):
         if not self.headers:  # the app has not sent a page from the cache yet
@@ -331,7 +329,7 @@ class Front:
             if entry is None or entry[5] not in self.headers:
                 return None
             body, status = entry[3], entry[4]
-            return (_front_until(entry), entry[1], entry[2], f"{status} {HTTP_STATUS_CODES[status]}",
+            return (_unasked_until(entry, time.time()), entry[1], entry[2], f"{status} {HTTP_STATUS_CODES[status]}",
                     (*self.headers[entry[5]], ("Content-Length", str(len(body)))), body)
 
     @staticmethod
