@@ -91,6 +91,7 @@ class Config:
     PAGE_CACHE_SECONDS = 0
     PAGE_CACHE_MAX_SECONDS = 300
     PAGE_CACHE_LOCAL_SECONDS = 2  # with a shared store: each process's own copy of a page it served
+    PAGE_CACHE_LOCAL_BYTES = 32 * 2**20  # ... and how much of them it keeps (the least recently served go)
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps per process
     CACHE_KEY_PREFIX = "crowdfund:"

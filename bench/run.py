@@ -244,7 +244,8 @@ class Bench:
             floor_result = self.load(dict(common, base_url=floor))
         log("project page (rendered every time)")
         page = self.load(dict(common, base_url=app_url))
-        result = {"page_bytes": page_bytes, "floor": floor_result, "page": page}
+        result = {"page_bytes": page_bytes, "views": len(paths), "campaigns": len(set(paths)), "floor": floor_result,
+                  "page": page}
         log("project page (production config: anonymous page cache, long-tail traffic)")
         result["cached"] = self.load(dict(common, base_url=cached_url))
         # A site that has been up a while: every campaign was viewed within the last
@@ -648,6 +649,7 @@ def table(results):
 def render_results(results):
     m = results["machine"]
     sizes = results["sizes"]
+    page = results.get("project_page", {})
     pledging = results.get("pledging", {})
     lines = [
         "# Benchmark results",
@@ -667,13 +669,15 @@ def render_results(results):
         "",
         "## What was measured",
         "",
-        f"- **Project page**: `GET /p/<slug>` over 2,000 different campaigns, anonymous, {sizes['page_clients']} "
+        f"- **Project page**: `GET /p/<slug>`, anonymous, {sizes['page_clients']} "
         f"closed-loop clients for {sizes['page_seconds']} s after {sizes['warmup']} s of warm-up. The floor is a bare "
         "Flask view (`bench/floor_app.py`) under the same gunicorn settings returning a page of the same size "
-        f"({results.get('project_page', {}).get('page_bytes')} bytes). With 50 clients always waiting, latency is "
+        f"({page.get('page_bytes')} bytes). The clients walk a list of {page.get('views', 0):,} views of "
+        f"{page.get('campaigns', 0):,} different campaigns, drawn with the long tail the pledges were seeded with "
+        "(weight 1 / (rank + 10)). With 50 clients always waiting, latency is "
         "50 / throughput on average (Little's law), so the p99 target needs about 1,000+ req/s. The production "
         "config keeps a page 10 s as it is and up to 5 minutes while nothing on it changes: the first long-tail "
-        "run starts from an empty cache (2,000 pages to render); the second runs after each campaign was viewed "
+        "run starts from an empty cache (every page to render once); the second runs after each campaign was viewed "
         "once, as on a site that has been up a while (at this traffic, even the least viewed campaign is viewed "
         "about once a minute). A cached page goes to a visitor with no session cookie before Flask sees the "
         "request (`page_cache.Front`), so it can cost less than the floor's bare Flask view.",

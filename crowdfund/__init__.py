@@ -53,9 +53,9 @@ def create_app(config=None, **overrides):
     register_api(app)
     register_cli(app)
 
-    from .web.page_cache import Front
+    from .web import page_cache
 
-    app.wsgi_app = Front(app.wsgi_app, app)  # resends cached public pages without Flask
+    page_cache.init_app(app)  # its Front resends cached public pages without Flask
 
     from .jobs.scheduler import start_scheduler
 

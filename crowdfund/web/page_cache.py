@@ -22,7 +22,8 @@ Where it is kept is Flask-Caching's choice (`CACHE_TYPE`): in the memory of each
 default ("SimpleCache"), or in Redis ("RedisCache" with CACHE_REDIS_URL, see
 docs/PRODUCTION.md), where every web process on every machine shares it, so a page is
 rendered once for the whole site rather than once per process. In front of a shared store
-each process also keeps the pages it served, and serves its own copy unasked for up to
+each process also keeps the pages it served (up to PAGE_CACHE_LOCAL_BYTES of them, the least
+recently served dropped first), and serves its own copy unasked for up to
 PAGE_CACHE_LOCAL_SECONDS, so the most viewed page costs no round trip to Redis on every view;
 after that, while the page's change tokens are current, a check of the tokens alone (a few
 bytes from Redis) lets the process serve its own copy again.
@@ -48,7 +49,7 @@ import time
 from functools import wraps
 from urllib.parse import urlencode
 
-from cachelib import SimpleCache
+from cachetools import LRUCache
 from flask import current_app, g, make_response, request, session
 from werkzeug.http import HTTP_STATUS_CODES, parse_cookie
 from werkzeug.wrappers import Request
@@ -61,8 +62,44 @@ from .i18n import locale_for, select_locale, select_timezone, zone_for
 log = logging.getLogger(__name__)
 
 
-# Pages this process served lately, in front of a shared cache (see above): about 10 MB at most.
-_local = SimpleCache(threshold=1000)
+class LocalCopies:
+    """This process's own copies of the pages it served lately, in front of a shared store
+    ({page key: entry}). The least recently served go first once the pages pass `max_bytes`."""
+
+    def __init__(self, max_bytes):
+        self._pages = LRUCache(max_bytes, getsizeof=lambda entry: len(entry[3]) + 1024)  # + the rest of it
+        self._lock = threading.Lock()
+
+    def get(self, key, now):
+        """The copy of `key` unless it expired."""
+        with self._lock:
+            entry = self._pages.get(key)
+        return entry if entry is not None and now < entry[1] else None
+
+    def set(self, key, entry):
+        with self._lock:
+            try:
+                self._pages[key] = entry
+            except ValueError:  # larger than all of them together: not kept
+                self._pages.pop(key, None)
+
+    def clear(self):
+        with self._lock:
+            self._pages.clear()
+
+    def __iter__(self):
+        with self._lock:
+            return iter(list(self._pages))
+
+
+_local = LocalCopies(32 * 2**20)
+
+
+def init_app(app):
+    """Size this process's own copies, and put `Front` in front of the app."""
+    global _local
+    _local = LocalCopies(app.config["PAGE_CACHE_LOCAL_BYTES"])
+    app.wsgi_app = Front(app.wsgi_app, app)
 
 
 def clear():
@@ -73,7 +110,7 @@ def clear():
 def forget_local_copies():
     """Drop this process's own copies (those in the shared store stay)."""
     _local.clear()
-    _front.clear()
+    _page_keys.clear()
 
 
 def valid_for(seconds):
@@ -123,16 +160,18 @@ def page_key(path, locale, zone):
 # in seconds since the epoch. Until "fresh until" it is served as it is; after that, until it
 # expires, only while its change tokens are still the current ones.
 
-def _read(key):
-    """The entry of a copy that may be served, or None."""
+def _read(key, *, quiet=False):
+    """The entry of a copy that may be served, or None. `quiet`: an unreadable cache is not
+    reported (the app, which will render the page, reports it)."""
     now = time.time()
-    local = _local.get(key) if _shared() else None
+    local = _local.get(key, now) if _shared() else None
     try:
         entry = _servable(local, now, current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
         if entry is None:
             entry = _servable(cache.get(key), now, current_app.config["PAGE_CACHE_SECONDS"])
     except Exception as error:  # noqa: BLE001 - a cache outage must not become an error page
-        log.warning("page cache unreadable (%s); rendering", error)
+        if not quiet:
+            log.warning("page cache unreadable (%s); rendering", error)
         return None
     if entry is None:
         return None
@@ -164,7 +203,7 @@ def _keep_locally(key, entry, now):
     its tokens are current, after a check of the tokens alone (no page from Redis)."""
     if not _shared() or entry[1] - now < 1:
         return
-    _local.set(key, (_unasked_until(entry, now), *entry[1:]), timeout=int(entry[1] - now))
+    _local.set(key, (_unasked_until(entry, now), *entry[1:]))
 
 
 def _write(key, entry, now):
@@ -225,30 +264,25 @@ def cached_for_anonymous(view=None, *, depends_on=None):
 
 # -- the front --------------------------------------------------------------------------------
 
-FRONT_TERMS = "crowdfund.page_cache.front_terms"  # in the WSGI environ: (until, expires at, tokens, mimetype)
-_front = {}  # Front's copies: {key: (until, expires at, tokens, status line, headers, body)}
-_front_lock = threading.Lock()
-FRONT_MAX_PAGES = 1000
+FROM_CACHE = "crowdfund.page_cache.mimetype"  # in the WSGI environ: this response is a cached page of that type
+_page_keys = {}  # {Front's key of a request: the page key the app would use for it}
+PAGE_KEYS_KEPT = 20_000
 
 
 def _servable_by_front(entry):
-    """The response this request gets is the page of `entry`: `Front` may send it again as it
-    is for as long as this process's own copy is served unasked."""
-    request.environ[FRONT_TERMS] = (_unasked_until(entry, time.time()), entry[1], entry[2], entry[5])
+    """The response this request gets is the page of `entry`, with the headers any cached page
+    of its type gets: `Front` learns them from it."""
+    request.environ[FROM_CACHE] = entry[5]
 
 
 class Front:
     """WSGI middleware for a visitor who plainly has no account to be recognised by: a GET with no
     session or remember-me cookie and no Authorization header (so nobody logged in, no flashed
-    message, no language switched in a session). Without going through Flask it sends them
-
-    - a page response this process gave moments ago to a request just like theirs (the same
-      host, path, PAGE_PARAMS, Accept-Language and zone cookie), as it was, on the terms of
-      this process's own copy: unasked for a moment, then after a check of its change tokens;
-    - else the page's copy in the page cache, read as `cached_for_anonymous` would read it (this
-      process's own copy after a check of its change tokens, or the shared one), with the
-      headers the app gave the last page it sent from the cache (the security headers; nothing
-      in them depends on the page).
+    message, no language switched in a session). Without going through Flask it sends them the
+    page's copy in the page cache, read as `cached_for_anonymous` reads it (this process's own
+    copy, unasked for a moment and then after a check of its change tokens, or the shared one),
+    with the headers the app gave the last page of that type it sent from the cache (the
+    security headers; nothing in them depends on the page).
 
     Everything else, and any page not in the cache, goes to the app."""
 
@@ -266,26 +300,49 @@ class Front:
                     or self.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies):
                 return None
             zone = cookies.get("tz", "")
-        query = page_path("", Request(environ).args) if environ.get("QUERY_STRING") else ""
-        return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""), query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), zone)
+        return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+                zone)
 
     def __call__(self, environ, start_response):
         key = self._key(environ)
-        if key is None or not self.config.get("PAGE_CACHE_SECONDS"):
-            return self.wsgi_app(environ, start_response)
-        copy = _front.get(key)
-        if copy is None or time.time() >= copy[0]:
-            try:
-                copy = self._checked(copy) or self._from_page_cache(environ)
-            except Exception:  # noqa: BLE001 - never in the way: the app answers, as without this
-                log.exception("page cache front failed; passing the request to the app")
-                copy = None
-            if copy is not None:
-                self._keep(key, copy)
-        if copy is not None:
-            start_response(copy[3], list(copy[4]))
-            return [copy[5]]
+        if key is None or not self.config.get("PAGE_CACHE_SECONDS") or not self.headers:
+            return self._app(environ, start_response)
+        try:
+            entry = self._entry(key, environ)
+        except Exception:  # noqa: BLE001 - never in the way: the app answers, as without this
+            log.exception("page cache front failed; passing the request to the app")
+            entry = None
+        headers = self.headers.get(entry[5]) if entry is not None else None
+        if headers is None:
+            return self._app(environ, start_response)
+        body, status = entry[3], entry[4]
+        start_response(f"{status} {HTTP_STATUS_CODES[status]}", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _entry(self, key, environ):
+        """The cache entry of the page this request asks for, if it may be served."""
+        page_key = _page_keys.get(key)
+        if page_key is not None:
+            now = time.time()
+            entry = _local.get(page_key, now)
+            if entry is not None and now < entry[0]:
+                return entry
+        else:
+            page_key = self._page_key(environ)
+            if len(_page_keys) >= PAGE_KEYS_KEPT:
+                _page_keys.clear()
+            _page_keys[key] = page_key
+        with self.app.app_context():
+            return _read(page_key, quiet=True)  # if Redis is away, the app renders the page and says so
+
+    def _page_key(self, environ):
+        visitor = Request(environ)
+        return page_key(page_path(visitor.path, visitor.args),
+                        locale_for(visitor.args.get("lang"), None, visitor.accept_languages, self.config),
+                        zone_for(None, visitor.cookies.get("tz")))
+
+    def _app(self, environ, start_response):
+        """The app's answer; the headers of a page it sends from the cache are learned."""
         answer = []
 
         def keep_answer(status, headers, exc_info=None):
@@ -293,50 +350,9 @@ class Front:
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, keep_answer)
-        terms = environ.get(FRONT_TERMS)
-        if (terms is None or not answer or not answer[0].startswith("200 ")
-                or any(name.lower() == "set-cookie" for name, _ in answer[1])):  # someone's own cookie
-            return body
-        try:
-            data = b"".join(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-        *terms, mimetype = terms
-        self.headers[mimetype] = tuple((name, value) for name, value in answer[1] if name.lower() != "content-length")
-        self._keep(key, (*terms, answer[0], tuple(answer[1]), data))
-        return [data]
-
-    def _checked(self, copy):
-        """`copy` (it starts like a cache entry), to be sent unasked a moment more, if its change
-        tokens are still current."""
-        if copy is None:
-            return None
-        with self.app.app_context():
-            try:
-                return _servable(copy, time.time(), current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
-            except Exception:  # noqa: BLE001 - Redis away: the app renders, and says so once a request
-                return None
-
-    def _from_page_cache(self, environ):
-        if not self.headers:  # the app has not sent a page from the cache yet
-            return None
-        visitor = Request(environ)
-        with self.app.app_context():
-            entry = _read(page_key(page_path(visitor.path, visitor.args),
-                                   locale_for(visitor.args.get("lang"), None, visitor.accept_languages, self.config),
-                                   zone_for(None, visitor.cookies.get("tz"))))
-            if entry is None or entry[5] not in self.headers:
-                return None
-            body, status = entry[3], entry[4]
-            return (_unasked_until(entry, time.time()), entry[1], entry[2], f"{status} {HTTP_STATUS_CODES[status]}",
-                    (*self.headers[entry[5]], ("Content-Length", str(len(body)))), body)
-
-    @staticmethod
-    def _keep(key, copy):
-        with _front_lock:
-            if len(_front) >= FRONT_MAX_PAGES:
-                now = time.time()
-                for old in [k for k, kept in _front.items() if kept[0] <= now] or list(_front)[:len(_front) // 2]:
-                    del _front[old]
-            _front[key] = copy
+        mimetype = environ.get(FROM_CACHE)
+        if (mimetype is not None and answer and answer[0].startswith("200 ")
+                and not any(name.lower() == "set-cookie" for name, _ in answer[1])):  # someone's own cookie
+            self.headers[mimetype] = tuple((name, value) for name, value in answer[1]
+                                           if name.lower() != "content-length")
+        return body

@@ -298,7 +298,7 @@ def test_a_process_serves_its_own_copy_while_the_tokens_say_nothing_changed(clie
 
     path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
     client.get(path)
-    cache.delete_many(*[key for key in page_cache._local._cache])  # only this process's copy is left
+    cache.delete_many(*page_cache._local)  # only this process's copy is left
     later(60)
     assert statements(lambda: client.get(path)) == 0  # no render: its copy, after a check of the tokens
 
@@ -306,6 +306,32 @@ def test_a_process_serves_its_own_copy_while_the_tokens_say_nothing_changed(clie
     db.session.commit()
     later(60)
     assert statements(lambda: client.get(path)) == 0
+
+
+def test_a_process_keeps_the_pages_it_served_last_within_its_budget(client, make, db, shared_cache, monkeypatch,
+                                                                  statements):
+    from crowdfund.extensions import cache
+
+    paths = [f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}" for _ in range(3)]
+    first, second, third = paths
+    size = len(client.get(first).get_data())
+    monkeypatch.setattr(page_cache, "_local", page_cache.LocalCopies(2 * (size + 1024) + 1024))  # room for two
+    for path in (first, second, first, third):  # the second is now the least recently served
+        client.get(path)
+    cache.clear()  # only this process's own copies are left
+
+    assert statements(lambda: client.get(first)) == 0
+    assert statements(lambda: client.get(third)) == 0
+    assert statements(lambda: client.get(second)) > 0  # dropped: rendered again
+
+
+def test_a_page_larger_than_the_whole_budget_is_simply_not_kept():
+    copies = page_cache.LocalCopies(4096)
+    entry = (10.0, 20.0, {}, b"x" * 10_000, 200, "text/html")
+    copies.set("big", entry)
+    assert copies.get("big", 0) is None
+    copies.set("small", (10.0, 20.0, {}, b"x", 200, "text/html"))
+    assert copies.get("small", 0)[3] == b"x" and copies.get("small", 25.0) is None  # gone once expired
 
 
 @pytest.fixture()
