@@ -263,7 +263,7 @@ async def run_pledge(config):
 
     acknowledged, latencies, statuses, errors = [], [], {}, []
     sold_out = [0]
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     stop_at = start + duration
     finished = []
 
@@ -324,7 +324,7 @@ async def run_pledge(config):
     if config.get("stop_when_sold_out", True) and sold_out[0] and acknowledged:
         elapsed = max(t for _, t in acknowledged)  # up to the last unit sold
     return {"mode": "pledge", "flow": flow, "backers": len(backers), "targets": len(targets),
-            "elapsed_s": round(elapsed, 3), "acknowledged": len(acknowledged),
+            "started_at": started_at, "elapsed_s": round(elapsed, 3), "acknowledged": len(acknowledged),
             "pledges_per_s": round(len(acknowledged) / elapsed, 1) if elapsed else 0.0,
             "sold_out_answers": sold_out[0], "statuses": statuses, "errors": len(errors),
             "error_sample": errors[:3], "pledge_ids": [p for p, _ in acknowledged],

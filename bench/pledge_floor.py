@@ -132,7 +132,7 @@ def run(config):
     acknowledged, latencies, errors = [], [], []
     sold_out = threading.Event()
     lock = threading.Lock()
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     stop_at = start + duration
 
     def worker(index):
@@ -163,7 +163,7 @@ def run(config):
     elapsed = duration
     if sold_out.is_set() and acknowledged:
         elapsed = max(t for _, t in acknowledged)
-    return {"mode": "pledge_floor", "threads": threads, "elapsed_s": round(elapsed, 3),
+    return {"mode": "pledge_floor", "threads": threads, "started_at": started_at, "elapsed_s": round(elapsed, 3),
             "acknowledged": len(acknowledged), "pledges_per_s": round(len(acknowledged) / elapsed, 1),
             "sold_out": sold_out.is_set(), "errors": len(errors), "error_sample": errors[:3],
             "pledge_ids": [p for p, _ in acknowledged], **latency_summary(latencies)}

@@ -53,6 +53,7 @@ from pathlib import Path
 import psycopg
 
 from . import seed
+from .cpu import CpuMeter, per_item
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -315,51 +316,46 @@ class Bench:
         conn.commit()
         return check
 
+    def pledge_run(self, conn, module, config, tier=None):
+        """One pledging run, its lost/oversold check, and the CPU each kind of process spent per pledge."""
+        with CpuMeter() as meter:
+            result = run_json(module, config, self.env, self.tmp)
+        result["check"] = self.check_pledges(conn, result.pop("pledge_ids"), tier)
+        started = result.pop("started_at")
+        result["cpu_ms_per_pledge"] = per_item(meter.between(started, started + result["elapsed_s"]),
+                                               result["acknowledged"])
+        return result
+
     def bench_pledging(self, app_url):
         s = self.sizes
+        hot_seconds = max(s.pledge_seconds, 40) if not self.smoke else s.pledge_seconds * 2
         with self.connect() as conn:
             spread, hot = self.pledging_targets(conn)
             backers = self.catalog.backer_ids[: s.backers]
-            emails = [f"backer{i}@bench.example" for i in backers]
+            web = {"mode": "pledge", "base_url": app_url, "backers": [f"backer{i}@bench.example" for i in backers],
+                   "password": seed.PASSWORD}
             results = {}
             for flow in ("page_post", "post", "api"):
                 log(f"pledging: {s.backers} backers over {len(spread)} campaigns ({flow})")
-                web = self.load({"mode": "pledge", "base_url": app_url, "backers": emails,
-                                 "password": seed.PASSWORD,
-                                 "targets": [[slug, tier, pid] for slug, pid, tier in spread],
-                                 "duration": s.pledge_seconds, "flow": flow, "stop_when_sold_out": False})
-                web["check"] = self.check_pledges(conn, web.pop("pledge_ids"))
-                results[f"spread_{flow}"] = web
-            log(f"pledging: {s.backers} backers on one tier of {s.hot_units}")
-            slug, pid, tier = hot["web"]
-            web = self.load({"mode": "pledge", "base_url": app_url, "backers": emails, "password": seed.PASSWORD,
-                             "targets": [[slug, tier, pid]], "duration": max(s.pledge_seconds, 40) if not self.smoke
-                             else s.pledge_seconds * 2, "flow": "page_post", "stop_when_sold_out": True})
-            web["check"] = self.check_pledges(conn, web.pop("pledge_ids"), tier)
-            results["hot_page_post"] = web
-            log(f"pledging: {s.backers} API clients on one tier of {s.hot_units}")
-            slug, pid, tier = hot["api"]
-            web = self.load({"mode": "pledge", "base_url": app_url, "backers": emails, "password": seed.PASSWORD,
-                             "targets": [[slug, tier, pid]], "duration": max(s.pledge_seconds, 40)
-                             if not self.smoke else s.pledge_seconds * 2, "flow": "api", "stop_when_sold_out": True})
-            web["check"] = self.check_pledges(conn, web.pop("pledge_ids"), tier)
-            results["hot_api"] = web
+                results[f"spread_{flow}"] = self.pledge_run(conn, "bench.loadgen", dict(
+                    web, targets=[[slug, tier, pid] for slug, pid, tier in spread], duration=s.pledge_seconds,
+                    flow=flow, stop_when_sold_out=False))
+            for flow, name, who in (("page_post", "web", "backers"), ("api", "api", "API clients")):
+                log(f"pledging: {s.backers} {who} on one tier of {s.hot_units}")
+                slug, pid, tier = hot[name]
+                results[f"hot_{flow}"] = self.pledge_run(conn, "bench.loadgen", dict(
+                    web, targets=[[slug, tier, pid]], duration=hot_seconds, flow=flow, stop_when_sold_out=True),
+                    tier)
 
+            floor = {"database_url": self.db_url, "backers": backers, "threads": s.floor_threads}
             log("pledging floor: plain SQL, spread")
-            floor = run_json("bench.pledge_floor", {
-                "database_url": self.db_url, "backers": backers, "threads": s.floor_threads,
-                "targets": [[pid, tier] for _, pid, tier in spread], "duration": s.pledge_seconds,
-                "stop_when_sold_out": False}, self.env, self.tmp)
-            floor["check"] = self.check_pledges(conn, floor.pop("pledge_ids"))
-            results["floor_spread"] = floor
+            results["floor_spread"] = self.pledge_run(conn, "bench.pledge_floor", dict(
+                floor, targets=[[pid, tier] for _, pid, tier in spread], duration=s.pledge_seconds,
+                stop_when_sold_out=False))
             log("pledging floor: plain SQL, one tier")
             _, pid, tier = hot["floor"]
-            floor = run_json("bench.pledge_floor", {
-                "database_url": self.db_url, "backers": backers, "threads": s.floor_threads,
-                "targets": [[pid, tier]], "duration": max(s.pledge_seconds, 40) if not self.smoke
-                else s.pledge_seconds * 2, "stop_when_sold_out": True}, self.env, self.tmp)
-            floor["check"] = self.check_pledges(conn, floor.pop("pledge_ids"), tier)
-            results["floor_hot"] = floor
+            results["floor_hot"] = self.pledge_run(conn, "bench.pledge_floor", dict(
+                floor, targets=[[pid, tier]], duration=hot_seconds, stop_when_sold_out=True), tier)
         self.results["pledging"] = results
 
     # -- 4. settlement --
@@ -646,6 +642,32 @@ def table(results):
     return "\n".join(lines)
 
 
+PLEDGE_RUNS = (("spread_page_post", "over the campaigns, GET form + POST"), ("spread_post", "over the campaigns, POST only"),
+               ("spread_api", "over the campaigns, JSON API"), ("hot_page_post", "one tier, GET form + POST"),
+               ("hot_api", "one tier, JSON API"), ("floor_spread", "plain-SQL floor, over the campaigns"),
+               ("floor_hot", "plain-SQL floor, one tier"))
+
+
+def cpu_table(results):
+    """CPU milliseconds per acknowledged pledge, by kind of process: what bounds pledges/s here."""
+    runs = [(label, results["pledging"][key]["cpu_ms_per_pledge"]) for key, label in PLEDGE_RUNS
+            if results.get("pledging", {}).get(key, {}).get("cpu_ms_per_pledge")]
+    if not runs:
+        return []
+    groups = sorted({group for _, cpu in runs for group in cpu}, key=lambda g: -max(c.get(g, 0) for _, c in runs))
+    cores = results["machine"]["cores"] or 1
+    head = ("Pledging run", *groups, "all", f"pledges/s the {cores} cores allow")
+    lines = ["## Where a pledge's CPU goes", "",
+             "CPU milliseconds per acknowledged pledge, by kind of process, over the measured time of each run "
+             "(sampled from /proc). Pledges/s cannot pass the machine's cores divided by the total.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, cpu in runs:
+        total = sum(cpu.values())
+        lines.append("| " + " | ".join([label, *(f"{cpu.get(g, 0):.1f}" for g in groups), f"{total:.1f}",
+                                        f"{1000 * cores / total:.0f}" if total else "–"]) + " |")
+    return lines + [""]
+
+
 def render_results(results):
     m = results["machine"]
     sizes = results["sizes"]
@@ -667,6 +689,7 @@ def render_results(results):
         "",
         table(results),
         "",
+        *cpu_table(results),
         "## What was measured",
         "",
         f"- **Project page**: `GET /p/<slug>`, anonymous, {sizes['page_clients']} "

@@ -40,3 +40,8 @@ def test_the_benchmark_runs_end_to_end_at_tiny_sizes(monkeypatch):
 
     table = run.table(results)
     assert "Project page" in table and "Pledging" in table and "Settlement" in table
+    # Where the pledges' CPU went: the web processes and PostgreSQL both did work for each one.
+    cpu = pledging["spread_post"]["cpu_ms_per_pledge"]
+    assert cpu["web (gunicorn)"] > 0 and cpu["PostgreSQL"] > 0, cpu
+    assert pledging["floor_spread"]["cpu_ms_per_pledge"]["plain-SQL floor"] > 0
+    assert "## Where a pledge's CPU goes" in run.render_results(results)
