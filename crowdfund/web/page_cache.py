@@ -92,7 +92,7 @@ class LocalCopies:
             return iter(list(self._pages))
 
 
-_local = LocalCopies(32 * 2**20)
+_local = LocalCopies(0)  # sized by init_app
 
 
 def init_app(app):
