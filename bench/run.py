@@ -663,7 +663,7 @@ def cpu_table(results):
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, cpu in runs:
         total = sum(cpu.values())
-        lines.append("| " + " | ".join([label, *(f"{cpu.get(g, 0):.1f}" for g in groups), f"{total:.1f}",
+        lines.append("| " + " | ".join([label, *(f"{cpu[g]:.1f}" if g in cpu else "–" for g in groups), f"{total:.1f}",
                                         f"{1000 * cores / total:.0f}" if total else "–"]) + " |")
     return lines + [""]
 
