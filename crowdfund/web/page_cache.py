@@ -304,8 +304,10 @@ class Front:
                 zone)
 
     def __call__(self, environ, start_response):
+        if not self.config.get("PAGE_CACHE_SECONDS"):  # the cache is off: nothing to serve or learn
+            return self.wsgi_app(environ, start_response)
         key = self._key(environ)
-        if key is None or not self.config.get("PAGE_CACHE_SECONDS") or not self.headers:
+        if key is None or not self.headers:
             return self._app(environ, start_response)
         try:
             entry = self._entry(key, environ)
