@@ -41,7 +41,7 @@ class CpuMeter:
     def __init__(self, interval=0.2):
         self.interval = interval
         self.timeline = []  # [(time, {group: CPU seconds since the meter started})]
-        self._seen = {}  # pid -> [group, CPU when first seen, CPU when last seen]
+        self._seen = {}  # pid of a named group -> [group, CPU when first seen, CPU when last seen]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -53,15 +53,18 @@ class CpuMeter:
                 continue
             known = self._seen.get(entry.name)
             if known is None:
+                # Not one of ours yet, or not yet: a child between fork and exec still shows its
+                # parent's command line, so it is looked at again until it names a group.
                 group = _group(entry.name)
-                cpu = _cpu_seconds(entry.name) if group else None
-                self._seen[entry.name] = known = [group, cpu, cpu]
-            elif known[1] is not None:
+                if group is not None:
+                    cpu = _cpu_seconds(entry.name)
+                    if cpu is not None:
+                        self._seen[entry.name] = [group, cpu, cpu]
+            else:
                 known[2] = _cpu_seconds(entry.name) or known[2]
         totals = {}
         for group, first, last in self._seen.values():
-            if first is not None:
-                totals[group] = totals.get(group, 0.0) + last - first
+            totals[group] = totals.get(group, 0.0) + last - first
         self.timeline.append((time.time(), totals))
 
     def _run(self):

@@ -16,7 +16,10 @@ def test_cpu_spent_by_a_process_of_a_named_kind_is_counted_in_its_window(monkeyp
     with cpu.CpuMeter(interval=0.05) as meter:
         time.sleep(0.2)  # seen idle first: the whole busy stretch falls in the window
         started = time.time()
-        subprocess.run([sys.executable, "-c", busy + "# crowdfund-cpu-meter-probe"], check=True)
+        # The child waits a moment between fork and exec, showing this process's command line:
+        # the meter must look at it again once it names its kind.
+        subprocess.run([sys.executable, "-c", busy + "# crowdfund-cpu-meter-probe"], check=True,
+                       preexec_fn=lambda: time.sleep(0.3))  # noqa: PLW1509 - a sleep only
         ended = time.time()
         time.sleep(0.1)
     spent = meter.between(started, ended)
