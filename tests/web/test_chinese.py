@@ -213,3 +213,22 @@ def test_the_forms_own_messages_are_in_chinese_too(zh_client, make, db):
 
     assert refused.status_code == 422
     assert_chinese(refused, "该字段是必填字段。", "不是有效的选择")
+
+
+def test_the_forms_catalogue_is_read_once_per_language(app, monkeypatch):
+    from babel import support
+
+    from crowdfund.web import forms
+    from crowdfund.web.auth.forms import LoginForm
+
+    reads = []
+    load = support.Translations.load
+    monkeypatch.setattr(support.Translations, "load",
+                        lambda *args, **kwargs: reads.append(kwargs.get("domain")) or load(*args, **kwargs))
+    forms.wtforms_catalogue.cache_clear()
+    for lang, required in (("zh", "该字段是必填字段。"), ("en", "This field is required."), ("zh", "该字段是必填字段。")):
+        with app.test_request_context(f"/login?lang={lang}", method="POST", data={}):
+            form = LoginForm(meta={"csrf": False})
+            assert not form.validate()
+            assert form.email.errors == [required]
+    assert reads.count("wtforms") == 2  # zh and en, each once

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import Form
 from ..projects.forms import choices
 
 CHECKLIST_LABELS = {
@@ -15,7 +15,7 @@ CHECKLIST_LABELS = {
 DECISION_LABELS = {"approve": _l("Approve"), "request_changes": _l("Request changes"), "reject": _l("Reject")}
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     identity_verified = BooleanField(CHECKLIST_LABELS["identity_verified"])
     registration_valid = BooleanField(CHECKLIST_LABELS["registration_valid"])
     financials_present = BooleanField(CHECKLIST_LABELS["financials_present"])
@@ -31,6 +31,6 @@ class ReviewForm(FlaskForm):
     submit = SubmitField(_l("Record the decision"))
 
 
-class SuspendForm(FlaskForm):
+class SuspendForm(Form):
     note = TextAreaField(_l("Why is the campaign suspended?"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("Suspend the campaign"))

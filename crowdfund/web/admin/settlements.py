@@ -2,8 +2,8 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
+from ..forms import Form
 from ...errors import DomainError
 from ...services import settlement, statements
 from . import bp
@@ -12,12 +12,12 @@ from . import bp
 @bp.get("/settlements")
 def settlements():
     return render_template("admin/settlements.html", overview=statements.settlement_overview(),
-                           parked=statements.parked_pledges(), form=FlaskForm())
+                           parked=statements.parked_pledges(), form=Form())
 
 
 @bp.post("/settlements/pledges/<int:pledge_id>/retry")
 def retry_pledge(pledge_id):
-    if not FlaskForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     try:
         settlement.retry_parked(pledge_id, admin=current_user)
@@ -30,7 +30,7 @@ def retry_pledge(pledge_id):
 
 @bp.post("/settlements/<int:settlement_id>/retry-payout")
 def retry_payout(settlement_id):
-    if not FlaskForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     try:
         settlement.retry_payout(settlement_id, admin=current_user)

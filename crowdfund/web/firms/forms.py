@@ -1,12 +1,12 @@
 from flask_babel import get_locale, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import Form
 from ...services.firms import country_names
 
 
-class FirmForm(FlaskForm):
+class FirmForm(Form):
     legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
     country = SelectField(_l("Country of registration"), validators=[DataRequired()])
     registration_number = StringField(

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 
+from ..forms import Form
 from ..projects.forms import CATEGORY_LABELS, choices
 
 SORT_LABELS = {"ending_soon": _l("Ending soon"), "most_funded": _l("Most funded"), "newest": _l("Newest")}
@@ -10,7 +10,7 @@ STATUS_FILTER_LABELS = {"live": _l("Live now"), "successful": _l("Successful"), 
                         "all": _l("All campaigns")}
 
 
-class DiscoverForm(FlaskForm):
+class DiscoverForm(Form):
     """The search box and filters on the home page. A GET form: no CSRF token, nothing changes."""
 
     class Meta:

@@ -3,10 +3,10 @@ import secrets
 from babel.numbers import get_currency_name
 from flask import current_app
 from flask_babel import get_locale, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import Form
 from ...domain.money import SUPPORTED_CURRENCIES
 from ...services.firms import country_names
 
@@ -26,7 +26,7 @@ def new_attempt_key():
     return secrets.token_urlsafe(18)
 
 
-class BackForm(FlaskForm):
+class BackForm(Form):
     idempotency_key = HiddenField(validators=[DataRequired()])
     tier_id = StringField(_l("Reward"), validators=[Optional(), Length(max=20)])
     quantity = IntegerField(_l("Quantity"), default=1, validators=[Optional()])
@@ -60,12 +60,12 @@ class BackForm(FlaskForm):
                 for key in ("name", "line1", "line2", "city", "postal_code", "country")}
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     next = HiddenField()
     submit = SubmitField(_l("Cancel pledge"))
 
 
-class InvestorProfileForm(FlaskForm):
+class InvestorProfileForm(Form):
     currency = SelectField(_l("Currency"), validators=[DataRequired()])
     annual_income = StringField(_l("Annual income"), validators=[DataRequired(), Length(max=30)])
     net_worth = StringField(_l("Net worth"), validators=[DataRequired(), Length(max=30)],

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..forms import Form
 from ...domain.money import SUPPORTED_CURRENCIES
 from ..timezones import viewer_zone
 
@@ -33,7 +33,7 @@ CATEGORY_CHOICES = choices([("", "—")] + list(CATEGORY_LABELS.items()))
 CURRENCY_CHOICES = choices((code, code) for code in SUPPORTED_CURRENCIES)
 
 
-class BasicsForm(FlaskForm):
+class BasicsForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=300)],
                           description=_l("One sentence that says what backers get or invest in."))
@@ -61,7 +61,7 @@ class NewProjectForm(BasicsForm):
         self.firm_id.choices = choices((firm.id, firm.legal_name) for firm in firms)
 
 
-class StoryForm(FlaskForm):
+class StoryForm(Form):
     """After approval only the story may change (and each change is logged)."""
     summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=50000)],
@@ -71,7 +71,7 @@ class StoryForm(FlaskForm):
     submit = SubmitField(_l("Save changes"))
 
 
-class TierForm(FlaskForm):
+class TierForm(Form):
     title = StringField(_l("Reward title"),
                         validators=[DataRequired(_l("Give the reward a title.")), Length(max=120)])
     description = TextAreaField(_l("What the backer gets"), validators=[Optional(), Length(max=5000)])
@@ -97,7 +97,7 @@ class TierForm(FlaskForm):
     submit = SubmitField(_l("Save reward"))
 
 
-class EquityForm(FlaskForm):
+class EquityForm(Form):
     security_type = SelectField(_l("Security"), choices=choices([("ordinary_shares", _l("Ordinary shares"))]),
                                 invalid_choice_message=_l("Only ordinary shares can be offered."))
     price_per_share = StringField(_l("Price per share"),
@@ -118,7 +118,7 @@ class EquityForm(FlaskForm):
     submit = SubmitField(_l("Save equity terms"))
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     kind = SelectField(_l("Document"), validators=[DataRequired()])
     file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
     submit = SubmitField(_l("Upload"))
@@ -128,23 +128,23 @@ class DocumentForm(FlaskForm):
         self.kind.choices = choices((kind, DOCUMENT_KIND_LABELS[kind]) for kind in kinds)
 
 
-class LaunchForm(FlaskForm):
+class LaunchForm(Form):
     deadline = DateTimeLocalField(_l("Deadline"), format=LOCAL_FORMATS, tz=viewer_zone,
                                   validators=[DataRequired(_l("Choose the deadline."))])
     submit = SubmitField(_l("Launch the campaign"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("Confirm"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button and its CSRF token (submit for review, delete a tier)."""
     submit = SubmitField(_l("Confirm"))
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Update"), validators=[DataRequired(), Length(max=20000)],
                          description=_l("Markdown: **bold**, *italic*, lists, links and headings. "
