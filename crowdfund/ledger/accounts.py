@@ -12,7 +12,7 @@ back and the winner's row is read instead.
 """
 import re
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.money import SUPPORTED_CURRENCIES
@@ -61,10 +61,14 @@ def find_account(key):
     return db.session.scalar(select(LedgerAccount).where(LedgerAccount.key == key))
 
 
+# Every money movement runs it: built once (see services/pledges.py).
+_ACCOUNTS_BY_KEY = select(LedgerAccount).where(LedgerAccount.key.in_(bindparam("keys", expanding=True)))
+
+
 def get_accounts(*keys):
     """{key: account} for these keys, in one query when they all exist (made now if not)."""
     keys = [k.key if isinstance(k, LedgerAccount) else k for k in keys]
-    found = {a.key: a for a in db.session.scalars(select(LedgerAccount).where(LedgerAccount.key.in_(set(keys))))}
+    found = {a.key: a for a in db.session.scalars(_ACCOUNTS_BY_KEY, {"keys": sorted(set(keys))})}
     for key in keys:
         if key not in found:
             found[key] = get_account(key)

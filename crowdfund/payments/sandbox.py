@@ -11,8 +11,9 @@ import json
 import random
 import secrets
 import threading
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import bulk_insert, insert_new, one_of
@@ -80,6 +81,17 @@ class FaultPlan:
             return self.rate > 0 and self._random.random() < self.rate
 
 
+# Every charge and refund runs them: built once (see services/pledges.py).
+_OPERATIONS = SandboxOperation.__table__
+_OPERATION_BY_KEY = select(_OPERATIONS).where(_OPERATIONS.c.idempotency_key == bindparam("key"))
+
+
+@cache
+def _insert_operation(dialect_name):
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id; the row comes as parameters."""
+    return insert_new(_OPERATIONS, "idempotency_key", dialect_name).returning(_OPERATIONS.c.id)
+
+
 class SandboxGateway(PaymentGateway):
     name = "sandbox"
 
@@ -94,8 +106,7 @@ class SandboxGateway(PaymentGateway):
             return db.engine
 
     def _find(self, conn, idempotency_key):
-        return conn.execute(select(SandboxOperation.__table__).where(
-            SandboxOperation.idempotency_key == idempotency_key)).mappings().first()
+        return conn.execute(_OPERATION_BY_KEY, {"key": idempotency_key}).mappings().first()
 
     def _record(self, kind, idempotency_key, params, decide, *, look_first=True):
         """Return the operation recorded under `idempotency_key`, recording it if new.
@@ -114,9 +125,7 @@ class SandboxGateway(PaymentGateway):
                        "kind": kind, "created_at": utcnow(), **decide(conn)}
                 # ON CONFLICT DO NOTHING: a concurrent retry that won the race leaves no row
                 # to return, and we read theirs (no savepoint needed).
-                table = SandboxOperation.__table__
-                written = conn.execute(insert_new(table, "idempotency_key", conn.dialect.name).values(**row)
-                                       .returning(table.c.id)).first()
+                written = conn.execute(_insert_operation(conn.dialect.name), row).first()
                 existing = row if written is not None else self._find(conn, idempotency_key)
         for key, value in params.items():
             if existing.get(key) != value:
