@@ -27,6 +27,7 @@ one batched INSERT, not three statements and a savepoint per message. Bodies are
 language (`user.locale`, else the default) with amounts formatted for that locale.
 """
 from datetime import timezone
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -174,6 +175,11 @@ def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
     return queued
 
 
+@cache  # built once per database kind: every pledge's receipt runs it
+def _insert_outbox_message(dialect_name):
+    return insert_new(OutboxMessage, "dedupe_key", dialect_name).returning(OutboxMessage)
+
+
 def _queue_one(dedupe_key, user, template, subject, **context):
     """Queue one message for `user` unless `dedupe_key` is already in the outbox."""
     locale = recipient_locale(user)
@@ -185,11 +191,9 @@ def _queue_one(dedupe_key, user, template, subject, **context):
     # that got there first) writes nothing and returns no row, without spoiling the
     # caller's transaction.
     db.session.flush()
-    written = db.session.scalars(
-        insert_new(OutboxMessage, "dedupe_key")
-        .values(dedupe_key=dedupe_key, to_address=user.email, subject=subject_text,
-                body_text=body.strip() + "\n", created_at=utcnow(), attempts=0)
-        .returning(OutboxMessage)).all()
+    written = db.session.scalars(_insert_outbox_message(db.session.get_bind().dialect.name), [{
+        "dedupe_key": dedupe_key, "to_address": user.email, "subject": subject_text,
+        "body_text": body.strip() + "\n", "created_at": utcnow(), "attempts": 0}]).all()
     if written:
         _mark_queued()
     return written

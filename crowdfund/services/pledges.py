@@ -104,6 +104,10 @@ ACTIVE_STATUSES = (PS.PENDING.value, PS.HELD.value)
 # The statements every pledge runs, built once. Building a statement and its cache key each
 # time cost about a tenth of a pledge's CPU in the web process; the SQL is the same.
 _NO_SYNC = {"synchronize_session": False}
+# The backing form and its POST.
+_PROJECT_BY_SLUG = select(Project).where(Project.slug == bindparam("slug")).options(*LONG_TEXTS)
+_PROJECT_WITH_TERMS = _PROJECT_BY_SLUG.options(selectinload(Project.tiers), joinedload(Project.equity),
+                                               joinedload(Project.firm))
 # Step 1: lock the backer (one attempt at a time) and look for this attempt's key.
 _BACKER_AND_ATTEMPT = (
     select(User.id, Pledge).select_from(User)
@@ -807,10 +811,7 @@ def project_for_backing(slug, *, with_terms=False):
 
     `with_terms` loads its tiers, equity terms and firm with it (for showing the form). The
     long texts (description, risks...) are left unloaded: backing shows none of them."""
-    query = select(Project).where(Project.slug == slug).options(*LONG_TEXTS)
-    if with_terms:
-        query = query.options(selectinload(Project.tiers), joinedload(Project.equity), joinedload(Project.firm))
-    project = db.session.scalar(query)
+    project = db.session.scalar(_PROJECT_WITH_TERMS if with_terms else _PROJECT_BY_SLUG, {"slug": slug})
     if project is None or project.status not in PUBLIC_STATUSES:
         raise NotFound(_("There is no such campaign."))
     return project
