@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms.i18n import messages_path
 
 from ..errors import DomainError
+from ..services.firms import country_names
 
 
 class Form(FlaskForm):
@@ -28,6 +29,12 @@ class Form(FlaskForm):
 @cache  # one entry per language the site offers (config LANGUAGES)
 def wtforms_catalogue(locale):
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+@cache  # one entry per language the site offers
+def country_choices(locale):
+    """A country <select>'s choices in `locale`, by name (the backing and firm forms)."""
+    return (("", "—"),) + tuple(sorted(country_names(locale).items(), key=lambda item: item[1]))
 
 
 def apply_domain_error(form, error):

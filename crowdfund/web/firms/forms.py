@@ -2,8 +2,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import Form
-from ...services.firms import country_names
+from ..forms import Form, country_choices
 
 
 class FirmForm(Form):
@@ -22,5 +21,4 @@ class FirmForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        names = country_names(str(get_locale() or "en"))
-        self.country.choices = [("", "—")] + sorted(names.items(), key=lambda item: item[1])
+        self.country.choices = country_choices(str(get_locale() or "en"))

@@ -6,9 +6,8 @@ from flask_babel import get_locale, lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import Form
+from ..forms import Form, country_choices
 from ...domain.money import SUPPORTED_CURRENCIES
-from ...services.firms import country_names
 
 
 # The sandbox's test cards, in the viewer's language (TEST_CARDS holds their English names).
@@ -45,8 +44,7 @@ class BackForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        names = country_names(str(get_locale() or "en"))
-        self.shipping_country.choices = [("", "—")] + sorted(names.items(), key=lambda item: item[1])
+        self.shipping_country.choices = country_choices(str(get_locale() or "en"))
         if current_app.config["PAYMENT_GATEWAY"] == "sandbox":
             from ...payments.sandbox import TEST_CARDS
 
