@@ -9,6 +9,7 @@ for the winner's commit, writes nothing and compares against the winner's row;
 compares against) the winner's rows.
 """
 from dataclasses import dataclass
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import func, select
@@ -80,6 +81,11 @@ def _key(account):
     return account.key if isinstance(account, LedgerAccount) else account
 
 
+@cache  # built once per database kind: every pledge runs it
+def _insert_transfer(dialect_name):
+    return insert_new(LedgerTransfer, "id", dialect_name).returning(LedgerTransfer)
+
+
 def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settlement_id=None):
     """Move `amount` minor units from `debit` to `credit` (account keys). Returns the row.
 
@@ -91,9 +97,8 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     # One statement: INSERT ... ON CONFLICT (id) DO NOTHING RETURNING the row. A replay (or
     # the loser of a race, once the winner has committed) gets no row back and compares
     # against the first one instead; no savepoint, no read before or after.
-    created = db.session.scalars(
-        insert_new(LedgerTransfer, "id").values(created_at=utcnow(), **row)
-        .returning(LedgerTransfer)).first()
+    created = db.session.scalars(_insert_transfer(db.session.get_bind().dialect.name),
+                                 [dict(row, created_at=utcnow())]).first()
     if created is not None:
         return created
     existing = db.session.get(LedgerTransfer, id, populate_existing=True)
