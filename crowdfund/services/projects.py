@@ -24,7 +24,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..domain.files import extension, normalise_content_type, sniff
@@ -90,13 +90,16 @@ def get_project(project_id, *, options=()):
     return project
 
 
+# Every view of a campaign page that is not cached runs it: built once (see services/pledges.py).
+_PROJECT_PAGE = (select(Project).where(Project.slug == bindparam("slug"))
+                 .options(joinedload(Project.firm), joinedload(Project.equity), joinedload(Project.tiers),
+                          joinedload(Project.documents)))
+
+
 def get_by_slug(slug):
     """The project with this slug, with what its public page shows (firm, tiers, equity terms,
     documents) loaded in the same query: one round trip instead of five lazy loads."""
-    project = db.session.scalars(
-        select(Project).where(Project.slug == slug)
-        .options(joinedload(Project.firm), joinedload(Project.equity), joinedload(Project.tiers),
-                 joinedload(Project.documents))).unique().first()
+    project = db.session.scalars(_PROJECT_PAGE, {"slug": slug}).unique().first()
     if project is None:
         raise NotFound(_("There is no such project."))
     return project
