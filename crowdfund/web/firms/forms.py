@@ -2,12 +2,12 @@ from flask_babel import get_locale, lazy_gettext as _l
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import Form, country_choices
+from ..forms import CountrySelect, Form, country_choices
 
 
 class FirmForm(Form):
     legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
-    country = SelectField(_l("Country of registration"), validators=[DataRequired()])
+    country = SelectField(_l("Country of registration"), validators=[DataRequired()], widget=CountrySelect())
     registration_number = StringField(
         _l("Registration number"), validators=[DataRequired(), Length(max=40)],
         description=_l("In China, the 18-character Unified Social Credit Code."))

@@ -6,7 +6,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import Form, country_choices
+from ..forms import CountrySelect, Form, country_choices
 from ...domain.money import SUPPORTED_CURRENCIES
 
 
@@ -38,7 +38,8 @@ class BackForm(Form):
     shipping_line2 = StringField(_l("Address line 2 (optional)"), validators=[Optional(), Length(max=200)])
     shipping_city = StringField(_l("City"), validators=[Optional(), Length(max=200)])
     shipping_postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
-    shipping_country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False)
+    shipping_country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False,
+                                   widget=CountrySelect())
     payment_method = SelectField(_l("Card"), validators=[DataRequired()])
     submit = SubmitField(_l("Pledge now"))
 
