@@ -1,5 +1,6 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL."""
 import time
+from functools import cache
 
 from sqlalchemy import Enum, String, event, exc, inspect
 from sqlalchemy.orm.attributes import set_committed_value
@@ -167,6 +168,22 @@ def insert_new(target, unique_column, dialect_name=None):
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(target).on_conflict_do_nothing(index_elements=[unique_column])
+
+
+def insert_new_returning(target, unique_column, *returning, dialect_name=None):
+    """`insert_new(...).returning(*returning)`, built once per database kind and then reused.
+
+    For hot paths: pass the row as parameters (`execute(statement, [row])`), not `.values()`,
+    so that SQLAlchemy does not build the statement and its cache key again on every call."""
+    from .extensions import db
+
+    return _insert_new_returning(target, unique_column, dialect_name or db.session.get_bind().dialect.name,
+                                 returning)
+
+
+@cache
+def _insert_new_returning(target, unique_column, dialect_name, returning):
+    return insert_new(target, unique_column, dialect_name).returning(*returning)
 
 
 def commit_keeping(session, *objects):

@@ -9,13 +9,12 @@ for the winner's commit, writes nothing and compares against the winner's row;
 compares against) the winner's rows.
 """
 from dataclasses import dataclass
-from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import bulk_insert, insert_new, one_of
+from ..database import bulk_insert, insert_new_returning, one_of
 from ..domain.money import max_minor
 from ..extensions import db
 from ..models import LedgerAccount, LedgerTransfer, utcnow
@@ -81,11 +80,6 @@ def _key(account):
     return account.key if isinstance(account, LedgerAccount) else account
 
 
-@cache  # built once per database kind: every pledge runs it
-def _insert_transfer(dialect_name):
-    return insert_new(LedgerTransfer, "id", dialect_name).returning(LedgerTransfer)
-
-
 def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settlement_id=None):
     """Move `amount` minor units from `debit` to `credit` (account keys). Returns the row.
 
@@ -97,7 +91,7 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     # One statement: INSERT ... ON CONFLICT (id) DO NOTHING RETURNING the row. A replay (or
     # the loser of a race, once the winner has committed) gets no row back and compares
     # against the first one instead; no savepoint, no read before or after.
-    created = db.session.scalars(_insert_transfer(db.session.get_bind().dialect.name),
+    created = db.session.scalars(insert_new_returning(LedgerTransfer, "id", LedgerTransfer),
                                  [dict(row, created_at=utcnow())]).first()
     if created is not None:
         return created

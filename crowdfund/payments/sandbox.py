@@ -11,12 +11,11 @@ import json
 import random
 import secrets
 import threading
-from functools import cache
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import bulk_insert, insert_new, one_of
+from ..database import bulk_insert, insert_new_returning, one_of
 from ..extensions import db
 from ..models import SandboxOperation, utcnow
 from .base import ChargeResult, GatewayError, MoneyMovement, PaymentGateway, TransientGatewayError, WebhookEventData
@@ -86,12 +85,6 @@ _OPERATIONS = SandboxOperation.__table__
 _OPERATION_BY_KEY = select(_OPERATIONS).where(_OPERATIONS.c.idempotency_key == bindparam("key"))
 
 
-@cache
-def _insert_operation(dialect_name):
-    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id; the row comes as parameters."""
-    return insert_new(_OPERATIONS, "idempotency_key", dialect_name).returning(_OPERATIONS.c.id)
-
-
 class SandboxGateway(PaymentGateway):
     name = "sandbox"
 
@@ -125,7 +118,8 @@ class SandboxGateway(PaymentGateway):
                        "kind": kind, "created_at": utcnow(), **decide(conn)}
                 # ON CONFLICT DO NOTHING: a concurrent retry that won the race leaves no row
                 # to return, and we read theirs (no savepoint needed).
-                written = conn.execute(_insert_operation(conn.dialect.name), row).first()
+                written = conn.execute(insert_new_returning(_OPERATIONS, "idempotency_key", _OPERATIONS.c.id,
+                                                            dialect_name=conn.dialect.name), row).first()
                 existing = row if written is not None else self._find(conn, idempotency_key)
         for key, value in params.items():
             if existing.get(key) != value:

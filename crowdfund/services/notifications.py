@@ -27,7 +27,6 @@ one batched INSERT, not three statements and a savepoint per message. Bodies are
 language (`user.locale`, else the default) with amounts formatted for that locale.
 """
 from datetime import timezone
-from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,7 +39,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..database import bulk_insert, insert_new, one_of
+from ..database import bulk_insert, insert_new_returning, one_of
 from ..domain.money import format_money
 from ..extensions import db
 from ..models import FirmMember, OutboxMessage, Pledge, PledgeStatus, Project, User, utcnow
@@ -175,11 +174,6 @@ def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
     return queued
 
 
-@cache  # built once per database kind: every pledge's receipt runs it
-def _insert_outbox_message(dialect_name):
-    return insert_new(OutboxMessage, "dedupe_key", dialect_name).returning(OutboxMessage)
-
-
 def _queue_one(dedupe_key, user, template, subject, **context):
     """Queue one message for `user` unless `dedupe_key` is already in the outbox."""
     locale = recipient_locale(user)
@@ -191,7 +185,7 @@ def _queue_one(dedupe_key, user, template, subject, **context):
     # that got there first) writes nothing and returns no row, without spoiling the
     # caller's transaction.
     db.session.flush()
-    written = db.session.scalars(_insert_outbox_message(db.session.get_bind().dialect.name), [{
+    written = db.session.scalars(insert_new_returning(OutboxMessage, "dedupe_key", OutboxMessage), [{
         "dedupe_key": dedupe_key, "to_address": user.email, "subject": subject_text,
         "body_text": body.strip() + "\n", "created_at": utcnow(), "attempts": 0}]).all()
     if written:

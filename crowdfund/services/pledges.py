@@ -539,18 +539,18 @@ def _hold(attempt, charge_ref, *, actor_id):
     # held on this project until we commit, and this statement's snapshot, taken after that
     # lock, sees any that did before: the distinct-backer count is exact. One statement:
     # count the backer unless they already have another held pledge here.
-    db.session.execute(_COUNT_NEW_BACKER, _other_held(attempt))
+    db.session.execute(_COUNT_NEW_BACKER, _other_held_params(attempt))
     commit_keeping(db.session, pledge)  # the caller answers with it: no SELECT after the commit
     return pledge
 
 
-def _other_held(attempt):
+def _other_held_params(attempt):
     """The parameters of `_OTHER_HELD` (and `_COUNT_NEW_BACKER`) for this attempt."""
     return {"project": attempt.project_id, "backer": attempt.backer_id, "pledge": attempt.id}
 
 
 def _has_other_held(attempt):
-    return db.session.scalar(_OTHER_HELD.limit(1), _other_held(attempt)) is not None
+    return db.session.scalar(_OTHER_HELD.limit(1), _other_held_params(attempt)) is not None
 
 
 def _refuse_late(attempt, charge_ref, *, actor_id):

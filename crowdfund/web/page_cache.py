@@ -193,17 +193,13 @@ def _servable(entry, now, unasked_for):
     return None
 
 
-def _unasked_until(entry, now):
-    """Until when this process may serve its own copy of `entry` without asking."""
-    return min(entry[0], now + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
-
-
 def _keep_locally(key, entry, now):
     """This process's copy: served unasked for PAGE_CACHE_LOCAL_SECONDS at most, then, while
     its tokens are current, after a check of the tokens alone (no page from Redis)."""
     if not _shared() or entry[1] - now < 1:
         return
-    _local.set(key, (_unasked_until(entry, now), *entry[1:]))
+    until = min(entry[0], now + current_app.config.get("PAGE_CACHE_LOCAL_SECONDS", 1))
+    _local.set(key, (until, *entry[1:]))
 
 
 def _write(key, entry, now):
