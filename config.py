@@ -57,10 +57,28 @@ class Config:
     STRIPE_API_BASE = None  # e.g. a local stripe emulator in tests
     STRIPE_TIMEOUT = 30  # seconds per HTTP request to Stripe
     STRIPE_MAX_NETWORK_RETRIES = 2  # stripe-python's own retries (same idempotency key)
+    # The Stripe API version every request names; None: the pinned stripe package's own
+    # (stripe.api_version). Every parameter we send is checked against that package's types.
+    STRIPE_API_VERSION = None
+    # Payment methods backers may use through Stripe: "card", plus "alipay", "wechat_pay".
+    STRIPE_PAYMENT_METHODS = ["card"]
+    # The sandbox processor: signed webhooks to our own endpoint (/webhooks/sandbox), after
+    # its own commit, in the background, retried. Chaos (tests): some twice, some reordered.
+    SANDBOX_WEBHOOKS = True
+    SANDBOX_WEBHOOK_URL = None  # None: delivered to this app in-process; else POSTed there
+    SANDBOX_WEBHOOK_CHAOS = False
+    SANDBOX_WEBHOOK_MAX_ATTEMPTS = 8
 
     # Pledges
     PLEDGE_MAX_QUANTITY = 1000  # most units of one reward tier in a single pledge
     PLEDGE_RECONCILE_AFTER = 600  # seconds a pledge may sit pending before `flask pledges reconcile` re-drives it
+    # Seconds a pledge may wait for the backer (3-D Secure, a wallet) before reconcile
+    # cancels the payment at the processor and gives its units back.
+    PLEDGE_ACTION_TIMEOUT = 3600
+    PLEDGE_RECONCILE_INTERVAL = 60  # seconds between the scheduler's (or Celery beat's) reconcile runs
+    # How long the processor replays a request's first answer for its idempotency key
+    # (Stripe: 24 hours); reconcile re-sends a charge that never answered only within it.
+    PROCESSOR_IDEMPOTENCY_WINDOW = 23 * 3600
 
     # Investor protection for equity (default: US Regulation Crowdfunding as amended in 2021).
     # Amounts are MAJOR units of the offering's currency; they are scaled by its exponent.

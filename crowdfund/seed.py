@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Firm, Project, utcnow
-from .services import accounts, campaigns, firms, investors, pledges, projects, reviews
+from .services import accounts, campaigns, firms, investors, projects, reviews
+from .workflows import checkout
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_USERS = [
@@ -147,7 +148,7 @@ def _make_project(spec, firm, people):
     backer = people["backer@example.com"]
     for n, (tier_index, quantity) in enumerate(spec.get("pledges", [])):
         tier = project.tiers[tier_index]
-        pledges.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-{n}", payment_method="pm_card_visa",
+        checkout.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-{n}", payment_method="pm_card_visa",
                              tier_id=tier.id, quantity=quantity,
                              shipping_address={"name": "Bo Backer", "line1": "1 Xueyuan Road", "city": "Hangzhou",
                                                "postal_code": "310000", "country": "CN"} if tier.shipping != "none" else None)
@@ -155,7 +156,7 @@ def _make_project(spec, firm, people):
         investors.save_profile(backer, {"currency": "CNY", "annual_income": 30_000_000, "net_worth": 80_000_000,
                                         "accredited": False, "other_investments_12m": 0, "risk_acknowledged": True})
         db.session.commit()
-        pledges.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-shares",
+        checkout.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-shares",
                              payment_method="pm_card_visa", shares=40)
 
 

@@ -62,6 +62,8 @@ def _operation(op):
     else:
         doc["security"] = []
     responses = {str(op.status): _response(op.status, op.response, HTTPStatus(op.status).phrase)}
+    for status, description in op.also.items():
+        responses[str(status)] = _response(status, op.response, description)
     for status in op.errors:
         headers = {}
         if status == 401:

@@ -1,6 +1,9 @@
 """Projects: authoring, review, launch, discovery, pledging and the money statement."""
 from ..errors import NotFound
-from ..services import campaigns, discovery, firms, pledges, projects, reviews, statements
+from flask import url_for
+
+from ..services import campaigns, discovery, firms, pledges, projects, receipts, reviews, statements
+from ..workflows import cancel, checkout
 from . import schemas as S, serializers
 from .errors import field_names
 from .parsing import Param, aware_datetime
@@ -130,34 +133,46 @@ def project_statement(call, project_id):
 @operation("POST", "/projects/{project_id}/pledges", tag="pledges", summary="Back a project",
            description="Reward projects: `tier_id` (+ `quantity`, and `shipping_address` when the tier ships) or "
                        "a plain `amount`. Equity projects: `shares` (an investor profile is needed first). The "
-                       "card is charged and the money held in escrow (`status` held; `pending` when the payment "
-                       "processor has not answered yet). The same `Idempotency-Key` again returns the first "
-                       "pledge and charges nothing more; without the header every request is a new attempt.",
+                       "payment is taken and the money held in escrow (201, `status` held; `pending` when the "
+                       "payment processor has not answered yet). When the backer must first authenticate with "
+                       "their bank (3-D Secure) or pay in a wallet (Alipay, WeChat Pay), the answer is 202 with "
+                       "`status` requires_action and `next_action`: send the backer to `next_action.url`; "
+                       "`GET /pledges/{id}` then shows the outcome once the processor has it. The same "
+                       "`Idempotency-Key` again returns the first pledge and charges nothing more; without "
+                       "the header every request is a new attempt.",
            headers=[Param("Idempotency-Key", {"type": "string", "minLength": 8, "maxLength": 100},
                           "Your id for this attempt (8-100 characters)")],
-           body=S.PLEDGE_CREATE, status=201, response=S.PLEDGE, errors=(402, 409))
+           body=S.PLEDGE_CREATE, status=201, response=S.PLEDGE, errors=(402, 409),
+           also={202: "Accepted: the backer must complete the payment (`next_action`)."})
 def place_pledge(call, project_id):
     project = visible_project(call.user, project_id, options=discovery.LONG_TEXTS)  # a pledge shows none
     key = call.headers["idempotency_key"] or pledges.new_attempt_key()
     arguments = {name: call.body[name] for name in ("tier_id", "quantity", "amount", "extra", "shares",
                                                     "shipping_address") if name in call.body}
     with field_names(ADDRESS_FIELDS):
-        pledge = pledges.place_pledge(call.user, project, idempotency_key=key,
-                                      payment_method=call.body["payment_method"], **arguments)
+        pledge = checkout.place_pledge(call.user, project, idempotency_key=key,
+                                       payment_method=call.body["payment_method"], return_url=_return_url,
+                                       **arguments)
     if pledge.status == "failed":  # the same key as an attempt that failed: the same answer again
         raise pledges.failure_error(pledge)
-    return serializers.pledge(pledge)
+    body = serializers.pledge(pledge)
+    return (body, 202) if pledge.status == "requires_action" else body
+
+
+def _return_url(pledge_id):
+    """Where the processor sends the backer back after their bank or wallet: our web page."""
+    return url_for("pledges.payment_return", pledge_id=pledge_id, _external=True)
 
 
 @operation("GET", "/pledges/{pledge_id}", tag="pledges", summary="A pledge (its backer and admins)",
            response=S.PLEDGE)
 def get_pledge(call, pledge_id):
-    return serializers.pledge(pledges.get_pledge_for(call.user, pledge_id))
+    return serializers.pledge(receipts.get_pledge_for(call.user, pledge_id))
 
 
 @operation("GET", "/me/pledges", tag="pledges", summary="Your pledges, newest first", response=S.PLEDGE_LIST)
 def my_pledges(call):
-    return {"items": [serializers.pledge(r.pledge) for r in pledges.pledges_of(call.user)]}
+    return {"items": [serializers.pledge(r.pledge) for r in receipts.pledges_of(call.user)]}
 
 
 @operation("POST", "/pledges/{pledge_id}/cancel", tag="pledges", summary="Cancel your pledge (refunded)",
@@ -165,6 +180,6 @@ def my_pledges(call):
                        "`EQUITY_CANCEL_CUTOFF` before the deadline. Cancelling again is harmless.",
            response=S.PLEDGE, errors=(403, 409))
 def cancel_pledge(call, pledge_id):
-    pledges.get_pledge_for(call.user, pledge_id)  # NotFound for other people's pledges
-    return serializers.pledge(pledges.cancel_pledge(call.user, pledge_id))
+    receipts.get_pledge_for(call.user, pledge_id)  # NotFound for other people's pledges
+    return serializers.pledge(cancel.cancel_pledge(call.user, pledge_id))
 

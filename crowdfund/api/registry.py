@@ -41,6 +41,9 @@ class Operation:
     status: int = 200
     response: dict | None = None  # JSON schema of the success body (None: no body)
     errors: tuple = ()
+    # Other success statuses the operation answers with the same body ({status: description});
+    # the function then returns (body, status).
+    also: dict = field(default_factory=dict)
 
     @property
     def path_params(self):
@@ -91,14 +94,15 @@ class Call:
 
 
 def operation(method, path, *, summary, tag, access="user", description="", body=None, multipart=None,
-              query=(), headers=(), status=200, response=None, errors=(), limit=None):
+              query=(), headers=(), status=200, response=None, errors=(), limit=None, also=None):
     """Register `fn(call, **path_params)` as `method path`. It returns the body to send with
-    `status` (or None with 204). `limit`: a Flask-Limiter limit (string or callable)."""
+    `status` (or None with 204), or (body, one of `also`). `limit`: a Flask-Limiter limit
+    (string or callable)."""
     def decorator(fn):
         op = Operation(method=method, path=path, endpoint=f"api.{fn.__name__}", summary=summary, tag=tag,
                        access=access, description=description, body=body, multipart=multipart,
                        query=list(query), headers=list(headers), status=status, response=response,
-                       errors=tuple(sorted(set(errors) | _implied_errors(access, path, body, multipart,
+                       also=dict(also or {}), errors=tuple(sorted(set(errors) | _implied_errors(access, path, body, multipart,
                                                                          query, headers))))
 
         @wraps(fn)
@@ -116,6 +120,9 @@ def operation(method, path, *, summary, tag, access="user", description="", body
             result = fn(call, **path_args)
             if status == 204:
                 return "", 204
+            if isinstance(result, tuple):
+                result, other = result
+                return jsonify(result), other
             return jsonify(result), status
 
         if limit is not None:

@@ -181,6 +181,12 @@ PLEDGE = obj({
     "id": BIG_ID, "project_id": ID, "status": PLEDGE_STATUS, "amount": MONEY_OUT, "currency": STRING,
     "tier_id": nullable(ID), "quantity": COUNT, "shares": nullable(COUNT), "created_at": TIME,
     "failure_code": nullable(STRING),
+    "next_action": {**nullable(obj({"type": STRING, "url": nullable(STRING)}, required=["type", "url"])),
+                    "description": "While `status` is requires_action: what the backer must do. "
+                                   "`redirect_to_url`: send them to `url` (their bank, Alipay); "
+                                   "`wechat_pay_display_qr_code`: `url` shows the QR code to scan."},
+    "client_secret": {**nullable(STRING), "description": "With Stripe, while requires_action: for Stripe.js "
+                                                         "or a mobile SDK to complete the payment in your app."},
 })
 PLEDGE_LIST = obj({"items": {"type": "array", "items": PLEDGE}})
 

@@ -63,9 +63,12 @@ def document(d):
 
 
 def pledge(p):
+    action = p.next_action if p.status == "requires_action" else None
     return {"id": p.id, "project_id": p.project_id, "status": p.status, "amount": p.amount, "currency": p.currency,
             "tier_id": p.tier_id, "quantity": p.quantity, "shares": p.shares, "created_at": iso(p.created_at),
-            "failure_code": p.failure_code}
+            "failure_code": p.failure_code,
+            "next_action": {"type": action.get("type"), "url": action.get("url")} if action else None,
+            "client_secret": action.get("client_secret") if action else None}
 
 
 def investor_profile(profile, allowance):

@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 pledges_cli = AppGroup("pledges", help="Pledge maintenance.")
@@ -10,15 +9,18 @@ pledges_cli = AppGroup("pledges", help="Pledge maintenance.")
 
 @pledges_cli.command("reconcile")
 @click.option("--older-than", default=None, type=int,
-              help="Seconds a pledge must have been pending (default: PLEDGE_RECONCILE_AFTER).")
+              help="Seconds a pledge must have been open (default: PLEDGE_RECONCILE_AFTER).")
 def pledges_reconcile(older_than):
-    """Re-drive pledges left pending by a gateway failure, and retry unfinished refunds.
+    """Finish pledges an outage, a lost webhook or an abandoned payment left open, and
+    retry unfinished refunds.
 
-    Safe to run at any time and to repeat: every gateway call reuses its idempotency key.
-    The service commits its own steps (a gateway call never sits inside a transaction).
+    Safe to run at any time and to repeat: it asks the processor what became of each
+    payment and never makes a second charge. Pledges still waiting for the backer after
+    PLEDGE_ACTION_TIMEOUT are cancelled at the processor and their units released.
     """
-    from ..services import pledges
+    from ..jobs.settlement import after_commit
+    from ..workflows import reconcile
 
-    seconds = older_than if older_than is not None else current_app.config["PLEDGE_RECONCILE_AFTER"]
-    summary = pledges.reconcile_pending(timedelta(seconds=seconds))
+    summary = reconcile.reconcile_pending(timedelta(seconds=older_than) if older_than is not None else None)
+    after_commit()  # the receipts and notices it queued
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))

@@ -65,6 +65,8 @@ PERIODIC = {
     "deliver_mail": 60,
     "announce_updates": 60,
     "close_due_campaigns": "SCHEDULER_INTERVAL",
+    "deliver_sandbox_webhooks": 5,  # retries and held-back events; new ones go after their commit
+    "reconcile_pledges": "PLEDGE_RECONCILE_INTERVAL",
 }
 
 TASK_PREFIX = "crowdfund."

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import threading
+import time
 
 from flask.helpers import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
@@ -30,6 +31,8 @@ class DeadlineScheduler:
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="deadline-scheduler", daemon=True)
         self.runs = 0
+        self.reconcile_every = float(app.config.get("PLEDGE_RECONCILE_INTERVAL", 60))
+        self.next_reconcile = 0.0  # monotonic time of the next reconcile run
 
     def start(self):
         self.thread.start()
@@ -59,10 +62,34 @@ class DeadlineScheduler:
                 upcoming = None
             finally:
                 db.session.remove()
+        self._reconcile_when_due()
         self.runs += 1
         if upcoming is None:
             return self.interval
         return max(0.0, min(self.interval, (upcoming - utcnow()).total_seconds()))
+
+    def _reconcile_when_due(self):
+        """Finish open pledges (a lost webhook, an abandoned 3-D Secure) every so often, and
+        retry the sandbox's webhooks that are due (with Celery, beat does both)."""
+        work = []
+        if self.app.config.get("PAYMENT_GATEWAY") == "sandbox":
+            from .sandbox_webhooks import deliver_due
+
+            work.append(("delivering the sandbox's webhooks", lambda: deliver_due(self.app)))
+        if time.monotonic() >= self.next_reconcile:
+            self.next_reconcile = time.monotonic() + self.reconcile_every
+            from .pledges import reconcile_pledges
+
+            work.append(("reconciling pledges", reconcile_pledges))
+        for what, run in work:
+            with self.app.app_context():
+                try:
+                    run()
+                except Exception:
+                    db.session.rollback()
+                    log.exception("%s failed; trying again on the next run", what)
+                finally:
+                    db.session.remove()
 
     def _loop(self):
         while not self.stopped.is_set():

@@ -8,7 +8,7 @@
    `backer_count` is the number of distinct backers with a held pledge. (After a campaign
    closes, its settlement owns those running totals.)
 3. Each pledge's money is in exactly one place:
-     pending, failed        no transfers at all
+     pending, requires_action, failed   no transfers at all
      held                   one hold of the pledge's amount, nothing out
      released               the hold, and release_net + release_fee summing to the amount
      refunded, cancelled    the hold, and one refund of the same amount
@@ -173,7 +173,7 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
     def total(code):
         return moves.get(code, (0, 0))[1]
 
-    if status in (PS.PENDING.value, PS.FAILED.value):
+    if status in (PS.PENDING.value, PS.REQUIRES_ACTION.value, PS.FAILED.value):
         if moves:
             problems.append(f"{name} has ledger transfers, but a {status} pledge never touches escrow.")
         return problems

@@ -2,10 +2,11 @@
 
 `SandboxOperation` is the sandbox processor's own book (a stand-in for Stripe's): it is
 written by `SandboxGateway` on a connection of its own, so a charge survives our own
-transaction rolling back, exactly as a real processor's would. `WebhookEvent` makes every
-processor event handled once.
+transaction rolling back, exactly as a real processor's would. `SandboxWebhookEvent` is
+the sandbox's queue of signed webhooks to send (written in the same sandbox transaction as
+the change it reports). `WebhookEvent` makes every processor event handled once.
 """
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Money, UTCDateTime, db, utcnow
@@ -17,7 +18,7 @@ class SandboxOperation(db.Model):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # ch_sbx_..., re_sbx_..., po_sbx_...
     idempotency_key: Mapped[str] = mapped_column(String(150), unique=True)
     kind: Mapped[str] = mapped_column(String(10))  # charge | refund | payout
-    status: Mapped[str] = mapped_column(String(12))  # succeeded | declined
+    status: Mapped[str] = mapped_column(String(20))  # succeeded | declined | requires_action | canceled
     amount: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     payment_method: Mapped[str | None] = mapped_column(String(100))
@@ -26,6 +27,26 @@ class SandboxOperation(db.Model):
     decline_code: Mapped[str | None] = mapped_column(String(50))
     extra: Mapped[dict | None] = mapped_column(JSON)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class SandboxWebhookEvent(db.Model):
+    """An event the sandbox processor owes our webhook endpoint (crowdfund/jobs/sandbox_webhooks.py)."""
+
+    __tablename__ = "sandbox_webhook_events"
+    # The delivery run's queue, oldest first: only undelivered rows (as the mail outbox's).
+    __table_args__ = (Index("ix_sandbox_webhook_events_undelivered", "created_at", "id",
+                            postgresql_where=text("delivered_at IS NULL"),
+                            sqlite_where=text("delivered_at IS NULL")),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # evt_sbx_...
+    type: Mapped[str] = mapped_column(String(100))  # payment_intent.succeeded ...
+    payload: Mapped[dict] = mapped_column(JSON)  # the whole event, as it is sent
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Not before this time: a retry's back-off, a delivery run's claim, or chaos holding it back.
+    deliver_after = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class WebhookEvent(db.Model):

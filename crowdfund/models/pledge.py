@@ -9,11 +9,12 @@ from .base import BigId, Money, UTCDateTime, db, utcnow
 
 class PledgeStatus(str, enum.Enum):
     PENDING = "pending"      # payment in flight; units reserved
+    REQUIRES_ACTION = "requires_action"  # the backer must authenticate or pay in a wallet; units reserved
     HELD = "held"            # money in escrow
     RELEASED = "released"    # campaign succeeded; money went to the firm (net) and fees
     REFUNDED = "refunded"    # campaign did not succeed; money returned
     CANCELLED = "cancelled"  # the backer cancelled; money returned
-    FAILED = "failed"        # payment declined or refused; never touched escrow
+    FAILED = "failed"        # payment declined, refused or abandoned; never touched escrow
 
 
 class Pledge(db.Model):
@@ -30,7 +31,7 @@ class Pledge(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(12), default=PledgeStatus.PENDING.value)
+    status: Mapped[str] = mapped_column(String(20), default=PledgeStatus.PENDING.value)
     idempotency_key: Mapped[str] = mapped_column(String(100))
     # What was bought
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("reward_tiers.id"), index=True)
@@ -47,6 +48,9 @@ class Pledge(db.Model):
     payment_method: Mapped[str] = mapped_column(String(100))
     charge_ref: Mapped[str | None] = mapped_column(String(100))
     refund_ref: Mapped[str | None] = mapped_column(String(100))
+    # While `requires_action`: what the backer must do ({"type", "url", "client_secret"}),
+    # as the processor said; cleared when the payment ends one way or the other.
+    next_action: Mapped[dict | None] = mapped_column(JSON)
     failure_code: Mapped[str | None] = mapped_column(String(50))
     failure_message: Mapped[str | None] = mapped_column(Text)
     # Settlement: attempts and the error that parked it for an admin, if any

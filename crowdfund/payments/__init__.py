@@ -1,8 +1,9 @@
 """Payment gateways: `get_gateway()` returns the one this app is configured for."""
 from flask import current_app
 
-from .base import (ChargeResult, GatewayError, MoneyMovement, PaymentGateway, RefundRequest,  # noqa: F401
-                   TransientGatewayError, WebhookEventData)
+from .base import (DECLINED, PROCESSING, REQUIRES_ACTION, SUCCEEDED, ChargeResult, GatewayError,  # noqa: F401
+                   MoneyMovement, NextAction, PaymentGateway, RefundRequest, TransientGatewayError,
+                   WebhookEventData)
 
 
 def get_gateway(app=None):

@@ -4,21 +4,31 @@ It keeps its own book (`sandbox_operations`) written on a connection of its own 
 committed at once, so it behaves like an outside processor: what it did survives a
 rollback or crash on our side, and a retried call with the same idempotency key returns
 the first result instead of moving money twice.
+
+It models Stripe's asynchronous payments too. A 3-D Secure card or a wallet (Alipay,
+WeChat Pay) answers `requires_action` with a page of the sandbox's own
+(crowdfund/web/sandbox: the bank, or the wallet) where whoever plays the backer completes
+or fails the payment; `retrieve` and `cancel` then behave as Stripe's. Every change queues
+a signed webhook event in the same sandbox transaction (sandbox_events.py), which
+crowdfund/jobs/sandbox_webhooks.py delivers in the background.
 """
 import hashlib
 import hmac
 import json
-import random
 import secrets
-import threading
 
-from sqlalchemy import bindparam, func, select
+from flask import has_request_context, request as http_request, url_for
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BuildError
 
 from ..database import bulk_insert, insert_new_returning, one_of
 from ..extensions import db
 from ..models import SandboxOperation, utcnow
-from .base import ChargeResult, GatewayError, MoneyMovement, PaymentGateway, TransientGatewayError, WebhookEventData
+from . import sandbox_events
+from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, TransientGatewayError,
+                   WebhookEventData)
+from .sandbox_faults import FaultPlan
 
 # Test payment methods, named like Stripe's.
 SUCCEEDING_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_unionpay",
@@ -27,8 +37,20 @@ DECLINES = {
     "pm_card_chargeDeclined": ("card_declined", "Your card was declined."),
     "pm_card_insufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
     "pm_card_chargeDeclinedExpiredCard": ("expired_card", "Your card has expired."),
-    "pm_card_authenticationRequired": ("authentication_required",
-                                       "Your bank asks you to confirm this payment; please use another card."),
+}
+# Methods the backer must finish on the sandbox's page first -> Stripe's `next_action.type`.
+ACTION_METHODS = {
+    "pm_card_threeDSecure2Required": "redirect_to_url",   # 3-D Secure
+    "pm_card_authenticationRequired": "redirect_to_url",  # 3-D Secure
+    "pm_alipay": "redirect_to_url",                       # Alipay's own page
+    "pm_wechat_pay": "wechat_pay_display_qr_code",        # a QR code to scan with WeChat
+}
+WALLETS = {"pm_alipay", "pm_wechat_pay"}
+# Why a payment that waited for the backer did not go through (decline_code -> message).
+ACTION_FAILURES = {
+    "authentication_failed": "The bank could not authenticate this payment.",
+    "payment_failed": "The payment was not completed in the wallet.",
+    "canceled": "The payment was canceled before it was completed.",
 }
 TEST_CARDS = [
     ("pm_card_visa", "Visa •••• 4242 (succeeds)"),
@@ -36,53 +58,23 @@ TEST_CARDS = [
     ("pm_card_unionpay", "UnionPay •••• 0005 (succeeds)"),
     ("pm_card_chargeDeclined", "Visa •••• 0002 (declined)"),
     ("pm_card_insufficientFunds", "Visa •••• 9995 (insufficient funds)"),
+    ("pm_card_threeDSecure2Required", "Visa •••• 3220 (asks for 3-D Secure)"),
+    ("pm_card_authenticationRequired", "Visa •••• 3184 (bank asks to confirm)"),
+    ("pm_alipay", "Alipay (redirects)"),
+    ("pm_wechat_pay", "WeChat Pay (QR code)"),
 ]
-
-
-class FaultPlan:
-    """Makes the sandbox fail transiently, for tests: a rate, or the next N calls."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self):
-        with self._lock:
-            self.rate = 0.0
-            self.fail_next = 0
-            self.kinds = {"charge", "refund", "payout"}
-            self.after_commit = False  # fail *after* recording: the reply is lost, the work is done
-            self._random = random.Random(0)
-
-    def configure(self, *, rate=None, fail_next=None, kinds=None, after_commit=None, seed=0):
-        with self._lock:
-            if rate is not None:
-                self.rate = rate
-            if fail_next is not None:
-                self.fail_next = fail_next
-            if kinds is not None:
-                self.kinds = set(kinds)
-            if after_commit is not None:
-                self.after_commit = after_commit
-            self._random = random.Random(seed)
-
-    def active(self):
-        with self._lock:
-            return self.rate > 0 or self.fail_next > 0
-
-    def should_fail(self, kind):
-        with self._lock:
-            if kind not in self.kinds:
-                return False
-            if self.fail_next > 0:
-                self.fail_next -= 1
-                return True
-            return self.rate > 0 and self._random.random() < self.rate
+PAY_PATH = "/sandbox/pay/{}"  # the page standing in for the bank or wallet (crowdfund/web/sandbox)
+# app.extensions key of a callable (no arguments) run after the sandbox commits webhook
+# events, in the caller's context. crowdfund/web/sandbox installs
+# jobs.sandbox_webhooks.wake_delivery there (deliver once the caller's own transaction
+# commits): the payments layer cannot import jobs, which import services, which import it.
+EVENTS_HOOK = "sandbox.events_recorded"
 
 
 # Every charge and refund runs them: built once (see services/pledges.py).
 _OPERATIONS = SandboxOperation.__table__
 _OPERATION_BY_KEY = select(_OPERATIONS).where(_OPERATIONS.c.idempotency_key == bindparam("key"))
+_OPERATION_BY_ID = select(_OPERATIONS).where(_OPERATIONS.c.id == bindparam("ref"))
 
 
 class SandboxGateway(PaymentGateway):
@@ -101,16 +93,34 @@ class SandboxGateway(PaymentGateway):
     def _find(self, conn, idempotency_key):
         return conn.execute(_OPERATION_BY_KEY, {"key": idempotency_key}).mappings().first()
 
-    def _record(self, kind, idempotency_key, params, decide, *, look_first=True):
+    def _fault(self, kind, *, after):
+        # `after` faults hit once the work is done (the reply is lost); check the mode first:
+        # `should_fail` uses up one of `fail_next`.
+        if self.faults.after_commit == after and self.faults.should_fail(kind):
+            raise TransientGatewayError("The sandbox processor's reply was lost (injected fault)." if after
+                                        else "The sandbox processor timed out (injected fault).")
+
+    def _queue_events(self, conn, events):
+        """Queue webhook `events` ([(type, object)]) in the transaction of `conn`."""
+        if not events or not self.app.config.get("SANDBOX_WEBHOOKS", True):
+            return 0
+        return sandbox_events.queue(conn, events)
+
+    def _events_recorded(self):
+        hook = self.app.extensions.get(EVENTS_HOOK)
+        if hook is not None:
+            hook()
+
+    def _record(self, kind, idempotency_key, params, decide, *, look_first=True, events=None):
         """Return the operation recorded under `idempotency_key`, recording it if new.
 
         `decide(conn)` returns the columns of a new operation. With `look_first` it runs only
         the first time; without (a `decide` that reads nothing and cannot refuse, as for a
         charge), the insert is tried straight away and a replay costs one more read.
+        `events(row)` gives the webhook events of a new operation, written with it.
         """
-        # Check `after_commit` first: `should_fail` uses up one of `fail_next`.
-        if not self.faults.after_commit and self.faults.should_fail(kind):
-            raise TransientGatewayError("The sandbox processor timed out (injected fault).")
+        self._fault(kind, after=False)
+        queued = 0
         with self._engine().begin() as conn:
             existing = self._find(conn, idempotency_key) if look_first else None
             if existing is None:
@@ -121,58 +131,168 @@ class SandboxGateway(PaymentGateway):
                 written = conn.execute(insert_new_returning(_OPERATIONS, "idempotency_key", _OPERATIONS.c.id,
                                                             dialect_name=conn.dialect.name), row).first()
                 existing = row if written is not None else self._find(conn, idempotency_key)
+                if written is not None and events is not None:
+                    queued = self._queue_events(conn, events(row))
+        if queued:
+            self._events_recorded()
         for key, value in params.items():
             if existing.get(key) != value:
                 raise GatewayError(f"Idempotency key {idempotency_key} was used with different "
                                    f"parameters ({key}).", code="idempotency_conflict")
-        if self.faults.after_commit and self.faults.should_fail(kind):
-            raise TransientGatewayError("The sandbox processor's reply was lost (injected fault).")
+        self._fault(kind, after=True)
         return existing
+
+    def operation(self, ref):
+        """The sandbox's record of `ref` as a dict, or None (its own pages; no faults)."""
+        with self._engine().connect() as conn:
+            row = conn.execute(_OPERATION_BY_ID, {"ref": ref}).mappings().first()
+        return dict(row) if row is not None else None
+
+    def _change(self, ref, status, decline_code):
+        """Move the charge `ref` from requires_action to `status`, with its event, in one
+        sandbox transaction; a charge in any other state is left as it is. Returns the row."""
+        queued = 0
+        with self._engine().begin() as conn:
+            changed = conn.execute(update(_OPERATIONS).where(
+                _OPERATIONS.c.id == ref, _OPERATIONS.c.kind == "charge",
+                _OPERATIONS.c.status == "requires_action").values(status=status, decline_code=decline_code)).rowcount
+            op = conn.execute(_OPERATION_BY_ID, {"ref": ref}).mappings().first()
+            if op is None or op["kind"] != "charge":
+                raise GatewayError(f"No such payment: {ref}.", code="resource_missing")
+            if changed:
+                queued = self._queue_events(conn, [(sandbox_events.INTENT_EVENT[status], self._intent(op))])
+        if queued:
+            self._events_recorded()
+        return dict(op)
+
+    # -- what the processor says about a charge ---------------------------------------------
+    def page_url(self, ref):
+        """The sandbox's bank / wallet page for the charge `ref`: absolute in a request (or
+        with SANDBOX_PUBLIC_URL), since the backer's browser or phone is sent there."""
+        path = PAY_PATH.format(ref)
+        if has_request_context():
+            try:
+                return url_for("sandbox.pay", op_id=ref, _external=True)
+            except BuildError:  # an app without the sandbox's pages
+                return http_request.host_url.rstrip("/") + path
+        base = self.app.config.get("SANDBOX_PUBLIC_URL")
+        return base.rstrip("/") + path if base else path
+
+    def _next_action(self, op):
+        return NextAction(type=ACTION_METHODS.get(op["payment_method"], "redirect_to_url"), url=self.page_url(op["id"]))
+
+    def _decline_message(self, op):
+        plain = DECLINES.get(op["payment_method"])
+        if plain is not None and plain[0] == op["decline_code"]:
+            return plain[1]
+        return ACTION_FAILURES.get(op["decline_code"], "The payment was declined.")
+
+    def _intent(self, op):
+        """The charge as a Stripe PaymentIntent, for its webhook events."""
+        error = self._decline_message(op) if op["status"] == "declined" else None
+        return sandbox_events.payment_intent(
+            op, error=sandbox_events.payment_error(op, error) if error else None,
+            action=self._next_action(op) if op["status"] == "requires_action" else None)
+
+    def _answer(self, op, *, first=False):
+        """The ChargeResult for the charge `op`. `first`: the answer to the charge call itself,
+        which a replay of its key repeats (as Stripe replays the first response): a payment
+        that waited for the backer is `requires_action` there whatever became of it since;
+        `retrieve` tells what it is now."""
+        status = "requires_action" if first and op["payment_method"] in ACTION_METHODS else op["status"]
+        common = {"ref": op["id"], "amount": op["amount"], "currency": op["currency"]}
+        if status == "succeeded":
+            return ChargeResult(ok=True, **common)
+        if status == "requires_action":
+            return ChargeResult(ok=False, requires_action=True, next_action=self._next_action(op), **common)
+        return ChargeResult(ok=False, decline_code=op["decline_code"], message=self._decline_message(op), **common)
 
     # -- the interface ----------------------------------------------------------------------
     def charge(self, *, amount, currency, payment_method, idempotency_key, transfer_group,
-               description="", metadata=None):
-        if payment_method not in SUCCEEDING_METHODS and payment_method not in DECLINES:
+               description="", metadata=None, return_url=None):
+        action = ACTION_METHODS.get(payment_method)
+        decline = DECLINES.get(payment_method)
+        if payment_method not in SUCCEEDING_METHODS and decline is None and action is None:
             return ChargeResult(ok=False, decline_code="invalid_payment_method",
                                 message="That payment method is not one of the sandbox test cards.")
+        status = "requires_action" if action else "declined" if decline else "succeeded"
 
         def decide(_conn):
-            decline = DECLINES.get(payment_method)
-            return {"status": "declined" if decline else "succeeded", "amount": amount,
-                    "currency": currency, "payment_method": payment_method, "reference": transfer_group,
-                    "decline_code": decline[0] if decline else None, "extra": metadata or None}
+            return {"status": status, "amount": amount, "currency": currency, "payment_method": payment_method,
+                    "reference": transfer_group, "decline_code": decline[0] if decline else None,
+                    "extra": {"metadata": metadata or {}, "transfer_group": transfer_group,
+                              "return_url": return_url, "description": description or None}}
 
         op = self._record("charge", idempotency_key,
                           {"amount": amount, "currency": currency, "payment_method": payment_method}, decide,
-                          look_first=False)
-        if op["status"] == "succeeded":
-            return ChargeResult(ok=True, ref=op["id"])
-        return ChargeResult(ok=False, ref=op["id"], decline_code=op["decline_code"],
-                            message=DECLINES[op["payment_method"]][1])
+                          look_first=False,
+                          events=lambda row: [(sandbox_events.INTENT_EVENT[status], self._intent(row))])
+        return self._answer(op, first=True)
+
+    def retrieve(self, ref):
+        self._fault("retrieve", after=False)
+        op = self.operation(ref)
+        if op is None or op["kind"] != "charge":
+            raise GatewayError(f"No such payment: {ref}.", code="resource_missing")
+        self._fault("retrieve", after=True)
+        return self._answer(op)
+
+    def find_charge(self, idempotency_key):
+        """The charge made under `idempotency_key` as it is now, or None (nothing was taken)."""
+        self._fault("retrieve", after=False)
+        with self._engine().connect() as conn:
+            op = self._find(conn, idempotency_key)
+        return self._answer(dict(op)) if op is not None and op["kind"] == "charge" else None
+
+    def cancel(self, ref, *, idempotency_key):
+        # The key needs no record here: the only change a cancel makes (requires_action ->
+        # canceled) is final, so a replay finds the payment as the first call left it and
+        # answers as it did.
+        self._fault("cancel", after=False)
+        op = self._change(ref, "canceled", "canceled")
+        self._fault("cancel", after=True)
+        return self._answer(op)
+
+    def complete(self, ref, *, succeed):
+        """The backer's answer on the sandbox's bank or wallet page: the payment succeeds, or
+        fails (authentication_failed for a card, payment_failed in a wallet). Only a payment
+        still waiting for it changes. Returns what the payment is now."""
+        op = self.operation(ref)
+        if op is None or op["kind"] != "charge":
+            raise GatewayError(f"No such payment: {ref}.", code="resource_missing")
+        if succeed:
+            return self._answer(self._change(ref, "succeeded", None))
+        code = "payment_failed" if op["payment_method"] in WALLETS else "authentication_failed"
+        return self._answer(self._change(ref, "declined", code))
 
     def refund(self, *, charge_ref, amount, currency, idempotency_key):
+        seen = {}
+
         def decide(conn):
-            charge = conn.execute(select(SandboxOperation.__table__).where(
-                SandboxOperation.id == charge_ref, SandboxOperation.kind == "charge")).mappings().first()
-            if charge is None or charge["status"] != "succeeded":
+            charge = conn.execute(_OPERATION_BY_ID, {"ref": charge_ref}).mappings().first()
+            if charge is None or charge["kind"] != "charge" or charge["status"] != "succeeded":
                 raise GatewayError(f"No succeeded charge {charge_ref} to refund.", code="charge_not_found")
             refunded = sum(conn.execute(select(SandboxOperation.amount).where(
                 SandboxOperation.kind == "refund", SandboxOperation.reference == charge_ref)).scalars())
             if refunded + amount > charge["amount"] or charge["currency"] != currency:
                 raise GatewayError(f"Refund of {amount} {currency} exceeds what is left of {charge_ref}.",
                                    code="amount_too_large")
+            seen.update(charge=charge, refunded=refunded + amount)
             return {"status": "succeeded", "amount": amount, "currency": currency, "reference": charge_ref}
 
         op = self._record("refund", idempotency_key,
-                          {"amount": amount, "currency": currency, "reference": charge_ref}, decide)
+                          {"amount": amount, "currency": currency, "reference": charge_ref}, decide,
+                          events=lambda _row: [("charge.refunded",
+                                                sandbox_events.refunded_charge(seen["charge"], seen["refunded"]))])
         return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
 
     def refund_many(self, requests):
         """Refund a batch in ONE processor transaction (as a processor's batch API would).
 
         Same answers as calling `refund` for each request in order (a MoneyMovement or the
-        GatewayError, per request), with three queries and one INSERT for the whole batch
-        instead of a transaction and three queries per refund. While faults are injected
+        GatewayError, per request), with three queries and one INSERT (and the batch's
+        `charge.refunded` events) for the whole batch instead of a transaction and three
+        queries per refund. While faults are injected
         (tests), and when a concurrent call recorded one of the keys first, each request
         goes through `refund` on its own, so every guarantee stays exactly that of `refund`.
         """
@@ -197,15 +317,14 @@ class SandboxGateway(PaymentGateway):
                     for row in conn.execute(select(table).where(one_of(table.c.idempotency_key, chunk_keys, dialect))).mappings():
                         existing[row["idempotency_key"]] = dict(row)
                 if chunk_refs:
-                    for row in conn.execute(select(table.c.id, table.c.status, table.c.amount, table.c.currency)
-                                            .where(one_of(table.c.id, chunk_refs, dialect),
-                                                   table.c.kind == "charge")).mappings():
+                    for row in conn.execute(select(table).where(one_of(table.c.id, chunk_refs, dialect),
+                                                                table.c.kind == "charge")).mappings():
                         charges[row["id"]] = row
                     refunded.update(conn.execute(
                         select(table.c.reference, func.sum(table.c.amount))
                         .where(table.c.kind == "refund", one_of(table.c.reference, chunk_refs, dialect))
                         .group_by(table.c.reference)).all())
-            results, new_rows, now = [], [], utcnow()
+            results, new_rows, events, now = [], [], [], utcnow()
             for request in requests:
                 op = existing.get(request.idempotency_key)
                 if op is None:
@@ -223,6 +342,7 @@ class SandboxGateway(PaymentGateway):
                           "kind": "refund", "status": "succeeded", "amount": request.amount,
                           "currency": request.currency, "reference": request.charge_ref, "created_at": now}
                     refunded[request.charge_ref] = already + request.amount
+                    events.append(("charge.refunded", sandbox_events.refunded_charge(charge, already + request.amount)))
                     existing[request.idempotency_key] = op  # the same key again in this batch replays it
                     new_rows.append(op)
                 mismatch = next((name for name, value in (("amount", request.amount), ("currency", request.currency),
@@ -235,6 +355,9 @@ class SandboxGateway(PaymentGateway):
                     results.append(MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"]))
             if new_rows:
                 bulk_insert(conn, table, new_rows)
+            queued = self._queue_events(conn, events)
+        if queued:
+            self._events_recorded()
         return results
 
     def payout(self, *, amount, currency, destination, idempotency_key, transfer_group):
@@ -246,7 +369,8 @@ class SandboxGateway(PaymentGateway):
                     "extra": {"transfer_group": transfer_group}}
 
         op = self._record("payout", idempotency_key,
-                          {"amount": amount, "currency": currency, "reference": destination}, decide)
+                          {"amount": amount, "currency": currency, "reference": destination}, decide,
+                          events=lambda row: [("transfer.created", sandbox_events.transfer(row))])
         return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
 
     # -- webhooks: HMAC-signed JSON, like Stripe's scheme in miniature ----------------------

@@ -1,18 +1,28 @@
 """StripeGateway: the real processor, through the official `stripe` package.
 
-- charge: a PaymentIntent created and confirmed in one call (cards only), `transfer_group`
-  = the campaign, so the money can later be sent on with Transfers.
+- charge: a PaymentIntent created and confirmed in one call, `transfer_group` = the
+  campaign, so the money can later be sent on with Transfers. Cards, and Alipay / WeChat Pay
+  when STRIPE_PAYMENT_METHODS allows them; those (and 3-D Secure) leave the payment
+  `requires_action` until the backer has finished it in their bank's page or wallet.
+- retrieve / cancel: the PaymentIntent as Stripe has it now / abandoned.
+- find_charge: the PaymentIntent made under an idempotency key, once Stripe has forgotten it.
 - refund: a Refund of that PaymentIntent.
 - payout: a Transfer to the firm's connected account (Stripe Connect).
 - parse_webhook: Stripe's signed events (`Stripe-Signature` header).
 
+Every request names its API version (STRIPE_API_VERSION, or the pinned package's own), so
+what Stripe expects is what the package's typed parameters describe, whatever the account's
+default version is; tests/payments/test_stripe_conformance.py checks what we send against them.
+
 Every mutating call carries the caller's idempotency key (derived from our own ids), so a
 retry after a timeout or a crash replays Stripe's first answer instead of moving money
-twice. Stripe keeps idempotency keys for 24 hours: a retry later than that must first look
-for the earlier object (the key is also stored in the object's metadata as `crowdfund_key`).
+twice. Stripe forgets idempotency keys after 24 hours: past that, a payment is looked at
+with `retrieve(ref)`, never charged again (the key is also in the object's metadata as
+`crowdfund_key`, to find it from the dashboard). A retry must send the same parameters,
+`return_url` included, or Stripe refuses it as an idempotency conflict.
 
-Each gateway has a `StripeClient` of its own (API key, base address, HTTP client); nothing is
-set on the `stripe` module, so two apps in one process never share Stripe settings.
+Each gateway has a `StripeClient` of its own (API key, version, base address, HTTP client);
+nothing is set on the `stripe` module, so two apps in one process never share Stripe settings.
 
 Amounts are in minor units already, as Stripe expects (JPY has no decimals in both); they
 are passed as they are. Currencies go to Stripe in lower case and come back in upper case.
@@ -21,17 +31,33 @@ import json
 import logging
 
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
-from .base import ChargeResult, GatewayError, MoneyMovement, PaymentGateway, TransientGatewayError, WebhookEventData
+from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, TransientGatewayError,
+                   WebhookEventData)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30  # seconds; Stripe's own default (80 s) is longer than any web request should wait
 DEFAULT_MAX_NETWORK_RETRIES = 2  # stripe-python retries timeouts, 409 and 5xx with the same idempotency key
 
+# The payment methods whose next actions we know how to hand to the backer.
+SUPPORTED_PAYMENT_METHODS = ("card", "alipay", "wechat_pay")
+
+# Newer API versions take the allowed types as `allowed_payment_method_types`; older ones
+# as `payment_method_types`. Whichever the pinned package types is the one its version takes.
+PAYMENT_METHOD_TYPES_PARAM = next(name for name in ("allowed_payment_method_types", "payment_method_types")
+                                  if name in PaymentIntentCreateParams.__annotations__)
+
 # Stripe's decline codes that say more than "declined" keep their name; the generic one is
 # reported like the sandbox does it.
 GENERIC_DECLINE_CODES = {None, "", "generic_decline"}
+# PaymentIntent error codes, in the words our pledge pages use (crowdfund/services/receipts.py).
+INTENT_ERROR_CODES = {"payment_intent_authentication_failure": "authentication_failed",
+                      "payment_intent_payment_attempt_failed": "payment_failed",
+                      "payment_intent_payment_attempt_expired": "action_expired"}
+# next_action types that are a wallet to pay in, not the backer's bank confirming a card.
+WALLET_ACTIONS = {"alipay_handle_redirect", "wechat_pay_display_qr_code"}
 
 
 class StripeGateway(PaymentGateway):
@@ -42,28 +68,44 @@ class StripeGateway(PaymentGateway):
         api_key = config.get("STRIPE_SECRET_KEY")
         if not api_key:
             raise RuntimeError("PAYMENT_GATEWAY is 'stripe' but STRIPE_SECRET_KEY is not set.")
+        self.payment_methods = list(config.get("STRIPE_PAYMENT_METHODS") or ["card"])
+        unknown = [kind for kind in self.payment_methods if kind not in SUPPORTED_PAYMENT_METHODS]
+        if unknown:
+            raise RuntimeError(f"STRIPE_PAYMENT_METHODS has {unknown}; supported: {list(SUPPORTED_PAYMENT_METHODS)}.")
+        self.api_version = config.get("STRIPE_API_VERSION") or stripe.api_version
+        if self.api_version != stripe.api_version:
+            log.warning("STRIPE_API_VERSION %s is not the stripe package's %s; the parameters we send are "
+                        "those of the package's version.", self.api_version, stripe.api_version)
         base_addresses = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
         if http_client is None:
             http_client = stripe.RequestsClient(timeout=config.get("STRIPE_TIMEOUT", DEFAULT_TIMEOUT))
         self.webhook_secret = config.get("STRIPE_WEBHOOK_SECRET")
         self.client = stripe.StripeClient(
-            api_key, base_addresses=base_addresses, http_client=http_client,
+            api_key, stripe_version=self.api_version, base_addresses=base_addresses, http_client=http_client,
             max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_MAX_NETWORK_RETRIES))
 
     # -- charge ------------------------------------------------------------------------------
     def charge(self, *, amount, currency, payment_method, idempotency_key, transfer_group,
-               description="", metadata=None):
+               description="", metadata=None, return_url=None):
         params = {
             "amount": amount,
             "currency": currency.lower(),
             "payment_method": payment_method,
-            "payment_method_types": ["card"],  # no redirect-based methods: the backer is on our page
+            # Only these: anything else enabled in the dashboard would need flows we do not have.
+            PAYMENT_METHOD_TYPES_PARAM: list(self.payment_methods),
             "confirm": True,
             "transfer_group": transfer_group,
             "metadata": _metadata(metadata, idempotency_key),
         }
         if description:
             params["description"] = description
+        if return_url:
+            # Where Stripe sends the backer back after 3-D Secure or a wallet; Stripe refuses a
+            # server-side confirmation of a redirect-based method without it.
+            params["return_url"] = return_url
+        if "wechat_pay" in self.payment_methods:
+            # WeChat Pay needs to know where the backer pays; ours is a web page (a QR code).
+            params["payment_method_options"] = {"wechat_pay": {"client": "web"}}
         try:
             intent = self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
         except stripe.CardError as error:
@@ -75,7 +117,48 @@ class StripeGateway(PaymentGateway):
             raise _gateway_error(error)
         except stripe.StripeError as error:
             raise _gateway_error(error)
-        return _intent_result(intent)
+        return _intent_result(intent.to_dict())
+
+    # -- retrieve / cancel ---------------------------------------------------------------------
+    def retrieve(self, ref):
+        try:
+            intent = self.client.v1.payment_intents.retrieve(ref)
+        except stripe.StripeError as error:
+            raise _gateway_error(error)
+        return _intent_result(intent.to_dict())
+
+    def cancel(self, ref, *, idempotency_key):
+        try:
+            intent = self.client.v1.payment_intents.cancel(
+                ref, {"cancellation_reason": "abandoned"}, {"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError as error:
+            if error.code != "payment_intent_unexpected_state":
+                raise _gateway_error(error)
+            # Too late to cancel: it succeeded (or ended) meanwhile. Say what it became.
+            log.info("Stripe would not cancel %s (%s); retrieving it.", ref, error.user_message)
+            return self.retrieve(ref)
+        except stripe.StripeError as error:
+            raise _gateway_error(error)
+        return _intent_result(intent.to_dict())
+
+    def find_charge(self, idempotency_key):
+        """The PaymentIntent whose metadata carries our key (Stripe's Search API), or None.
+
+        Search results lag behind writes; reconcile asks only once Stripe has forgotten the
+        key, long after the charge call, when a missing result means there is no payment."""
+        quoted = idempotency_key.replace("\\", "\\\\").replace("'", "\\'")
+        try:
+            found = self.client.v1.payment_intents.search(
+                {"query": f"metadata['crowdfund_key']:'{quoted}'", "limit": 10})
+        except stripe.StripeError as error:
+            raise _gateway_error(error)
+        intents = [intent.to_dict() for intent in found.data]
+        if not intents:
+            return None
+        if len(intents) > 1:  # one key, one charge call: should not happen; the taken one counts
+            log.warning("%d PaymentIntents carry key %s: %s", len(intents), idempotency_key,
+                        [intent.get("id") for intent in intents])
+        return _intent_result(max(intents, key=lambda i: (i.get("status") == "succeeded", i.get("created") or 0)))
 
     # -- refund ------------------------------------------------------------------------------
     def refund(self, *, charge_ref, amount, currency, idempotency_key):
@@ -127,35 +210,67 @@ def _metadata(metadata, idempotency_key):
 
 
 def _intent_result(intent):
-    if intent.status == "succeeded":
-        return ChargeResult(ok=True, ref=intent.id)
-    if intent.status == "requires_action":
-        # 3-D Secure: the browser finishes the payment with the client secret (Stripe.js).
-        return ChargeResult(ok=False, ref=intent.id, decline_code="authentication_required",
-                            message="Your bank asks you to confirm this payment.",
-                            requires_action=True, client_secret=intent.client_secret)
-    if intent.status == "requires_payment_method":
-        last_error = intent.last_payment_error.to_dict() if intent.last_payment_error else {}
-        return ChargeResult(ok=False, ref=intent.id,
-                            decline_code=_decline_code(last_error.get("code"), last_error.get("decline_code")),
-                            message=last_error.get("message") or "Your card was declined.")
-    # processing / requires_capture / requires_confirmation cannot happen for a confirmed,
-    # automatically captured card payment; say so rather than guess.
-    return ChargeResult(ok=False, ref=intent.id, decline_code=intent.status,
-                        message=f"The payment is {intent.status}; it has not been taken yet.")
+    """A PaymentIntent (as a plain dict: from a response, or inside a card error) as a ChargeResult."""
+    status = intent.get("status")
+    currency = intent.get("currency")
+    known = {"ref": intent.get("id"), "amount": intent.get("amount"),
+             "currency": currency.upper() if currency else None}
+    if status == "succeeded":
+        return ChargeResult(ok=True, **known)
+    if status == "requires_action":
+        action = _next_action(intent.get("next_action") or {})
+        if (intent.get("next_action") or {}).get("type") in WALLET_ACTIONS:
+            return ChargeResult(ok=False, message="Finish the payment in your wallet.", requires_action=True,
+                                client_secret=intent.get("client_secret"), next_action=action, **known)
+        return ChargeResult(ok=False, decline_code="authentication_required",
+                            message="Your bank asks you to confirm this payment.", requires_action=True,
+                            client_secret=intent.get("client_secret"), next_action=action, **known)
+    if status == "processing":
+        # Taken by the processor, not settled yet (a wallet, some cards): look again later.
+        return ChargeResult(ok=False, processing=True, message="The payment is being processed.", **known)
+    if status == "requires_payment_method":
+        # After a confirmation, this is a failed attempt: our flow never tries the intent again.
+        error = intent.get("last_payment_error") or {}
+        code = INTENT_ERROR_CODES.get(error.get("code"))
+        if not code:
+            code = _decline_code(error.get("code"), error.get("decline_code")) if error else "payment_failed"
+        return ChargeResult(ok=False, decline_code=code,
+                            message=error.get("message") or "The payment did not go through.", **known)
+    if status == "canceled":
+        return ChargeResult(ok=False, decline_code="canceled", message="The payment was cancelled.", **known)
+    # requires_confirmation / requires_capture cannot happen for a confirmed, automatically
+    # captured payment. Not final: nothing is decided on it, and cancelling it is still possible.
+    log.warning("PaymentIntent %s is %s, which our charges never leave it in.", known["ref"], status)
+    return ChargeResult(ok=False, processing=True, message=f"The payment is {status}; it has not been taken.",
+                        **known)
+
+
+def _next_action(action):
+    """Stripe's next_action as ours: where to send the backer, or what Stripe.js must do."""
+    kind = action.get("type")
+    if kind == "redirect_to_url":  # 3-D Secure confirmed server-side with a return_url
+        return NextAction("redirect_to_url", (action.get("redirect_to_url") or {}).get("url"))
+    if kind == "alipay_handle_redirect":  # for a browser, Alipay is a plain redirect too
+        return NextAction("redirect_to_url", (action.get("alipay_handle_redirect") or {}).get("url"))
+    if kind == "wechat_pay_display_qr_code":
+        qr_code = action.get("wechat_pay_display_qr_code") or {}
+        return NextAction(kind, qr_code.get("hosted_instructions_url") or qr_code.get("image_url_png"))
+    # use_stripe_sdk (3-D Secure without a return_url) and anything newer: Stripe.js
+    # (handleNextAction with the client secret) knows what to do.
+    return NextAction(kind or "use_stripe_sdk", None)
 
 
 def _declined(error):
-    """A CardError (HTTP 402): the card was declined or needs the backer's bank to confirm."""
+    """A CardError (HTTP 402): declined, or the backer's bank wants to confirm the payment."""
     body = (error.json_body or {}).get("error", {}) if isinstance(error.json_body, dict) else {}
     intent = body.get("payment_intent") or {}
+    if intent.get("status") == "requires_action":
+        return _intent_result(intent)
+    currency = intent.get("currency")
     code = _decline_code(error.code, body.get("decline_code"))
-    if code == "authentication_required" or intent.get("status") == "requires_action":
-        return ChargeResult(ok=False, ref=intent.get("id"), decline_code="authentication_required",
-                            message=body.get("message") or "Your bank asks you to confirm this payment.",
-                            requires_action=True, client_secret=intent.get("client_secret"))
     return ChargeResult(ok=False, ref=intent.get("id"), decline_code=code,
-                        message=body.get("message") or "Your card was declined.")
+                        message=body.get("message") or "Your card was declined.",
+                        amount=intent.get("amount"), currency=currency.upper() if currency else None)
 
 
 def _decline_code(code, decline_code):

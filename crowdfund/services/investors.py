@@ -15,7 +15,7 @@ from ..models.pledge import PledgeStatus as PS
 from . import use_case
 
 # Equity commitments that count against the limit: still in flight, in escrow, or completed.
-COUNTED_STATUSES = (PS.PENDING.value, PS.HELD.value, PS.RELEASED.value)
+COUNTED_STATUSES = (PS.PENDING.value, PS.REQUIRES_ACTION.value, PS.HELD.value, PS.RELEASED.value)
 
 
 def get_profile(user):

@@ -81,6 +81,14 @@ def pledge_cancelled(pledge):
                       pledge=pledge, project=project)
 
 
+def pledge_not_completed(pledge):
+    """A payment that waited for the backer (3-D Secure, a wallet) ended without money taken."""
+    backer, project = pledge.backer, pledge.project
+    return _queue_one(f"pledge_not_completed:{pledge.id}", backer, "mail/pledge_not_completed.txt",
+                      lambda: _("Your pledge to %(title)s was not completed", title=project.title),
+                      pledge=pledge, project=project)
+
+
 def campaign_succeeded(project, pledges=None):
     """One message per backer, listing all their held or released pledges to `project`.
 

@@ -23,7 +23,8 @@ PROJECT_MOVES = {
 }
 
 PLEDGE_MOVES = {
-    PS.PENDING: {PS.HELD, PS.FAILED},
+    PS.PENDING: {PS.HELD, PS.FAILED, PS.REQUIRES_ACTION},
+    PS.REQUIRES_ACTION: {PS.HELD, PS.FAILED},
     PS.HELD: {PS.RELEASED, PS.REFUNDED, PS.CANCELLED},
     PS.RELEASED: set(), PS.REFUNDED: set(), PS.CANCELLED: set(), PS.FAILED: set(),
 }
@@ -34,7 +35,8 @@ PROJECT_STATUS_WORDS = {
     S.FAILED: _l("failed"), S.CANCELLED: _l("cancelled"), S.SUSPENDED: _l("suspended"),
 }
 PLEDGE_STATUS_WORDS = {
-    PS.PENDING: _l("pending"), PS.HELD: _l("held"), PS.RELEASED: _l("released"), PS.REFUNDED: _l("refunded"),
+    PS.PENDING: _l("pending"), PS.REQUIRES_ACTION: _l("waiting for the backer's payment"), PS.HELD: _l("held"),
+    PS.RELEASED: _l("released"), PS.REFUNDED: _l("refunded"),
     PS.CANCELLED: _l("cancelled"), PS.FAILED: _l("failed"),
 }
 

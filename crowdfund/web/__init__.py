@@ -40,6 +40,10 @@ def register_web(app):
     app.register_blueprint(projects_bp)  # /projects/... (founders) and /p/<slug> (public)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(settlement_bp)  # statements, holdings, share register
+    if app.config["PAYMENT_GATEWAY"] == "sandbox":
+        from .sandbox import register as register_sandbox
+
+        register_sandbox(app)  # /sandbox/pay/<id>: its bank and wallet pages; its webhooks' delivery
     _register_error_pages(app)
 
 

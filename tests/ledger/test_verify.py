@@ -9,7 +9,7 @@ from sqlalchemy import insert, update
 from crowdfund import ledger
 from crowdfund.errors import PaymentDeclined
 from crowdfund.models import LedgerTransfer, Pledge, Project, utcnow
-from crowdfund.services import pledges
+from crowdfund.workflows import cancel, checkout
 from crowdfund.services.transitions import transition
 from tests.pledges.builders import live_reward_project
 
@@ -20,7 +20,7 @@ def project(make, db):
 
 
 def held_pledge(make, project, amount=10_000):
-    return pledges.place_pledge(make.user(), project, amount=amount, idempotency_key=secrets.token_urlsafe(16),
+    return checkout.place_pledge(make.user(), project, amount=amount, idempotency_key=secrets.token_urlsafe(16),
                                 payment_method="pm_card_visa")
 
 
@@ -42,9 +42,9 @@ def problems_about(words):
 def test_a_sound_ledger_has_no_problems(make, db, project):
     held_pledge(make, project)
     cancelled = held_pledge(make, project, 3_000)
-    pledges.cancel_pledge(cancelled.backer, cancelled.id)
+    cancel.cancel_pledge(cancelled.backer, cancelled.id)
     with pytest.raises(PaymentDeclined):
-        pledges.place_pledge(make.user(), project, amount=500, idempotency_key=secrets.token_urlsafe(16),
+        checkout.place_pledge(make.user(), project, amount=500, idempotency_key=secrets.token_urlsafe(16),
                              payment_method="pm_card_chargeDeclined")
     assert ledger.verify() == []
 
@@ -127,7 +127,7 @@ def test_a_hold_under_another_id(make, db, project):
 
 def test_a_failed_pledge_with_money_in_escrow(make, db, project):
     with pytest.raises(PaymentDeclined):
-        pledges.place_pledge(make.user(), project, amount=500, idempotency_key=secrets.token_urlsafe(16),
+        checkout.place_pledge(make.user(), project, amount=500, idempotency_key=secrets.token_urlsafe(16),
                              payment_method="pm_card_chargeDeclined")
     pledge = db.session.query(Pledge).one()
     raw_transfer(db, f"pledge:{pledge.id}:hold", ledger.clearing_key("CNY"), ledger.escrow_key(project), 500,

@@ -5,6 +5,7 @@ import hmac
 import importlib.util
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -105,17 +106,42 @@ class Recorded:
         self.path = urlsplit(url).path
         self.headers = dict(headers or {})
         self.body = body or ""
-        self.params = dict(parse_qsl(self.body, keep_blank_values=True))
+        # Form-encoded, as stripe-python sends it: in the body of a POST, the query of a GET.
+        self.params = dict(parse_qsl(self.body or urlsplit(url).query, keep_blank_values=True))
 
     def __repr__(self):
         return f"<{self.method} {self.path} {self.params}>"
+
+
+# What a PaymentIntent confirmed with these payment methods asks of the backer, as Stripe
+# answers (its next_action); any other payment method succeeds at once.
+NEXT_ACTIONS = {
+    "pm_card_authenticationRequired": lambda intent_id, return_url: {
+        "type": "redirect_to_url",
+        "redirect_to_url": {"url": f"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={intent_id}",
+                            "return_url": return_url}} if return_url else {
+        "type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}},
+    "pm_alipay": lambda intent_id, return_url: {
+        "type": "alipay_handle_redirect",
+        "alipay_handle_redirect": {"url": f"https://hooks.stripe.com/redirect/authenticate/src_{intent_id}",
+                                   "return_url": return_url, "native_url": None, "native_data": None}},
+    "pm_wechat_pay": lambda intent_id, return_url: {
+        "type": "wechat_pay_display_qr_code",
+        "wechat_pay_display_qr_code": {
+            "data": "weixin://wxpay/bizpayurl?pr=test", "image_data_url": "data:image/png;base64,AA",
+            "hosted_instructions_url": f"https://payments.stripe.com/qr/instructions/{intent_id}",
+            "image_url_png": f"https://qr.stripe.com/{intent_id}.png",
+            "image_url_svg": f"https://qr.stripe.com/{intent_id}.svg"}},
+}
 
 
 class RecordingHTTPClient(stripe.HTTPClient):
     """A stripe-python HTTP client that records every request and answers with canned JSON.
 
     Queue answers with `reply(status, body)` or `fail_connection()`; with none queued it
-    answers like Stripe for PaymentIntents, Refunds and Transfers (see `stripe_like`).
+    answers like Stripe for PaymentIntents (create, retrieve, cancel, search), Refunds and Transfers
+    (see `stripe_like`); `intents` holds the PaymentIntents it made, to change them as
+    Stripe would (a backer finishing 3-D Secure).
     """
 
     name = "recording"
@@ -123,6 +149,7 @@ class RecordingHTTPClient(stripe.HTTPClient):
     def __init__(self):
         super().__init__()
         self.requests = []
+        self.intents = {}
         self._queue = []
         self._count = 0
 
@@ -156,11 +183,20 @@ class RecordingHTTPClient(stripe.HTTPClient):
     def stripe_like(self, call):
         self._count += 1
         p = call.params
+        parts = call.path.strip("/").split("/")
         if call.path == "/v1/payment_intents":
-            intent_id = f"pi_rec{self._count}"
-            return 200, {"id": intent_id, "object": "payment_intent", "status": "succeeded",
-                         "amount": int(p["amount"]), "currency": p["currency"],
-                         "client_secret": f"{intent_id}_secret_x", "transfer_group": p.get("transfer_group")}, {}
+            return 200, self._create_intent(p), {}
+        if call.path == "/v1/payment_intents/search":
+            return 200, self._search_intents(p), {}
+        if parts[:2] == ["v1", "payment_intents"] and len(parts) in (3, 4):
+            intent = self.intents.get(parts[2])
+            if intent is None:
+                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "param": "intent",
+                                       "message": f"No such payment_intent: '{parts[2]}'"}}, {}
+            if len(parts) == 3 and call.method == "GET":
+                return 200, intent, {}
+            if parts[3:] == ["cancel"]:
+                return self._cancel_intent(intent, p)
         if call.path == "/v1/refunds":
             return 200, {"id": f"re_rec{self._count}", "object": "refund", "status": "succeeded",
                          "amount": int(p["amount"]), "currency": "gbp",
@@ -170,6 +206,38 @@ class RecordingHTTPClient(stripe.HTTPClient):
                          "currency": p["currency"], "destination": p["destination"],
                          "transfer_group": p.get("transfer_group")}, {}
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
+
+    def _create_intent(self, p):
+        intent_id = f"pi_rec{self._count}"
+        next_action = NEXT_ACTIONS.get(p.get("payment_method"))
+        intent = {"id": intent_id, "object": "payment_intent", "amount": int(p["amount"]), "currency": p["currency"],
+                  "status": "requires_action" if next_action else "succeeded",
+                  "next_action": next_action(intent_id, p.get("return_url")) if next_action else None,
+                  "client_secret": f"{intent_id}_secret_x", "transfer_group": p.get("transfer_group"),
+                  "payment_method": p.get("payment_method"), "last_payment_error": None,
+                  "metadata": {key[len("metadata["):-1]: value for key, value in p.items()
+                               if key.startswith("metadata[")}}
+        self.intents[intent_id] = intent
+        return intent
+
+    def _search_intents(self, p):
+        """Only the query StripeGateway.find_charge makes: metadata['crowdfund_key']:'<key>'."""
+        match = re.fullmatch(r"metadata\['crowdfund_key'\]:'(.*)'", p["query"])
+        assert match, f"the recording client cannot search for {p['query']!r}"
+        key = re.sub(r"\\(.)", r"\1", match[1])  # Stripe's query quoting: \' and \\
+        found = [intent for intent in self.intents.values() if intent["metadata"].get("crowdfund_key") == key]
+        return {"object": "search_result", "url": "/v1/payment_intents/search", "has_more": False, "data": found}
+
+    def _cancel_intent(self, intent, p):
+        if intent["status"] in ("succeeded", "canceled"):
+            return 400, {"error": {
+                "type": "invalid_request_error", "code": "payment_intent_unexpected_state", "payment_intent": intent,
+                "message": f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}. "
+                           "Only a PaymentIntent with one of the following statuses may be canceled: "
+                           "requires_payment_method, requires_capture, requires_confirmation, requires_action, "
+                           "processing."}}, {}
+        intent.update(status="canceled", next_action=None, cancellation_reason=p.get("cancellation_reason"))
+        return 200, intent, {}
 
 
 @pytest.fixture()

@@ -1,18 +1,24 @@
 """StripeGateway against a recording HTTP client: what it sends to Stripe and how it reads
 Stripe's answers, for what localstripe does not model (Connect transfers, idempotency
-headers, 3-D Secure declines, outages). The canned answers follow Stripe's API reference."""
+headers, 3-D Secure declines, wallets, outages). The canned answers follow Stripe's API
+reference; that every parameter sent is one the API version takes is test_stripe_conformance.py."""
 import pytest
 import stripe
 
-from crowdfund.payments import GatewayError, TransientGatewayError
+from crowdfund.payments import DECLINED, PROCESSING, REQUIRES_ACTION, GatewayError, NextAction, TransientGatewayError
 from crowdfund.payments.stripe_gateway import StripeGateway
 from tests.payments.conftest import STRIPE_SECRET_KEY, RecordingHTTPClient, stripe_config_app
 
 
-def charge(gateway, idempotency_key="pledge-41:charge", amount=2500, currency="GBP", method="pm_1Card"):
+def charge(gateway, idempotency_key="pledge-41:charge", amount=2500, currency="GBP", method="pm_1Card", **extra):
     return gateway.charge(amount=amount, currency=currency, payment_method=method,
                           idempotency_key=idempotency_key, transfer_group="project-7",
-                          description="Pledge 41 to Lantern Tea", metadata={"pledge_id": 41})
+                          description="Pledge 41 to Lantern Tea", metadata={"pledge_id": 41}, **extra)
+
+
+def wallet_gateway(recorder):
+    return StripeGateway(stripe_config_app(STRIPE_PAYMENT_METHODS=["card", "alipay", "wechat_pay"]),
+                         http_client=recorder)
 
 
 def card_error(code, message, *, decline_code=None, payment_intent=None):
@@ -27,16 +33,38 @@ def card_error(code, message, *, decline_code=None, payment_intent=None):
 # -- what is sent --------------------------------------------------------------------------
 def test_a_charge_is_one_confirmed_card_payment_intent(recorded_gateway, recorder):
     result = charge(recorded_gateway)
-    assert result.ok and result.ref == "pi_rec1"
+    assert result.ok and (result.ref, result.amount, result.currency) == ("pi_rec1", 2500, "GBP")
     [call] = recorder.requests
     assert (call.method, call.url) == ("POST", "https://stripe.test/v1/payment_intents")
     assert call.headers["Authorization"] == f"Bearer {STRIPE_SECRET_KEY}"
+    assert call.headers["Stripe-Version"] == stripe.api_version
+    # The pinned API version has no `payment_method_types` parameter: it refuses a request naming it.
     assert call.params == {
         "amount": "2500", "currency": "gbp", "payment_method": "pm_1Card", "confirm": "true",
-        "payment_method_types[0]": "card", "transfer_group": "project-7",
+        "allowed_payment_method_types[0]": "card", "transfer_group": "project-7",
         "description": "Pledge 41 to Lantern Tea",
         "metadata[pledge_id]": "41", "metadata[crowdfund_key]": "pledge-41:charge",
     }
+
+
+def test_the_return_url_and_the_wallets_are_sent_when_there_are_some(recorder):
+    charge(wallet_gateway(recorder), return_url="https://crowdfund.test/pledges/41/return")
+    params = recorder.requests[0].params
+    assert [params[f"allowed_payment_method_types[{i}]"] for i in range(3)] == ["card", "alipay", "wechat_pay"]
+    assert params["return_url"] == "https://crowdfund.test/pledges/41/return"
+    assert params["payment_method_options[wechat_pay][client]"] == "web"
+
+
+def test_the_configured_api_version_is_the_one_every_request_names(recorder):
+    gateway = StripeGateway(stripe_config_app(STRIPE_API_VERSION=stripe.api_version), http_client=recorder)
+    charge(gateway)
+    gateway.retrieve("pi_rec1")
+    assert {call.headers["Stripe-Version"] for call in recorder.requests} == {stripe.api_version}
+
+
+def test_a_payment_method_we_have_no_flow_for_is_refused_at_start():
+    with pytest.raises(RuntimeError, match="ideal"):
+        StripeGateway(stripe_config_app(STRIPE_PAYMENT_METHODS=["card", "ideal"]))
 
 
 def test_zero_decimal_amounts_are_sent_as_they_are(recorded_gateway, recorder):
@@ -152,6 +180,7 @@ def test_authentication_required_decline_asks_the_browser_to_finish(recorded_gat
     assert not result.ok and result.requires_action
     assert (result.ref, result.client_secret, result.decline_code) == ("pi_3DS", "pi_3DS_secret_abc",
                                                                        "authentication_required")
+    assert result.next_action == NextAction("use_stripe_sdk", None)
 
 
 def test_a_payment_intent_waiting_for_3d_secure_asks_the_browser_to_finish(recorded_gateway, recorder):
@@ -170,10 +199,103 @@ def test_a_payment_intent_back_to_requires_payment_method_is_a_decline(recorded_
     assert (result.ref, result.decline_code, result.message) == ("pi_R", "expired_card", "Your card has expired.")
 
 
-def test_a_payment_still_processing_is_not_reported_as_taken(recorded_gateway, recorder):
+def test_a_payment_still_processing_is_not_reported_as_taken_nor_declined(recorded_gateway, recorder):
     recorder.reply(200, {"id": "pi_P", "object": "payment_intent", "status": "processing"})
     result = charge(recorded_gateway)
-    assert not result.ok and (result.ref, result.decline_code) == ("pi_P", "processing")
+    assert not result.ok and result.processing and not result.final
+    assert (result.ref, result.status) == ("pi_P", PROCESSING)
+
+
+# -- what the backer must do: 3-D Secure and wallets ---------------------------------------------
+@pytest.mark.parametrize("method, return_url, expected", [
+    ("pm_card_authenticationRequired", "https://crowdfund.test/r",
+     NextAction("redirect_to_url", "https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=pi_rec1")),
+    ("pm_card_authenticationRequired", None, NextAction("use_stripe_sdk", None)),
+    # A browser follows Alipay's redirect like any other: our callers need not know Alipay.
+    ("pm_alipay", "https://crowdfund.test/r",
+     NextAction("redirect_to_url", "https://hooks.stripe.com/redirect/authenticate/src_pi_rec1")),
+    ("pm_wechat_pay", "https://crowdfund.test/r",
+     NextAction("wechat_pay_display_qr_code", "https://payments.stripe.com/qr/instructions/pi_rec1")),
+])
+def test_a_payment_waiting_for_the_backer_says_what_they_must_do(recorder, method, return_url, expected):
+    result = charge(wallet_gateway(recorder), method=method, return_url=return_url)
+    assert result.status == REQUIRES_ACTION and result.requires_action and not result.final
+    assert (result.ref, result.client_secret, result.next_action) == ("pi_rec1", "pi_rec1_secret_x", expected)
+    assert (result.amount, result.currency) == (2500, "GBP")
+
+
+def test_a_wechat_qr_code_without_instructions_page_points_at_the_image(recorded_gateway, recorder):
+    recorder.reply(200, {"id": "pi_Q", "object": "payment_intent", "status": "requires_action", "client_secret": "s",
+                         "next_action": {"type": "wechat_pay_display_qr_code", "wechat_pay_display_qr_code": {
+                             "image_url_png": "https://qr.stripe.com/q.png"}}})
+    assert charge(recorded_gateway).next_action == NextAction("wechat_pay_display_qr_code",
+                                                              "https://qr.stripe.com/q.png")
+
+
+# -- retrieve and cancel -----------------------------------------------------------------------
+def intent(status, **fields):
+    return {"id": "pi_L", "object": "payment_intent", "status": status, "amount": 2500, "currency": "gbp", **fields}
+
+
+@pytest.mark.parametrize("answer, code", [
+    (intent("requires_payment_method", last_payment_error={
+        "type": "invalid_request_error", "code": "payment_intent_authentication_failure",
+        "message": "The provided PaymentMethod has failed authentication."}), "authentication_failed"),
+    (intent("requires_payment_method", last_payment_error={
+        "type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds",
+        "message": "Your card has insufficient funds."}), "insufficient_funds"),
+    (intent("requires_payment_method", last_payment_error={
+        "type": "invalid_request_error", "code": "payment_intent_payment_attempt_expired",
+        "message": "The payment attempt expired."}), "action_expired"),
+    (intent("requires_payment_method"), "payment_failed"),
+    (intent("canceled", cancellation_reason="abandoned"), "canceled"),
+])
+def test_a_payment_that_ended_without_money_is_a_final_decline_with_its_ref(recorded_gateway, recorder, answer, code):
+    recorder.reply(200, answer)
+    result = recorded_gateway.retrieve("pi_L")
+    assert (result.status, result.final, result.ref, result.decline_code) == (DECLINED, True, "pi_L", code)
+    assert (result.amount, result.currency) == (2500, "GBP")
+    assert (recorder.requests[0].method, recorder.requests[0].path) == ("GET", "/v1/payment_intents/pi_L")
+
+
+def test_retrieve_reads_a_payment_the_backer_finished(recorder):
+    gateway = wallet_gateway(recorder)
+    waiting = charge(gateway, method="pm_alipay", return_url="https://crowdfund.test/r")
+    recorder.intents[waiting.ref].update(status="succeeded", next_action=None)
+    assert gateway.retrieve(waiting.ref).ok
+    assert [(c.method, c.path) for c in recorder.requests] == [
+        ("POST", "/v1/payment_intents"), ("GET", f"/v1/payment_intents/{waiting.ref}")]
+
+
+def test_cancel_abandons_a_waiting_payment(recorded_gateway, recorder):
+    waiting = charge(recorded_gateway, method="pm_card_authenticationRequired")
+    result = recorded_gateway.cancel(waiting.ref, idempotency_key="pledge-41:cancel")
+    assert (result.status, result.ref, result.decline_code) == (DECLINED, waiting.ref, "canceled")
+    call = recorder.requests[-1]
+    assert (call.path, call.params, call.headers["Idempotency-Key"]) == (
+        f"/v1/payment_intents/{waiting.ref}/cancel", {"cancellation_reason": "abandoned"}, "pledge-41:cancel")
+
+
+def test_cancelling_a_payment_that_succeeded_meanwhile_returns_it_taken(recorded_gateway, recorder):
+    waiting = charge(recorded_gateway, method="pm_card_authenticationRequired")
+    recorder.intents[waiting.ref].update(status="succeeded", next_action=None)  # the backer was quicker
+    result = recorded_gateway.cancel(waiting.ref, idempotency_key="pledge-41:cancel")
+    assert result.ok and result.ref == waiting.ref
+    assert [(c.method, c.path) for c in recorder.requests[1:]] == [
+        ("POST", f"/v1/payment_intents/{waiting.ref}/cancel"), ("GET", f"/v1/payment_intents/{waiting.ref}")]
+
+
+@pytest.mark.parametrize("status, body, transient", [
+    (404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such"}}, False),
+    (503, {"error": {"type": "api_error", "message": "Stripe is down."}}, True),
+])
+def test_retrieve_and_cancel_errors_keep_their_kind(recorded_gateway, recorder, status, body, transient):
+    recorder.reply(status, body).reply(status, body)
+    for call in (lambda: recorded_gateway.retrieve("pi_X"),
+                 lambda: recorded_gateway.cancel("pi_X", idempotency_key="k")):
+        with pytest.raises(GatewayError) as error:
+            call()
+        assert error.value.transient is transient
 
 
 def test_an_unknown_payment_method_is_a_decline_not_a_crash(recorded_gateway, recorder):
@@ -248,3 +370,20 @@ def test_the_app_configured_for_stripe_uses_one_stripe_gateway(stripe_app, app):
     assert isinstance(gateway, StripeGateway) and get_gateway(stripe_app) is gateway
     assert gateway.webhook_secret == stripe_app.config["STRIPE_WEBHOOK_SECRET"]
     assert isinstance(get_gateway(app), SandboxGateway)
+
+
+# -- find_charge: past Stripe's idempotency window ------------------------------------------------
+def test_find_charge_looks_the_payment_up_by_the_key_in_its_metadata(recorded_gateway, recorder):
+    made = charge(recorded_gateway, idempotency_key="pledge-41:o'charge")
+    assert recorded_gateway.find_charge("pledge-41:o'charge") == made
+    assert recorded_gateway.find_charge("pledge-99:charge") is None
+    search = recorder.requests[1]
+    assert (search.method, search.path) == ("GET", "/v1/payment_intents/search")
+    assert search.params == {"query": r"metadata['crowdfund_key']:'pledge-41:o\'charge'", "limit": "10"}
+
+
+def test_find_charge_prefers_the_payment_that_was_taken(recorded_gateway, recorder):
+    recorder.reply(200, {"object": "search_result", "has_more": False, "data": [
+        intent("canceled", id="pi_old", created=1), intent("succeeded", id="pi_paid", created=2),
+        intent("requires_payment_method", id="pi_new", created=3)]})
+    assert recorded_gateway.find_charge("k").ref == "pi_paid"

@@ -10,14 +10,15 @@ from crowdfund.errors import Conflict, IllegalTransition, PermissionDenied
 from crowdfund.extensions import db as _db
 from crowdfund.models import EquityOffering, LedgerTransfer, Pledge, Project, RewardTier, utcnow
 from crowdfund.payments.sandbox import SandboxGateway
-from crowdfund.services import pledges
+from crowdfund.workflows import cancel, checkout, reconcile
+from crowdfund.services import receipts
 from tests.pledges.builders import charges, investor, live_equity_project, live_reward_project, refunds
 
 
 def back(backer, project, **kwargs):
     kwargs.setdefault("idempotency_key", secrets.token_urlsafe(16))
     kwargs.setdefault("payment_method", "pm_card_visa")
-    return pledges.place_pledge(backer, project, **kwargs)
+    return checkout.place_pledge(backer, project, **kwargs)
 
 
 def reload(db, model, id):
@@ -30,8 +31,8 @@ def test_a_backer_cancels_a_reward_pledge_while_the_campaign_is_live(make, db):
     project = live_reward_project(make, db, tiers=[{"price": 3_000, "quantity": 5}])
     backer = make.user()
     pledge = back(backer, project, tier_id=project.tiers[0].id, quantity=2)
-    assert pledges.receipt(pledge).can_cancel
-    cancelled = pledges.cancel_pledge(backer, pledge.id)
+    assert receipts.receipt(pledge).can_cancel
+    cancelled = cancel.cancel_pledge(backer, pledge.id)
     assert cancelled.status == "cancelled" and cancelled.refund_ref and cancelled.ended_at
     project = reload(db, Project, project.id)
     assert (project.pledged_amount, project.backer_count) == (0, 0)
@@ -40,7 +41,7 @@ def test_a_backer_cancels_a_reward_pledge_while_the_campaign_is_live(make, db):
     refund = db.session.get(LedgerTransfer, f"pledge:{pledge.id}:refund")
     assert (refund.amount, refund.code) == (6_000, "pledge_refund")
     assert refunds(db) == 1
-    receipt = pledges.receipt(cancelled)
+    receipt = receipts.receipt(cancelled)
     assert receipt.escrow == "returned" and not receipt.can_cancel
     assert ledger.verify() == []
 
@@ -49,8 +50,8 @@ def test_cancelling_twice_refunds_once(make, db):
     project = live_reward_project(make, db)
     backer = make.user()
     pledge = back(backer, project, amount=1_000)
-    pledges.cancel_pledge(backer, pledge.id)
-    assert pledges.cancel_pledge(backer, pledge.id).status == "cancelled"
+    cancel.cancel_pledge(backer, pledge.id)
+    assert cancel.cancel_pledge(backer, pledge.id).status == "cancelled"
     assert refunds(db) == 1
     assert db.session.query(LedgerTransfer).count() == 2
     assert ledger.verify() == []
@@ -61,7 +62,7 @@ def test_a_backer_with_two_pledges_stays_a_backer_after_cancelling_one(make, db)
     backer = make.user()
     first = back(backer, project, amount=1_000)
     back(backer, project, amount=2_000)
-    pledges.cancel_pledge(backer, first.id)
+    cancel.cancel_pledge(backer, first.id)
     project = reload(db, Project, project.id)
     assert (project.pledged_amount, project.backer_count) == (2_000, 1)
     assert ledger.verify() == []
@@ -71,7 +72,7 @@ def test_nobody_cancels_someone_elses_pledge(make, db):
     project = live_reward_project(make, db)
     pledge = back(make.user(), project, amount=1_000)
     with pytest.raises(PermissionDenied) as refused:
-        pledges.cancel_pledge(make.user(), pledge.id)
+        cancel.cancel_pledge(make.user(), pledge.id)
     assert refused.value.code == "not_your_pledge"
     assert reload(db, Pledge, pledge.id).status == "held" and refunds(db) == 0
 
@@ -83,11 +84,11 @@ def test_a_pledge_cannot_be_cancelled_after_the_deadline(make, db):
     project.deadline = utcnow() - timedelta(seconds=1)
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        pledges.cancel_pledge(backer, pledge.id)
+        cancel.cancel_pledge(backer, pledge.id)
     assert refused.value.code == "cancel_window_closed"
     assert "campaign has ended" in refused.value.message
     assert reload(db, Pledge, pledge.id).status == "held" and refunds(db) == 0
-    assert not pledges.receipt(reload(db, Pledge, pledge.id)).can_cancel
+    assert not receipts.receipt(reload(db, Pledge, pledge.id)).can_cancel
     assert db.session.query(LedgerTransfer).count() == 1
 
 
@@ -100,7 +101,7 @@ def test_a_failed_pledge_cannot_be_cancelled(make, db):
         back(backer, project, amount=1_000, payment_method="pm_card_chargeDeclined")
     pledge = db.session.query(Pledge).one()
     with pytest.raises(Conflict) as refused:
-        pledges.cancel_pledge(backer, pledge.id)
+        cancel.cancel_pledge(backer, pledge.id)
     assert refused.value.code == "wrong_state" and "failed" in refused.value.message
 
 
@@ -109,10 +110,10 @@ def test_equity_can_be_cancelled_until_the_cutoff(app, make, db):
     project = live_equity_project(make, db, deadline_in=timedelta(hours=49), shares_offered=100)
     backer = investor(make, db)
     pledge = back(backer, project, shares=10)
-    receipt = pledges.receipt(pledge)
+    receipt = receipts.receipt(pledge)
     assert receipt.can_cancel
     assert abs(receipt.cancel_until - (project.deadline - timedelta(hours=48))) < timedelta(seconds=1)
-    assert pledges.cancel_pledge(backer, pledge.id).status == "cancelled"
+    assert cancel.cancel_pledge(backer, pledge.id).status == "cancelled"
     assert reload(db, EquityOffering, project.equity.id).shares_committed == 0
     assert ledger.verify() == []
 
@@ -121,9 +122,9 @@ def test_equity_cannot_be_cancelled_inside_the_last_48_hours(make, db):
     project = live_equity_project(make, db, deadline_in=timedelta(hours=47), shares_offered=100)
     backer = investor(make, db)
     pledge = back(backer, project, shares=10)  # investing is still open...
-    assert not pledges.receipt(pledge).can_cancel
+    assert not receipts.receipt(pledge).can_cancel
     with pytest.raises(Conflict) as refused:  # ...but cancelling is not
-        pledges.cancel_pledge(backer, pledge.id)
+        cancel.cancel_pledge(backer, pledge.id)
     assert refused.value.code == "cancel_window_closed"
     assert "until 48 hours before the campaign's deadline" in refused.value.message
     assert reload(db, Pledge, pledge.id).status == "held" and refunds(db) == 0
@@ -138,7 +139,7 @@ def test_the_cutoff_is_configurable(app, make, db):
     saved = app.config["EQUITY_CANCEL_CUTOFF"]
     app.config["EQUITY_CANCEL_CUTOFF"] = 3600
     try:
-        assert pledges.cancel_pledge(backer, pledge.id).status == "cancelled"
+        assert cancel.cancel_pledge(backer, pledge.id).status == "cancelled"
     finally:
         app.config["EQUITY_CANCEL_CUTOFF"] = saved
 
@@ -148,15 +149,15 @@ def test_a_refund_the_gateway_did_not_confirm_is_retried_once(make, db, sandbox)
     backer = make.user()
     pledge = back(backer, project, amount=1_000)
     sandbox.faults.configure(fail_next=1, kinds={"refund"})
-    cancelled = pledges.cancel_pledge(backer, pledge.id)
+    cancelled = cancel.cancel_pledge(backer, pledge.id)
     assert cancelled.status == "cancelled" and cancelled.refund_ref is None
-    assert pledges.receipt(cancelled).escrow == "refund_pending"
+    assert receipts.receipt(cancelled).escrow == "refund_pending"
     assert refunds(db) == 0
     assert ledger.verify() == []  # the books already say the money left escrow
-    summary = pledges.reconcile_pending(timedelta(0))
+    summary = reconcile.reconcile_pending(timedelta(0))
     assert summary["refunds_confirmed"] == 1
     assert reload(db, Pledge, pledge.id).refund_ref is not None and refunds(db) == 1
-    assert pledges.reconcile_pending(timedelta(0))["refunds_confirmed"] == 0
+    assert reconcile.reconcile_pending(timedelta(0))["refunds_confirmed"] == 0
     assert refunds(db) == 1
 
 
@@ -211,15 +212,15 @@ def test_a_transient_failure_leaves_the_pledge_pending_until_reconcile(make, db,
     attempt = secrets.token_urlsafe(16)
     pledge = back(backer, project, tier_id=project.tiers[0].id, idempotency_key=attempt)
     assert pledge.status == "pending"
-    assert pledges.receipt(pledge).escrow == "in_flight"
+    assert receipts.receipt(pledge).escrow == "in_flight"
     assert charges(db) == (1 if after_commit else 0)
     assert reload(db, RewardTier, project.tiers[0].id).sold == 1  # still reserved for this backer
     assert ledger.verify() == []
     # Pressing the button again changes nothing and charges nothing.
     assert back(backer, project, tier_id=project.tiers[0].id, idempotency_key=attempt).id == pledge.id
     # Too recent for reconcile's default patience:
-    assert pledges.reconcile_pending(timedelta(minutes=10))["held"] == 0
-    summary = pledges.reconcile_pending(timedelta(0))
+    assert reconcile.reconcile_pending(timedelta(minutes=10))["held"] == 0
+    summary = reconcile.reconcile_pending(timedelta(0))
     assert summary["held"] == 1
     pledge = reload(db, Pledge, pledge.id)
     assert pledge.status == "held"
@@ -227,7 +228,7 @@ def test_a_transient_failure_leaves_the_pledge_pending_until_reconcile(make, db,
     project = reload(db, Project, project.id)
     assert (project.pledged_amount, project.backer_count) == (1_500, 1)
     assert ledger.verify() == []
-    assert pledges.reconcile_pending(timedelta(0))["held"] == 0  # nothing left to do
+    assert reconcile.reconcile_pending(timedelta(0))["held"] == 0  # nothing left to do
 
 
 def test_reconcile_fails_a_pending_pledge_whose_campaign_closed(make, db, sandbox):
@@ -237,7 +238,7 @@ def test_reconcile_fails_a_pending_pledge_whose_campaign_closed(make, db, sandbo
     assert pledge.status == "pending"
     project.deadline = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    assert pledges.reconcile_pending(timedelta(0))["failed"] == 1
+    assert reconcile.reconcile_pending(timedelta(0))["failed"] == 1
     pledge = reload(db, Pledge, pledge.id)
     assert pledge.status == "failed" and pledge.failure_code == "project_not_live"
     assert charges(db) == 1 and refunds(db) == 1
@@ -250,7 +251,7 @@ def test_reconcile_fails_a_pending_pledge_whose_card_is_declined(make, db, sandb
     sandbox.faults.configure(fail_next=1, kinds={"charge"})
     pledge = back(make.user(), project, amount=1_000, payment_method="pm_card_chargeDeclined")
     assert pledge.status == "pending"
-    assert pledges.reconcile_pending(timedelta(0))["failed"] == 1
+    assert reconcile.reconcile_pending(timedelta(0))["failed"] == 1
     assert reload(db, Pledge, pledge.id).failure_code == "card_declined"
     assert ledger.verify() == []
 
@@ -270,7 +271,7 @@ def test_state_changes_go_through_the_state_machine(make, db):
     project = live_reward_project(make, db)
     backer = make.user()
     pledge = back(backer, project, amount=1_000)
-    pledges.cancel_pledge(backer, pledge.id)
+    cancel.cancel_pledge(backer, pledge.id)
     from crowdfund.services.transitions import history, transition
 
     changes = [(c.from_state, c.to_state, c.actor_id) for c in history(reload(db, Pledge, pledge.id))]

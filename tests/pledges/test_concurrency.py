@@ -8,7 +8,7 @@ from crowdfund import ledger
 from crowdfund.errors import Conflict, ValidationError
 from crowdfund.extensions import db as _db
 from crowdfund.models import EquityOffering, Pledge, Project, RewardTier, User
-from crowdfund.services import pledges
+from crowdfund.workflows import cancel, checkout
 from tests.pledges.builders import charges, investor, live_equity_project, live_reward_project, race
 
 pytestmark = pytest.mark.postgres_only
@@ -21,7 +21,7 @@ def place(backer_id, project_id, **kwargs):
     backer = _db.session.get(User, backer_id)
     project = _db.session.get(Project, project_id)
     kwargs.setdefault("idempotency_key", secrets.token_urlsafe(16))
-    pledge = pledges.place_pledge(backer, project, payment_method="pm_card_visa", **kwargs)
+    pledge = checkout.place_pledge(backer, project, payment_method="pm_card_visa", **kwargs)
     return pledge.id, pledge.status
 
 
@@ -128,7 +128,7 @@ def test_cancels_and_new_pledges_at_once_keep_the_books_straight(app, make, db):
     def work(i):
         if i < 10:
             backer = _db.session.get(User, backers[i])
-            return pledges.cancel_pledge(backer, first[i]).status
+            return cancel.cancel_pledge(backer, first[i]).status
         return place(backers[i], project.id, tier_id=tier_id)[1]
 
     results = race(app, 20, work)

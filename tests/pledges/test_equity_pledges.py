@@ -7,7 +7,7 @@ import pytest
 from crowdfund import ledger
 from crowdfund.errors import Conflict, ValidationError
 from crowdfund.models import EquityOffering, Pledge
-from crowdfund.services import pledges
+from crowdfund.workflows import cancel, checkout
 from tests.pledges.builders import charges, investor, live_equity_project
 
 USD = 100  # cents per dollar
@@ -16,7 +16,7 @@ USD = 100  # cents per dollar
 def commit(backer, project, shares, **kwargs):
     kwargs.setdefault("idempotency_key", secrets.token_urlsafe(16))
     kwargs.setdefault("payment_method", "pm_card_visa")
-    return pledges.place_pledge(backer, project, shares=shares, **kwargs)
+    return checkout.place_pledge(backer, project, shares=shares, **kwargs)
 
 
 def test_shares_are_bought_at_the_offering_price(make, db):
@@ -149,7 +149,7 @@ def test_a_cancelled_or_failed_commitment_frees_the_allowance(make, db):
     with pytest.raises(PaymentDeclined):
         commit(backer, project, 5_000, payment_method="pm_card_chargeDeclined")
     held = commit(backer, project, 5_000)
-    pledges.cancel_pledge(backer, held.id)
+    cancel.cancel_pledge(backer, held.id)
     assert commit(backer, project, 5_000).status == "held"
 
 

@@ -8,7 +8,8 @@ from crowdfund import ledger
 from crowdfund.domain.money import max_minor
 from crowdfund.errors import Conflict, PaymentDeclined, ValidationError
 from crowdfund.models import LedgerTransfer, Pledge, RewardTier, utcnow
-from crowdfund.services import pledges
+from crowdfund.workflows import checkout
+from crowdfund.services import receipts
 from crowdfund.services.transitions import history
 from tests.pledges.builders import charges, live_reward_project
 
@@ -22,7 +23,7 @@ def key():
 def back(backer, project, **kwargs):
     kwargs.setdefault("idempotency_key", key())
     kwargs.setdefault("payment_method", "pm_card_visa")
-    return pledges.place_pledge(backer, project, **kwargs)
+    return checkout.place_pledge(backer, project, **kwargs)
 
 
 def assert_ledger_ok():
@@ -155,7 +156,7 @@ def test_the_tier_availability_window(make, db):
             back(make.user(), project, tier_id=tier.id)
         assert refused.value.code == "tier_not_available" and words in refused.value.message
     assert back(make.user(), project, tier_id=current.id).status == "held"
-    options = {o.tier.title: o.reason for o in pledges.tier_options(project)}
+    options = {o.tier.title: o.reason for o in receipts.tier_options(project)}
     assert options == {"Later": "not_yet", "Gone": "ended", "Now": None}
 
 

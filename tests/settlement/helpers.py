@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from crowdfund import ledger
 from crowdfund.jobs.settlement import after_commit
 from crowdfund.models import Pledge, SandboxOperation, Settlement
-from crowdfund.services import pledges
+from crowdfund.workflows import checkout
 from crowdfund.services.campaigns import close_due
 from tests.pledges.builders import investor
 
@@ -21,7 +21,7 @@ def reward_campaign(make, db, *, goal="50", backers=3, quantity=1, price="25"):
     if price != "25":
         tier.price = int(float(price) * 100)
         db.session.commit()
-    held = [pledges.place_pledge(make.user(name=f"Backer {i}"), project, idempotency_key=f"attempt-{next(_keys):06d}",
+    held = [checkout.place_pledge(make.user(name=f"Backer {i}"), project, idempotency_key=f"attempt-{next(_keys):06d}",
                                  payment_method="pm_card_visa", tier_id=tier.id, quantity=quantity)
             for i in range(backers)]
     assert all(p.status == "held" for p in held)
@@ -31,7 +31,7 @@ def reward_campaign(make, db, *, goal="50", backers=3, quantity=1, price="25"):
 def equity_campaign(make, db, *, goal="100", investors=3, shares=10):
     """A live equity campaign (USD, 10.00 a share) with `investors` held commitments."""
     project = make.live_project(kind="equity", goal=goal)
-    held = [pledges.place_pledge(investor(make, db, currency="USD"), project, idempotency_key=f"attempt-{next(_keys):06d}",
+    held = [checkout.place_pledge(investor(make, db, currency="USD"), project, idempotency_key=f"attempt-{next(_keys):06d}",
                                  payment_method="pm_card_visa", shares=shares)
             for _ in range(investors)]
     assert all(p.status == "held" for p in held)

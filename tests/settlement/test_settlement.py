@@ -3,7 +3,8 @@ from sqlalchemy import select
 
 from crowdfund import ledger
 from crowdfund.models import OutboxMessage, ShareHolding, StateChange
-from crowdfund.services import campaigns, pledges, statements
+from crowdfund.services import campaigns, statements
+from crowdfund.workflows import cancel, checkout
 from tests.settlement.helpers import (assert_ledger_ok, close, equity_campaign, operations, reward_campaign,
                                       settlement_of, statuses)
 
@@ -40,7 +41,7 @@ def test_successful_reward_campaign_pays_the_firm_net_of_the_fee(make, db, app):
 def test_a_backer_whose_pledges_fall_in_two_batches_gets_one_mail_listing_both(make, db, app, monkeypatch):
     monkeypatch.setitem(app.config, "SETTLEMENT_BATCH_SIZE", 2)
     project, held = reward_campaign(make, db, goal="50", backers=3)
-    again = pledges.place_pledge(held[0].backer, project, idempotency_key="attempt-second-pledge",
+    again = checkout.place_pledge(held[0].backer, project, idempotency_key="attempt-second-pledge",
                                  payment_method="pm_card_visa", tier_id=project.tiers[0].id, quantity=2)
     first_id, again_id, email = held[0].id, again.id, held[0].backer.email
 
@@ -105,9 +106,8 @@ def test_a_founder_cancelling_a_live_campaign_returns_every_pledge(make, db):
 
 
 def test_a_backer_cancellation_and_the_close_each_return_money_once(make, db):
-    from crowdfund.services import pledges
     project, held = reward_campaign(make, db, goal="5000", backers=3)
-    pledges.cancel_pledge(held[0].backer, held[0].id)
+    cancel.cancel_pledge(held[0].backer, held[0].id)
     close(db, project)
     assert statuses(db, project) == {"cancelled": 1, "refunded": 2}
     assert operations(db, "refund") == 3

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from crowdfund.models import (EquityOffering, Firm, Pledge, Project, ProjectDocument, ProjectUpdate, Review,
                               RewardTier, utcnow)
-from crowdfund.services import pledges, updates
+from crowdfund.services import updates
+from crowdfund.workflows import checkout
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, PDF_BYTES, VALID_USCC
 
@@ -29,7 +30,7 @@ def world(make, db):
     live = make.live_project(firm=firm, title="Owner live")
     updates.post_update(owner, live, "Owner news", "Hello backers.")
     backer = make.user(name="Backer")
-    pledge = pledges.place_pledge(backer, live, idempotency_key="access-test-pledge", payment_method="pm_card_visa",
+    pledge = checkout.place_pledge(backer, live, idempotency_key="access-test-pledge", payment_method="pm_card_visa",
                                   tier_id=live.tiers[0].id, quantity=1)
     intruder = make.user(name="Intruder")
     make.project(firm=make.firm(owner=intruder), title="Intruder's own")

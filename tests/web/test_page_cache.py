@@ -7,7 +7,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crowdfund.models import Project, utcnow
-from crowdfund.services import campaigns, pledges, projects
+from crowdfund.services import campaigns, projects
+from crowdfund.workflows import checkout
 from crowdfund.web import page_cache
 from crowdfund.web.projects import template_globals
 
@@ -210,7 +211,7 @@ def test_a_pledge_moves_the_totals_an_anonymous_visitor_sees(client, make, db, s
     project = make.live_project(deadline=utcnow() + timedelta(days=20))
     tier = project.tiers[0]  # "Early bird", $25, 100 of them
     assert '"raised">$0.00<' in view(client, project) and "100 of 100 left" in view(client, project)
-    pledges.place_pledge(make.user(), project, tier_id=tier.id, idempotency_key=secrets.token_hex(8),
+    checkout.place_pledge(make.user(), project, tier_id=tier.id, idempotency_key=secrets.token_hex(8),
                          payment_method="pm_card_visa")
     later(11)
     page = view(client, project)

@@ -10,7 +10,8 @@ from sqlalchemy import event
 from crowdfund.domain.charts import funding_chart, nice_step
 from crowdfund.errors import PaymentDeclined
 from crowdfund.models import ProjectUpdate, utcnow
-from crowdfund.services import pledges, updates
+from crowdfund.services import updates
+from crowdfund.workflows import checkout
 from crowdfund.web.i18n import select_locale
 from tests.conftest import csrf_token
 
@@ -18,7 +19,7 @@ _keys = iter(range(10**6))
 
 
 def pledge(project, backer, tier=None, quantity=1, method="pm_card_visa"):
-    return pledges.place_pledge(backer, project, idempotency_key=f"pages-test-{next(_keys)}", payment_method=method,
+    return checkout.place_pledge(backer, project, idempotency_key=f"pages-test-{next(_keys)}", payment_method=method,
                                 tier_id=(tier or project.tiers[0]).id, quantity=quantity)
 
 

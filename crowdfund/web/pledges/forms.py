@@ -17,6 +17,10 @@ TEST_CARD_LABELS = {
     "pm_card_unionpay": _l("UnionPay •••• 0005 (succeeds)"),
     "pm_card_chargeDeclined": _l("Visa •••• 0002 (declined)"),
     "pm_card_insufficientFunds": _l("Visa •••• 9995 (insufficient funds)"),
+    "pm_card_threeDSecure2Required": _l("Visa •••• 3220 (asks for 3-D Secure)"),
+    "pm_card_authenticationRequired": _l("Visa •••• 3184 (bank asks to confirm)"),
+    "pm_alipay": _l("Alipay (redirects)"),
+    "pm_wechat_pay": _l("WeChat Pay (QR code)"),
 }
 
 

@@ -1,7 +1,7 @@
 """Backing a campaign, receipts, the backer's pledges, the investor profile.
 
-The pledge service commits its own steps (a payment call cannot sit inside a database
-transaction); these views never commit.
+The checkout and cancel workflows commit their own steps (a payment call cannot sit
+inside a database transaction); these views never commit.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -9,7 +9,10 @@ from flask_login import current_user, login_required
 
 from ...domain.money import format_money, to_major, to_minor
 from ...errors import DomainError, NotFound, PermissionDenied
-from ...services import investors, pledges
+from ...payments import GatewayError
+from ...services import investors, receipts
+from ...services.pledge_pricing import is_open
+from ...workflows import cancel as cancel_workflow, checkout
 from ..forms import apply_domain_error, safe_next
 from . import bp
 from .forms import BackForm, CancelForm, InvestorProfileForm, new_attempt_key
@@ -24,7 +27,7 @@ def failure_text(code, message):
     """Why a pledge failed, in the reader's language (the processor's own words are kept on the pledge)."""
     if code == "project_not_live":
         return LATE_MESSAGE
-    return pledges.DECLINE_MESSAGES.get(code) or message
+    return receipts.DECLINE_MESSAGES.get(code) or message
 
 
 def _money_field(form, name, currency):
@@ -62,17 +65,17 @@ def _pledge_input(form, project):
 def back(slug):
     try:
         # A POST needs only the campaign; the tiers and terms are loaded when a form is shown.
-        project = pledges.project_for_backing(slug, with_terms=request.method == "GET")
+        project = receipts.project_for_backing(slug, with_terms=request.method == "GET")
     except NotFound:
         abort(404)
     form = BackForm()
     status, profile_needed = 200, False
-    if request.method == "POST" and pledges.is_open(project) and form.validate_on_submit():
+    if request.method == "POST" and is_open(project) and form.validate_on_submit():
         data = _pledge_input(form, project)
         if data is not None:
             title = project.title  # read now: the pledge's commits expire `project`
             try:
-                pledge = pledges.place_pledge(current_user, project, **data)
+                pledge = checkout.place_pledge(current_user, project, return_url=_return_url, **data)
             except DomainError as error:
                 apply_domain_error(form, error)
                 status = error.status
@@ -82,20 +85,26 @@ def back(slug):
                     flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
                             amount=format_money(pledge.amount, pledge.currency), title=title),
                           "success")
-                return redirect(url_for("pledges.receipt", pledge_id=pledge.id))
+                action_url = (pledge.next_action or {}).get("url") if pledge.status == "requires_action" else None
+                # The bank's or the wallet's page; it sends the backer back to `payment_return`.
+                return redirect(action_url or url_for("pledges.receipt", pledge_id=pledge.id))
     if request.method == "POST" and status == 200:
         status = 422
     if request.method == "GET" and (request.args.get("tier") or "").isdigit():
         form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
-    page = pledges.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
+    page = receipts.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
     return render_template("pledges/back.html", page=page, project=page.project, form=form,
                            profile_needed=profile_needed), status
 
 
+def _return_url(pledge_id):
+    return url_for("pledges.payment_return", pledge_id=pledge_id, _external=True)
+
+
 def _own_pledge_or_404(pledge_id):
     try:
-        return pledges.get_pledge_for(current_user, pledge_id)
+        return receipts.get_pledge_for(current_user, pledge_id)
     except NotFound:
         abort(404)
 
@@ -104,8 +113,30 @@ def _own_pledge_or_404(pledge_id):
 @login_required
 def receipt(pledge_id):
     pledge = _own_pledge_or_404(pledge_id)
-    return render_template("pledges/receipt.html", r=pledges.receipt(pledge),
+    return render_template("pledges/receipt.html", r=receipts.receipt(pledge),
                            cancel_form=CancelForm(next=url_for("pledges.receipt", pledge_id=pledge_id)))
+
+
+@bp.get("/pledges/<int:pledge_id>/return")
+@login_required
+def payment_return(pledge_id):
+    """Where the bank or the wallet sends the backer back: look at the payment again, then
+    show the receipt. The webhook may have been first; either way the outcome is the same."""
+    _own_pledge_or_404(pledge_id)
+    try:
+        pledge = checkout.check_payment(pledge_id)
+    except DomainError as error:  # paid after the campaign closed: refunded at once
+        flash(error.message, "error")
+    except GatewayError:
+        flash(_("We could not reach the payment processor just now. Your pledge is shown below; this page "
+                "will show the outcome as soon as the processor tells us."), "error")
+    else:
+        if pledge.status == "held":
+            flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
+                    amount=format_money(pledge.amount, pledge.currency), title=pledge.project.title), "success")
+        elif pledge.status == "failed":
+            flash(failure_text(pledge.failure_code, pledge.failure_message), "error")
+    return redirect(url_for("pledges.receipt", pledge_id=pledge_id), 303)
 
 
 @bp.post("/pledges/<int:pledge_id>/cancel")
@@ -118,7 +149,7 @@ def cancel(pledge_id):
         flash(_("This form has expired. Please try again."), "error")
         return redirect(target)
     try:
-        pledge = pledges.cancel_pledge(current_user, pledge_id)
+        pledge = cancel_workflow.cancel_pledge(current_user, pledge_id)
     except PermissionDenied:
         abort(403)
     except DomainError as error:
@@ -132,7 +163,7 @@ def cancel(pledge_id):
 @bp.get("/me/pledges")
 @login_required
 def mine():
-    return render_template("pledges/mine.html", receipts=pledges.pledges_of(current_user), cancel_form=CancelForm())
+    return render_template("pledges/mine.html", receipts=receipts.pledges_of(current_user), cancel_form=CancelForm())
 
 
 def _major_text(minor, currency):

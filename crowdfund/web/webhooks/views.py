@@ -4,8 +4,8 @@ from flask import request
 
 from ...api.errors import json_error
 from ...extensions import csrf
-from ...payments import GatewayError, get_gateway
-from ...services import webhooks
+from ...payments import GatewayError, TransientGatewayError, get_gateway
+from ...workflows import payment_events
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -23,5 +23,11 @@ def receive(gateway_name):
     except GatewayError as error:
         log.warning("Refused a %s webhook: %s", gateway_name, error)
         return json_error(400, str(error), code=error.code)
-    created = webhooks.receive_event(event)
+    try:
+        created = payment_events.receive(event)
+    except TransientGatewayError as error:
+        # We could not look the payment up: the processor delivers the event again later.
+        log.warning("Webhook %s: the processor did not answer (%s); asking for a retry", event.id, error)
+        return json_error(503, "The payment processor could not be reached; deliver this event again later.",
+                          code="processor_unavailable", headers={"Retry-After": "30"})
     return {"received": True, "duplicate": not created}, 200

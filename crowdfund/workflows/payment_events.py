@@ -1,0 +1,78 @@
+"""The processor's webhooks about payments. They never carry the truth: they say "look again".
+
+A `payment_intent.*` event names a pledge (our `pledge_id` in the payment's metadata). The
+payment is then *retrieved* from the processor and what it says is applied by the
+checkout's step 3 (`checkout.apply_answer`), under the pledge's lock, so an event that
+arrives twice, late, out of order, or at the same moment as the backer's return page
+changes nothing more than the first look did. A pledge that has already ended costs no
+processor call at all (most events: a plain card's pledge is held before its event comes).
+
+Every event, payment or not, is then recorded once and handed to the logging handlers
+(`services.webhooks.receive_event`). Commits its own steps.
+"""
+import logging
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Pledge, WebhookEvent
+from ..payments import get_gateway
+from ..services import webhooks
+from ..services.pledges import OPEN_STATUSES, Attempt
+from . import checkout
+
+log = logging.getLogger(__name__)
+
+PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
+                  "payment_intent.requires_action", "payment_intent.processing"}
+
+
+def receive(event):
+    """Act on a verified event, then record it. False (nothing done) for an event seen before.
+
+    Raises TransientGatewayError when the processor cannot be asked: the endpoint answers
+    503 and the processor delivers the event again later."""
+    if event.type in PAYMENT_EVENTS:
+        seen = db.session.get(WebhookEvent, event.id) is not None
+        db.session.commit()
+        if seen:
+            return False
+        try:
+            look_again(event)
+        except DomainError:
+            # Paid after the campaign closed: the checkout refunded it and failed the pledge.
+            db.session.rollback()
+    created = webhooks.receive_event(event)
+    db.session.commit()
+    return created
+
+
+def look_again(event):
+    """Retrieve the payment the event is about and apply it to its pledge, if still open."""
+    payment = (event.data or {}).get("object") or {}
+    ref, pledge_id = payment.get("id"), _pledge_id(payment)
+    pledge = db.session.get(Pledge, pledge_id) if pledge_id else None
+    if pledge is None or pledge.status not in OPEN_STATUSES:
+        db.session.commit()
+        return pledge
+    if pledge.charge_ref not in (None, ref):
+        log.warning("Webhook %s names payment %s for pledge %s, which is paid by %s; ignored.",
+                    event.id, ref, pledge_id, pledge.charge_ref)
+        db.session.commit()
+        return pledge
+    if pledge.charge_ref is not None:
+        db.session.commit()
+        return checkout.check_payment(pledge_id)
+    # Our charge call never heard back, but the processor has the payment: ask about it by
+    # the reference the event gave. apply_answer checks it is this pledge's amount.
+    attempt = Attempt.of(pledge)
+    db.session.commit()
+    result = get_gateway().retrieve(ref)
+    return checkout.apply_answer(attempt, result, actor_id=None, raise_decline=False, charge_ref=ref)
+
+
+def _pledge_id(payment):
+    value = (payment.get("metadata") or {}).get("pledge_id")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
