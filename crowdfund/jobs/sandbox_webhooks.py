@@ -114,8 +114,7 @@ def deliver_due(app, now=None, *, limit=BATCH, rng=None):
             if event["id"] in delivered:
                 continue  # a repeat of a delivered event: its answer changes nothing
             if error is None:
-                delivered.add(event["id"])
-                _record(engine, event["id"], delivered_at=moment, last_error=None)
+                delivered.add(event["id"])  # recorded for the whole batch at once, below
                 report.delivered += 1
                 continue
             attempts = event["attempts"] + 1
@@ -129,6 +128,12 @@ def deliver_due(app, now=None, *, limit=BATCH, rng=None):
             else:
                 report.failed += 1
                 log.warning("Sandbox webhook %s not delivered (attempt %s): %s", event["id"], attempts, error)
+        if delivered:
+            # One statement for the batch: a run that dies before it sends them again
+            # (at least once), and the endpoint handles each event id once.
+            with engine.begin() as conn:
+                conn.execute(update(_EVENTS).where(one_of(_EVENTS.c.id, sorted(delivered), conn.dialect.name))
+                             .values(delivered_at=moment, last_error=None, attempts=_EVENTS.c.attempts + 1))
         if len(claimed) < limit:
             return report
 

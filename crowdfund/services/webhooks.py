@@ -1,26 +1,23 @@
 """Payment processor webhooks: each event is recorded and handled exactly once."""
-from sqlalchemy.exc import IntegrityError
-
+from ..database import insert_new_returning
 from ..extensions import db
 from ..models import WebhookEvent, utcnow
 from ..payments import webhook_handlers
-from . import use_case
+
+_EVENTS = WebhookEvent.__table__
 
 
-@use_case
 def receive_event(event):
-    """Record `event` (a verified WebhookEventData) and run its handlers.
+    """Record `event` (a verified WebhookEventData) and run its handlers (flush only).
 
     Returns False, doing nothing, when the event was received before: processors deliver
     at least once, and a retry after our 500 or a lost 200 brings the same event id again.
+    One INSERT ... ON CONFLICT DO NOTHING: the same event delivered twice at once waits
+    for the first delivery's transaction, then writes nothing.
     """
-    if db.session.get(WebhookEvent, event.id) is not None:
+    written = db.session.execute(insert_new_returning(_EVENTS, "id", _EVENTS.c.id), [{
+        "id": event.id, "type": event.type, "received_at": utcnow()}]).first()
+    if written is None:
         return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(WebhookEvent(id=event.id, type=event.type, received_at=utcnow()))
-            db.session.flush()
-    except IntegrityError:
-        return False  # the same event, delivered twice at once: the other request handles it
     webhook_handlers.dispatch(event)
     return True

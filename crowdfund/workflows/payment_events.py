@@ -14,7 +14,7 @@ import logging
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Pledge, WebhookEvent
+from ..models import Pledge
 from ..payments import get_gateway
 from ..services import webhooks
 from ..services.pledges import OPEN_STATUSES, Attempt
@@ -32,10 +32,6 @@ def receive(event):
     Raises TransientGatewayError when the processor cannot be asked: the endpoint answers
     503 and the processor delivers the event again later."""
     if event.type in PAYMENT_EVENTS:
-        seen = db.session.get(WebhookEvent, event.id) is not None
-        db.session.commit()
-        if seen:
-            return False
         try:
             look_again(event)
         except DomainError:
@@ -52,8 +48,7 @@ def look_again(event):
     ref, pledge_id = payment.get("id"), _pledge_id(payment)
     pledge = db.session.get(Pledge, pledge_id) if pledge_id else None
     if pledge is None or pledge.status not in OPEN_STATUSES:
-        db.session.commit()
-        return pledge
+        return pledge  # ended already (most events): nothing to ask, nothing to commit yet
     if pledge.charge_ref not in (None, ref):
         log.warning("Webhook %s names payment %s for pledge %s, which is paid by %s; ignored.",
                     event.id, ref, pledge_id, pledge.charge_ref)
