@@ -68,6 +68,9 @@ class Config:
     SANDBOX_WEBHOOK_URL = None  # None: delivered to this app in-process; else POSTed there
     SANDBOX_WEBHOOK_CHAOS = False
     SANDBOX_WEBHOOK_MAX_ATTEMPTS = 8
+    # Where the sandbox's bank/wallet pages are reached when a link is made outside a
+    # request (a job): e.g. "http://127.0.0.1:5000". None: a path on this site.
+    SANDBOX_PUBLIC_URL = None
 
     # Pledges
     PLEDGE_MAX_QUANTITY = 1000  # most units of one reward tier in a single pledge

@@ -251,9 +251,13 @@ def hold(pledge, attempt, charge_ref, *, actor_id, now):
 
 
 def await_action(pledge, charge_ref, next_action, *, actor_id):
-    """The backer must authenticate or pay in a wallet: the pledge waits, its units kept."""
+    """The backer must authenticate or pay in a wallet: the pledge waits, its units kept.
+
+    What the backer must do is kept as the charge call said it: a later look (a webhook
+    delivered from elsewhere) may describe the same page with another host."""
     pledge.charge_ref = charge_ref
-    pledge.next_action = next_action
+    if pledge.next_action is None:
+        pledge.next_action = next_action
     if pledge.status == PS.PENDING.value:
         transition(pledge, PS.REQUIRES_ACTION, actor=actor_id, note="waiting for the backer to complete the payment")
     return pledge

@@ -177,3 +177,41 @@ def test_the_scheduler_expires_abandoned_payments_without_anyone_running_a_comma
     pledge = fresh(db, pledge.id)
     assert (pledge.status, pledge.failure_code) == ("failed", "action_expired")
     assert sold(db, project) == 0 and ledger.verify() == []
+
+
+@pytest.mark.postgres_only
+def test_the_webhook_the_return_page_and_reconcile_at_the_same_moment_hold_the_money_once(app, make, db,
+                                                                                          monkeypatch):
+    from tests.pledges.builders import race
+
+    monkeypatch.setitem(app.config, "SANDBOX_WEBHOOKS", False)  # the three lookers are the test's own
+    project = tier_project(make, db)
+    _, pledge = pledge_with(make, db, project, "pm_card_threeDSecure2Required")
+    from crowdfund.payments import get_gateway
+
+    get_gateway(app).complete(pledge.charge_ref, succeed=True)  # the backer authenticated
+    outcomes = race(app, 3, lambda i: checkout.check_payment(pledge.id).status)
+    assert outcomes == ["held"] * 3
+    pledge = fresh(db, pledge.id)
+    assert pledge.status == "held" and charges(db) == 1
+    assert db.session.get(type(project), project.id, populate_existing=True).backer_count == 1
+    assert ledger.verify() == []
+
+
+def test_a_signed_event_naming_another_payment_holds_nothing(client, app, make, db, sandbox):
+    import json
+
+    project = tier_project(make, db)
+    sandbox.faults.configure(fail_next=1, kinds={"charge"})  # never reached the processor: no reference
+    _, lost = pledge_with(make, db, project, "pm_card_visa", key="attempt-no-reference")
+    _, other = pledge_with(make, db, live_reward_project(make, db), "pm_card_visa", key="attempt-other-payment")
+    assert lost.charge_ref is None and other.status == "held" and other.amount != lost.amount
+    # A genuine event of the other payment, its metadata pointing at our pledge.
+    payload = json.dumps({"id": "evt_sbx_confused", "object": "event", "type": "payment_intent.succeeded",
+                          "data": {"object": {"id": other.charge_ref, "object": "payment_intent",
+                                              "metadata": {"pledge_id": str(lost.id)}}}}).encode()
+    answer = client.post("/webhooks/sandbox", data=payload, content_type="application/json",
+                         headers={"Sandbox-Signature": sandbox.sign(payload)})
+    assert answer.status_code == 200
+    assert fresh(db, lost.id).status == "pending"  # the amounts differ: not this pledge's payment
+    assert ledger.verify() == []

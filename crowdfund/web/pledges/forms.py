@@ -44,7 +44,7 @@ class BackForm(Form):
     shipping_postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
     shipping_country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False,
                                    widget=CountrySelect())
-    payment_method = SelectField(_l("Card"), validators=[DataRequired()])
+    payment_method = SelectField(_l("Pay with"), validators=[DataRequired()])
     submit = SubmitField(_l("Pledge now"))
 
     def __init__(self, *args, **kwargs):

@@ -4,7 +4,7 @@ The checkout and cancel workflows commit their own steps (a payment call cannot 
 inside a database transaction); these views never commit.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ...domain.money import format_money, to_major, to_minor
@@ -83,7 +83,7 @@ def back(slug):
             else:
                 if pledge.status == "held":
                     flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
-                            amount=format_money(pledge.amount, pledge.currency), title=title),
+                            amount=_money(pledge), title=title),
                           "success")
                 action_url = (pledge.next_action or {}).get("url") if pledge.status == "requires_action" else None
                 # The bank's or the wallet's page; it sends the backer back to `payment_return`.
@@ -96,6 +96,11 @@ def back(slug):
     page = receipts.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
     return render_template("pledges/back.html", page=page, project=page.project, form=form,
                            profile_needed=profile_needed), status
+
+
+def _money(pledge):
+    """The pledge's amount for a flash, formatted for the reader's language."""
+    return format_money(pledge.amount, pledge.currency, locale=str(get_locale() or "en"))
 
 
 def _return_url(pledge_id):
@@ -133,9 +138,7 @@ def payment_return(pledge_id):
     else:
         if pledge.status == "held":
             flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
-                    amount=format_money(pledge.amount, pledge.currency), title=pledge.project.title), "success")
-        elif pledge.status == "failed":
-            flash(failure_text(pledge.failure_code, pledge.failure_message), "error")
+                    amount=_money(pledge), title=pledge.project.title), "success")
     return redirect(url_for("pledges.receipt", pledge_id=pledge_id), 303)
 
 
@@ -156,7 +159,7 @@ def cancel(pledge_id):
         flash(error.message, "error")
     else:
         flash(_("Your pledge is cancelled. %(amount)s is on its way back to your card.",
-                amount=format_money(pledge.amount, pledge.currency)), "success")
+                amount=_money(pledge)), "success")
     return redirect(target)
 
 
