@@ -54,6 +54,7 @@ class Config:
     STRIPE_SECRET_KEY = None
     STRIPE_PUBLISHABLE_KEY = None
     STRIPE_WEBHOOK_SECRET = None
+    STRIPE_CONNECT_WEBHOOK_SECRET = None  # the Connect endpoint's (account.updated), when it is another endpoint
     STRIPE_API_BASE = None  # e.g. a local stripe emulator in tests
     STRIPE_TIMEOUT = 30  # seconds per HTTP request to Stripe
     STRIPE_MAX_NETWORK_RETRIES = 2  # stripe-python's own retries (same idempotency key)
@@ -71,6 +72,16 @@ class Config:
     # Where the sandbox's bank/wallet pages are reached when a link is made outside a
     # request (a job): e.g. "http://127.0.0.1:5000". None: a path on this site.
     SANDBOX_PUBLIC_URL = None
+    # The sandbox's connected accounts: "instant" opens them verified, as if the firm had
+    # finished onboarding at once (development: `make run` stays one command); "manual"
+    # leaves them pending until its onboarding page (/sandbox/onboard/<id>) is answered.
+    SANDBOX_ACCOUNTS_VERIFY = "instant"
+    # What the sandbox keeps of each successful charge, shaped like card pricing (2.9% + 30).
+    SANDBOX_FEE_BPS = 290
+    SANDBOX_FEE_FIXED = 30  # minor units of the charge's currency
+    # Who bears the processor's fees when a campaign succeeds: "platform" or "firm" (taken
+    # from the firm's share at release). On failure the platform always bears them.
+    PROCESSOR_FEES_PAID_BY = "platform"
 
     # Pledges
     PLEDGE_MAX_QUANTITY = 1000  # most units of one reward tier in a single pledge

@@ -141,12 +141,19 @@ def create_firms(conn, founder_ids):
     first = _next_ids(conn, "firms", n)
     at = now()
     copy_rows(conn, "firms", ("id", "legal_name", "registration_number", "country", "address", "website",
-                              "description", "payout_account_ref", "created_at"),
+                              "description", "created_at"),
               ((first + k, f"Bench Firm {first + k} Ltd", f"B{first + k:09d}", "GB", "1 High Street, London",
-                None, "Makes things in small batches.", f"acct_bench_{first + k}", at) for k in range(n)))
+                None, "Makes things in small batches.", at) for k in range(n)))
     member_first = _next_ids(conn, "firm_members", n)
     copy_rows(conn, "firm_members", ("id", "firm_id", "user_id", "role", "created_at"),
               ((member_first + k, first + k, founder_ids[k], "owner", at) for k in range(n)))
+    # Each firm's payout account, as if the sandbox's onboarding had verified it (the
+    # sandbox pays out to any acct_ reference, so its own book needs no row for it).
+    account_first = _next_ids(conn, "payout_accounts", n)
+    copy_rows(conn, "payout_accounts", ("id", "firm_id", "processor", "processor_ref", "status", "role",
+                                        "created_at", "status_changed_at", "verified_at"),
+              ((account_first + k, first + k, "sandbox", f"acct_bench_{first + k}", "verified", "current", at, at, at)
+               for k in range(n)))
     return list(range(first, first + n))
 
 

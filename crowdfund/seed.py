@@ -1,8 +1,9 @@
 """Demo data for `make run`. Idempotent: each record is looked up before it is made.
 
-Everything goes through the services, exactly as people would create it: two firms, a
-live reward campaign with pledges, a live equity offering, and a project waiting for
-review (so the admin queue has something in it).
+Everything goes through the services, exactly as people would create it: two firms (each
+with a payout account verified by the sandbox's onboarding), a live reward campaign with
+pledges, a live equity offering, and a project waiting for review (so the admin queue has
+something in it).
 """
 import io
 import struct
@@ -13,8 +14,9 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Firm, Project, utcnow
-from .services import accounts, campaigns, firms, investors, projects, reviews
-from .workflows import checkout
+from .payments import get_gateway
+from .services import accounts, campaigns, firms, investors, payout_accounts, projects, reviews
+from .workflows import checkout, payout_onboarding
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_USERS = [
@@ -113,6 +115,8 @@ def seed_demo():
             made.append(data["legal_name"])
         demo_firms.append(firm)
     db.session.commit()
+    for (owner_email, _data), firm in zip(DEMO_FIRMS, demo_firms):
+        _verified_payout_account(firm, people[owner_email])
     for spec in DEMO_PROJECTS:
         if _find_project(spec["slug_title"]) is None:
             _make_project(spec, demo_firms[spec["firm"]], people)
@@ -121,6 +125,18 @@ def seed_demo():
     if not made:
         return "Demo data already present; nothing added."
     return f"Demo data added: {', '.join(made)}. Password for every demo account: {DEMO_PASSWORD}"
+
+
+def _verified_payout_account(firm, owner):
+    """The firm's sandbox payout account, onboarded as its founder would (demo campaigns must
+    launch, and their money be paid out, whatever SANDBOX_ACCOUNTS_VERIFY says)."""
+    if payout_accounts.verified_destination(firm.id) is not None:
+        return
+    account, _url = payout_onboarding.start(owner, firm.id, return_url=lambda i: f"/firms/{i}/payout-account/return",
+                                            refresh_url=lambda i: f"/firms/{i}/payout-account/refresh")
+    if account.status != "verified":
+        get_gateway().finish_onboarding(account.processor_ref, "verified")
+        payout_onboarding.refresh_ref(account.processor_ref)
 
 
 def _find_project(title):

@@ -19,6 +19,14 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
 VALID_USCC = ["91350100M000100Y43", "91110000600037341L"]
 
 
+def payout_return_url(firm_id):
+    return f"http://localhost/firms/{firm_id}/payout-account/return"
+
+
+def payout_refresh_url(firm_id):
+    return f"http://localhost/firms/{firm_id}/payout-account/refresh"
+
+
 def next_number():
     return next(_seq)
 
@@ -36,7 +44,9 @@ class Factories:
     def admin(self, **kwargs):
         return self.user(admin=True, name="Admin", **kwargs)
 
-    def firm(self, owner=None, **overrides):
+    def firm(self, owner=None, payout="verified", **overrides):
+        """A registered firm whose payout account the sandbox's onboarding left `payout`
+        (verified, pending or restricted; None: no account)."""
         owner = owner or self.user(name="Founder")
         n = next_number()
         data = {
@@ -50,7 +60,31 @@ class Factories:
         data.update(overrides)
         firm = firms.register_firm(owner, data)
         self.db.session.commit()
+        if payout:
+            self.payout_account(firm, payout)
         return firm
+
+    def payout_account(self, firm, status="verified", *, replace=False):
+        """Set up the firm's payout account through the sandbox's onboarding, as its founder
+        would, leaving it `status`. Returns the PayoutAccount."""
+        from crowdfund.payments import get_gateway
+        from crowdfund.workflows import payout_onboarding
+
+        owner = firm.members[0].user
+        mode = current_app.config.get("SANDBOX_ACCOUNTS_VERIFY")
+        current_app.config["SANDBOX_ACCOUNTS_VERIFY"] = "instant" if status == "verified" else "manual"
+        try:
+            account, _url = payout_onboarding.start(owner, firm.id, return_url=payout_return_url,
+                                                    refresh_url=payout_refresh_url,
+                                                    replace=replace)
+        finally:
+            current_app.config["SANDBOX_ACCOUNTS_VERIFY"] = mode
+        if status == "restricted":
+            get_gateway().finish_onboarding(account.processor_ref, "restricted")
+            payout_onboarding.refresh_ref(account.processor_ref)
+        self.db.session.refresh(account)
+        assert account.status == status, (account.status, status)
+        return account
 
     # --- campaigns -------------------------------------------------------------------
 

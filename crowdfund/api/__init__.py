@@ -12,7 +12,7 @@ from ..errors import DomainError
 from .errors import ApiError, domain_error_response
 from .registry import IdConverter, bp
 
-from . import accounts, openapi, projects  # noqa: E402,F401  (register the operations)
+from . import accounts, firms, openapi, projects  # noqa: E402,F401  (register the operations)
 
 
 @bp.errorhandler(ApiError)

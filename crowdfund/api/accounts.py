@@ -45,7 +45,7 @@ def create_firm(call):
     data["legal_name"] = call.body["name"]
     with field_names({"legal_name": "name"}):
         firm = firms.register_firm(call.user, data)
-    return serializers.firm(firm)
+    return serializers.firm(firm, locked=False, payout_status=None)  # new: no campaign, no account yet
 
 
 def _profile_body(user, profile):

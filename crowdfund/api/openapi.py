@@ -22,10 +22,12 @@ ERROR_DESCRIPTIONS = {
     402: "The card was declined (`code` card_declined; `decline_code` says why).",
     403: "Not allowed for this account.",
     404: "No such resource, or not one you may see.",
-    409: "Conflict: sold out, wrong state, campaign not live, already registered.",
+    409: "Conflict: sold out, wrong state, campaign not live, already registered, firm details locked, "
+         "payout account not ready.",
     413: "The upload is too large.",
     422: "Validation failed; `fields` says what is wrong with each field.",
     429: "Too many attempts; wait and try again.",
+    503: "The payment processor could not be reached; try again later.",
 }
 
 

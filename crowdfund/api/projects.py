@@ -111,6 +111,8 @@ def review_project(call, project_id):
 
 
 @operation("POST", "/projects/{project_id}/launch", tag="projects", summary="Open an approved project to backers",
+           description="409 `payout_account_not_ready` until the firm's payout account is verified by the "
+                       "payment processor (POST /firms/{firm_id}/payout-account).",
            body=S.LAUNCH, response=S.LAUNCHED, errors=(403, 409))
 def launch_project(call, project_id):
     project = visible_project(call.user, project_id)
@@ -139,10 +141,11 @@ def project_statement(call, project_id):
                        "`status` requires_action and `next_action`: send the backer to `next_action.url`; "
                        "`GET /pledges/{id}` then shows the outcome once the processor has it. The same "
                        "`Idempotency-Key` again returns the first pledge and charges nothing more; without "
-                       "the header every request is a new attempt.",
+                       "the header every request is a new attempt. The firm's own people and the administrator "
+                       "who approved the campaign cannot back it (403 `own_project`).",
            headers=[Param("Idempotency-Key", {"type": "string", "minLength": 8, "maxLength": 100},
                           "Your id for this attempt (8-100 characters)")],
-           body=S.PLEDGE_CREATE, status=201, response=S.PLEDGE, errors=(402, 409),
+           body=S.PLEDGE_CREATE, status=201, response=S.PLEDGE, errors=(402, 403, 409),
            also={202: "Accepted: the backer must complete the payment (`next_action`)."})
 def place_pledge(call, project_id):
     project = visible_project(call.user, project_id, options=discovery.LONG_TEXTS)  # a pledge shows none

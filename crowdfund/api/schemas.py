@@ -6,6 +6,7 @@ integers in the currency's minor unit (cents, fen; JPY has none); times are ISO 
 """
 from ..domain.money import SUPPORTED_CURRENCIES
 from ..models import PledgeStatus, ProjectKind, ProjectStatus
+from ..payments.base import ACCOUNT_STATUSES
 from ..services import discovery, projects, reviews
 from .registry import BIGINT_MAX, INT_MAX
 
@@ -79,12 +80,28 @@ FIRM_CREATE = obj({
     "address": STRING,
     "website": nullable(STRING),
     "description": STRING,
-    "payout_account_ref": {"type": "string",
-                           "description": "Where released money is paid (a Stripe connected account id with "
-                                          "Stripe; made up for you in the sandbox)."},
-}, required=["name", "registration_number", "country", "address"])
+}, required=["name", "registration_number", "country", "address"],
+   description="Where the firm is paid is not given here: POST /firms/{firm_id}/payout-account sets it up "
+               "with the payment processor.")
+FIRM_UPDATE = obj({key: value for key, value in FIRM_CREATE["properties"].items()}, required=[],
+                  description="Only the fields sent change. From the firm's first submission for review until "
+                              "every campaign of it is settled, `name`, `country` and `registration_number` "
+                              "are locked: changing them answers 409 `firm_locked` (an administrator approves "
+                              "such changes, on the web). Every change is logged.")
+ACCOUNT_STATUS = {"type": "string", "enum": list(ACCOUNT_STATUSES),
+                  "description": "verified: the payment processor pays out to it; pending: its setup is not "
+                                 "finished; restricted: the processor needs more from the firm."}
 FIRM = obj({"id": ID, "name": STRING, "registration_number": STRING, "country": STRING, "address": STRING,
-            "website": nullable(STRING), "description": STRING})
+            "website": nullable(STRING), "description": STRING,
+            "locked": {"type": "boolean", "description": "Whether name, country, registration number and payout "
+                                                         "account are locked (campaigns in review, live or not "
+                                                         "yet settled)."},
+            "payout_account": {**nullable(obj({"status": ACCOUNT_STATUS})),
+                               "description": "Where the money raised is paid; null until set up (only the "
+                                              "firm's people and admins see it)."}})
+PAYOUT_ACCOUNT_SETUP = obj({"status": ACCOUNT_STATUS,
+                            "onboarding_url": {"type": "string", "description": "The payment processor's page "
+                                               "where the firm's people finish the setup (single use)."}})
 
 # --- projects -------------------------------------------------------------------------------
 
@@ -160,8 +177,12 @@ STATEMENT = obj({
     "project_id": ID,
     "gross": MONEY_OUT, "cancelled": MONEY_OUT, "refunded": MONEY_OUT, "fee": MONEY_OUT, "paid_out": MONEY_OUT,
     "awaiting_payout": MONEY_OUT, "in_escrow": MONEY_OUT, "currency": STRING,
-}, description="gross - refunded = in_escrow + fee + paid_out + awaiting_payout; `refunded` is all money "
-               "returned to backers, of which `cancelled` was returned because backers cancelled.")
+    "processor_fees": MONEY_OUT, "processor_fees_firm": MONEY_OUT,
+    "processor_fees_paid_by": {"type": "string", "enum": ["platform", "firm"]},
+}, description="gross - refunded = in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout; "
+               "`refunded` is all money returned to backers, of which `cancelled` was returned because backers "
+               "cancelled. `processor_fees` is what the payment processor kept of the campaign's payments "
+               "(it keeps its fee on refunds too); `processor_fees_firm` is the part the firm bore.")
 
 # --- pledges --------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Models as the JSON the schemas in `schemas.py` describe. Reading only: no rules here."""
 from datetime import timezone
 
-STATEMENT_KEYS = ("gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow")
+from ..services.statements import STATEMENT_KEYS  # one list for the page, the CSV and the API
 
 
 def iso(moment):
@@ -15,9 +15,11 @@ def user(u):
     return {"id": u.id, "email": u.email, "name": u.name, "is_admin": bool(u.is_admin)}
 
 
-def firm(f):
+def firm(f, *, locked, payout_status):
+    """`locked` and `payout_status` (None: no payout account) as the services said."""
     return {"id": f.id, "name": f.legal_name, "registration_number": f.registration_number, "country": f.country,
-            "address": f.address, "website": f.website, "description": f.description or ""}
+            "address": f.address, "website": f.website, "description": f.description or "", "locked": bool(locked),
+            "payout_account": {"status": payout_status} if payout_status else None}
 
 
 def tier(t):
@@ -81,7 +83,7 @@ def investor_profile(profile, allowance):
 
 def statement(project_id, data):
     return {"project_id": project_id, **{key: int(data[key]) for key in STATEMENT_KEYS},
-            "currency": data["currency"]}
+            "currency": data["currency"], "processor_fees_paid_by": data["processor_fees_paid_by"]}
 
 
 def holding(h):

@@ -26,3 +26,21 @@ def ledger_verify():
             click.echo(f"  - {problem}")
         raise SystemExit(1)
     click.echo(f"Ledger OK ({transfers} transfers, {accounts} accounts)")
+
+
+@ledger_cli.command("reconcile")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only the processor's records and our pledges from this UTC date or time on.")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="... and before this one.")
+def ledger_reconcile(since, until):
+    """Compare the ledger with the payment processor's own records; exit code 1 on any difference."""
+    from ..jobs.reconcile_books import compare_with_processor
+
+    problems, records = compare_with_processor(since=since, until=until)
+    if problems:
+        click.echo(f"{len(problems)} difference(s) with the processor:")
+        for problem in problems:
+            click.echo(f"  - {problem}")
+        raise SystemExit(1)
+    click.echo(f"Ledger agrees with the processor ({records} records compared)")

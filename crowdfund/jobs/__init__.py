@@ -67,6 +67,7 @@ PERIODIC = {
     "close_due_campaigns": "SCHEDULER_INTERVAL",
     "deliver_sandbox_webhooks": 5,  # retries and held-back events; new ones go after their commit
     "reconcile_pledges": "PLEDGE_RECONCILE_INTERVAL",
+    "reconcile_books": 24 * 3600,  # the ledger against the processor's books, mailed to admins on a difference
 }
 
 TASK_PREFIX = "crowdfund."

@@ -18,11 +18,20 @@ Flows and codes:
     campaign wins     pledge:<id>:net       escrow        -> firm_payable  release_net
                       pledge:<id>:fee       escrow        -> platform_fees release_fee
     firm paid         settlement:<id>:payout firm_payable -> clearing      payout
+    processor's fee   pledge:<id>:processor_fee   processor_fees -> clearing    processor_fee
+    (the firm bears   pledge:<id>:processor_fee_release
+     it at release)                               escrow -> processor_fees    release_processor_fee
+
+The processor keeps its fee on every successful charge and does not return it on a refund:
+`processor_fee` books it when the charge succeeds (the processor holds that much less for
+us), whatever becomes of the pledge. With PROCESSOR_FEES_PAID_BY = "firm", a successful
+campaign's release takes it back out of the firm's share (`release_processor_fee`);
+otherwise it stays the platform's cost.
 """
 from .accounts import (clearing_key, escrow_key, firm_payable_key, get_account,  # noqa: F401
-                       platform_fees_key)
+                       platform_fees_key, processor_fees_key)
 from .errors import LedgerError, TransferConflict  # noqa: F401
-from .transfers import (BatchResult, Transfer, balance, transfer, transfer_many)  # noqa: F401
+from .transfers import (BatchResult, Transfer, balance, transfer, transfer_many, transfer_set)  # noqa: F401
 from .verify import verify  # noqa: F401
 
 # Transfer codes (what moved the money). verify() knows the direction of each.
@@ -31,6 +40,8 @@ PLEDGE_REFUND = "pledge_refund"
 RELEASE_NET = "release_net"
 RELEASE_FEE = "release_fee"
 PAYOUT = "payout"
+PROCESSOR_FEE = "processor_fee"
+RELEASE_PROCESSOR_FEE = "release_processor_fee"
 
 
 def hold_id(pledge_id):
@@ -47,3 +58,11 @@ def release_net_id(pledge_id):
 
 def release_fee_id(pledge_id):
     return f"pledge:{pledge_id}:fee"
+
+
+def processor_fee_id(pledge_id):
+    return f"pledge:{pledge_id}:processor_fee"
+
+
+def release_processor_fee_id(pledge_id):
+    return f"pledge:{pledge_id}:processor_fee_release"

@@ -5,6 +5,8 @@ Keys:
     escrow:project:<id>             a campaign's escrow (in the project's currency)
     firm_payable:firm:<id>:<CUR>    released money owed to a firm, until paid out
     platform_fees:<CUR>             the platform's fees
+    processor_fees:<CUR>            what the payment processor kept (its fees): the platform's
+                                    cost, unless the firm bears it at release
 
 `get_account(key)` is safe under concurrency: the insert runs in a savepoint, and when a
 concurrent transaction made the same account first (unique key), the savepoint is rolled
@@ -26,6 +28,7 @@ _PATTERNS = [
     ("escrow", re.compile(r"^escrow:project:(?P<project_id>[1-9][0-9]*)$")),
     ("firm_payable", re.compile(rf"^firm_payable:firm:(?P<firm_id>[1-9][0-9]*):(?P<currency>{_CURRENCY})$")),
     ("platform_fees", re.compile(rf"^platform_fees:(?P<currency>{_CURRENCY})$")),
+    ("processor_fees", re.compile(rf"^processor_fees:(?P<currency>{_CURRENCY})$")),
 ]
 
 
@@ -43,6 +46,10 @@ def firm_payable_key(firm_or_id, currency):
 
 def platform_fees_key(currency):
     return f"platform_fees:{currency}"
+
+
+def processor_fees_key(currency):
+    return f"processor_fees:{currency}"
 
 
 def parse_key(key):

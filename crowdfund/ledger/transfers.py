@@ -103,6 +103,26 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
 
 
 
+def transfer_set(*many):
+    """`transfer` for a few `Transfer`s written together (a hold and its processor fee): one
+    account lookup and one INSERT ... ON CONFLICT DO NOTHING for all of them. Returns the rows."""
+    accounts = get_accounts(*{k for t in many for k in (t.debit, t.credit)})
+    rows = [_row(t, accounts) for t in many]
+    now = utcnow()
+    created = {row.id: row for row in db.session.scalars(
+        insert_new_returning(LedgerTransfer, "id", LedgerTransfer), [dict(row, created_at=now) for row in rows])}
+    result = []
+    for row in rows:
+        if row["id"] not in created:  # a replay: it must be the same transfer
+            existing = db.session.get(LedgerTransfer, row["id"], populate_existing=True)
+            if existing is None:  # pragma: no cover - ON CONFLICT only skips rows that exist
+                raise LedgerError(f"Transfer {row['id']} was neither written nor found.")
+            _same(existing, row)
+            created[row["id"]] = existing
+        result.append(created[row["id"]])
+    return result
+
+
 def transfer_many(transfers):
     """Write a batch of `Transfer`s (a settlement run) with one INSERT per BATCH_ROWS rows.
 

@@ -8,10 +8,14 @@
    `backer_count` is the number of distinct backers with a held pledge. (After a campaign
    closes, its settlement owns those running totals.)
 3. Each pledge's money is in exactly one place:
-     pending, requires_action, failed   no transfers at all
+     pending, requires_action   no transfers at all
+     failed                 none, or only the processor's fee (a charge refunded because
+                            the campaign closed while it was in flight)
      held                   one hold of the pledge's amount, nothing out
-     released               the hold, and release_net + release_fee summing to the amount
+     released               the hold, and release_net + release_fee (+ the processor's fee,
+                            when the firm bears it) summing to the amount
      refunded, cancelled    the hold, and one refund of the same amount
+   and at most one processor_fee per pledge, whatever its status (the processor keeps it);
    and every pledge transfer runs between the right accounts (hold: clearing -> the
    project's escrow, and so on).
 4. Transfer ids are unique (the primary key sees to that); a pledge never has two holds
@@ -27,13 +31,17 @@ from ..models import LedgerAccount, LedgerTransfer, Pledge, Project
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
 
-PLEDGE_CODES = {"pledge_hold", "pledge_refund", "release_net", "release_fee"}
-# code -> (debit kind, credit kind, which side is the pledge's project escrow)
+PLEDGE_CODES = {"pledge_hold", "pledge_refund", "release_net", "release_fee", "processor_fee",
+                "release_processor_fee"}
+RELEASE_CODES = ("release_net", "release_fee", "release_processor_fee")
+# code -> (debit kind, credit kind, which side is the pledge's project escrow, if any)
 DIRECTIONS = {
     "pledge_hold": ("gateway_clearing", "escrow", "credit"),
     "pledge_refund": ("escrow", "gateway_clearing", "debit"),
     "release_net": ("escrow", "firm_payable", "debit"),
     "release_fee": ("escrow", "platform_fees", "debit"),
+    "processor_fee": ("processor_fees", "gateway_clearing", None),
+    "release_processor_fee": ("escrow", "processor_fees", "debit"),
 }
 
 
@@ -173,6 +181,10 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
     def total(code):
         return moves.get(code, (0, 0))[1]
 
+    if count("processor_fee") > 1:
+        problems.append(f"{name} has {count('processor_fee')} processor fees (expected at most 1).")
+    if status == PS.FAILED.value and set(moves) <= {"processor_fee"}:
+        return problems  # the processor kept its fee on a charge it then refunded
     if status in (PS.PENDING.value, PS.REQUIRES_ACTION.value, PS.FAILED.value):
         if moves:
             problems.append(f"{name} has ledger transfers, but a {status} pledge never touches escrow.")
@@ -183,17 +195,23 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
         problems.append(f"{name}: its hold moved {total('pledge_hold')} into escrow, not {amount}.")
     if hold_transfer_id is not None and count("pledge_hold") == 1 and hold_transfer_id != f"pledge:{pledge_id}:hold":
         problems.append(f"{name}: its hold has id {hold_transfer_id}, expected pledge:{pledge_id}:hold.")
-    released = count("release_net") + count("release_fee")
+    released = sum(count(code) for code in RELEASE_CODES)
+    if count("release_processor_fee") and (count("release_processor_fee") > 1 or total("release_processor_fee")
+                                           > total("processor_fee")):
+        problems.append(f"{name}: the firm bore {total('release_processor_fee')} of processor fees, but the "
+                        f"processor kept {total('processor_fee')}.")
     if status == PS.HELD.value:
         if released or count("pledge_refund"):
             problems.append(f"{name} is held, but money has already left escrow for it.")
     elif status == PS.RELEASED.value:
-        if count("release_net") != 1 or count("release_fee") > 1:
+        if count("release_net") > 1 or count("release_fee") > 1 or not released:
             problems.append(f"{name} is released but has {count('release_net')} net and "
                             f"{count('release_fee')} fee transfers (expected 1 and at most 1).")
-        elif total("release_net") + total("release_fee") != amount:
+        elif sum(total(code) for code in RELEASE_CODES) != amount:
+            borne = (f" + processor fee {total('release_processor_fee')}" if count("release_processor_fee")
+                     else "")
             problems.append(f"{name} is released but net {total('release_net')} + fee "
-                            f"{total('release_fee')} do not add up to the amount.")
+                            f"{total('release_fee')}{borne} do not add up to the amount.")
         if count("pledge_refund"):
             problems.append(f"{name} is released and also refunded.")
     elif status in (PS.REFUNDED.value, PS.CANCELLED.value):
@@ -210,10 +228,11 @@ def _check_pledge_directions():
     debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
     wrong = []
     for code, (debit_kind, credit_kind, escrow_side) in DIRECTIONS.items():
-        escrow = credit if escrow_side == "credit" else debit
-        wrong.append(and_(LedgerTransfer.code == code, or_(
-            debit.kind != debit_kind, credit.kind != credit_kind,
-            escrow.project_id.is_(None), escrow.project_id != Pledge.project_id)))
+        checks = [debit.kind != debit_kind, credit.kind != credit_kind]
+        if escrow_side is not None:
+            escrow = credit if escrow_side == "credit" else debit
+            checks += [escrow.project_id.is_(None), escrow.project_id != Pledge.project_id]
+        wrong.append(and_(LedgerTransfer.code == code, or_(*checks)))
     firm_mismatch = and_(LedgerTransfer.code == "release_net", credit.firm_id != Project.firm_id)
     rows = db.session.execute(
         select(LedgerTransfer.id, LedgerTransfer.code, LedgerTransfer.pledge_id, debit.key, credit.key)

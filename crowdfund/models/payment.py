@@ -25,6 +25,7 @@ class SandboxOperation(db.Model):
     # the refunded charge / the payout account; indexed: every refund sums the refunds of its charge
     reference: Mapped[str | None] = mapped_column(String(100), index=True)
     decline_code: Mapped[str | None] = mapped_column(String(50))
+    fee: Mapped[int | None] = mapped_column(Money)  # what the processor kept of a succeeded charge
     extra: Mapped[dict | None] = mapped_column(JSON)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
@@ -55,3 +56,20 @@ class WebhookEvent(db.Model):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the processor's event id
     type: Mapped[str] = mapped_column(String(100))
     received_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class SandboxAccount(db.Model):
+    """A connected account in the sandbox processor's own book (a stand-in for Stripe
+    Connect's), written by `SandboxAccountsMixin` on the sandbox's own connection."""
+
+    __tablename__ = "sandbox_accounts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # acct_sbx_...
+    idempotency_key: Mapped[str] = mapped_column(String(150), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # pending | verified | restricted
+    country: Mapped[str] = mapped_column(String(2))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # metadata (our firm id), and the last onboarding link's return and refresh addresses
+    extra: Mapped[dict | None] = mapped_column(JSON)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -2,7 +2,7 @@
 from flask import current_app
 
 from .base import (DECLINED, PROCESSING, REQUIRES_ACTION, SUCCEEDED, ChargeResult, GatewayError,  # noqa: F401
-                   MoneyMovement, NextAction, PaymentGateway, RefundRequest, TransientGatewayError,
+                   MoneyMovement, NextAction, PaymentGateway, ProcessorRecord, RefundRequest, TransientGatewayError,
                    WebhookEventData)
 
 

@@ -26,6 +26,13 @@ PROCESSING = "processing"            # taken by the processor, outcome not known
 DECLINED = "declined"                # refused, cancelled or abandoned: final, nothing was taken
 
 
+# What a connected account can be, as `account_status` reports it.
+ACCOUNT_PENDING = "pending"        # onboarding not finished: no payout yet
+ACCOUNT_VERIFIED = "verified"      # the processor will pay out to it
+ACCOUNT_RESTRICTED = "restricted"  # the processor will not, until its holder acts
+ACCOUNT_STATUSES = (ACCOUNT_PENDING, ACCOUNT_VERIFIED, ACCOUNT_RESTRICTED)
+
+
 @dataclass(frozen=True)
 class NextAction:
     """What the backer must do before a payment can succeed.
@@ -55,6 +62,9 @@ class ChargeResult:
     amount: int | None = None  # as the processor recorded it (None when it did not say)
     currency: str | None = None  # upper case
     processing: bool = False  # neither taken nor refused yet: look again later
+    # What the processor keeps of a successful payment (minor units), when it says so; it
+    # does not give it back on a refund (Stripe's fee on a card charge).
+    fee: int | None = None
 
     @property
     def status(self):
@@ -77,6 +87,22 @@ class MoneyMovement:
     ref: str  # refund id, payout / transfer id
     amount: int
     currency: str
+
+
+@dataclass(frozen=True)
+class ProcessorRecord:
+    """One money movement in the processor's own books, for reconciliation.
+
+    `kind`: charge (a payment taken: `amount`, and the `fee` the processor kept), refund
+    (`source` is the charge's ref) or payout (money sent on to a firm). Amounts are
+    positive minor units; `currency` upper case."""
+
+    kind: str
+    ref: str
+    amount: int
+    currency: str
+    fee: int = 0
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +149,25 @@ class PaymentGateway(ABC):
     def payout(self, *, amount, currency, destination, idempotency_key, transfer_group) -> MoneyMovement:
         """Pay released money to the firm's account."""
 
+    # -- connected accounts: where a firm is paid (Stripe Connect; the sandbox's own) -------
+    @abstractmethod
+    def create_account(self, *, firm_id, country, email, idempotency_key) -> str:
+        """Open a connected account for the firm `firm_id` (an ISO country code, the contact
+        `email`) and return its ref (acct_...). The same key again returns the same account.
+        It starts `pending` until its holder finishes the processor's onboarding."""
+
+    @abstractmethod
+    def onboarding_link(self, ref, *, return_url, refresh_url) -> str:
+        """A URL of the processor's own onboarding pages for the account `ref`, where the
+        firm's people give the processor what it needs. The processor sends their browser to
+        `return_url` when they leave it, or to `refresh_url` when the link has expired."""
+
+    @abstractmethod
+    def account_status(self, ref) -> str:
+        """What the processor says of the account `ref` now: ACCOUNT_VERIFIED (it can receive
+        payouts), ACCOUNT_RESTRICTED (it cannot until its holder does something) or
+        ACCOUNT_PENDING (onboarding not finished)."""
+
     @abstractmethod
     def parse_webhook(self, payload: bytes, headers) -> WebhookEventData:
         """Verify and parse a webhook from the processor; raise GatewayError if not genuine."""
@@ -132,6 +177,12 @@ class PaymentGateway(ABC):
         processor has none. For a charge call that never answered, once the processor has
         forgotten the key (Stripe: after 24 hours), so a retry cannot replay it."""
         raise GatewayError(f"{self.name} cannot look payments up by key.", code="not_supported")
+
+    def activity(self, *, since=None, until=None) -> "list[ProcessorRecord]":
+        """Every charge, refund and payout in the processor's own books (between `since` and
+        `until`, datetimes in UTC, when given): what `flask ledger reconcile` compares our
+        ledger against."""
+        raise GatewayError(f"{self.name} cannot list its activity.", code="not_supported")
 
     def refund_many(self, requests):
         """Refund a batch; returns a MoneyMovement or the exception, per request, in order."""

@@ -25,9 +25,10 @@ from werkzeug.routing import BuildError
 from ..database import bulk_insert, insert_new_returning, one_of
 from ..extensions import db
 from ..models import SandboxOperation, utcnow
-from . import sandbox_events
+from . import sandbox_book, sandbox_events
 from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, TransientGatewayError,
                    WebhookEventData)
+from .sandbox_accounts import SandboxAccountsMixin
 from .sandbox_faults import FaultPlan
 
 # Test payment methods, named like Stripe's.
@@ -77,7 +78,7 @@ _OPERATION_BY_KEY = select(_OPERATIONS).where(_OPERATIONS.c.idempotency_key == b
 _OPERATION_BY_ID = select(_OPERATIONS).where(_OPERATIONS.c.id == bindparam("ref"))
 
 
-class SandboxGateway(PaymentGateway):
+class SandboxGateway(SandboxAccountsMixin, PaymentGateway):
     name = "sandbox"
 
     def __init__(self, app):
@@ -153,12 +154,14 @@ class SandboxGateway(PaymentGateway):
         sandbox transaction; a charge in any other state is left as it is. Returns the row."""
         queued = 0
         with self._engine().begin() as conn:
-            changed = conn.execute(update(_OPERATIONS).where(
-                _OPERATIONS.c.id == ref, _OPERATIONS.c.kind == "charge",
-                _OPERATIONS.c.status == "requires_action").values(status=status, decline_code=decline_code)).rowcount
             op = conn.execute(_OPERATION_BY_ID, {"ref": ref}).mappings().first()
             if op is None or op["kind"] != "charge":
                 raise GatewayError(f"No such payment: {ref}.", code="resource_missing")
+            fee = self._fee_of(op["amount"]) if status == "succeeded" else None
+            changed = conn.execute(update(_OPERATIONS).where(
+                _OPERATIONS.c.id == ref, _OPERATIONS.c.status == "requires_action").values(
+                    status=status, decline_code=decline_code, fee=fee)).rowcount
+            op = conn.execute(_OPERATION_BY_ID, {"ref": ref}).mappings().first()
             if changed:
                 queued = self._queue_events(conn, [(sandbox_events.INTENT_EVENT[status], self._intent(op))])
         if queued:
@@ -177,6 +180,14 @@ class SandboxGateway(PaymentGateway):
                 return http_request.host_url.rstrip("/") + path
         base = self.app.config.get("SANDBOX_PUBLIC_URL")
         return base.rstrip("/") + path if base else path
+
+    def _fee_of(self, amount):
+        """What the sandbox keeps of a successful charge, shaped like card pricing: a share
+        (SANDBOX_FEE_BPS) plus a fixed part (SANDBOX_FEE_FIXED minor units), never more than
+        the charge."""
+        config = self.app.config
+        bps, fixed = int(config.get("SANDBOX_FEE_BPS", 290)), int(config.get("SANDBOX_FEE_FIXED", 30))
+        return min(amount, amount * bps // 10_000 + fixed)
 
     def _next_action(self, op):
         return NextAction(type=ACTION_METHODS.get(op["payment_method"], "redirect_to_url"), url=self.page_url(op["id"]))
@@ -202,7 +213,7 @@ class SandboxGateway(PaymentGateway):
         status = "requires_action" if first and op["payment_method"] in ACTION_METHODS else op["status"]
         common = {"ref": op["id"], "amount": op["amount"], "currency": op["currency"]}
         if status == "succeeded":
-            return ChargeResult(ok=True, **common)
+            return ChargeResult(ok=True, fee=op.get("fee"), **common)
         if status == "requires_action":
             return ChargeResult(ok=False, requires_action=True, next_action=self._next_action(op), **common)
         return ChargeResult(ok=False, decline_code=op["decline_code"], message=self._decline_message(op), **common)
@@ -220,6 +231,7 @@ class SandboxGateway(PaymentGateway):
         def decide(_conn):
             return {"status": status, "amount": amount, "currency": currency, "payment_method": payment_method,
                     "reference": transfer_group, "decline_code": decline[0] if decline else None,
+                    "fee": self._fee_of(amount) if status == "succeeded" else None,
                     "extra": {"metadata": metadata or {}, "transfer_group": transfer_group,
                               "return_url": return_url, "description": description or None}}
 
@@ -285,6 +297,10 @@ class SandboxGateway(PaymentGateway):
                           events=lambda _row: [("charge.refunded",
                                                 sandbox_events.refunded_charge(seen["charge"], seen["refunded"]))])
         return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
+
+    def activity(self, *, since=None, until=None):
+        with self._engine().connect() as conn:
+            return sandbox_book.activity(conn, since=since, until=until)
 
     def refund_many(self, requests):
         """Refund a batch in ONE processor transaction (as a processor's batch API would).

@@ -33,8 +33,9 @@ import logging
 import stripe
 from stripe.params import PaymentIntentCreateParams
 
-from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, TransientGatewayError,
-                   WebhookEventData)
+from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, ProcessorRecord,
+                   TransientGatewayError, WebhookEventData)
+from .stripe_accounts import StripeAccountsMixin
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,16 @@ GENERIC_DECLINE_CODES = {None, "", "generic_decline"}
 INTENT_ERROR_CODES = {"payment_intent_authentication_failure": "authentication_failed",
                       "payment_intent_payment_attempt_failed": "payment_failed",
                       "payment_intent_payment_attempt_expired": "action_expired"}
+# Where a PaymentIntent's fee is: its latest charge's balance transaction.
+FEE_EXPAND = ("latest_charge.balance_transaction",)
+# Balance transaction types that are money in, money back, and money sent on.
+ACTIVITY_KINDS = {"charge": "charge", "payment": "charge", "refund": "refund", "payment_refund": "refund",
+                  "transfer": "payout"}
 # next_action types that are a wallet to pay in, not the backer's bank confirming a card.
 WALLET_ACTIONS = {"alipay_handle_redirect", "wechat_pay_display_qr_code"}
 
 
-class StripeGateway(PaymentGateway):
+class StripeGateway(StripeAccountsMixin, PaymentGateway):
     name = "stripe"
 
     def __init__(self, app, *, http_client=None):
@@ -80,6 +86,9 @@ class StripeGateway(PaymentGateway):
         if http_client is None:
             http_client = stripe.RequestsClient(timeout=config.get("STRIPE_TIMEOUT", DEFAULT_TIMEOUT))
         self.webhook_secret = config.get("STRIPE_WEBHOOK_SECRET")
+        # Events about the firms' connected accounts (account.updated) come from an endpoint of
+        # their own in Stripe, signed with that endpoint's secret.
+        self.connect_webhook_secret = config.get("STRIPE_CONNECT_WEBHOOK_SECRET")
         self.client = stripe.StripeClient(
             api_key, stripe_version=self.api_version, base_addresses=base_addresses, http_client=http_client,
             max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_MAX_NETWORK_RETRIES))
@@ -95,6 +104,8 @@ class StripeGateway(PaymentGateway):
             PAYMENT_METHOD_TYPES_PARAM: list(self.payment_methods),
             "confirm": True,
             "transfer_group": transfer_group,
+            # The fee Stripe keeps is on the charge's balance transaction: our ledger books it.
+            "expand": list(FEE_EXPAND),
             "metadata": _metadata(metadata, idempotency_key),
         }
         if description:
@@ -122,7 +133,7 @@ class StripeGateway(PaymentGateway):
     # -- retrieve / cancel ---------------------------------------------------------------------
     def retrieve(self, ref):
         try:
-            intent = self.client.v1.payment_intents.retrieve(ref)
+            intent = self.client.v1.payment_intents.retrieve(ref, {"expand": list(FEE_EXPAND)})
         except stripe.StripeError as error:
             raise _gateway_error(error)
         return _intent_result(intent.to_dict())
@@ -149,7 +160,8 @@ class StripeGateway(PaymentGateway):
         quoted = idempotency_key.replace("\\", "\\\\").replace("'", "\\'")
         try:
             found = self.client.v1.payment_intents.search(
-                {"query": f"metadata['crowdfund_key']:'{quoted}'", "limit": 10})
+                {"query": f"metadata['crowdfund_key']:'{quoted}'", "limit": 10,
+                 "expand": [f"data.{path}" for path in FEE_EXPAND]})
         except stripe.StripeError as error:
             raise _gateway_error(error)
         intents = [intent.to_dict() for intent in found.data]
@@ -159,6 +171,21 @@ class StripeGateway(PaymentGateway):
             log.warning("%d PaymentIntents carry key %s: %s", len(intents), idempotency_key,
                         [intent.get("id") for intent in intents])
         return _intent_result(max(intents, key=lambda i: (i.get("status") == "succeeded", i.get("created") or 0)))
+
+    # -- what Stripe's books say: balance transactions --------------------------------------------
+    def activity(self, *, since=None, until=None):
+        """Charges (with Stripe's fee), refunds and transfers in the platform's balance history.
+        A charge's or refund's source is expanded to name its PaymentIntent, our reference."""
+        params = {"limit": 100, "expand": ["data.source"]}
+        created = {key: int(moment.timestamp()) for key, moment in (("gte", since), ("lt", until)) if moment}
+        if created:
+            params["created"] = created
+        try:
+            page = self.client.v1.balance_transactions.list(params)
+            records = [record for item in page.auto_paging_iter() if (record := _activity(item.to_dict()))]
+        except stripe.StripeError as error:
+            raise _gateway_error(error)
+        return records
 
     # -- refund ------------------------------------------------------------------------------
     def refund(self, *, charge_ref, amount, currency, idempotency_key):
@@ -192,7 +219,7 @@ class StripeGateway(PaymentGateway):
             raise GatewayError("STRIPE_WEBHOOK_SECRET is not set; Stripe webhooks cannot be verified.",
                                code="not_configured")
         try:
-            event = self.client.construct_event(payload, headers.get("Stripe-Signature"), self.webhook_secret)
+            event = self._construct_event(payload, headers.get("Stripe-Signature"))
         except stripe.SignatureVerificationError:
             raise GatewayError("The webhook signature does not match.", code="bad_signature")
         except ValueError:
@@ -200,6 +227,32 @@ class StripeGateway(PaymentGateway):
         # The verified body as plain JSON: handlers get dicts, not StripeObjects.
         body = json.loads(payload)
         return WebhookEventData(id=event.id, type=event.type, data=body.get("data") or {})
+
+    def _construct_event(self, payload, signature):
+        """The event, verified with the platform endpoint's secret or the Connect endpoint's."""
+        secrets = [secret for secret in (self.webhook_secret, self.connect_webhook_secret) if secret]
+        for secret in secrets[:-1]:
+            try:
+                return self.client.construct_event(payload, signature, secret)
+            except stripe.SignatureVerificationError:
+                continue
+        return self.client.construct_event(payload, signature, secrets[-1])
+
+
+def _activity(item):
+    """A balance transaction as a ProcessorRecord, or None for kinds we do not reconcile."""
+    kind = ACTIVITY_KINDS.get(item.get("type"))
+    source = item.get("source") if isinstance(item.get("source"), dict) else {"id": item.get("source")}
+    if kind is None:
+        return None
+    currency, amount = (item.get("currency") or "").upper(), abs(int(item.get("amount") or 0))
+    if kind == "charge":
+        return ProcessorRecord("charge", source.get("payment_intent") or source.get("id"), amount, currency,
+                               fee=int(item.get("fee") or 0))
+    if kind == "refund":
+        return ProcessorRecord("refund", source.get("id"), amount, currency,
+                               source=source.get("payment_intent") or source.get("charge"))
+    return ProcessorRecord("payout", source.get("id"), amount, currency, source=source.get("destination"))
 
 
 def _metadata(metadata, idempotency_key):
@@ -216,7 +269,7 @@ def _intent_result(intent):
     known = {"ref": intent.get("id"), "amount": intent.get("amount"),
              "currency": currency.upper() if currency else None}
     if status == "succeeded":
-        return ChargeResult(ok=True, **known)
+        return ChargeResult(ok=True, fee=_fee(intent), **known)
     if status == "requires_action":
         action = _next_action(intent.get("next_action") or {})
         if (intent.get("next_action") or {}).get("type") in WALLET_ACTIONS:
@@ -243,6 +296,16 @@ def _intent_result(intent):
     log.warning("PaymentIntent %s is %s, which our charges never leave it in.", known["ref"], status)
     return ChargeResult(ok=False, processing=True, message=f"The payment is {status}; it has not been taken.",
                         **known)
+
+
+def _fee(intent):
+    """Stripe's fee on the intent's charge, in the charge's currency; None when Stripe has not
+    said yet or settles in another currency (then our ledger cannot book it in the pledge's)."""
+    charge = intent.get("latest_charge")
+    balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    if not isinstance(balance, dict) or (balance.get("currency") or "").lower() != (intent.get("currency") or ""):
+        return None
+    return balance.get("fee")
 
 
 def _next_action(action):

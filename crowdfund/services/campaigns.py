@@ -9,7 +9,7 @@ from ..domain.money import format_money
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Project, ProjectStatus as S, utcnow
-from . import settlement_hooks, use_case
+from . import payout_accounts, settlement_hooks, use_case
 from .projects import lock, require_member
 from .reviews import require_admin
 from .transitions import can_move, transition
@@ -37,6 +37,7 @@ def launch(user, project, deadline, *, now=None):
     project = lock(project)
     if not can_move(project, S.LIVE):
         transition(project, S.LIVE)  # raises IllegalTransition with the usual message
+    payout_accounts.require_ready(project.firm_id)  # 409 payout_account_not_ready: nowhere to pay out
     if deadline is None:
         raise ValidationError(_("Choose the deadline."), fields={"deadline": _("Choose the deadline.")})
     if deadline.tzinfo is None:

@@ -1,11 +1,8 @@
 """Firms: founders register the company that raises money."""
-import re
-import secrets
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from babel import Locale
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,9 +13,9 @@ from ..extensions import db
 from ..models import Firm, FirmMember
 from . import use_case
 
-STRIPE_ACCOUNT = re.compile(r"^acct_[A-Za-z0-9]{6,}$")
-FIRM_FIELDS = ("legal_name", "registration_number", "country", "address", "website",
-               "description", "payout_account_ref")
+# What the firm's people type. Where it is paid is not among them: a payout account is made
+# by the processor's onboarding (services/payout_accounts.py), never typed.
+FIRM_FIELDS = ("legal_name", "registration_number", "country", "address", "website", "description")
 
 
 @lru_cache(maxsize=16)
@@ -29,7 +26,7 @@ def country_names(locale="en"):
             and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB")}
 
 
-def _clean(data, existing=None):
+def clean(data, existing=None):
     """Validate firm fields; return the cleaned dict or raise with every problem at once."""
     errors = {}
     cleaned = {}
@@ -65,16 +62,6 @@ def _clean(data, existing=None):
     cleaned["website"] = website
     cleaned["description"] = (data.get("description") or "").strip()
 
-    payout = (data.get("payout_account_ref") or "").strip()
-    gateway = current_app.config["PAYMENT_GATEWAY"]
-    if not payout:
-        payout = existing.payout_account_ref if existing else f"acct_sandbox_{secrets.token_hex(8)}"
-    elif gateway == "stripe" and not STRIPE_ACCOUNT.match(payout):
-        errors["payout_account_ref"] = _("Enter the Stripe connected account id (it starts with acct_).")
-    elif len(payout) > 100:
-        errors["payout_account_ref"] = _("The payout account reference is too long.")
-    cleaned["payout_account_ref"] = payout
-
     if errors:
         first = next(iter(errors.values()))
         raise ValidationError(first, fields=errors)
@@ -96,26 +83,19 @@ def _number_taken():
 
 @use_case
 def register_firm(owner, data):
-    cleaned = _clean(data)
+    cleaned = clean(data)
     firm = Firm(**cleaned)
     firm.members.append(FirmMember(user=owner, role="owner"))
     db.session.add(firm)
-    _flush_unless_taken()
+    flush_unless_taken()
     return firm
 
 
-@use_case
-def update_firm(user, firm, data):
-    require_member(user, firm)
-    cleaned = _clean(data, existing=firm)
-    for key in FIRM_FIELDS:
-        setattr(firm, key, cleaned[key])
-    _flush_unless_taken()
-    return firm
+# Editing a firm is services/firm_changes.py: some details are locked while money is at stake.
 
 
-def _flush_unless_taken():
-    """A firm registered with the same number by someone else since `_clean` checked fails
+def flush_unless_taken():
+    """A firm registered with the same number by someone else since `clean` checked fails
     on the unique constraint: a Conflict, like the check's (use_case rolls back)."""
     try:
         db.session.flush()

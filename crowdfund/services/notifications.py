@@ -89,6 +89,14 @@ def pledge_not_completed(pledge):
                       pledge=pledge, project=project)
 
 
+def books_differ(admins, problems, *, day):
+    """Daily reconciliation found differences between our ledger and the processor's books."""
+    for admin in admins:
+        _queue_one(f"books_differ:{day.isoformat()}:{admin.id}", admin, "mail/books_differ.txt",
+                   lambda: _("The ledger differs from the payment processor's books"),
+                   problems=problems[:50], more=max(len(problems) - 50, 0), day=day)
+
+
 def campaign_succeeded(project, pledges=None):
     """One message per backer, listing all their held or released pledges to `project`.
 

@@ -27,6 +27,7 @@ from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus
 from . import notifications
 from .discovery import LONG_TEXTS
+from .own_project import require_not_own
 from .pledge_pricing import price_equity, price_reward, require_open
 from .receipts import PLEDGE_STATUS_WORDS, cancel_deadline
 from .transitions import transition
@@ -148,6 +149,7 @@ def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, 
     if project is None:
         raise NotFound(_("There is no such campaign."))
     require_open(project, now)
+    require_not_own(backer_id, project)  # 403 own_project: no shill pledging
     if project.kind == ProjectKind.EQUITY.value:
         priced = price_equity(backer_id, project, shares=shares, tier_id=tier_id, amount=amount, extra=extra,
                               now=now)
@@ -222,16 +224,29 @@ def lock_with_receipt_data(pledge_id):
     return db.session.scalars(_LOCK_WITH_RECEIPT_DATA, {"pledge": pledge_id}).unique().one()
 
 
-def hold(pledge, attempt, charge_ref, *, actor_id, now):
+def book_processor_fee(attempt, fee):
+    """What the processor kept of this pledge's charge (its fee): the processor holds that
+    much less for us from now on, whatever becomes of the pledge."""
+    if fee:
+        ledger.transfer(ledger.processor_fee_id(attempt.id), ledger.processor_fees_key(attempt.currency),
+                        ledger.clearing_key(attempt.currency), fee, attempt.currency, ledger.PROCESSOR_FEE,
+                        pledge_id=attempt.id)
+
+
+def hold(pledge, attempt, charge_ref, *, actor_id, now, fee=None):
     """The payment succeeded: escrow it. False when the campaign closed or passed its deadline
     meanwhile: the caller must then roll back everything this wrote and refund the charge.
 
     The project's row is what every pledge to the campaign queues on, so it is locked last:
     the books, the pledge and its receipt are written first, and the guarded UPDATE of the
     totals comes just before COMMIT."""
-    ledger.transfer(ledger.hold_id(attempt.id), ledger.clearing_key(attempt.currency),
-                    ledger.escrow_key(attempt.project_id), attempt.amount, attempt.currency, ledger.PLEDGE_HOLD,
-                    pledge_id=attempt.id)
+    currency, clearing = attempt.currency, ledger.clearing_key(attempt.currency)
+    moves = [ledger.Transfer(ledger.hold_id(attempt.id), clearing, ledger.escrow_key(attempt.project_id),
+                             attempt.amount, currency, ledger.PLEDGE_HOLD, attempt.id)]
+    if fee:  # what the processor kept: it holds that much less for us (one INSERT with the hold)
+        moves.append(ledger.Transfer(ledger.processor_fee_id(attempt.id), ledger.processor_fees_key(currency),
+                                     clearing, fee, currency, ledger.PROCESSOR_FEE, attempt.id))
+    ledger.transfer_set(*moves)
     pledge.charge_ref = charge_ref
     pledge.held_at = now
     pledge.next_action = None
@@ -263,11 +278,14 @@ def await_action(pledge, charge_ref, next_action, *, actor_id):
     return pledge
 
 
-def fail(pledge, attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None, tell_backer=False):
+def fail(pledge, attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None, tell_backer=False,
+         processor_fee=None):
     """Release the reserved units and end the open pledge as failed; nothing reached escrow.
 
-    `tell_backer`: mail them (a payment that ended while they were not on our page)."""
+    `tell_backer`: mail them (a payment that ended while they were not on our page).
+    `processor_fee`: what the processor kept of a charge it then refunded (a late pledge)."""
     release_units(attempt)
+    book_processor_fee(attempt, processor_fee)
     pledge.charge_ref = charge_ref or pledge.charge_ref
     pledge.refund_ref = refund_ref or pledge.refund_ref
     pledge.failure_code = code

@@ -42,7 +42,7 @@ from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, 
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus as S
 from ..payments import GatewayError, RefundRequest, get_gateway
-from . import notifications, transitions
+from . import notifications, payout_accounts, transitions
 from .pledges import refund_key
 
 log = logging.getLogger(__name__)
@@ -130,14 +130,23 @@ def _release_batch(settlement_id, project_id, size):
     escrow = ledger.escrow_key(project_id)
     payable = ledger.firm_payable_key(project.firm_id, project.currency)
     fees = ledger.platform_fees_key(project.currency)
+    processor_fees = ledger.processor_fees_key(project.currency)
+    borne = _processor_fees_of(pledges) if _config("PROCESSOR_FEES_PAID_BY") == "firm" else {}
     transfers = []
     for pledge in pledges:
         net, fee = split_fee(pledge.amount, bps)
-        transfers.append(ledger.Transfer(ledger.release_net_id(pledge.id), escrow, payable, net, pledge.currency,
-                                         ledger.RELEASE_NET, pledge.id, settlement_id))
+        kept = min(borne.get(pledge.id, 0), net)  # the firm bears what the processor kept
+        net -= kept
+        if net:
+            transfers.append(ledger.Transfer(ledger.release_net_id(pledge.id), escrow, payable, net, pledge.currency,
+                                             ledger.RELEASE_NET, pledge.id, settlement_id))
         if fee:
             transfers.append(ledger.Transfer(ledger.release_fee_id(pledge.id), escrow, fees, fee, pledge.currency,
                                              ledger.RELEASE_FEE, pledge.id, settlement_id))
+        if kept:
+            transfers.append(ledger.Transfer(ledger.release_processor_fee_id(pledge.id), escrow, processor_fees,
+                                             kept, pledge.currency, ledger.RELEASE_PROCESSOR_FEE, pledge.id,
+                                             settlement_id))
     ledger.transfer_many(transfers)
     ids = [p.id for p in pledges]
     db.session.execute(update(Pledge).where(one_of(Pledge.id, ids), Pledge.status == PS.HELD.value)
@@ -154,6 +163,12 @@ def _release_batch(settlement_id, project_id, size):
     log.info("settlement %s: released %d pledge(s) of project %s", settlement_id, len(pledges), project_id)
     _deliver_mail()
     return len(pledges)
+
+
+def _processor_fees_of(pledges):
+    """{pledge id: what the processor kept of its charge} for a batch."""
+    return dict(db.session.execute(select(LedgerTransfer.pledge_id, LedgerTransfer.amount).where(
+        LedgerTransfer.code == ledger.PROCESSOR_FEE, one_of(LedgerTransfer.pledge_id, [p.id for p in pledges]))).all())
 
 
 def _register_shares(project, pledges, now):
@@ -178,8 +193,14 @@ def _pay_out(settlement_id, project_id, wait_for_retries):
         LedgerTransfer.settlement_id == settlement_id,
         LedgerTransfer.code == ledger.RELEASE_NET)) or 0
     project = db.session.get(Project, project_id)
-    destination, currency = project.firm.payout_account_ref, project.currency
+    # Only the firm's current account, and only once the processor has verified it.
+    destination, currency = payout_accounts.verified_destination(project.firm_id), project.currency
     settlement.status, settlement.payout_amount = "paying_out", int(amount)
+    if destination is None and amount:  # wait, told once; a verified account restarts it
+        payout_accounts.payout_waits(settlement, project)
+        db.session.commit()
+        _deliver_mail()
+        return settlement.status
     db.session.commit()
     if amount == 0:
         return _complete(settlement_id, None)

@@ -2,10 +2,13 @@
 
 Statement identity, to the cent (tested against the ledger):
 
-    gross - refunded == in_escrow + fee + paid_out + awaiting_payout
+    gross - refunded == in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout
 
 `gross` is every amount that ever reached the campaign's escrow; `refunded` is everything
 that went back to backers, of which `cancelled` is the part backers cancelled themselves.
+`processor_fees` is what the payment processor kept of the campaign's charges (refunded
+ones included: it keeps its fee); `processor_fees_firm` is the part the firm bore at release
+(PROCESSOR_FEES_PAID_BY = "firm"), and `processor_fees_paid_by` says who bore the rest.
 """
 import csv
 import io
@@ -19,7 +22,9 @@ from ..extensions import db
 from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, User
 from ..models.pledge import PledgeStatus as PS
 
-STATEMENT_KEYS = ("gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow")
+# The first seven in the order the CSV has always had them; what came later is appended.
+STATEMENT_KEYS = ("gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow",
+                  "processor_fees", "processor_fees_firm")
 
 
 def statement(project):
@@ -35,6 +40,8 @@ def statement(project):
     sums["gross"] = totals.get(ledger.PLEDGE_HOLD, (0, 0))[1]
     sums["cancelled"], sums["refunded"] = totals.get(ledger.PLEDGE_REFUND, (0, 0))
     sums["fee"] = totals.get(ledger.RELEASE_FEE, (0, 0))[1]
+    sums["processor_fees"] = totals.get(ledger.PROCESSOR_FEE, (0, 0))[1]
+    sums["processor_fees_firm"] = totals.get(ledger.RELEASE_PROCESSOR_FEE, (0, 0))[1]
     net = totals.get(ledger.RELEASE_NET, (0, 0))[1]
     settlement_id = db.session.scalar(select(Settlement.id).where(Settlement.project_id == project.id))
     if settlement_id is not None:
@@ -44,6 +51,7 @@ def statement(project):
     account = ledger.accounts.find_account(ledger.escrow_key(project.id))
     sums["in_escrow"] = ledger.balance(account.key) if account is not None else 0
     sums["currency"] = project.currency
+    sums["processor_fees_paid_by"] = "firm" if sums["processor_fees_firm"] else "platform"
     return sums
 
 
@@ -51,8 +59,9 @@ def statement_csv(project):
     data = statement(project)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["project_id", "currency", *STATEMENT_KEYS])
-    writer.writerow([project.id, project.currency, *(data[key] for key in STATEMENT_KEYS)])
+    writer.writerow(["project_id", "currency", *STATEMENT_KEYS, "processor_fees_paid_by"])
+    writer.writerow([project.id, project.currency, *(data[key] for key in STATEMENT_KEYS),
+                     data["processor_fees_paid_by"]])
     return out.getvalue()
 
 

@@ -10,6 +10,7 @@ from flask import g
 
 from ..extensions import db
 from ..jobs.settlement import after_commit as run_after_commit, after_rollback
+from ..services.firm_changes import write_refusals
 
 
 def after_commit(callback):
@@ -34,4 +35,7 @@ def init_app(app):
         else:
             db.session.rollback()
             after_rollback()
+        # A refused attempt (a locked firm detail) is recorded whether or not the request
+        # committed: the refusal is usually why it did not.
+        write_refusals(db.session)
         return response

@@ -9,4 +9,6 @@ jobs and CLI commands) that commits: each commit is visible in a short file.
 - `cancel`: a backer takes back a pledge; the books first, then the refund;
 - `reconcile`: finish what an outage, a lost webhook or an abandoned authentication left;
 - `payment_events`: the processor's webhooks, which only ever make us look again.
+- `payout_onboarding`: a firm's payout account opened with the processor, and looked at again;
+- `account_events`: the processor's `account.updated` webhooks, which make us look again too.
 """

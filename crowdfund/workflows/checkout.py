@@ -159,7 +159,7 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
                   attempt.id, result.amount, result.currency, ref, attempt.amount, attempt.currency)
         return db.session.get(Pledge, attempt.id)
     if result.ok:
-        return _hold(attempt, ref, actor_id=actor_id)
+        return _hold(attempt, ref, actor_id=actor_id, fee=result.fee)
     if result.requires_action or result.processing:
         pledge = pledges.lock(attempt.id)
         if pledge.status in OPEN_STATUSES:
@@ -182,21 +182,21 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
     return pledge
 
 
-def _hold(attempt, charge_ref, *, actor_id):
+def _hold(attempt, charge_ref, *, actor_id, fee=None):
     """The payment succeeded: escrow it, or refuse a pledge that lost the deadline race."""
     pledge = pledges.lock_with_receipt_data(attempt.id)
     if pledge.status not in OPEN_STATUSES:  # someone (the webhook, reconcile, a retry) finished it
         db.session.commit()
         return pledge
-    if not pledges.hold(pledge, attempt, charge_ref, actor_id=actor_id, now=utcnow()):
+    if not pledges.hold(pledge, attempt, charge_ref, actor_id=actor_id, now=utcnow(), fee=fee):
         db.session.rollback()
         notifications.pop_queued_flag(db.session)  # the receipt was rolled back with the rest
-        return _refuse_late(attempt, charge_ref, actor_id=actor_id)
+        return _refuse_late(attempt, charge_ref, actor_id=actor_id, fee=fee)
     commit_keeping(db.session, pledge)  # the caller answers with it: no SELECT after the commit
     return pledge
 
 
-def _refuse_late(attempt, charge_ref, *, actor_id):
+def _refuse_late(attempt, charge_ref, *, actor_id, fee=None):
     """The payment succeeded but the campaign closed meanwhile: refund, then fail the pledge."""
     try:
         movement = get_gateway().refund(charge_ref=charge_ref, amount=attempt.amount, currency=attempt.currency,
@@ -208,7 +208,7 @@ def _refuse_late(attempt, charge_ref, *, actor_id):
         raise Conflict(_("The campaign closed before your payment went through, so your pledge was not "
                          "accepted. Any charge will be refunded to you automatically."), code="project_not_live")
     _fail(attempt, code="project_not_live", message=LATE_REFUSAL, charge_ref=charge_ref, refund_ref=movement.ref,
-          actor_id=actor_id)
+          actor_id=actor_id, processor_fee=fee)
     raise Conflict(_("The campaign closed before your payment went through, so your pledge was not accepted. "
                      "The charge has been refunded to you."), code="project_not_live")
 
@@ -220,11 +220,12 @@ def _record_ref(pledge_id, charge_ref):
     db.session.commit()
 
 
-def _fail(attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None, tell_backer=False):
+def _fail(attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None, tell_backer=False,
+          processor_fee=None):
     """One transaction: release the reserved units and end the open pledge as failed."""
     pledge = pledges.lock(attempt.id)
     if pledge.status in OPEN_STATUSES:
         pledges.fail(pledge, attempt, code=code, message=message, charge_ref=charge_ref, refund_ref=refund_ref,
-                     actor_id=actor_id, tell_backer=tell_backer)
+                     actor_id=actor_id, tell_backer=tell_backer, processor_fee=processor_fee)
     commit_keeping(db.session, pledge)
     return pledge

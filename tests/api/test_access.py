@@ -65,6 +65,9 @@ def table(w):
         "me": ("GET", "/me", None, "own", {401}),
         "create_firm": ("POST", "/firms", {"name": "Copycat Ltd", "registration_number": "99887766", "country": "GB",
                                            "address": "Elsewhere"}, {409}, {401}),
+        "get_firm": ("GET", f"/firms/{w['firm'].id}", None, {404}, {401}),
+        "update_firm": ("PATCH", f"/firms/{w['firm'].id}", {"address": "Hijacked"}, {404}, {401}),
+        "set_up_payout_account": ("POST", f"/firms/{w['firm'].id}/payout-account", None, {404}, {401}),
         "get_investor_profile": ("GET", "/me/investor-profile", None, {404}, {401}),
         "put_investor_profile": ("PUT", "/me/investor-profile", {
             "currency": "USD", "annual_income": 1, "net_worth": 1, "other_investments_12m": 0,

@@ -47,7 +47,9 @@ def test_reward_and_equity_campaigns_from_registration_to_the_deadline(app, db, 
     founder = register(api, "Founder")
     firm = ok(api.post("/firms", {"name": "Teapot Works Ltd", "registration_number": "07654321", "country": "GB",
                                   "address": "1 Kiln Lane, Stoke"}, token=founder), 201)
-    assert firm["name"] == "Teapot Works Ltd"
+    assert firm["name"] == "Teapot Works Ltd" and firm["payout_account"] is None
+    payouts = ok(api.post(f"/firms/{firm['id']}/payout-account", token=founder), 201)
+    assert payouts["status"] == "verified"  # the sandbox's onboarding, SANDBOX_ACCOUNTS_VERIFY=instant
 
     # --- a reward project -------------------------------------------------------------------
     reward = ok(api.post("/projects", {

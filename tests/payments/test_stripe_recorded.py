@@ -44,6 +44,7 @@ def test_a_charge_is_one_confirmed_card_payment_intent(recorded_gateway, recorde
         "allowed_payment_method_types[0]": "card", "transfer_group": "project-7",
         "description": "Pledge 41 to Lantern Tea",
         "metadata[pledge_id]": "41", "metadata[crowdfund_key]": "pledge-41:charge",
+        "expand[0]": "latest_charge.balance_transaction",  # Stripe's fee is on it: the ledger books it
     }
 
 
@@ -379,7 +380,8 @@ def test_find_charge_looks_the_payment_up_by_the_key_in_its_metadata(recorded_ga
     assert recorded_gateway.find_charge("pledge-99:charge") is None
     search = recorder.requests[1]
     assert (search.method, search.path) == ("GET", "/v1/payment_intents/search")
-    assert search.params == {"query": r"metadata['crowdfund_key']:'pledge-41:o\'charge'", "limit": "10"}
+    assert search.params == {"query": r"metadata['crowdfund_key']:'pledge-41:o\'charge'", "limit": "10",
+                             "expand[0]": "data.latest_charge.balance_transaction"}
 
 
 def test_find_charge_prefers_the_payment_that_was_taken(recorded_gateway, recorder):

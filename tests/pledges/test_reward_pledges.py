@@ -45,7 +45,9 @@ def test_a_reward_pledge_is_charged_and_held_in_escrow(make, db):
     db.session.refresh(tier)
     assert (project.pledged_amount, project.backer_count, tier.sold) == (41_900, 1, 2)
     assert ledger.balance(ledger.escrow_key(project)) == 41_900
-    assert ledger.balance(ledger.clearing_key("CNY")) == -41_900
+    fee = 41_900 * 290 // 10_000 + 30  # what the processor kept (the sandbox's card pricing)
+    assert ledger.balance(ledger.clearing_key("CNY")) == -41_900 + fee
+    assert ledger.balance(ledger.processor_fees_key("CNY")) == -fee
     hold = db.session.get(LedgerTransfer, f"pledge:{pledge.id}:hold")
     assert (hold.amount, hold.code, hold.pledge_id) == (41_900, "pledge_hold", pledge.id)
     assert [(c.from_state, c.to_state) for c in history(pledge)] == [("pending", "held")]

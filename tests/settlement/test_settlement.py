@@ -29,7 +29,8 @@ def test_successful_reward_campaign_pays_the_firm_net_of_the_fee(make, db, app):
     assert ledger.balance(ledger.firm_payable_key(project.firm_id, "USD")) == 0
     assert statements.statement(project) == {
         "gross": 7500, "cancelled": 0, "refunded": 0, "fee": 375, "paid_out": 7125, "awaiting_payout": 0,
-        "in_escrow": 0, "currency": "USD"}
+        "in_escrow": 0, "currency": "USD", "processor_fees": 3 * (2500 * 290 // 10_000 + 30),
+        "processor_fees_firm": 0, "processor_fees_paid_by": "platform"}
     assert len(mail_keys(db, f"campaign_succeeded:{project.id}:")) == 3
     assert mail_keys(db, "payout_sent:") != []
     audit = db.session.scalars(select(StateChange).where(StateChange.entity == "pledge",

@@ -7,7 +7,7 @@ from tests.factories import VALID_USCC
 def firm_form(client, **overrides):
     data = {"legal_name": "Lantern Tea Co.", "country": "CN", "registration_number": VALID_USCC[0],
             "address": "88 Longjing Road, Hangzhou", "website": "https://lantern.example",
-            "description": "Tea.", "payout_account_ref": "", "csrf_token": csrf_token(client, "/firms/new")}
+            "description": "Tea.", "csrf_token": csrf_token(client, "/firms/new")}
     data.update(overrides)
     return data
 
@@ -18,9 +18,19 @@ def test_founder_registers_a_chinese_firm(client, make, login, db):
     assert response.status_code == 302
     firm = db.session.query(Firm).one()
     assert firm.registration_number == VALID_USCC[0]
-    assert firm.payout_account_ref.startswith("acct_sandbox_")
+    assert firm.payout_account is None  # set up with the processor next, never typed
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Lantern Tea Co." in page and VALID_USCC[0] in page
+    assert "Set up payouts" in page
+
+
+def test_a_typed_payout_account_is_not_taken(client, make, login, db):
+    login(make.user())
+    response = client.post("/firms/new", data=firm_form(client, payout_account_ref="acct_1Attacker"))
+    assert response.status_code == 302
+    firm = db.session.query(Firm).one()
+    assert firm.payout_account is None
+    assert "payout_account_ref" not in client.get(f"/firms/{firm.id}/edit").get_data(as_text=True)
 
 
 def test_a_wrong_uscc_check_character_is_refused(client, make, login, db):

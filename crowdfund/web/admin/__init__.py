@@ -15,3 +15,4 @@ def admins_only():
 
 from . import views  # noqa: E402,F401
 from . import settlements  # noqa: E402,F401
+from . import firm_changes  # noqa: E402,F401

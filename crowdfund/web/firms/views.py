@@ -1,15 +1,15 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...errors import DomainError
-from ...services import firms
+from ...services import firm_changes, firms, payout_accounts
 from ..forms import prefilled_form, submit_form
 from . import bp
-from .forms import FirmForm
+from .forms import ChangeRequestForm, FirmForm, PayoutForm
 
 
-def _own_firm_or_404(firm_id):
+def own_firm_or_404(firm_id):
     try:
         firm = firms.get_firm(firm_id)
     except DomainError:
@@ -32,24 +32,82 @@ def new():
     outcome = submit_form(form, lambda: firms.register_firm(current_user, form.data))
     if outcome.done:
         firm = outcome.result
-        flash(_("%(name)s is registered. You can now create a project for it.", name=firm.legal_name), "success")
+        flash(_("%(name)s is registered. Set up its payouts, then create a project for it.", name=firm.legal_name),
+              "success")
         return redirect(url_for("firms.show", firm_id=firm.id))
-    return render_template("firms/form.html", form=form, firm=None), outcome.status
+    return render_template("firms/form.html", form=form, firm=None, locked=False), outcome.status
 
 
 @bp.get("/<int:firm_id>")
 @login_required
 def show(firm_id):
-    return render_template("firms/show.html", firm=_own_firm_or_404(firm_id))
+    firm = own_firm_or_404(firm_id)
+    request_ = firm_changes.pending_request(firm.id)
+    return render_template("firms/show.html", firm=firm, account=payout_accounts.current(firm.id),
+                           locked=firm_changes.is_locked(firm.id), change_request=request_,
+                           changes=firm_changes.describe(request_) if request_ else [],
+                           proposed=firm_changes.proposed_account(request_) if request_ else None,
+                           form=PayoutForm())
 
 
 @bp.route("/<int:firm_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(firm_id):
-    firm = _own_firm_or_404(firm_id)
+    firm = own_firm_or_404(firm_id)
+    locked = firm_changes.is_locked(firm.id)
     form = prefilled_form(FirmForm, obj=firm)
-    outcome = submit_form(form, lambda: firms.update_firm(current_user, firm, form.data))
+    if locked and request.method == "POST":
+        # The locked fields are not on the page; one sent anyway is a change to ask for.
+        for name in firm_changes.LOCKED_FIELDS:
+            if name not in request.form:
+                form[name].data = getattr(firm, name)
+    outcome = submit_form(form, lambda: firm_changes.update_firm(current_user, firm, form.data, locked="request"))
     if outcome.done:
-        flash(_("The firm's details are saved."), "success")
+        if outcome.result.request is not None:
+            flash(_("The other details are saved. The firm's legal name, country and registration number are "
+                    "locked: your change of them waits for an administrator's approval."), "warning")
+        else:
+            flash(_("The firm's details are saved."), "success")
         return redirect(url_for("firms.show", firm_id=firm.id))
-    return render_template("firms/form.html", form=form, firm=firm), outcome.status
+    return render_template("firms/form.html", form=form, firm=firm, locked=locked), outcome.status
+
+
+@bp.route("/<int:firm_id>/change-request", methods=["GET", "POST"])
+@login_required
+def change_request(firm_id):
+    """Ask an admin to change locked details and/or the payout account."""
+    from ...workflows import payout_onboarding
+
+    firm = own_firm_or_404(firm_id)
+    if not firm_changes.is_locked(firm.id):
+        flash(_("The firm's details are not locked: change them directly."), "info")
+        return redirect(url_for("firms.edit", firm_id=firm.id))
+    form = prefilled_form(ChangeRequestForm, obj=firm)
+    data = {key: form[key].data for key in firm_changes.LOCKED_FIELDS}
+
+    def ask():
+        if form.new_payout_account.data:
+            return payout_onboarding.propose(current_user, firm.id, data, return_url=return_url,
+                                             refresh_url=refresh_url)
+        return firm_changes.request_change(current_user, firm, data), None
+
+    outcome = submit_form(form, ask)
+    if outcome.done:
+        onboarding = outcome.result[1]
+        if onboarding:
+            return redirect(onboarding, 303)  # the processor's pages; they send the browser back here
+        flash(_("Your change waits for an administrator's approval."), "success")
+        return redirect(url_for("firms.show", firm_id=firm.id))
+    return render_template("firms/change_request.html", form=form, firm=firm,
+                           pending=firm_changes.pending_request(firm.id)), outcome.status
+
+
+def return_url(firm_id):
+    return url_for("firms.payout_return", firm_id=firm_id, _external=True)
+
+
+def refresh_url(firm_id):
+    return url_for("firms.payout_refresh", firm_id=firm_id, _external=True)
+
+
+from . import payouts  # noqa: E402,F401

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from ...domain.money import format_money, to_major, to_minor
 from ...errors import DomainError, NotFound, PermissionDenied
 from ...payments import GatewayError
-from ...services import investors, receipts
+from ...services import investors, own_project, receipts
 from ...services.pledge_pricing import is_open
 from ...workflows import cancel as cancel_workflow, checkout
 from ..forms import apply_domain_error, safe_next
@@ -69,7 +69,10 @@ def back(slug):
     except NotFound:
         abort(404)
     form = BackForm()
-    status, profile_needed = 200, False
+    status, profile_needed, own_refusal = 200, False, None
+    if request.method == "GET" and own_project.is_own(current_user.id, project):
+        # The firm's people and its approving admin: the refusal, not a form (a POST hears it from the service).
+        status, own_refusal = 403, own_project.refusal_message(project)
     if request.method == "POST" and is_open(project) and form.validate_on_submit():
         data = _pledge_input(form, project)
         if data is not None:
@@ -80,6 +83,7 @@ def back(slug):
                 apply_domain_error(form, error)
                 status = error.status
                 profile_needed = error.code == "investor_profile_required"
+                own_refusal = error.message if error.code == "own_project" else None
             else:
                 if pledge.status == "held":
                     flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
@@ -95,7 +99,7 @@ def back(slug):
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
     page = receipts.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
     return render_template("pledges/back.html", page=page, project=page.project, form=form,
-                           profile_needed=profile_needed), status
+                           profile_needed=profile_needed, own_refusal=own_refusal), status
 
 
 def _money(pledge):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ...models import utcnow
-from ...services import campaigns, projects
+from ...services import campaigns, payout_accounts, projects
 from ..forms import prefilled_form, submit_form
 from . import bp
 from .access import own_project_or_404
@@ -52,8 +52,10 @@ def launch(project_id):
     if outcome.done:
         flash(_("Your campaign is live."), "success")
         return redirect(url_for("projects.show", slug=project.slug))
-    return render_template("projects/launch.html", project=project, form=form,
-                           earliest=earliest, latest=latest), outcome.status
+    payout_status = payout_accounts.status_of(project.firm_id)
+    not_ready = None if payout_status == "verified" else payout_accounts.not_ready_message(payout_status)
+    return render_template("projects/launch.html", project=project, form=form, earliest=earliest, latest=latest,
+                           not_ready=not_ready), outcome.status
 
 
 @bp.route("/projects/<int:project_id>/cancel", methods=["GET", "POST"])

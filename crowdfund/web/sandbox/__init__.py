@@ -1,7 +1,8 @@
 """The sandbox payment processor's own pages, registered only when it is the gateway.
 
 `/sandbox/pay/<id>` stands in for the bank's 3-D Secure page and for Alipay's and WeChat
-Pay's pages (NextAction.url). A bank's page knows nothing of our session, so these carry no
+Pay's pages (NextAction.url); `/sandbox/onboard/<acct id>` for Stripe's onboarding of a
+firm's payout account. A bank's page knows nothing of our session, so these carry no
 CSRF token and need no login: the payment's random id, known to whoever was sent there, is
 the key (as the processor's own hosted page would use it).
 """
@@ -23,4 +24,4 @@ def register(app):
     app.cli.add_command(sandbox_cli)  # flask sandbox deliver-webhooks
 
 
-from . import views  # noqa: E402,F401
+from . import onboarding, views  # noqa: E402,F401

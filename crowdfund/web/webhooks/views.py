@@ -5,7 +5,7 @@ from flask import request
 from ...api.errors import json_error
 from ...extensions import csrf
 from ...payments import GatewayError, TransientGatewayError, get_gateway
-from ...workflows import payment_events
+from ...workflows import account_events, payment_events
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,10 @@ def receive(gateway_name):
         log.warning("Refused a %s webhook: %s", gateway_name, error)
         return json_error(400, str(error), code=error.code)
     try:
+        account_events.look_again(event)  # before the event is recorded: a 503 here brings it again
         created = payment_events.receive(event)
     except TransientGatewayError as error:
-        # We could not look the payment up: the processor delivers the event again later.
+        # We could not look the payment or account up: the processor delivers the event again later.
         log.warning("Webhook %s: the processor did not answer (%s); asking for a retry", event.id, error)
         return json_error(503, "The payment processor could not be reached; deliver this event again later.",
                           code="processor_unavailable", headers={"Retry-After": "30"})

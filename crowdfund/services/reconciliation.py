@@ -1,0 +1,153 @@
+"""Our books against the payment processor's own: every difference as a sentence.
+
+`differences(records)` takes the processor's activity (`gateway.activity()`: charges with
+the fee it kept, refunds, payouts) and compares it, item by item and in total, with the
+pledges, the settlements and the ledger:
+
+- every charge the processor took belongs to one pledge of ours, of the same amount, which
+  our books show as paid (held, released, returned) or as refunded at once (a payment that
+  came after its campaign closed), and the fee we booked is the fee it kept;
+- every pledge our ledger shows as paid has its charge at the processor;
+- every refund in our books is at the processor, of the same amount, and the processor made
+  no refund our books do not know;
+- every payout in our books is at the processor, of the same amount, and no other;
+- per currency, what the processor holds for us (charges - fees - refunds - payouts) is
+  exactly what our clearing account says it holds.
+
+With a period (`since`, `until`), only the processor's records of that period and the
+pledges and settlements made in it are compared, and the totals are left out.
+"""
+from collections import defaultdict
+
+from sqlalchemy import and_, func, select
+
+from .. import ledger
+from ..extensions import db
+from ..models import LedgerAccount, LedgerTransfer, Pledge, Settlement
+from ..models.pledge import PledgeStatus as PS
+
+PAID = {PS.HELD.value, PS.RELEASED.value, PS.REFUNDED.value, PS.CANCELLED.value}
+RETURNED = {PS.REFUNDED.value, PS.CANCELLED.value}
+OPEN = {PS.PENDING.value, PS.REQUIRES_ACTION.value}
+
+
+def differences(records, *, since=None, until=None):
+    """Sentences naming each difference between the processor's `records` and our books."""
+    charges = {r.ref: r for r in records if r.kind == "charge"}
+    refunded = defaultdict(int)  # charge ref -> refunded at the processor
+    for record in records:
+        if record.kind == "refund":
+            refunded[record.source] += record.amount
+    payouts = {r.ref: r for r in records if r.kind == "payout"}
+    pledges = _pledges(since, until)
+    fees = _booked(ledger.PROCESSOR_FEE)
+    holds, returns = set(_booked(ledger.PLEDGE_HOLD)), set(_booked(ledger.PLEDGE_REFUND))
+    problems = []
+    by_ref = {p.charge_ref: p for p in pledges if p.charge_ref}
+    for ref, charge in charges.items():
+        pledge = by_ref.get(ref)
+        if pledge is None:
+            if since is None:  # with a period, its pledge may be older than the period
+                problems.append(f"The processor took {charge.amount} {charge.currency} ({ref}) for no pledge of ours.")
+            continue
+        problems += _charge_problems(pledge, charge, fees.get(pledge.id, 0), refunded.get(ref, 0))
+    for pledge in pledges:
+        if pledge.id in holds and pledge.charge_ref not in charges:
+            problems.append(f"Pledge {pledge.id} is paid in our books ({pledge.charge_ref}), but the processor has "
+                            f"no such charge.")
+        if pledge.id in returns and pledge.refund_ref and refunded.get(pledge.charge_ref, 0) != pledge.amount:
+            problems.append(f"Pledge {pledge.id} was returned in our books ({pledge.amount} {pledge.currency}), but "
+                            f"the processor refunded {refunded.get(pledge.charge_ref, 0)} of {pledge.charge_ref}.")
+    problems += _payout_problems(payouts, since, until)
+    if since is None and until is None:
+        problems += _total_problems(records)
+    return problems
+
+
+def _charge_problems(pledge, charge, fee_booked, refunded):
+    name = f"Pledge {pledge.id} ({pledge.status})"
+    problems = []
+    if (pledge.amount, pledge.currency) != (charge.amount, charge.currency):
+        problems.append(f"{name} is for {pledge.amount} {pledge.currency}, but the processor took "
+                        f"{charge.amount} {charge.currency} ({charge.ref}).")
+    if pledge.status in OPEN:
+        problems.append(f"{name}: the processor has taken its payment {charge.ref}, but our books do not show it "
+                        f"yet (`flask pledges reconcile` finishes it).")
+    elif pledge.status == PS.FAILED.value and refunded < charge.amount:
+        problems.append(f"{name} failed, but the processor took {charge.amount} {charge.currency} ({charge.ref}) "
+                        f"and refunded only {refunded}.")
+    elif pledge.status not in PAID and pledge.status != PS.FAILED.value:
+        problems.append(f"{name}: the processor took {charge.ref}, which our books do not account for.")
+    if pledge.status in (PS.HELD.value, PS.RELEASED.value) and refunded:
+        problems.append(f"{name}: the processor refunded {refunded} of {charge.ref}, which our books do not show.")
+    if fee_booked != charge.fee:
+        problems.append(f"{name}: the processor kept {charge.fee} in fees on {charge.ref}; our books say {fee_booked}.")
+    return problems
+
+
+def _payout_problems(payouts, since, until):
+    query = select(Settlement.id, Settlement.payout_ref, Settlement.payout_amount, Settlement.created_at).where(
+        Settlement.payout_ref.is_not(None))
+    query = _in_period(query, Settlement.created_at, since, until)
+    problems, ours = [], set()
+    for settlement_id, ref, amount, _created in db.session.execute(query):
+        ours.add(ref)
+        record = payouts.get(ref)
+        if record is None:
+            problems.append(f"Settlement {settlement_id} paid {amount} out ({ref}), but the processor has no such "
+                            f"payout.")
+        elif record.amount != amount:
+            problems.append(f"Settlement {settlement_id} paid {amount} out, but the processor's payout {ref} is "
+                            f"{record.amount} {record.currency}.")
+    if since is None:
+        for ref, record in payouts.items():
+            if ref not in ours:
+                problems.append(f"The processor paid {record.amount} {record.currency} out ({ref}) with no "
+                                f"settlement of ours behind it.")
+    return problems
+
+
+def _total_problems(records):
+    held = defaultdict(int)
+    for record in records:
+        sign = 1 if record.kind == "charge" else -1
+        held[record.currency] += sign * record.amount - (record.fee if record.kind == "charge" else 0)
+    ours = _clearing_balances()
+    problems = []
+    for currency in sorted(set(held) | set(ours)):
+        theirs, books = held.get(currency, 0), -ours.get(currency, 0)
+        if theirs != books:
+            problems.append(f"{currency}: the processor holds {theirs} for us, our clearing account says {books}.")
+    return problems
+
+
+def _pledges(since, until):
+    query = select(Pledge.id, Pledge.status, Pledge.amount, Pledge.currency, Pledge.charge_ref,
+                   Pledge.refund_ref).where(Pledge.charge_ref.is_not(None))
+    return db.session.execute(_in_period(query, Pledge.created_at, since, until)).all()
+
+
+def _booked(code):
+    """{pledge id: amount} of the pledge transfers with `code`."""
+    return dict(db.session.execute(select(LedgerTransfer.pledge_id, LedgerTransfer.amount).where(
+        LedgerTransfer.code == code, LedgerTransfer.pledge_id.is_not(None))).all())
+
+
+def _clearing_balances():
+    """{currency: credits - debits} of the gateway clearing accounts."""
+    result = defaultdict(int)
+    for side, sign in ((LedgerTransfer.credit_account_id, 1), (LedgerTransfer.debit_account_id, -1)):
+        for currency, amount in db.session.execute(
+                select(LedgerAccount.currency, func.sum(LedgerTransfer.amount))
+                .join(LedgerAccount, and_(LedgerAccount.id == side, LedgerAccount.kind == "gateway_clearing"))
+                .group_by(LedgerAccount.currency)):
+            result[currency] += sign * int(amount)
+    return result
+
+
+def _in_period(query, column, since, until):
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query
