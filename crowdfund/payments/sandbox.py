@@ -170,12 +170,15 @@ class SandboxGateway(SandboxAccountsMixin, PaymentGateway):
 
     # -- what the processor says about a charge ---------------------------------------------
     def page_url(self, ref):
-        """The sandbox's bank / wallet page for the charge `ref`: absolute in a request (or
-        with SANDBOX_PUBLIC_URL), since the backer's browser or phone is sent there."""
-        path = PAY_PATH.format(ref)
+        """The sandbox's bank / wallet page for the charge `ref`."""
+        return self.public_url("sandbox.pay", PAY_PATH.format(ref), op_id=ref)
+
+    def public_url(self, endpoint, path, **values):
+        """One of the sandbox's own pages: absolute in a request (or with SANDBOX_PUBLIC_URL),
+        since a backer's browser or phone, or a founder's, is sent there."""
         if has_request_context():
             try:
-                return url_for("sandbox.pay", op_id=ref, _external=True)
+                return url_for(endpoint, _external=True, **values)
             except BuildError:  # an app without the sandbox's pages
                 return http_request.host_url.rstrip("/") + path
         base = self.app.config.get("SANDBOX_PUBLIC_URL")

@@ -18,9 +18,7 @@ onboarding) opens accounts already verified, as if their holder had finished at 
 """
 import secrets
 
-from flask import has_request_context, request as http_request, url_for
 from sqlalchemy import bindparam, select, update
-from werkzeug.routing import BuildError
 
 from ..database import insert_new_returning
 from ..models import SandboxAccount, utcnow
@@ -110,15 +108,8 @@ class SandboxAccountsMixin:
         return account
 
     def onboarding_url(self, ref):
-        """The onboarding page of `ref`: absolute in a request (or with SANDBOX_PUBLIC_URL)."""
-        path = ONBOARD_PATH.format(ref)
-        if has_request_context():
-            try:
-                return url_for("sandbox.onboard", account_id=ref, _external=True)
-            except BuildError:  # an app without the sandbox's pages
-                return http_request.host_url.rstrip("/") + path
-        base = self.app.config.get("SANDBOX_PUBLIC_URL")
-        return base.rstrip("/") + path if base else path
+        """The onboarding page of `ref` (the founder is sent there)."""
+        return self.public_url("sandbox.onboard", ONBOARD_PATH.format(ref), account_id=ref)
 
     @staticmethod
     def _account(conn, ref):
