@@ -50,6 +50,15 @@ class Config:
     SETTLEMENT_MAX_ATTEMPTS = 5  # gateway tries per refund / payout before an admin is asked
     SETTLEMENT_RETRY_BASE = 2.0  # seconds; doubles with each failed attempt
     SETTLEMENT_CLAIM_SECONDS = 300  # a worker's claim on a batch of refunds expires after this
+    # A successful campaign's payout (crowdfund/workflows/payouts.py): sent PAYOUT_DELAY seconds
+    # after success, minus PAYOUT_RESERVE_BPS of the firm's net held back against chargebacks,
+    # which a second payout sends PAYOUT_RESERVE_DAYS after success. While the processor's
+    # balance is short (balance_insufficient: card funds still pending), it tries again after
+    # PAYOUT_BALANCE_RETRY seconds, doubling each time, at most a day apart.
+    PAYOUT_DELAY = 0
+    PAYOUT_RESERVE_BPS = 0
+    PAYOUT_RESERVE_DAYS = 90
+    PAYOUT_BALANCE_RETRY = 3600
     PAYMENT_GATEWAY = "sandbox"
     STRIPE_SECRET_KEY = None
     STRIPE_PUBLISHABLE_KEY = None
@@ -79,6 +88,10 @@ class Config:
     # What the sandbox keeps of each successful charge, shaped like card pricing (2.9% + 30).
     SANDBOX_FEE_BPS = 290
     SANDBOX_FEE_FIXED = 30  # minor units of the charge's currency
+    # A dispute of a `pm_card_createDispute` charge: the fee the sandbox charges for it (minor
+    # units, not given back when won, as Stripe's $15) and how long after the charge it opens.
+    SANDBOX_DISPUTE_FEE = 1500
+    SANDBOX_DISPUTE_DELAY = 2  # seconds
     # Who bears the processor's fees when a campaign succeeds: "platform" or "firm" (taken
     # from the firm's share at release). On failure the platform always bears them.
     PROCESSOR_FEES_PAID_BY = "platform"
@@ -160,6 +173,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     PAGE_CACHE_SECONDS = 10
+    PAYOUT_DELAY = 14 * 24 * 3600  # card funds become available, and early chargebacks show, first
 
 
 CONFIGS = {

@@ -167,6 +167,8 @@ class Bench:
             "CROWDFUND_INSTANCE_PATH": str(Path(self.tmp) / "instance"), "PYTHONPATH": str(ROOT),
             # 200 backers log in from one address: the per-address login limit would refuse them.
             "FLASK_RATELIMIT_ENABLED": "false",
+            # Production holds a payout back for 14 days; the settlement run measures the payout too.
+            "FLASK_PAYOUT_DELAY": "0",
         })
         for key in ("FLASK_CELERY_BROKER_URL", "CELERY_BROKER_URL", "FLASK_PAGE_CACHE_SECONDS"):
             self.env.pop(key, None)

@@ -176,13 +176,23 @@ REVIEW = obj({
 STATEMENT = obj({
     "project_id": ID,
     "gross": MONEY_OUT, "cancelled": MONEY_OUT, "refunded": MONEY_OUT, "fee": MONEY_OUT, "paid_out": MONEY_OUT,
-    "awaiting_payout": MONEY_OUT, "in_escrow": MONEY_OUT, "currency": STRING,
+    "awaiting_payout": MONEY, "in_escrow": MONEY_OUT, "currency": STRING,  # below 0: the firm owes a chargeback
     "processor_fees": MONEY_OUT, "processor_fees_firm": MONEY_OUT,
     "processor_fees_paid_by": {"type": "string", "enum": ["platform", "firm"]},
-}, description="gross - refunded = in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout; "
+    "reserved": MONEY_OUT, "reserved_until": nullable(TIME), "payout_due_at": nullable(TIME),
+    "refunds_owed": MONEY_OUT, "disputed": MONEY_OUT,
+}, description="gross - refunded - disputed = in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout; "
                "`refunded` is all money returned to backers, of which `cancelled` was returned because backers "
                "cancelled. `processor_fees` is what the payment processor kept of the campaign's payments "
-               "(it keeps its fee on refunds too); `processor_fees_firm` is the part the firm bore.")
+               "(it keeps its fee on refunds too); `processor_fees_firm` is the part the firm bore. "
+               "`awaiting_payout` is what the firm is owed and not yet paid; `reserved` is the part of it held "
+               "back against chargebacks until `reserved_until` (so reserved <= awaiting_payout). "
+               "`payout_due_at` is when the payout (the firm's share minus the reserve) is sent; null until "
+               "the campaign's money is released. `refunds_owed` is the part of `refunded` whose refund failed "
+               "at the backer's bank and is being sent again. `disputed` is what the payment processor took "
+               "back for backers who disputed their payment (chargebacks: open or lost disputes); taken after "
+               "the firm was paid, the firm owes it until it is taken back from its account (awaiting_payout "
+               "below 0 meanwhile).")
 
 # --- pledges --------------------------------------------------------------------------------
 

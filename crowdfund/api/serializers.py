@@ -1,7 +1,7 @@
 """Models as the JSON the schemas in `schemas.py` describe. Reading only: no rules here."""
 from datetime import timezone
 
-from ..services.statements import STATEMENT_KEYS  # one list for the page, the CSV and the API
+from ..services.statements import STATEMENT_KEYS, STATEMENT_TIMES  # one list for the page, the CSV and the API
 
 
 def iso(moment):
@@ -82,7 +82,8 @@ def investor_profile(profile, allowance):
 
 
 def statement(project_id, data):
-    return {"project_id": project_id, **{key: int(data[key]) for key in STATEMENT_KEYS},
+    return {"project_id": project_id,
+            **{key: iso(data[key]) if key in STATEMENT_TIMES else int(data[key]) for key in STATEMENT_KEYS},
             "currency": data["currency"], "processor_fees_paid_by": data["processor_fees_paid_by"]}
 
 

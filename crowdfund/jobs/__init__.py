@@ -68,6 +68,9 @@ PERIODIC = {
     "deliver_sandbox_webhooks": 5,  # retries and held-back events; new ones go after their commit
     "reconcile_pledges": "PLEDGE_RECONCILE_INTERVAL",
     "reconcile_books": 24 * 3600,  # the ledger against the processor's books, mailed to admins on a difference
+    # Payouts whose delay, reserve or balance back-off has run out (hours or days: hourly is
+    # soon enough), and settlements or retried refunds a crash left unfinished.
+    "resume_settlements": 3600,
 }
 
 TASK_PREFIX = "crowdfund."

@@ -1,7 +1,8 @@
 """The in-process deadline scheduler for `make run` (no Celery or cron needed).
 
 A daemon thread that sleeps until the next campaign deadline (or `SCHEDULER_INTERVAL`
-seconds, whichever is sooner), then runs `close_due` in an app context and commits.
+seconds, whichever is sooner), then runs `close_due` in an app context and commits; now
+and then also reconcile, and the resume of settlements whose payout came due.
 `create_app` starts it only when `SCHEDULER_ENABLED` is true; tests never get one unless
 they ask. `close_due` is safe to run concurrently, so several web processes each running
 a scheduler is harmless; inside one process it starts once, and never in the reloader's
@@ -18,6 +19,7 @@ from werkzeug.serving import is_running_from_reloader
 
 from ..extensions import db
 from ..models import utcnow
+from . import PERIODIC
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -33,6 +35,8 @@ class DeadlineScheduler:
         self.runs = 0
         self.reconcile_every = float(app.config.get("PLEDGE_RECONCILE_INTERVAL", 60))
         self.next_reconcile = 0.0  # monotonic time of the next reconcile run
+        self.resume_every = float(PERIODIC["resume_settlements"])
+        self.next_resume = 0.0  # monotonic time of the next run of due settlements (at start: after a crash)
 
     def start(self):
         self.thread.start()
@@ -69,8 +73,9 @@ class DeadlineScheduler:
         return max(0.0, min(self.interval, (upcoming - utcnow()).total_seconds()))
 
     def _reconcile_when_due(self):
-        """Finish open pledges (a lost webhook, an abandoned 3-D Secure) every so often, and
-        retry the sandbox's webhooks that are due (with Celery, beat does both)."""
+        """Finish open pledges (a lost webhook, an abandoned 3-D Secure) every so often, run
+        the settlements whose payout came due (and any a crash left), and retry the sandbox's
+        webhooks that are due (with Celery, beat does all three)."""
         work = []
         if self.app.config.get("PAYMENT_GATEWAY") == "sandbox":
             from .sandbox_webhooks import deliver_due
@@ -81,6 +86,11 @@ class DeadlineScheduler:
             from .pledges import reconcile_pledges
 
             work.append(("reconciling pledges", reconcile_pledges))
+        if time.monotonic() >= self.next_resume:
+            self.next_resume = time.monotonic() + self.resume_every
+            from .settlement import resume
+
+            work.append(("resuming due settlements", resume))
         for what, run in work:
             with self.app.app_context():
                 try:

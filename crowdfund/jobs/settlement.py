@@ -1,19 +1,33 @@
 """Jobs that close campaigns at their deadline and settle them."""
 import logging
+from datetime import datetime
 
 import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..services import settlement
+from ..services.settlement_hooks import PENDING_KEY
+from ..workflows import refund_failures, settlement
 from . import enqueue, forget_sweeps, job, start_sweeps_after_commit
 
 log = logging.getLogger(__name__)
 
 
 @job("settle_campaign")
-def settle_campaign(project_id):
-    return settlement.settle(project_id)
+def settle_campaign(project_id, now=None):
+    """`now` (ISO 8601, tests and `resume(now=...)`): the moment a payout's dates are compared with."""
+    return settlement.settle(project_id, now=datetime.fromisoformat(now) if now else None)
+
+
+@job("retry_refund")
+def retry_refund(pledge_id):
+    return refund_failures.retry(pledge_id)
+
+
+@job("resume_settlements")
+def resume_settlements():
+    """Hourly (PERIODIC): what `flask settlement resume` does."""
+    return resume()
 
 
 @job("close_due_campaigns")
@@ -26,25 +40,45 @@ def close_due_campaigns():
     return {"closed": closed, "settlements": started}
 
 
+def resume(now=None):
+    """Start every settlement that is unfinished or whose waiting payout is due, and every
+    failed refund an admin sent back that has not gone out yet. Returns what it started."""
+    project_ids = settlement.due_for_a_run(now)
+    for project_id in project_ids:
+        enqueue("settle_campaign", project_id, **({"now": now.isoformat()} if now else {}))
+    pledge_ids = refund_failures.waiting_for_retry()
+    for pledge_id in pledge_ids:
+        enqueue("retry_refund", pledge_id)
+    return {"settlements": len(project_ids), "refunds": len(pledge_ids)}
+
+
 def kick_settlements(session=None):
-    """After a commit: start the settlement of every campaign that transaction closed.
+    """After a commit: start the settlement of every campaign that transaction closed (and
+    the failed refunds an admin sent back).
 
     Without a broker the settlement runs here, to the end, before this returns (so
     `flask campaigns close-due` has settled what it closed); with Celery it is queued.
     Never raises: a settlement not started now is picked up by `flask settlement resume`.
     """
     session = session or db.session
-    project_ids = sorted(session.info.pop(settlement.PENDING_KEY, set()))
+    project_ids = sorted(session.info.pop(PENDING_KEY, set()))
     for project_id in project_ids:
         try:
             enqueue("settle_campaign", project_id)
         except Exception:
             log.exception("settlement of project %s could not be started; `flask settlement resume` will", project_id)
+    for pledge_id in sorted(session.info.pop(refund_failures.RETRY_KEY, set())):
+        try:
+            enqueue("retry_refund", pledge_id)
+        except Exception:
+            log.exception("the refund of pledge %s could not be retried now; `flask settlement resume` will",
+                          pledge_id)
     return project_ids
 
 
 def forget_settlements(session=None):
-    (session or db.session).info.pop(settlement.PENDING_KEY, None)
+    (session or db.session).info.pop(PENDING_KEY, None)
+    (session or db.session).info.pop(refund_failures.RETRY_KEY, None)
 
 
 def after_commit(session=None):
@@ -76,14 +110,6 @@ def run_command(project_id):
 
 @settlement_cli.command("resume")
 def resume_command():
-    """Start every settlement that is not completed (after a crash, or parked work retried)."""
-    from sqlalchemy import select
-
-    from ..models import Settlement
-
-    unfinished = db.session.scalars(select(Settlement.project_id).where(
-        Settlement.status.in_(["pending", "running", "paying_out"])).order_by(Settlement.id)).all()
-    db.session.commit()
-    for project_id in unfinished:
-        enqueue("settle_campaign", project_id)
-    click.echo(f"Resumed {len(unfinished)} settlement(s).")
+    """Start every settlement not completed (after a crash, parked work retried, or a payout come due)."""
+    started = resume()
+    click.echo(f"Resumed {started['settlements']} settlement(s) and {started['refunds']} failed refund(s).")

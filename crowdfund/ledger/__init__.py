@@ -18,6 +18,8 @@ Flows and codes:
     campaign wins     pledge:<id>:net       escrow        -> firm_payable  release_net
                       pledge:<id>:fee       escrow        -> platform_fees release_fee
     firm paid         settlement:<id>:payout firm_payable -> clearing      payout
+    reserve paid      settlement:<id>:reserve_payout
+                                             firm_payable -> clearing      payout
     processor's fee   pledge:<id>:processor_fee   processor_fees -> clearing    processor_fee
     (the firm bears   pledge:<id>:processor_fee_release
      it at release)                               escrow -> processor_fees    release_processor_fee
@@ -27,12 +29,23 @@ The processor keeps its fee on every successful charge and does not return it on
 us), whatever becomes of the pledge. With PROCESSOR_FEES_PAID_BY = "firm", a successful
 campaign's release takes it back out of the firm's share (`release_processor_fee`);
 otherwise it stays the platform's cost.
+
+A refund the processor reports failed after it took it (the backer's bank refused it) comes
+back to our balance at the processor; the backer is still owed it. Attempt <n> (1 is the
+first refund, `pledge:<id>:refund`) and the retry after it:
+
+    refund failed     pledge:<id>:refund_failed:<n>  clearing -> refunds_owed   refund_failed
+    refund retried    pledge:<id>:refund:<n+1>       refunds_owed -> clearing   refund_retry
 """
 from .accounts import (clearing_key, escrow_key, firm_payable_key, get_account,  # noqa: F401
-                       platform_fees_key, processor_fees_key)
+                       platform_fees_key, processor_fees_key, refunds_owed_key)
 from .errors import LedgerError, TransferConflict  # noqa: F401
 from .transfers import (BatchResult, Transfer, balance, transfer, transfer_many, transfer_set)  # noqa: F401
 from .verify import verify  # noqa: F401
+# Disputes (chargebacks): their codes, legs and transfer ids are described in disputes.py.
+from .disputes import (DISPUTE_CODES, DISPUTE_ESCROW, DISPUTE_FEE, DISPUTE_FEE_RETURN, DISPUTE_NET,  # noqa: F401
+                       DISPUTE_RELEASE_FEE, DISPUTE_RELEASE_PFEE, DISPUTE_REPAY, DISPUTE_RETURNS, DISPUTE_TAKES,
+                       PAYOUT_REVERSAL, dispute_leg_id)
 
 # Transfer codes (what moved the money). verify() knows the direction of each.
 PLEDGE_HOLD = "pledge_hold"
@@ -66,3 +79,16 @@ def processor_fee_id(pledge_id):
 
 def release_processor_fee_id(pledge_id):
     return f"pledge:{pledge_id}:processor_fee_release"
+
+
+# Failed refunds (crowdfund/workflows/refund_failures.py): attempt 1 is the first refund.
+REFUND_FAILED = "refund_failed"
+REFUND_RETRY = "refund_retry"
+
+
+def refund_failed_id(pledge_id, attempt):
+    return f"pledge:{pledge_id}:refund_failed:{attempt}"
+
+
+def refund_retry_id(pledge_id, attempt):
+    return f"pledge:{pledge_id}:refund:{attempt}"

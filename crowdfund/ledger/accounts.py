@@ -7,6 +7,8 @@ Keys:
     platform_fees:<CUR>             the platform's fees
     processor_fees:<CUR>            what the payment processor kept (its fees): the platform's
                                     cost, unless the firm bears it at release
+    refunds_owed:<CUR>              refunds the processor gave back (they failed at the backer's
+                                    bank): owed to those backers until a retry reaches them
 
 `get_account(key)` is safe under concurrency: the insert runs in a savepoint, and when a
 concurrent transaction made the same account first (unique key), the savepoint is rolled
@@ -29,6 +31,7 @@ _PATTERNS = [
     ("firm_payable", re.compile(rf"^firm_payable:firm:(?P<firm_id>[1-9][0-9]*):(?P<currency>{_CURRENCY})$")),
     ("platform_fees", re.compile(rf"^platform_fees:(?P<currency>{_CURRENCY})$")),
     ("processor_fees", re.compile(rf"^processor_fees:(?P<currency>{_CURRENCY})$")),
+    ("refunds_owed", re.compile(rf"^refunds_owed:(?P<currency>{_CURRENCY})$")),
 ]
 
 
@@ -50,6 +53,10 @@ def platform_fees_key(currency):
 
 def processor_fees_key(currency):
     return f"processor_fees:{currency}"
+
+
+def refunds_owed_key(currency):
+    return f"refunds_owed:{currency}"
 
 
 def parse_key(key):

@@ -15,7 +15,15 @@
      released               the hold, and release_net + release_fee (+ the processor's fee,
                             when the firm bears it) summing to the amount
      refunded, cancelled    the hold, and one refund of the same amount
+     disputed               the hold (and the release, if it came after release), and one
+                            dispute taking the amount from where it was: escrow, or each
+                            account the release put it in (verify_disputes.py)
+   a pledge a dispute touched that is no longer disputed (the dispute was won: held or
+   released again) had each leg given back to where it was taken from;
    and at most one processor_fee per pledge, whatever its status (the processor keeps it);
+   a returned pledge (refunded, cancelled, or failed after a late payment's refund) whose
+   refund failed has one refund_failed per failed attempt, each of its amount, and one
+   refund_retry fewer (still owed, in refunds_owed) or as many (the backer has it);
    and every pledge transfer runs between the right accounts (hold: clearing -> the
    project's escrow, and so on).
 4. Transfer ids are unique (the primary key sees to that); a pledge never has two holds
@@ -30,6 +38,7 @@ from ..extensions import db
 from ..models import LedgerAccount, LedgerTransfer, Pledge, Project
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
+from .verify_disputes import DISPUTE_DIRECTIONS, dispute_problems, firm_mismatches
 
 PLEDGE_CODES = {"pledge_hold", "pledge_refund", "release_net", "release_fee", "processor_fee",
                 "release_processor_fee"}
@@ -43,6 +52,17 @@ DIRECTIONS = {
     "processor_fee": ("processor_fees", "gateway_clearing", None),
     "release_processor_fee": ("escrow", "processor_fees", "debit"),
 }
+# Failed refunds (crowdfund/workflows/refund_failures.py): money the processor gave back is
+# owed to the backer (refunds_owed) until a retry's refund takes it out again.
+REFUND_FAILURE_DIRECTIONS = {
+    "refund_failed": ("gateway_clearing", "refunds_owed", None),
+    "refund_retry": ("refunds_owed", "gateway_clearing", None),
+}
+PLEDGE_CODES.update(REFUND_FAILURE_DIRECTIONS)
+DIRECTIONS.update(REFUND_FAILURE_DIRECTIONS)
+# Disputes (chargebacks): verify_disputes.py.
+PLEDGE_CODES.update(DISPUTE_DIRECTIONS)
+DIRECTIONS.update(DISPUTE_DIRECTIONS)
 
 
 def verify():
@@ -53,6 +73,7 @@ def verify():
     problems += _check_escrow(balances)
     problems += _check_pledges()
     problems += _check_pledge_directions()
+    problems += _check_refunds_owed(balances)
     return problems
 
 
@@ -183,7 +204,9 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
 
     if count("processor_fee") > 1:
         problems.append(f"{name} has {count('processor_fee')} processor fees (expected at most 1).")
-    if status == PS.FAILED.value and set(moves) <= {"processor_fee"}:
+    problems += _refund_failure_problems(name, status, amount, count, total)
+    problems += dispute_problems(name, status, amount, count, total)
+    if status == PS.FAILED.value and set(moves) <= {"processor_fee", *REFUND_FAILURE_DIRECTIONS}:
         return problems  # the processor kept its fee on a charge it then refunded
     if status in (PS.PENDING.value, PS.REQUIRES_ACTION.value, PS.FAILED.value):
         if moves:
@@ -224,6 +247,30 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
     return problems
 
 
+def _refund_failure_problems(name, status, amount, count, total):
+    """A failed refund is booked back (refund_failed) and leaves again only by a retry."""
+    failed, retried = count("refund_failed"), count("refund_retry")
+    if not failed and not retried:
+        return []
+    if status not in (PS.REFUNDED.value, PS.CANCELLED.value, PS.FAILED.value):
+        return [f"{name} was never returned, but has {failed} failed refund(s) and {retried} retried one(s)."]
+    problems = []
+    if retried not in (failed, failed - 1):
+        problems.append(f"{name} has {failed} failed refund(s) and {retried} retried one(s) (expected as many, "
+                        f"or one fewer while the backer is owed it).")
+    if total("refund_failed") != failed * amount or total("refund_retry") != retried * amount:
+        problems.append(f"{name}: its failed refunds ({total('refund_failed')}) and retries "
+                        f"({total('refund_retry')}) are not each of the pledge's amount.")
+    return problems
+
+
+def _check_refunds_owed(balances):
+    rows = db.session.execute(select(LedgerAccount.id, LedgerAccount.key, LedgerAccount.currency)
+                              .where(LedgerAccount.kind == "refunds_owed").order_by(LedgerAccount.id))
+    return [f"{key} is negative: {balances.get(account_id, 0)} {currency} more was refunded again than had failed."
+            for account_id, key, currency in rows if balances.get(account_id, 0) < 0]
+
+
 def _check_pledge_directions():
     debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
     wrong = []
@@ -233,7 +280,8 @@ def _check_pledge_directions():
             escrow = credit if escrow_side == "credit" else debit
             checks += [escrow.project_id.is_(None), escrow.project_id != Pledge.project_id]
         wrong.append(and_(LedgerTransfer.code == code, or_(*checks)))
-    firm_mismatch = and_(LedgerTransfer.code == "release_net", credit.firm_id != Project.firm_id)
+    firm_mismatch = or_(and_(LedgerTransfer.code == "release_net", credit.firm_id != Project.firm_id),
+                        *firm_mismatches(LedgerTransfer.code, debit, credit, Project.firm_id))
     rows = db.session.execute(
         select(LedgerTransfer.id, LedgerTransfer.code, LedgerTransfer.pledge_id, debit.key, credit.key)
         .join(debit, debit.id == LedgerTransfer.debit_account_id)

@@ -1,6 +1,7 @@
 """All models, imported here so metadata and Alembic see every table."""
 from .audit import StateChange  # noqa: F401
 from .base import UTCDateTime, utcnow  # noqa: F401
+from .dispute import Dispute, DisputeStatus  # noqa: F401
 from .firm import Firm, FirmChangeRequest, FirmEdit, FirmMember, PayoutAccount  # noqa: F401
 from .ledger import LedgerAccount, LedgerTransfer  # noqa: F401
 from .payment import SandboxAccount, SandboxOperation, SandboxWebhookEvent, WebhookEvent  # noqa: F401

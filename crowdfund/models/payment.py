@@ -17,8 +17,11 @@ class SandboxOperation(db.Model):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # ch_sbx_..., re_sbx_..., po_sbx_...
     idempotency_key: Mapped[str] = mapped_column(String(150), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # charge | refund | payout
-    status: Mapped[str] = mapped_column(String(20))  # succeeded | declined | requires_action | canceled
+    kind: Mapped[str] = mapped_column(String(10))  # charge | refund | payout | dispute | reinstate | reversal
+    # succeeded | declined | requires_action | canceled; failed (a refund the bank refused later);
+    # refused (an injected refusal, kept under its key)
+    # a dispute's: needs_response | under_review | won | lost (sandbox_disputes.py)
+    status: Mapped[str] = mapped_column(String(20))
     amount: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     payment_method: Mapped[str | None] = mapped_column(String(100))

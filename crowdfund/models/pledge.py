@@ -15,6 +15,7 @@ class PledgeStatus(str, enum.Enum):
     REFUNDED = "refunded"    # campaign did not succeed; money returned
     CANCELLED = "cancelled"  # the backer cancelled; money returned
     FAILED = "failed"        # payment declined, refused or abandoned; never touched escrow
+    DISPUTED = "disputed"    # the backer disputed the charge; the processor took the money back
 
 
 class Pledge(db.Model):

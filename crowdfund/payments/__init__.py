@@ -1,8 +1,8 @@
 """Payment gateways: `get_gateway()` returns the one this app is configured for."""
 from flask import current_app
 
-from .base import (DECLINED, PROCESSING, REQUIRES_ACTION, SUCCEEDED, ChargeResult, GatewayError,  # noqa: F401
-                   MoneyMovement, NextAction, PaymentGateway, ProcessorRecord, RefundRequest, TransientGatewayError,
+from .base import (DECLINED, PROCESSING, REQUIRES_ACTION, SUCCEEDED, ChargeResult, DisputeInfo,  # noqa: F401
+                   GatewayError, MoneyMovement, NextAction, PaymentGateway, ProcessorRecord, RefundRequest, TransientGatewayError,
                    WebhookEventData)
 
 

@@ -1,6 +1,7 @@
 """The payment gateway interface. Gateways never touch our own database session."""
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 class GatewayError(Exception):
@@ -17,6 +18,11 @@ class TransientGatewayError(GatewayError):
     """A timeout, a 5xx, a lost connection: safe to retry with the same idempotency key."""
 
     transient = True
+
+
+# A payout's error code (both gateways, Stripe's word) when the processor's available balance
+# cannot cover it yet, e.g. card funds still pending: a reason to wait, not a failure.
+BALANCE_INSUFFICIENT = "balance_insufficient"
 
 
 # What a payment can be, as the processor reports it (Stripe's PaymentIntent statuses, folded).
@@ -94,8 +100,12 @@ class ProcessorRecord:
     """One money movement in the processor's own books, for reconciliation.
 
     `kind`: charge (a payment taken: `amount`, and the `fee` the processor kept), refund
-    (`source` is the charge's ref) or payout (money sent on to a firm). Amounts are
-    positive minor units; `currency` upper case."""
+    (`source` is the charge's ref), refund_failure (a refund that failed came back to our
+    balance; `source` is the charge's ref) or payout (money sent on to a firm); for disputes,
+    dispute (`ref` the dispute, `source` the charge: `amount` withdrawn from our balance and
+    the dispute `fee`), dispute_won (the same `ref`: `amount` and any `fee` given back) and
+    payout_reversal (money taken back from a firm's account; `source` is the payout's ref).
+    Amounts are positive minor units; `currency` upper case."""
 
     kind: str
     ref: str
@@ -103,6 +113,54 @@ class ProcessorRecord:
     currency: str
     fee: int = 0
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """The processor's current answer about one refund (`retrieve_refund`).
+
+    `status`: succeeded, pending, failed or canceled (Stripe's words); a failed or canceled
+    refund's money is back in our balance. `key` is the idempotency key it was made with
+    (Stripe: our `crowdfund_key` metadata), which names the pledge and the attempt."""
+
+    ref: str
+    status: str
+    amount: int
+    currency: str
+    charge_ref: str | None = None
+    key: str | None = None
+    failure_reason: str | None = None
+
+    @property
+    def failed(self):
+        return self.status in ("failed", "canceled")
+
+
+@dataclass(frozen=True)
+class DisputeInfo:
+    """The processor's current answer about a dispute (a chargeback) of one of our charges.
+
+    `status` in our words: needs_response | under_review | won | lost. `amount` is what the
+    backer disputes; `funds_withdrawn` what the processor took from our balance for it (0 for
+    an inquiry that never took money) and `funds_reinstated` what it gave back of that (a
+    dispute won): both, not only what it holds now, so an answer seen only once it was won
+    still says the money went and came back. `fee` is what the processor charges us for it
+    now (minor units, the dispute's currency). `charge_ref` is our payment's ref (Stripe: the
+    PaymentIntent), `pledge_id` the pledge its metadata names, when it names one.
+    `evidence_url`: where to answer it."""
+
+    ref: str
+    charge_ref: str | None
+    amount: int
+    currency: str  # upper case
+    reason: str
+    status: str
+    evidence_due_by: datetime | None = None
+    fee: int = 0
+    funds_withdrawn: int = 0
+    funds_reinstated: int = 0
+    evidence_url: str | None = None
+    pledge_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,11 +236,25 @@ class PaymentGateway(ABC):
         forgotten the key (Stripe: after 24 hours), so a retry cannot replay it."""
         raise GatewayError(f"{self.name} cannot look payments up by key.", code="not_supported")
 
+    def retrieve_refund(self, ref) -> RefundResult:
+        """The processor's current answer about the refund `ref` (a refund can fail days after
+        it was accepted: the backer's bank refused it)."""
+        raise GatewayError(f"{self.name} cannot look refunds up.", code="not_supported")
+
     def activity(self, *, since=None, until=None) -> "list[ProcessorRecord]":
         """Every charge, refund and payout in the processor's own books (between `since` and
         `until`, datetimes in UTC, when given): what `flask ledger reconcile` compares our
         ledger against."""
         raise GatewayError(f"{self.name} cannot list its activity.", code="not_supported")
+
+    def retrieve_dispute(self, ref) -> DisputeInfo:
+        """The dispute `ref` as the processor has it now (its webhooks only say "look again")."""
+        raise GatewayError(f"{self.name} cannot show disputes.", code="not_supported")
+
+    def reverse_payout(self, payout_ref, *, amount, idempotency_key) -> MoneyMovement:
+        """Take `amount` of the payout `payout_ref` back from the firm's connected account
+        (a chargeback after the firm was paid). The same key again returns the first reversal."""
+        raise GatewayError(f"{self.name} cannot reverse payouts.", code="not_supported")
 
     def refund_many(self, requests):
         """Refund a batch; returns a MoneyMovement or the exception, per request, in order."""

@@ -10,7 +10,8 @@ WeChat Pay) answers `requires_action` with a page of the sandbox's own
 (crowdfund/web/sandbox: the bank, or the wallet) where whoever plays the backer completes
 or fails the payment; `retrieve` and `cancel` then behave as Stripe's. Every change queues
 a signed webhook event in the same sandbox transaction (sandbox_events.py), which
-crowdfund/jobs/sandbox_webhooks.py delivers in the background.
+crowdfund/jobs/sandbox_webhooks.py delivers in the background. Refunds, and a refund the
+backer's bank refuses after it succeeded (`fail_refund`), are in sandbox_refunds.py.
 """
 import hashlib
 import hmac
@@ -18,22 +19,23 @@ import json
 import secrets
 
 from flask import has_request_context, request as http_request, url_for
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from werkzeug.routing import BuildError
 
-from ..database import bulk_insert, insert_new_returning, one_of
+from ..database import insert_new_returning
 from ..extensions import db
 from ..models import SandboxOperation, utcnow
 from . import sandbox_book, sandbox_events
 from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, TransientGatewayError,
                    WebhookEventData)
 from .sandbox_accounts import SandboxAccountsMixin
-from .sandbox_faults import FaultPlan
+from .sandbox_disputes import DISPUTE_METHOD, SandboxDisputesMixin
+from .sandbox_faults import REFUSED, FaultPlan, refusal_message
+from .sandbox_refunds import SandboxRefundsMixin
 
 # Test payment methods, named like Stripe's.
 SUCCEEDING_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_unionpay",
-                      "pm_card_visa_debit"}
+                      "pm_card_visa_debit", DISPUTE_METHOD}
 DECLINES = {
     "pm_card_chargeDeclined": ("card_declined", "Your card was declined."),
     "pm_card_insufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
@@ -61,6 +63,7 @@ TEST_CARDS = [
     ("pm_card_insufficientFunds", "Visa •••• 9995 (insufficient funds)"),
     ("pm_card_threeDSecure2Required", "Visa •••• 3220 (asks for 3-D Secure)"),
     ("pm_card_authenticationRequired", "Visa •••• 3184 (bank asks to confirm)"),
+    (DISPUTE_METHOD, "Visa •••• 0259 (succeeds, then the backer disputes it)"),
     ("pm_alipay", "Alipay (redirects)"),
     ("pm_wechat_pay", "WeChat Pay (QR code)"),
 ]
@@ -78,7 +81,7 @@ _OPERATION_BY_KEY = select(_OPERATIONS).where(_OPERATIONS.c.idempotency_key == b
 _OPERATION_BY_ID = select(_OPERATIONS).where(_OPERATIONS.c.id == bindparam("ref"))
 
 
-class SandboxGateway(SandboxAccountsMixin, PaymentGateway):
+class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsMixin, PaymentGateway):
     name = "sandbox"
 
     def __init__(self, app):
@@ -125,14 +128,18 @@ class SandboxGateway(SandboxAccountsMixin, PaymentGateway):
         with self._engine().begin() as conn:
             existing = self._find(conn, idempotency_key) if look_first else None
             if existing is None:
+                # An injected refusal is kept under its key, as Stripe keeps its answer: the
+                # same key again is refused again (a new try needs a new key).
+                refused = self.faults.refusal(kind)
+                columns = {**params, "status": REFUSED, "decline_code": refused} if refused else decide(conn)
                 row = {"id": f"{kind[:2]}_sbx_{secrets.token_hex(10)}", "idempotency_key": idempotency_key,
-                       "kind": kind, "created_at": utcnow(), **decide(conn)}
+                       "kind": kind, "created_at": utcnow(), **columns}
                 # ON CONFLICT DO NOTHING: a concurrent retry that won the race leaves no row
                 # to return, and we read theirs (no savepoint needed).
                 written = conn.execute(insert_new_returning(_OPERATIONS, "idempotency_key", _OPERATIONS.c.id,
                                                             dialect_name=conn.dialect.name), row).first()
                 existing = row if written is not None else self._find(conn, idempotency_key)
-                if written is not None and events is not None:
+                if written is not None and events is not None and not refused:
                     queued = self._queue_events(conn, events(row))
         if queued:
             self._events_recorded()
@@ -140,6 +147,9 @@ class SandboxGateway(SandboxAccountsMixin, PaymentGateway):
             if existing.get(key) != value:
                 raise GatewayError(f"Idempotency key {idempotency_key} was used with different "
                                    f"parameters ({key}).", code="idempotency_conflict")
+        if existing["status"] == REFUSED:
+            raise GatewayError(f"{refusal_message(existing['decline_code'], kind)} (injected)",
+                               code=existing["decline_code"])
         self._fault(kind, after=True)
         return existing
 
@@ -242,7 +252,7 @@ class SandboxGateway(SandboxAccountsMixin, PaymentGateway):
                           {"amount": amount, "currency": currency, "payment_method": payment_method}, decide,
                           look_first=False,
                           events=lambda row: [(sandbox_events.INTENT_EVENT[status], self._intent(row))])
-        return self._answer(op, first=True)
+        return self._answer(self._dispute_later(op), first=True)
 
     def retrieve(self, ref):
         self._fault("retrieve", after=False)
@@ -280,104 +290,9 @@ class SandboxGateway(SandboxAccountsMixin, PaymentGateway):
         code = "payment_failed" if op["payment_method"] in WALLETS else "authentication_failed"
         return self._answer(self._change(ref, "declined", code))
 
-    def refund(self, *, charge_ref, amount, currency, idempotency_key):
-        seen = {}
-
-        def decide(conn):
-            charge = conn.execute(_OPERATION_BY_ID, {"ref": charge_ref}).mappings().first()
-            if charge is None or charge["kind"] != "charge" or charge["status"] != "succeeded":
-                raise GatewayError(f"No succeeded charge {charge_ref} to refund.", code="charge_not_found")
-            refunded = sum(conn.execute(select(SandboxOperation.amount).where(
-                SandboxOperation.kind == "refund", SandboxOperation.reference == charge_ref)).scalars())
-            if refunded + amount > charge["amount"] or charge["currency"] != currency:
-                raise GatewayError(f"Refund of {amount} {currency} exceeds what is left of {charge_ref}.",
-                                   code="amount_too_large")
-            seen.update(charge=charge, refunded=refunded + amount)
-            return {"status": "succeeded", "amount": amount, "currency": currency, "reference": charge_ref}
-
-        op = self._record("refund", idempotency_key,
-                          {"amount": amount, "currency": currency, "reference": charge_ref}, decide,
-                          events=lambda _row: [("charge.refunded",
-                                                sandbox_events.refunded_charge(seen["charge"], seen["refunded"]))])
-        return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
-
     def activity(self, *, since=None, until=None):
         with self._engine().connect() as conn:
             return sandbox_book.activity(conn, since=since, until=until)
-
-    def refund_many(self, requests):
-        """Refund a batch in ONE processor transaction (as a processor's batch API would).
-
-        Same answers as calling `refund` for each request in order (a MoneyMovement or the
-        GatewayError, per request), with three queries and one INSERT (and the batch's
-        `charge.refunded` events) for the whole batch instead of a transaction and three
-        queries per refund. While faults are injected
-        (tests), and when a concurrent call recorded one of the keys first, each request
-        goes through `refund` on its own, so every guarantee stays exactly that of `refund`.
-        """
-        requests = list(requests)
-        if not requests or self.faults.active():
-            return super().refund_many(requests)
-        try:
-            return self._refund_batch(requests)
-        except IntegrityError:  # a concurrent retry recorded some of these keys: one by one
-            return super().refund_many(requests)
-
-    def _refund_batch(self, requests):
-        table = SandboxOperation.__table__
-        keys = list({r.idempotency_key for r in requests})
-        refs = list({r.charge_ref for r in requests})
-        with self._engine().begin() as conn:
-            dialect = conn.dialect.name
-            existing, charges, refunded = {}, {}, {}
-            for start in range(0, max(len(keys), len(refs)), 1000):
-                chunk_keys, chunk_refs = keys[start:start + 1000], refs[start:start + 1000]
-                if chunk_keys:
-                    for row in conn.execute(select(table).where(one_of(table.c.idempotency_key, chunk_keys, dialect))).mappings():
-                        existing[row["idempotency_key"]] = dict(row)
-                if chunk_refs:
-                    for row in conn.execute(select(table).where(one_of(table.c.id, chunk_refs, dialect),
-                                                                table.c.kind == "charge")).mappings():
-                        charges[row["id"]] = row
-                    refunded.update(conn.execute(
-                        select(table.c.reference, func.sum(table.c.amount))
-                        .where(table.c.kind == "refund", one_of(table.c.reference, chunk_refs, dialect))
-                        .group_by(table.c.reference)).all())
-            results, new_rows, events, now = [], [], [], utcnow()
-            for request in requests:
-                op = existing.get(request.idempotency_key)
-                if op is None:
-                    charge = charges.get(request.charge_ref)
-                    if charge is None or charge["status"] != "succeeded":
-                        results.append(GatewayError(f"No succeeded charge {request.charge_ref} to refund.",
-                                                    code="charge_not_found"))
-                        continue
-                    already = int(refunded.get(request.charge_ref) or 0)
-                    if already + request.amount > charge["amount"] or charge["currency"] != request.currency:
-                        results.append(GatewayError(f"Refund of {request.amount} {request.currency} exceeds what "
-                                                    f"is left of {request.charge_ref}.", code="amount_too_large"))
-                        continue
-                    op = {"id": f"re_sbx_{secrets.token_hex(10)}", "idempotency_key": request.idempotency_key,
-                          "kind": "refund", "status": "succeeded", "amount": request.amount,
-                          "currency": request.currency, "reference": request.charge_ref, "created_at": now}
-                    refunded[request.charge_ref] = already + request.amount
-                    events.append(("charge.refunded", sandbox_events.refunded_charge(charge, already + request.amount)))
-                    existing[request.idempotency_key] = op  # the same key again in this batch replays it
-                    new_rows.append(op)
-                mismatch = next((name for name, value in (("amount", request.amount), ("currency", request.currency),
-                                                          ("reference", request.charge_ref))
-                                 if op.get(name) != value), None)
-                if mismatch:
-                    results.append(GatewayError(f"Idempotency key {request.idempotency_key} was used with different "
-                                                f"parameters ({mismatch}).", code="idempotency_conflict"))
-                else:
-                    results.append(MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"]))
-            if new_rows:
-                bulk_insert(conn, table, new_rows)
-            queued = self._queue_events(conn, events)
-        if queued:
-            self._events_recorded()
-        return results
 
     def payout(self, *, amount, currency, destination, idempotency_key, transfer_group):
         if not destination or not destination.startswith("acct_"):

@@ -8,12 +8,14 @@ and delivers them later. Handlers read them as they read Stripe's
 Transfer, with Stripe's field names and status words.
 """
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import insert
 
 from ..models import SandboxWebhookEvent, utcnow
 
 _EVENTS = SandboxWebhookEvent.__table__
+ZERO = timedelta(0)
 
 # The sandbox's statuses in Stripe's words for a PaymentIntent: a declined payment is one
 # that "requires a payment method" again.
@@ -84,6 +86,14 @@ def refunded_charge(charge, amount_refunded):
             "status": "succeeded", "transfer_group": charge["reference"], "metadata": metadata(charge)}
 
 
+def refund(op):
+    """A refund as Stripe's Refund object (`refund.failed` and the like)."""
+    return {"id": op["id"], "object": "refund", "amount": op["amount"], "currency": op["currency"].lower(),
+            "charge": op["reference"], "payment_intent": op["reference"], "status": op["status"],
+            "failure_reason": op["decline_code"] if op["status"] == "failed" else None,
+            "created": _epoch(op.get("created_at")), "metadata": {"crowdfund_key": op["idempotency_key"]}}
+
+
 def transfer(op):
     """A payout as Stripe's Transfer to a connected account."""
     return {"id": op["id"], "object": "transfer", "amount": op["amount"], "currency": op["currency"].lower(),
@@ -91,13 +101,32 @@ def transfer(op):
             "created": _epoch(op.get("created_at")), "metadata": {"crowdfund_key": op["idempotency_key"]}}
 
 
-def queue(conn, events):
-    """Write `events` ([(type, object)]) on `conn`, inside the caller's transaction."""
+def dispute(op, *, reason, due_by):
+    """A dispute (a sandbox_operations row) as Stripe's Dispute, balance transactions and all:
+    the withdrawal of the amount and fee, and their return once won."""
+    won = op["status"] == "won"
+    currency = op["currency"].lower()
+    moves = [{"object": "balance_transaction", "amount": -op["amount"], "fee": op["fee"] or 0,
+              "currency": currency, "reporting_category": "dispute"}]
+    if won:
+        moves.append({"object": "balance_transaction", "amount": op["amount"], "fee": 0, "currency": currency,
+                      "reporting_category": "dispute_reversal"})
+    return {"id": op["id"], "object": "dispute", "amount": op["amount"], "currency": currency,
+            "charge": op["reference"], "payment_intent": op["reference"],
+            "reason": reason, "status": op["status"], "created": _epoch(op.get("created_at")),
+            "evidence_details": {"due_by": _epoch(due_by)}, "balance_transactions": moves, "metadata": {},
+            "livemode": False}
+
+
+def queue(conn, events, *, delay=None):
+    """Write `events` ([(type, object)]) on `conn`, inside the caller's transaction. `delay`
+    (a timedelta) holds them back that long: a dispute comes some time after its charge."""
     now = utcnow()
     rows = []
     for event_type, obj in events:
         event_id = f"evt_sbx_{secrets.token_hex(12)}"
-        rows.append({"id": event_id, "type": event_type, "created_at": now, "deliver_after": now, "attempts": 0,
+        rows.append({"id": event_id, "type": event_type, "created_at": now, "deliver_after": now + (delay or ZERO),
+                     "attempts": 0,
                      "payload": {"id": event_id, "object": "event", "type": event_type, "created": _epoch(now),
                                  "livemode": False, "data": {"object": obj}}})
     if rows:

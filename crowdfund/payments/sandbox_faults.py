@@ -3,8 +3,21 @@ import random
 import threading
 
 
+# What the processor says with each refusal `refuse` can inject (Stripe's words).
+REFUSALS = {
+    "balance_insufficient": "You have insufficient available funds in your account: the payments you received "
+                            "are still pending.",
+}
+REFUSED = "refused"  # the status the sandbox records a refused operation with
+
+
+def refusal_message(code, kind):
+    return REFUSALS.get(code, f"The sandbox processor refused this {kind} ({code}).")
+
+
 class FaultPlan:
-    """Makes the sandbox fail transiently, for tests: a rate, or the next N calls."""
+    """Makes the sandbox fail, for tests: transiently (a rate, or the next N calls), or with
+    a refusal the processor would give (`refuse`)."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -16,6 +29,7 @@ class FaultPlan:
             self.fail_next = 0
             self.kinds = {"charge", "refund", "payout", "retrieve", "cancel"}
             self.after_commit = False  # fail *after* recording: the reply is lost, the work is done
+            self.refusals = []  # [(kind, code)], the next calls of `kind` refused with `code`, in order
             self._random = random.Random(0)
 
     def configure(self, *, rate=None, fail_next=None, kinds=None, after_commit=None, seed=0):
@@ -30,9 +44,24 @@ class FaultPlan:
                 self.after_commit = after_commit
             self._random = random.Random(seed)
 
+    def refuse(self, kind, code, *, times=1):
+        """The next `times` calls of `kind` are refused with the error `code`, a permanent
+        GatewayError as the processor would answer: ("payout", "balance_insufficient")."""
+        with self._lock:
+            self.refusals += [(kind, code)] * times
+
+    def refusal(self, kind):
+        """The error code of the refusal due for this call of `kind` (used up), or None."""
+        with self._lock:
+            for index, (refused_kind, code) in enumerate(self.refusals):
+                if refused_kind == kind:
+                    del self.refusals[index]
+                    return code
+            return None
+
     def active(self):
         with self._lock:
-            return self.rate > 0 or self.fail_next > 0
+            return self.rate > 0 or self.fail_next > 0 or bool(self.refusals)
 
     def should_fail(self, kind):
         with self._lock:

@@ -6,8 +6,10 @@
   `requires_action` until the backer has finished it in their bank's page or wallet.
 - retrieve / cancel: the PaymentIntent as Stripe has it now / abandoned.
 - find_charge: the PaymentIntent made under an idempotency key, once Stripe has forgotten it.
-- refund: a Refund of that PaymentIntent.
+- refund: a Refund of that PaymentIntent; retrieve_refund: that Refund as Stripe has it now
+  (one can fail days later: `refund.failed`).
 - payout: a Transfer to the firm's connected account (Stripe Connect).
+- retrieve_dispute / reverse_payout: a chargeback, and a Transfer taken back (stripe_disputes.py).
 - parse_webhook: Stripe's signed events (`Stripe-Signature` header).
 
 Every request names its API version (STRIPE_API_VERSION, or the pinned package's own), so
@@ -34,8 +36,9 @@ import stripe
 from stripe.params import PaymentIntentCreateParams
 
 from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, ProcessorRecord,
-                   TransientGatewayError, WebhookEventData)
+                   RefundResult, TransientGatewayError, WebhookEventData)
 from .stripe_accounts import StripeAccountsMixin
+from .stripe_disputes import StripeDisputesMixin, activity_record as dispute_activity_record
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +62,15 @@ INTENT_ERROR_CODES = {"payment_intent_authentication_failure": "authentication_f
                       "payment_intent_payment_attempt_expired": "action_expired"}
 # Where a PaymentIntent's fee is: its latest charge's balance transaction.
 FEE_EXPAND = ("latest_charge.balance_transaction",)
-# Balance transaction types that are money in, money back, and money sent on.
+# Balance transaction types that are money in, money back, a refund that failed and came
+# back to us, and money sent on.
 ACTIVITY_KINDS = {"charge": "charge", "payment": "charge", "refund": "refund", "payment_refund": "refund",
-                  "transfer": "payout"}
+                  "refund_failure": "refund_failure", "transfer": "payout"}
 # next_action types that are a wallet to pay in, not the backer's bank confirming a card.
 WALLET_ACTIONS = {"alipay_handle_redirect", "wechat_pay_display_qr_code"}
 
 
-class StripeGateway(StripeAccountsMixin, PaymentGateway):
+class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
     name = "stripe"
 
     def __init__(self, app, *, http_client=None):
@@ -201,6 +205,17 @@ class StripeGateway(StripeAccountsMixin, PaymentGateway):
         # "pending" is fine: Stripe has taken the refund and will finish it.
         return MoneyMovement(ref=refund.id, amount=refund.amount, currency=refund.currency.upper())
 
+    def retrieve_refund(self, ref):
+        try:
+            refund = self.client.v1.refunds.retrieve(ref).to_dict()
+        except stripe.StripeError as error:
+            raise _gateway_error(error)
+        return RefundResult(ref=refund["id"], status=refund.get("status") or "pending", amount=refund["amount"],
+                            currency=refund["currency"].upper(),
+                            charge_ref=refund.get("payment_intent") or refund.get("charge"),
+                            key=(refund.get("metadata") or {}).get("crowdfund_key"),
+                            failure_reason=refund.get("failure_reason"))
+
     # -- payout: a Transfer to the firm's connected account ----------------------------------
     def payout(self, *, amount, currency, destination, idempotency_key, transfer_group):
         if not destination or not destination.startswith("acct_"):
@@ -210,6 +225,8 @@ class StripeGateway(StripeAccountsMixin, PaymentGateway):
         try:
             transfer = self.client.v1.transfers.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
+            # Stripe's `balance_insufficient` (card funds still pending) keeps its code: settlement
+            # waits and tries again later (crowdfund/workflows/payouts.py).
             raise _gateway_error(error)
         return MoneyMovement(ref=transfer.id, amount=transfer.amount, currency=transfer.currency.upper())
 
@@ -243,14 +260,14 @@ def _activity(item):
     """A balance transaction as a ProcessorRecord, or None for kinds we do not reconcile."""
     kind = ACTIVITY_KINDS.get(item.get("type"))
     source = item.get("source") if isinstance(item.get("source"), dict) else {"id": item.get("source")}
-    if kind is None:
-        return None
+    if kind is None:  # a dispute's withdrawal or reinstatement, a transfer reversal, or none of ours
+        return dispute_activity_record(item, source)
     currency, amount = (item.get("currency") or "").upper(), abs(int(item.get("amount") or 0))
     if kind == "charge":
         return ProcessorRecord("charge", source.get("payment_intent") or source.get("id"), amount, currency,
                                fee=int(item.get("fee") or 0))
-    if kind == "refund":
-        return ProcessorRecord("refund", source.get("id"), amount, currency,
+    if kind in ("refund", "refund_failure"):  # a refund_failure's source is the refund that failed
+        return ProcessorRecord(kind, source.get("id"), amount, currency,
                                source=source.get("payment_intent") or source.get("charge"))
     return ProcessorRecord("payout", source.get("id"), amount, currency, source=source.get("destination"))
 

@@ -73,7 +73,7 @@ def payment_requires_action(event):
 def refund_changed(event):
     obj = _object(event)
     log.info("Webhook %s (%s): %s, status %s.", event.id, event.type, _describe(obj), obj.get("status"))
-    # pledges: a refund that failed at the bank leaves the backer unpaid -- flag it for an admin.
+    # A failed one was looked at before the event was recorded: crowdfund/workflows/refund_failures.py.
 
 
 @handles("charge.dispute.created")

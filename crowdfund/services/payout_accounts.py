@@ -22,7 +22,7 @@ from ..errors import Conflict
 from ..extensions import db
 from ..models import FirmEdit, PayoutAccount, Project, Settlement, StateChange, utcnow
 from ..payments.base import ACCOUNT_PENDING, ACCOUNT_RESTRICTED, ACCOUNT_STATUSES, ACCOUNT_VERIFIED
-from . import firm_notices
+from . import firm_notices, settlement_hooks
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +159,10 @@ def payout_waits(settlement, project):
 
 def resume_waiting_payouts(firm_id):
     """After the commit, start again the payouts of `firm_id` that wait for its account."""
-    from .settlement import PENDING_KEY, RELEASE
-
     waiting = db.session.scalars(
         select(Settlement.project_id).join(Project, Project.id == Settlement.project_id)
-        .where(Project.firm_id == firm_id, Settlement.outcome == RELEASE, Settlement.status == "paying_out")).all()
-    if waiting:
-        db.session.info.setdefault(PENDING_KEY, set()).update(waiting)
+        .where(Project.firm_id == firm_id, Settlement.outcome == settlement_hooks.RELEASE,
+               Settlement.status == "paying_out")).all()
+    for project_id in waiting:
+        settlement_hooks.start_after_commit(project_id)
     return waiting

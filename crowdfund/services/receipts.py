@@ -28,7 +28,7 @@ DECLINE_MESSAGES = {"card_declined": _l("Your card was declined."),
 PLEDGE_STATUS_WORDS = {PS.PENDING.value: _l("pending"), PS.REQUIRES_ACTION.value: _l("waiting for your payment"),
                        PS.HELD.value: _l("held in escrow"), PS.RELEASED.value: _l("released"),
                        PS.REFUNDED.value: _l("refunded"), PS.CANCELLED.value: _l("cancelled"),
-                       PS.FAILED.value: _l("failed")}
+                       PS.FAILED.value: _l("failed"), PS.DISPUTED.value: _l("disputed")}
 # Statuses a campaign page is public in (before approval a project is nobody's business).
 PUBLIC_STATUSES = {ProjectStatus.LIVE.value, ProjectStatus.SUCCESSFUL.value, ProjectStatus.FAILED.value,
                    ProjectStatus.CANCELLED.value, ProjectStatus.SUSPENDED.value}
@@ -61,7 +61,7 @@ class Receipt:
     extra_amount: int
     shipping_fee: int
     shipping_address: dict | None
-    escrow: str  # in_flight | awaiting_action | held | released | returned | refund_pending | not_charged
+    escrow: str  # in_flight | awaiting_action | held | released | returned | refund_pending | not_charged | disputed
     next_action: dict | None  # while awaiting_action: {"type", "url"} of what the backer must do
     can_cancel: bool
     cancel_until: datetime | None  # the last moment a cancellation is accepted
@@ -81,6 +81,8 @@ def receipt(pledge, *, now=None):
         escrow = "held"
     elif pledge.status == PS.RELEASED.value:
         escrow = "released"
+    elif pledge.status == PS.DISPUTED.value:
+        escrow = "disputed"
     elif pledge.status in (PS.REFUNDED.value, PS.CANCELLED.value):
         escrow = "returned" if pledge.refund_ref else "refund_pending"
     else:

@@ -9,10 +9,15 @@ pledges, the settlements and the ledger:
   came after its campaign closed), and the fee we booked is the fee it kept;
 - every pledge our ledger shows as paid has its charge at the processor;
 - every refund in our books is at the processor, of the same amount, and the processor made
-  no refund our books do not know;
-- every payout in our books is at the processor, of the same amount, and no other;
-- per currency, what the processor holds for us (charges - fees - refunds - payouts) is
-  exactly what our clearing account says it holds.
+  no refund our books do not know; a refund that failed later (the processor lists its
+  `refund_failure`) is money our books owe the backer (refunds_owed), not money returned;
+- every payout in our books (a settlement's payout, and its reserve paid later) is at the
+  processor, of the same amount, and no other;
+- disputes, their money given back, transfer reversals and payouts made again after a
+  dispute was won agree with our books (services/dispute_reconciliation.py);
+- per currency, what the processor holds for us (charges - fees - refunds - payouts -
+  disputes and their fees + what came back of them) is exactly what our clearing account
+  says it holds.
 
 With a period (`since`, `until`), only the processor's records of that period and the
 pledges and settlements made in it are compared, and the totals are left out.
@@ -25,8 +30,9 @@ from .. import ledger
 from ..extensions import db
 from ..models import LedgerAccount, LedgerTransfer, Pledge, Settlement
 from ..models.pledge import PledgeStatus as PS
+from . import dispute_reconciliation
 
-PAID = {PS.HELD.value, PS.RELEASED.value, PS.REFUNDED.value, PS.CANCELLED.value}
+PAID = {PS.HELD.value, PS.RELEASED.value, PS.REFUNDED.value, PS.CANCELLED.value, PS.DISPUTED.value}
 RETURNED = {PS.REFUNDED.value, PS.CANCELLED.value}
 OPEN = {PS.PENDING.value, PS.REQUIRES_ACTION.value}
 
@@ -38,10 +44,13 @@ def differences(records, *, since=None, until=None):
     for record in records:
         if record.kind == "refund":
             refunded[record.source] += record.amount
+        elif record.kind == "refund_failure":  # the refund's money came back to our balance
+            refunded[record.source] -= record.amount
     payouts = {r.ref: r for r in records if r.kind == "payout"}
     pledges = _pledges(since, until)
     fees = _booked(ledger.PROCESSOR_FEE)
     holds, returns = set(_booked(ledger.PLEDGE_HOLD)), set(_booked(ledger.PLEDGE_REFUND))
+    owed = _refunds_owed()
     problems = []
     by_ref = {p.charge_ref: p for p in pledges if p.charge_ref}
     for ref, charge in charges.items():
@@ -50,14 +59,18 @@ def differences(records, *, since=None, until=None):
             if since is None:  # with a period, its pledge may be older than the period
                 problems.append(f"The processor took {charge.amount} {charge.currency} ({ref}) for no pledge of ours.")
             continue
-        problems += _charge_problems(pledge, charge, fees.get(pledge.id, 0), refunded.get(ref, 0))
+        # A refund that failed is owed to the backer: on its way back, as far as a charge goes.
+        problems += _charge_problems(pledge, charge, fees.get(pledge.id, 0),
+                                     refunded.get(ref, 0) + owed.get(pledge.id, 0))
     for pledge in pledges:
         if pledge.id in holds and pledge.charge_ref not in charges:
             problems.append(f"Pledge {pledge.id} is paid in our books ({pledge.charge_ref}), but the processor has "
                             f"no such charge.")
-        if pledge.id in returns and pledge.refund_ref and refunded.get(pledge.charge_ref, 0) != pledge.amount:
-            problems.append(f"Pledge {pledge.id} was returned in our books ({pledge.amount} {pledge.currency}), but "
+        returned = pledge.amount - owed.get(pledge.id, 0)
+        if pledge.id in returns and pledge.refund_ref and refunded.get(pledge.charge_ref, 0) != returned:
+            problems.append(f"Pledge {pledge.id} was returned in our books ({returned} {pledge.currency}), but "
                             f"the processor refunded {refunded.get(pledge.charge_ref, 0)} of {pledge.charge_ref}.")
+    problems += dispute_reconciliation.differences(records, payouts, since=since)  # before the payouts: see there
     problems += _payout_problems(payouts, since, until)
     if since is None and until is None:
         problems += _total_problems(records)
@@ -78,7 +91,7 @@ def _charge_problems(pledge, charge, fee_booked, refunded):
                         f"and refunded only {refunded}.")
     elif pledge.status not in PAID and pledge.status != PS.FAILED.value:
         problems.append(f"{name}: the processor took {charge.ref}, which our books do not account for.")
-    if pledge.status in (PS.HELD.value, PS.RELEASED.value) and refunded:
+    if pledge.status in (PS.HELD.value, PS.RELEASED.value, PS.DISPUTED.value) and refunded:
         problems.append(f"{name}: the processor refunded {refunded} of {charge.ref}, which our books do not show.")
     if fee_booked != charge.fee:
         problems.append(f"{name}: the processor kept {charge.fee} in fees on {charge.ref}; our books say {fee_booked}.")
@@ -86,11 +99,8 @@ def _charge_problems(pledge, charge, fee_booked, refunded):
 
 
 def _payout_problems(payouts, since, until):
-    query = select(Settlement.id, Settlement.payout_ref, Settlement.payout_amount, Settlement.created_at).where(
-        Settlement.payout_ref.is_not(None))
-    query = _in_period(query, Settlement.created_at, since, until)
     problems, ours = [], set()
-    for settlement_id, ref, amount, _created in db.session.execute(query):
+    for settlement_id, ref, amount in _our_payouts(since, until):
         ours.add(ref)
         record = payouts.get(ref)
         if record is None:
@@ -110,7 +120,11 @@ def _payout_problems(payouts, since, until):
 def _total_problems(records):
     held = defaultdict(int)
     for record in records:
-        sign = 1 if record.kind == "charge" else -1
+        change = dispute_reconciliation.held_change(record)  # a dispute, its money back, a reversal
+        if change is not None:
+            held[record.currency] += change
+            continue
+        sign = 1 if record.kind in ("charge", "refund_failure") else -1
         held[record.currency] += sign * record.amount - (record.fee if record.kind == "charge" else 0)
     ours = _clearing_balances()
     problems = []
@@ -125,6 +139,28 @@ def _pledges(since, until):
     query = select(Pledge.id, Pledge.status, Pledge.amount, Pledge.currency, Pledge.charge_ref,
                    Pledge.refund_ref).where(Pledge.charge_ref.is_not(None))
     return db.session.execute(_in_period(query, Pledge.created_at, since, until)).all()
+
+
+def _our_payouts(since, until):
+    """(settlement id, ref, amount) of every payout our settlements made: the payout, and
+    the reserve paid after it (crowdfund/workflows/payouts.py)."""
+    rows = []
+    for ref_column, amount_column in ((Settlement.payout_ref, Settlement.payout_amount),
+                                      (Settlement.reserve_ref, Settlement.reserve_amount)):
+        query = select(Settlement.id, ref_column, amount_column).where(ref_column.is_not(None))
+        rows += db.session.execute(_in_period(query, Settlement.created_at, since, until)).all()
+    return rows
+
+
+def _refunds_owed():
+    """{pledge id: what our books owe its backer}: refunds that failed and were not sent again."""
+    owed = defaultdict(int)
+    for pledge_id, code, amount in db.session.execute(
+            select(LedgerTransfer.pledge_id, LedgerTransfer.code, func.sum(LedgerTransfer.amount))
+            .where(LedgerTransfer.code.in_((ledger.REFUND_FAILED, ledger.REFUND_RETRY)))
+            .group_by(LedgerTransfer.pledge_id, LedgerTransfer.code)):
+        owed[pledge_id] += int(amount) if code == ledger.REFUND_FAILED else -int(amount)
+    return owed
 
 
 def _booked(code):

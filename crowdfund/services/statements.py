@@ -2,14 +2,30 @@
 
 Statement identity, to the cent (tested against the ledger):
 
-    gross - refunded == in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout
+    gross - refunded - disputed == in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout
 
 `gross` is every amount that ever reached the campaign's escrow; `refunded` is everything
 that went back to backers, of which `cancelled` is the part backers cancelled themselves.
 `processor_fees` is what the payment processor kept of the campaign's charges (refunded
 ones included: it keeps its fee); `processor_fees_firm` is the part the firm bore at release
 (PROCESSOR_FEES_PAID_BY = "firm"), and `processor_fees_paid_by` says who bore the rest.
+
+`awaiting_payout` is what the firm is owed and has not been paid yet; `reserved` is the part
+of it held back against chargebacks (PAYOUT_RESERVE_BPS) until `reserved_until`, so
+`reserved <= awaiting_payout` and the identity above is unchanged. `payout_due_at` is when
+the payout (the firm's share minus the reserve) is sent, PAYOUT_DELAY after success.
+`refunds_owed` is money backers are owed because their refund failed at their bank and is
+being sent again (crowdfund/workflows/refund_failures.py). It is outside the identity:
+`refunded` counts what left escrow for backers, failed or not (the money came back to the
+processor, not to escrow).
+
+`disputed` is what the payment processor took back for backers who disputed their payment
+(chargebacks) and has not given back: open disputes and lost ones (`_apply_disputes`). Taken
+after release, it is no longer the platform's `fee`, the firm's processor-fee part or the
+firm's to be paid; what was taken back from the firm's account after its payout (and paid
+to it again when a dispute was won) counts in `paid_out`.
 """
+from datetime import timezone
 import csv
 import io
 
@@ -24,7 +40,11 @@ from ..models.pledge import PledgeStatus as PS
 
 # The first seven in the order the CSV has always had them; what came later is appended.
 STATEMENT_KEYS = ("gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow",
-                  "processor_fees", "processor_fees_firm")
+                  "processor_fees", "processor_fees_firm", "reserved", "reserved_until", "payout_due_at",
+                  "refunds_owed", "disputed")
+# The keys that are moments, not amounts: datetimes here, ISO 8601 in the CSV and the API
+# (empty / null while there is none).
+STATEMENT_TIMES = ("reserved_until", "payout_due_at")
 
 
 def statement(project):
@@ -52,7 +72,56 @@ def statement(project):
     sums["in_escrow"] = ledger.balance(account.key) if account is not None else 0
     sums["currency"] = project.currency
     sums["processor_fees_paid_by"] = "firm" if sums["processor_fees_firm"] else "platform"
+    sums.update(_payout_schedule(project.id), refunds_owed=_refunds_owed(totals))
+    _apply_disputes(sums, totals)
+    _reserve_within_what_is_owed(sums)
     return sums
+
+
+def _apply_disputes(sums, totals):
+    """`disputed`, and what disputes took from the release's parts (see the module docstring)."""
+    def amount(code):
+        return totals.get(code, (0, 0))[1]
+
+    def still_taken(code):
+        return amount(code) - amount(ledger.DISPUTE_RETURNS[code])
+
+    sums["disputed"] = sum(still_taken(code) for code in ledger.DISPUTE_TAKES)
+    sums["fee"] -= still_taken(ledger.DISPUTE_RELEASE_FEE)
+    sums["processor_fees_firm"] -= still_taken(ledger.DISPUTE_RELEASE_PFEE)
+    taken_back = amount(ledger.PAYOUT_REVERSAL) - amount(ledger.DISPUTE_REPAY)
+    sums["paid_out"] -= taken_back
+    sums["awaiting_payout"] += taken_back - still_taken(ledger.DISPUTE_NET)
+
+
+def _payout_schedule(project_id):
+    """reserved, reserved_until and payout_due_at, from the settlement's payout plan
+    (crowdfund/workflows/payouts.py; none before its campaign's money is all released)."""
+    plan = db.session.execute(select(Settlement.reserve_amount, Settlement.reserve_ref, Settlement.reserve_due_at,
+                                     Settlement.payout_due_at).where(Settlement.project_id == project_id)).first()
+    if plan is None:
+        return {"reserved": 0, "reserved_until": None, "payout_due_at": None}
+    reserved = int(plan.reserve_amount or 0) if plan.reserve_ref is None else 0
+    return {"reserved": reserved, "reserved_until": plan.reserve_due_at if reserved else None,
+            "payout_due_at": plan.payout_due_at}
+
+
+def _reserve_within_what_is_owed(sums):
+    """A chargeback booked while the reserve is held comes out of it (the reserve payout is
+    cut the same way, crowdfund/workflows/payouts.py): it is never more than is still owed."""
+    sums["reserved"] = min(sums["reserved"], max(sums["awaiting_payout"], 0))
+    if not sums["reserved"]:
+        sums["reserved_until"] = None
+
+
+def _refunds_owed(totals):
+    return totals.get(ledger.REFUND_FAILED, (0, 0))[1] - totals.get(ledger.REFUND_RETRY, (0, 0))[1]
+
+
+def iso(moment):
+    """A statement's moment as the API writes it ("2030-01-31T18:00:00Z"); None stays None."""
+    return None if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace(
+        "+00:00", "Z")
 
 
 def statement_csv(project):
@@ -60,7 +129,8 @@ def statement_csv(project):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["project_id", "currency", *STATEMENT_KEYS, "processor_fees_paid_by"])
-    writer.writerow([project.id, project.currency, *(data[key] for key in STATEMENT_KEYS),
+    writer.writerow([project.id, project.currency,
+                     *(iso(data[key]) if key in STATEMENT_TIMES else data[key] for key in STATEMENT_KEYS),
                      data["processor_fees_paid_by"]])
     return out.getvalue()
 
@@ -111,5 +181,6 @@ def settlement_overview(limit=100):
 
 
 def parked_pledges():
-    return db.session.scalars(select(Pledge).where(Pledge.parked.is_(True), Pledge.status == PS.HELD.value)
-                              .order_by(Pledge.id)).all()
+    """Refunds waiting for an admin: a held pledge's settlement refund, or a refund that failed
+    at the backer's bank after it was made (any returned pledge)."""
+    return db.session.scalars(select(Pledge).where(Pledge.parked.is_(True)).order_by(Pledge.id)).all()

@@ -25,8 +25,10 @@ PROJECT_MOVES = {
 PLEDGE_MOVES = {
     PS.PENDING: {PS.HELD, PS.FAILED, PS.REQUIRES_ACTION},
     PS.REQUIRES_ACTION: {PS.HELD, PS.FAILED},
-    PS.HELD: {PS.RELEASED, PS.REFUNDED, PS.CANCELLED},
-    PS.RELEASED: set(), PS.REFUNDED: set(), PS.CANCELLED: set(), PS.FAILED: set(),
+    PS.HELD: {PS.RELEASED, PS.REFUNDED, PS.CANCELLED, PS.DISPUTED},
+    # A chargeback can come after release too; a dispute won puts the pledge back where it was.
+    PS.RELEASED: {PS.DISPUTED}, PS.DISPUTED: {PS.HELD, PS.RELEASED},
+    PS.REFUNDED: set(), PS.CANCELLED: set(), PS.FAILED: set(),
 }
 
 PROJECT_STATUS_WORDS = {
@@ -37,7 +39,7 @@ PROJECT_STATUS_WORDS = {
 PLEDGE_STATUS_WORDS = {
     PS.PENDING: _l("pending"), PS.REQUIRES_ACTION: _l("waiting for the backer's payment"), PS.HELD: _l("held"),
     PS.RELEASED: _l("released"), PS.REFUNDED: _l("refunded"),
-    PS.CANCELLED: _l("cancelled"), PS.FAILED: _l("failed"),
+    PS.CANCELLED: _l("cancelled"), PS.FAILED: _l("failed"), PS.DISPUTED: _l("disputed"),
 }
 
 _TABLES = {Project: ("project", S, PROJECT_MOVES), Pledge: ("pledge", PS, PLEDGE_MOVES)}

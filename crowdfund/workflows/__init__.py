@@ -8,7 +8,12 @@ jobs and CLI commands) that commits: each commit is visible in a short file.
   processor's later answers about it: `check_payment`);
 - `cancel`: a backer takes back a pledge; the books first, then the refund;
 - `reconcile`: finish what an outage, a lost webhook or an abandoned authentication left;
+- `settlement`: a closed campaign's pledges released to the firm or refunded, in batches;
+- `payouts`: the firm paid after PAYOUT_DELAY, a reserve later, waiting out a short balance;
+- `refund_failures`: a refund the backer's bank refused later, booked back, parked, retried;
 - `payment_events`: the processor's webhooks, which only ever make us look again.
 - `payout_onboarding`: a firm's payout account opened with the processor, and looked at again;
 - `account_events`: the processor's `account.updated` webhooks, which make us look again too.
+- `dispute_events`: the processor's `charge.dispute.*` webhooks: the dispute looked at again,
+  booked, and settled with the firm's connected account.
 """

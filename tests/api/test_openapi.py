@@ -53,7 +53,7 @@ def test_document_shape(api):
     assert set(pledge["required"]) >= {"id", "project_id", "status", "amount", "currency", "tier_id", "quantity",
                                        "shares", "created_at"}
     assert pledge["properties"]["status"]["enum"] == ["pending", "requires_action", "held", "released", "refunded",
-                                                      "cancelled", "failed"]
+                                                      "cancelled", "failed", "disputed"]
     assert create["responses"]["202"]["content"]["application/json"]["schema"] == pledge  # waits for the backer
     project_id = create["parameters"][0]
     assert project_id == {"name": "project_id", "in": "path", "required": True,

@@ -93,13 +93,14 @@ def test_investor_profile(api, make):
     assert api.get("/me/investor-profile", token=token).get_json() == saved
 
 
-# --- contracts of crowdfund.services.settlement.statement / holdings_of ---------------------
+# --- contracts of crowdfund.services.statements.statement / holdings_of ---------------------
 # These two tests assert only the contract the API relies on (keys, integer amounts, the
 # money identity, register entries listed for their holder), so they pass with the
 # temporary settlement module of this branch and with the real one that replaces it.
 
 STATEMENT_KEYS = {"project_id", "gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow",
-                  "currency", "processor_fees", "processor_fees_firm"}
+                  "currency", "processor_fees", "processor_fees_firm", "reserved", "refunds_owed", "disputed"}
+STATEMENT_TIMES = {"reserved_until", "payout_due_at"}  # ISO 8601, or null
 
 
 def test_statement_contract(api, make, live):
@@ -113,7 +114,8 @@ def test_statement_contract(api, make, live):
                        token=backer).get_json()
     api.post(f"/pledges/{dropped['id']}/cancel", token=backer)
     statement = api.get(f"/projects/{live.id}/statement", token=founder).get_json()
-    assert set(statement) == STATEMENT_KEYS | {"processor_fees_paid_by"}
+    assert set(statement) == STATEMENT_KEYS | STATEMENT_TIMES | {"processor_fees_paid_by"}
+    assert statement["reserved_until"] is None and statement["payout_due_at"] is None  # live: no payout yet
     assert statement["processor_fees_paid_by"] == "platform" and statement["processor_fees"] > 0
     assert all(type(statement[key]) is int for key in STATEMENT_KEYS - {"currency"})
     assert statement["currency"] == "USD" and statement["project_id"] == live.id

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from crowdfund.jobs.settlement import after_commit
 from crowdfund.models import OutboxMessage, SandboxOperation, StateChange
-from crowdfund.services import firm_changes, payout_accounts, settlement as settlement_service
+from crowdfund.services import firm_changes, payout_accounts
+from crowdfund.workflows import settlement as settlement_service
 from crowdfund.workflows import checkout, payout_onboarding
 from tests.api.conftest import Api, error_of
 from tests.factories import payout_refresh_url, payout_return_url

@@ -67,7 +67,7 @@ def test_periodic_jobs_use_the_configured_intervals(app, monkeypatch):
     monkeypatch.setitem(jobs._REGISTRY, "close_due_campaigns", close_due_campaigns)
     config = dict(app.config, SCHEDULER_INTERVAL=7, PLEDGE_RECONCILE_INTERVAL=30)
     others = {"deliver_mail": 60.0, "announce_updates": 60.0, "reconcile_pledges": 30.0,
-              "deliver_sandbox_webhooks": 5.0, "reconcile_books": 86400.0}
+              "deliver_sandbox_webhooks": 5.0, "reconcile_books": 86400.0, "resume_settlements": 3600.0}
     assert dict(periodic_jobs(config)) == {**others, "close_due_campaigns": 7.0}
 
     monkeypatch.delitem(jobs._REGISTRY, "close_due_campaigns")

@@ -140,6 +140,7 @@ class RecordingHTTPClient(stripe.HTTPClient):
 
     Queue answers with `reply(status, body)` or `fail_connection()`; with none queued it
     answers like Stripe for PaymentIntents (create, retrieve, cancel, search), Refunds, Transfers
+    (and their reversals), Disputes
     and Connect accounts and account links (see `stripe_like`); `intents` and `accounts` hold
     the PaymentIntents and accounts it made, to change them as Stripe would (a backer finishing
     3-D Secure, a firm finishing onboarding).
@@ -152,6 +153,7 @@ class RecordingHTTPClient(stripe.HTTPClient):
         self.requests = []
         self.intents = {}
         self.accounts = {}  # Connect accounts it opened, to change them as Stripe would (onboarding done)
+        self.refunds = {}  # Refunds it made, to fail one as a backer's bank would
         self._queue = []
         self._count = 0
 
@@ -200,13 +202,25 @@ class RecordingHTTPClient(stripe.HTTPClient):
             if parts[3:] == ["cancel"]:
                 return self._cancel_intent(intent, p)
         if call.path == "/v1/refunds":
-            return 200, {"id": f"re_rec{self._count}", "object": "refund", "status": "succeeded",
-                         "amount": int(p["amount"]), "currency": "gbp",
-                         "payment_intent": p["payment_intent"]}, {}
+            refund = {"id": f"re_rec{self._count}", "object": "refund", "status": "succeeded",
+                      "amount": int(p["amount"]), "currency": "gbp", "payment_intent": p["payment_intent"],
+                      "failure_reason": None,
+                      "metadata": {key[len("metadata["):-1]: value for key, value in p.items()
+                                   if key.startswith("metadata[")}}
+            self.refunds[refund["id"]] = refund
+            return 200, refund, {}
+        if parts[:2] == ["v1", "refunds"] and len(parts) == 3 and call.method == "GET":
+            refund = self.refunds.get(parts[2])
+            if refund is None:
+                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
+                                       "message": f"No such refund: '{parts[2]}'"}}, {}
+            return 200, refund, {}
         if call.path.startswith("/v1/account"):
             return self._connect(call)
         if call.path == "/v1/balance_transactions":
             return 200, self._balance_transactions(), {}
+        if parts[:2] == ["v1", "disputes"] or parts[-1:] == ["reversals"]:
+            return self._disputes(call)
         if call.path == "/v1/transfers":
             return 200, {"id": f"tr_rec{self._count}", "object": "transfer", "amount": int(p["amount"]),
                          "currency": p["currency"], "destination": p["destination"],
@@ -235,6 +249,24 @@ class RecordingHTTPClient(stripe.HTTPClient):
         if call.path == "/v1/account_links" and call.method == "POST":
             return 200, {"object": "account_link", "url": f"https://connect.stripe.com/setup/e/{p['account']}/rec",
                          "created": 1, "expires_at": 301}, {}
+        return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
+
+    def _disputes(self, call):
+        """A chargeback of the first PaymentIntent (open, its amount withdrawn with Stripe's $15
+        fee), and reversals of a Transfer."""
+        p, parts = call.params, call.path.strip("/").split("/")
+        if parts[1] == "disputes" and call.method == "GET":
+            intent = self.intents.get("pi_rec1") or {"id": "pi_rec1", "object": "payment_intent", "metadata": {}}
+            expanded = "payment_intent" in p.values()
+            return 200, {"id": parts[2], "object": "dispute", "amount": 2500, "currency": "gbp", "charge": "ch_rec1",
+                         "payment_intent": intent if expanded else intent["id"], "reason": "fraudulent",
+                         "status": "needs_response", "livemode": False, "evidence_details": {"due_by": 1767225600},
+                         "balance_transactions": [{"id": "txn_dp1", "object": "balance_transaction", "amount": -2500,
+                                                   "fee": 1500, "currency": "gbp", "reporting_category": "dispute"}],
+                         "metadata": {}}, {}
+        if parts[-1] == "reversals" and call.method == "POST":
+            return 200, {"id": f"trr_rec{self._count}", "object": "transfer_reversal", "amount": int(p["amount"]),
+                         "currency": "gbp", "transfer": parts[2]}, {}
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
 
     def _create_intent(self, p):

@@ -19,9 +19,11 @@ import pytest
 import stripe
 from stripe._request_options import RequestOptions
 from stripe._stripe_context import StripeContext
+from stripe.params import DisputeRetrieveParams, TransferReversalCreateParams
 from stripe.params import (BalanceTransactionListParams, AccountCreateParams, AccountLinkCreateParams, AccountRetrieveParams,
                            PaymentIntentCancelParams, PaymentIntentCreateParams, PaymentIntentRetrieveParams,
-                           PaymentIntentSearchParams, RefundCreateParams, TransferCreateParams)
+                           PaymentIntentSearchParams, RefundCreateParams, RefundRetrieveParams,
+                           TransferCreateParams)
 from typing_extensions import get_args, get_origin, get_type_hints, is_typeddict
 
 from crowdfund.payments import PaymentGateway, RefundRequest
@@ -35,11 +37,14 @@ ENDPOINTS = [
     ("GET", r"/v1/payment_intents/[^/]+", PaymentIntentRetrieveParams),
     ("POST", r"/v1/payment_intents/[^/]+/cancel", PaymentIntentCancelParams),
     ("POST", r"/v1/refunds", RefundCreateParams),
+    ("GET", r"/v1/refunds/[^/]+", RefundRetrieveParams),
     ("POST", r"/v1/transfers", TransferCreateParams),
     ("GET", r"/v1/balance_transactions", BalanceTransactionListParams),
     ("POST", r"/v1/accounts", AccountCreateParams),
     ("GET", r"/v1/accounts/[^/]+", AccountRetrieveParams),
     ("POST", r"/v1/account_links", AccountLinkCreateParams),
+    ("GET", r"/v1/disputes/[^/]+", DisputeRetrieveParams),
+    ("POST", r"/v1/transfers/[^/]+/reversals", TransferReversalCreateParams),
 ]
 # Every params type inherits RequestOptions (api_key, idempotency_key ...): those are
 # headers, never parameters. Their annotations name types their own module imports only
@@ -163,15 +168,17 @@ def drive(gateway):
     assert gateway.find_charge("pledge-43:charge").ref == waiting.ref and gateway.find_charge("it's none") is None
     gateway.cancel(waiting.ref, idempotency_key="pledge-43:cancel")
     assert gateway.cancel(paid.ref, idempotency_key="pledge-41:cancel").ok  # refused by Stripe, then retrieved
-    gateway.refund(charge_ref=paid.ref, amount=1000, currency="GBP", idempotency_key="pledge-41:refund")
+    refund = gateway.refund(charge_ref=paid.ref, amount=1000, currency="GBP", idempotency_key="pledge-41:refund")
+    assert gateway.retrieve_refund(refund.ref).key == "pledge-41:refund"
     gateway.refund_many([RefundRequest(charge_ref=paid.ref, amount=500, currency="GBP", idempotency_key="r2")])
     gateway.payout(amount=95000, currency="GBP", destination="acct_1Firm", idempotency_key="settlement-3:payout",
                    transfer_group="project-7")
     since, until = datetime(2026, 12, 1, tzinfo=timezone.utc), datetime(2026, 12, 2, tzinfo=timezone.utc)
     assert [record.kind for record in gateway.activity(since=since, until=until)] == ["charge", "refund", "payout"]
     gateway.activity()
-    return ({"charge", "retrieve", "find_charge", "cancel", "refund", "refund_many", "payout", "activity"}
-            | drive_accounts(gateway))
+    return ({"charge", "retrieve", "find_charge", "cancel", "refund", "retrieve_refund", "refund_many", "payout",
+             "activity"}
+            | drive_accounts(gateway) | drive_disputes(gateway))
 
 
 def drive_accounts(gateway):
@@ -183,6 +190,15 @@ def drive_accounts(gateway):
                             refresh_url="https://crowdfund.test/firms/7/payout-account/refresh")
     assert gateway.account_status(ref) == "pending"
     return {"create_account", "onboarding_link", "account_status"}
+
+
+def drive_disputes(gateway):
+    """A chargeback looked at, and a payout taken back from the firm's connected account."""
+    dispute = gateway.retrieve_dispute("dp_rec1Dispute")
+    assert (dispute.charge_ref, dispute.status, dispute.funds_withdrawn, dispute.fee) == ("pi_rec1", "needs_response",
+                                                                                         2500, 1500)
+    gateway.reverse_payout("tr_rec1Payout", amount=2375, idempotency_key="dispute-1-reversal")
+    return {"retrieve_dispute", "reverse_payout"}
 
 
 CONFIGS = {

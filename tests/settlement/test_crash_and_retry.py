@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crowdfund.models import OutboxMessage, Pledge, SandboxOperation
-from crowdfund.services import settlement, statements, transitions
+from crowdfund.services import statements, transitions
+from crowdfund.workflows import settlement
 from crowdfund.services.campaigns import close_due
 from tests.settlement.helpers import (assert_ledger_ok, close, equity_campaign, operations, reward_campaign,
                                       settlement_of, statuses)

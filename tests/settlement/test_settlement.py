@@ -27,10 +27,16 @@ def test_successful_reward_campaign_pays_the_firm_net_of_the_fee(make, db, app):
     assert ledger.balance(ledger.escrow_key(project.id)) == 0
     assert ledger.balance(ledger.platform_fees_key("USD")) == 3 * 125
     assert ledger.balance(ledger.firm_payable_key(project.firm_id, "USD")) == 0
-    assert statements.statement(project) == {
+    data = statements.statement(project)
+    assert {key: data[key] for key in (
+        "gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow", "currency",
+        "processor_fees", "processor_fees_firm", "processor_fees_paid_by", "reserved", "reserved_until",
+        "refunds_owed")} == {
         "gross": 7500, "cancelled": 0, "refunded": 0, "fee": 375, "paid_out": 7125, "awaiting_payout": 0,
         "in_escrow": 0, "currency": "USD", "processor_fees": 3 * (2500 * 290 // 10_000 + 30),
-        "processor_fees_firm": 0, "processor_fees_paid_by": "platform"}
+        "processor_fees_firm": 0, "processor_fees_paid_by": "platform", "reserved": 0, "reserved_until": None,
+        "refunds_owed": 0}
+    assert data["payout_due_at"] == settlement.created_at  # PAYOUT_DELAY is 0 in tests
     assert len(mail_keys(db, f"campaign_succeeded:{project.id}:")) == 3
     assert mail_keys(db, "payout_sent:") != []
     audit = db.session.scalars(select(StateChange).where(StateChange.entity == "pledge",
@@ -118,7 +124,7 @@ def test_a_backer_cancellation_and_the_close_each_return_money_once(make, db):
 
 
 def test_settling_again_changes_nothing(make, db, app):
-    from crowdfund.services.settlement import settle
+    from crowdfund.workflows.settlement import settle
     project, held = reward_campaign(make, db, goal="50", backers=2)
     close(db, project)
     before = (operations(db, "payout"), db.session.query(ShareHolding).count(),

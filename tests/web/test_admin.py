@@ -127,7 +127,7 @@ def test_every_tabbed_admin_page_marks_its_own_tab(client, make, login, db):
     login(make.admin())
     expected = [("/admin/reviews", "Review queue"), ("/admin/campaigns", "Live campaigns"),
                 ("/admin/users", "Users"), ("/admin/settlements", "Settlements"),
-                ("/admin/firm-changes", "Firm changes")]
+                ("/admin/firm-changes", "Firm changes"), ("/admin/disputes", "Disputes")]
     for path, label in expected:
         tabs = admin_tabs(client.get(path).get_data(as_text=True))
         assert [(href, text) for href, text, _ in tabs] == expected, path

@@ -16,3 +16,4 @@ def admins_only():
 from . import views  # noqa: E402,F401
 from . import settlements  # noqa: E402,F401
 from . import firm_changes  # noqa: E402,F401
+from . import disputes  # noqa: E402,F401

@@ -5,7 +5,8 @@ from flask_login import current_user
 
 from ..forms import Form
 from ...errors import DomainError
-from ...services import settlement, statements
+from ...services import statements
+from ...workflows import settlement
 from . import bp
 
 

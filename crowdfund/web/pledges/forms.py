@@ -19,6 +19,7 @@ TEST_CARD_LABELS = {
     "pm_card_insufficientFunds": _l("Visa •••• 9995 (insufficient funds)"),
     "pm_card_threeDSecure2Required": _l("Visa •••• 3220 (asks for 3-D Secure)"),
     "pm_card_authenticationRequired": _l("Visa •••• 3184 (bank asks to confirm)"),
+    "pm_card_createDispute": _l("Visa •••• 0259 (succeeds, then the backer disputes it)"),
     "pm_alipay": _l("Alipay (redirects)"),
     "pm_wechat_pay": _l("WeChat Pay (QR code)"),
 }

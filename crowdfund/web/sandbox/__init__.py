@@ -2,7 +2,8 @@
 
 `/sandbox/pay/<id>` stands in for the bank's 3-D Secure page and for Alipay's and WeChat
 Pay's pages (NextAction.url); `/sandbox/onboard/<acct id>` for Stripe's onboarding of a
-firm's payout account. A bank's page knows nothing of our session, so these carry no
+firm's payout account; `/sandbox/disputes/<id>` for the card network deciding a dispute.
+A bank's page knows nothing of our session, so these carry no
 CSRF token and need no login: the payment's random id, known to whoever was sent there, is
 the key (as the processor's own hosted page would use it).
 """
@@ -24,4 +25,4 @@ def register(app):
     app.cli.add_command(sandbox_cli)  # flask sandbox deliver-webhooks
 
 
-from . import onboarding, views  # noqa: E402,F401
+from . import disputes, onboarding, views  # noqa: E402,F401

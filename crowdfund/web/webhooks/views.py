@@ -5,7 +5,7 @@ from flask import request
 from ...api.errors import json_error
 from ...extensions import csrf
 from ...payments import GatewayError, TransientGatewayError, get_gateway
-from ...workflows import account_events, payment_events
+from ...workflows import account_events, dispute_events, payment_events, refund_failures
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ def receive(gateway_name):
         return json_error(400, str(error), code=error.code)
     try:
         account_events.look_again(event)  # before the event is recorded: a 503 here brings it again
+        dispute_events.look_again(event)  # charge.dispute.*: the same
+        refund_failures.look_again(event)  # refund.failed: booked back and parked, the same way
         created = payment_events.receive(event)
     except TransientGatewayError as error:
         # We could not look the payment or account up: the processor delivers the event again later.

@@ -1,15 +1,14 @@
 """Settlement: when a campaign ends, every held pledge is released to the firm or returned.
 
-`open_settlement` runs inside the transaction that ends the campaign (via
-`settlement_hooks.campaign_closed`) and only writes a `Settlement` row. The work itself is
-`settle(project_id)`, a background job that works through the held pledges in batches:
+`settlement_hooks.open_settlement` runs inside the transaction that ends the campaign and
+only writes a `Settlement` row. The work itself is `settle(project_id)`, a background job
+that works through the held pledges in batches:
 
 - **release** (the campaign succeeded): one transaction per batch moves each pledge's money
   from escrow to the firm's payable account (net) and the platform's fees (fee, see
   `domain.fees`), marks the pledges `released` and, for equity, writes the share register.
   No payment call is involved, so the batch is all-or-nothing. When no pledge is left held,
-  the firm is paid: `gateway.payout` (idempotency key `settlement-<id>-payout`), then one
-  transaction books it (firm_payable -> clearing) and completes the settlement.
+  the firm is paid (`payouts.pay_out`: after PAYOUT_DELAY, minus a reserve paid later).
 - **refund** (failed, cancelled or suspended): a gateway call cannot sit inside a
   transaction, so each batch is (1) claimed in a short committed transaction (`settle_after`
   set to a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL so two workers take different
@@ -18,7 +17,8 @@
   be refunded twice), (3) booked in one transaction: ledger `pledge:<id>:refund`, pledge ->
   `refunded`. A transient gateway error sets a back-off in `settle_after`; after
   `SETTLEMENT_MAX_ATTEMPTS`, or at once for a permanent error, the pledge is parked with its
-  error for an admin (`retry_parked`).
+  error for an admin (`retry_parked`). A refund the processor reports failed later is
+  `refund_failures`' to follow up.
 
 Killed at any point, `settle` can simply run again: a claim expires, a refund or payout
 replayed with its key returns the first result, ledger transfers are idempotent by id, and
@@ -30,50 +30,27 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import ledger
-from ..domain.fees import split_fee
 from ..database import one_of
+from ..domain.fees import split_fee
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, utcnow
 from ..models.pledge import PledgeStatus as PS
-from ..models.project import ProjectKind, ProjectStatus as S
-from ..payments import GatewayError, RefundRequest, get_gateway
-from . import notifications, payout_accounts, transitions
-from .pledges import refund_key
+from ..models.project import ProjectKind
+from ..payments import RefundRequest, get_gateway
+from ..services import notifications, transitions
+from ..services.pledges import refund_key
+from ..services.settlement_hooks import RELEASE, start_after_commit
+from . import payouts, refund_failures
 
 log = logging.getLogger(__name__)
 
-RELEASE, REFUND = "release", "refund"
-OUTCOMES = {S.SUCCESSFUL.value: RELEASE, S.FAILED.value: REFUND, S.CANCELLED.value: REFUND,
-            S.SUSPENDED.value: REFUND}
-# Settlements a `kick_settlements()` after the next commit should start (see jobs/settlement.py).
-PENDING_KEY = "crowdfund.settlements_to_start"
-
-
-def payout_key(settlement_id):
-    return f"settlement-{settlement_id}-payout"
-
-
-def payout_transfer_id(settlement_id):
-    return f"settlement:{settlement_id}:payout"
-
-
-def open_settlement(project):
-    """Record that `project` (just closed) must be settled. Flushes only; idempotent."""
-    outcome = OUTCOMES.get(project.status)
-    if outcome is None:
-        raise Conflict(f"A {project.status} project is not settled.")
-    settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == project.id))
-    if settlement is None:
-        settlement = Settlement(project_id=project.id, outcome=outcome, currency=project.currency)
-        db.session.add(settlement)
-        db.session.flush()
-    db.session.info.setdefault(PENDING_KEY, set()).add(project.id)
-    return settlement
+# Statuses a resume runs again at once; `payouts.WAITING` waits for its `due_at`.
+UNFINISHED = ("pending", "running", "paying_out")
 
 
 def _config(key):
@@ -84,11 +61,13 @@ def _postgres():
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def settle(project_id, *, batch_size=None, wait_for_retries=True):
+def settle(project_id, *, batch_size=None, wait_for_retries=True, now=None):
     """Work off the settlement of `project_id` as far as it can go. Returns its status.
 
     Safe to run again at any time and in several workers at once (see module docstring).
-    With `wait_for_retries`, it sleeps through retry back-offs instead of returning early.
+    With `wait_for_retries`, it sleeps through retry back-offs instead of returning early
+    (never through a payout's delay, reserve or balance back-off: those are hours or days).
+    `now`: the moment the payout's dates are compared with (the clock when None).
     """
     batch_size = batch_size or _config("SETTLEMENT_BATCH_SIZE")
     settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == project_id))
@@ -103,7 +82,7 @@ def settle(project_id, *, batch_size=None, wait_for_retries=True):
     if outcome == RELEASE:
         while _release_batch(settlement_id, project_id, batch_size):
             pass
-        return _pay_out(settlement_id, project_id, wait_for_retries)
+        return payouts.pay_out(settlement_id, project_id, wait_for_retries=wait_for_retries, now=now)
     while True:
         while _refund_batch(settlement_id, project_id, batch_size):
             pass
@@ -112,6 +91,17 @@ def settle(project_id, *, batch_size=None, wait_for_retries=True):
             break
         time.sleep(wait)
     return _finish_refunds(settlement_id, project_id)
+
+
+def due_for_a_run(now=None):
+    """Project ids of the settlements a resume should run: unfinished ones, and those waiting
+    for a payout whose moment has come."""
+    now = now or utcnow()
+    ids = db.session.scalars(select(Settlement.project_id).where(or_(
+        Settlement.status.in_(UNFINISHED),
+        (Settlement.status == payouts.WAITING) & (Settlement.due_at <= now))).order_by(Settlement.id)).all()
+    db.session.commit()
+    return ids
 
 
 # -- release ------------------------------------------------------------------------------------
@@ -177,78 +167,6 @@ def _register_shares(project, pledges, now):
         {"user_id": p.backer_id, "firm_id": project.firm_id, "project_id": project.id, "pledge_id": p.id,
          "shares": p.shares, "price_per_share": offering.price_per_share, "currency": p.currency,
          "security_type": offering.security_type, "acquired_at": now} for p in pledges])
-
-
-def _pay_out(settlement_id, project_id, wait_for_retries):
-    settlement = db.session.get(Settlement, settlement_id)
-    if settlement.status == "completed":
-        db.session.commit()
-        return settlement.status
-    still_held = db.session.scalar(select(func.count()).select_from(Pledge).where(
-        Pledge.project_id == project_id, Pledge.status == PS.HELD.value))
-    if still_held:  # another worker is still releasing a batch; it will pay out when done
-        db.session.commit()
-        return settlement.status
-    amount = db.session.scalar(select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
-        LedgerTransfer.settlement_id == settlement_id,
-        LedgerTransfer.code == ledger.RELEASE_NET)) or 0
-    project = db.session.get(Project, project_id)
-    # Only the firm's current account, and only once the processor has verified it.
-    destination, currency = payout_accounts.verified_destination(project.firm_id), project.currency
-    settlement.status, settlement.payout_amount = "paying_out", int(amount)
-    if destination is None and amount:  # wait, told once; a verified account restarts it
-        payout_accounts.payout_waits(settlement, project)
-        db.session.commit()
-        _deliver_mail()
-        return settlement.status
-    db.session.commit()
-    if amount == 0:
-        return _complete(settlement_id, None)
-    gateway = get_gateway()
-    for attempt in range(1, _config("SETTLEMENT_MAX_ATTEMPTS") + 1):
-        try:
-            movement = gateway.payout(amount=int(amount), currency=currency, destination=destination,
-                                      idempotency_key=payout_key(settlement_id),
-                                      transfer_group=f"project-{project_id}")
-        except GatewayError as error:
-            _payout_failed(settlement_id, error)
-            if not error.transient or not wait_for_retries or attempt == _config("SETTLEMENT_MAX_ATTEMPTS"):
-                return _needs_attention_if_exhausted(settlement_id, error, attempt)
-            time.sleep(_backoff(attempt))
-            continue
-        ledger.transfer(payout_transfer_id(settlement_id), ledger.firm_payable_key(project.firm_id, currency),
-                        ledger.clearing_key(currency), int(amount), currency, ledger.PAYOUT,
-                        settlement_id=settlement_id)
-        return _complete(settlement_id, movement.ref)
-    return db.session.get(Settlement, settlement_id).status  # pragma: no cover - loop always returns
-
-
-def _payout_failed(settlement_id, error):
-    db.session.execute(update(Settlement).where(Settlement.id == settlement_id).values(
-        payout_attempts=Settlement.payout_attempts + 1, last_error=f"{error.code or 'error'}: {error}"))
-    db.session.commit()
-    log.warning("payout of settlement %s failed: %s", settlement_id, error)
-
-
-def _needs_attention_if_exhausted(settlement_id, error, attempt):
-    settlement = db.session.get(Settlement, settlement_id)
-    if not error.transient or attempt >= _config("SETTLEMENT_MAX_ATTEMPTS"):
-        settlement.status = "needs_attention"
-    db.session.commit()
-    return settlement.status
-
-
-def _complete(settlement_id, payout_ref):
-    settlement = db.session.get(Settlement, settlement_id)
-    if settlement.status != "completed":
-        settlement.status, settlement.completed_at = "completed", utcnow()
-        settlement.payout_ref = payout_ref or settlement.payout_ref
-        settlement.last_error = None
-        if settlement.outcome == RELEASE and settlement.payout_amount:
-            notifications.payout_sent(settlement)
-    db.session.commit()
-    _deliver_mail()
-    return settlement.status
 
 
 # -- refund -------------------------------------------------------------------------------------
@@ -352,17 +270,13 @@ def _record_failures(failed):
         parked = not getattr(error, "transient", False) or attempts >= limit
         rows.append({"pid": row.id, "attempts": attempts, "parked": parked,
                      "error": f"{getattr(error, 'code', None) or type(error).__name__}: {error}",
-                     "after": None if parked else now + timedelta(seconds=_backoff(attempts))})
+                     "after": None if parked else now + timedelta(seconds=payouts.backoff(attempts))})
         log.warning("refund of pledge %s failed (attempt %s%s): %s", row.id, attempts,
                     ", parked" if parked else "", error)
     db.session.execute(
         update(Pledge.__table__).where(Pledge.__table__.c.id == bindparam("pid"))
         .values(settlement_attempts=bindparam("attempts"), parked=bindparam("parked"),
                 settlement_error=bindparam("error"), settle_after=bindparam("after")), rows)
-
-
-def _backoff(attempt):
-    return _config("SETTLEMENT_RETRY_BASE") * (2 ** (attempt - 1))
 
 
 def _seconds_until_next_retry(project_id):
@@ -373,7 +287,7 @@ def _seconds_until_next_retry(project_id):
     back-off) are waited for here.
     """
     now = utcnow()
-    horizon = now + timedelta(seconds=_backoff(_config("SETTLEMENT_MAX_ATTEMPTS")))
+    horizon = now + timedelta(seconds=payouts.backoff(_config("SETTLEMENT_MAX_ATTEMPTS")))
     soonest = db.session.scalar(select(func.min(Pledge.settle_after)).where(
         Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(False),
         Pledge.settlement_attempts > 0, Pledge.settle_after <= horizon))
@@ -394,33 +308,38 @@ def _finish_refunds(settlement_id, project_id):
         settlement.last_error = f"{parked} refund(s) parked for an admin."
     elif not waiting:
         db.session.commit()
-        return _complete(settlement_id, None)
+        return payouts.complete(settlement_id)
     db.session.commit()
     return settlement.status
 
 
+# -- an admin's retries (flush only: the caller commits, and the work starts after it) ---------
 def retry_parked(pledge_id, *, admin):
-    """An admin sends a parked refund back to the queue. Flushes; the caller commits and kicks."""
+    """An admin sends a parked refund back to the queue: a held pledge's settlement refund, or
+    a refund that failed after it was made (`refund_failures`)."""
     pledge = db.session.get(Pledge, pledge_id)
+    if pledge is not None and pledge.parked and pledge.status != PS.HELD.value:
+        return refund_failures.retry_later(pledge, admin=admin)
     if pledge is None or not pledge.parked or pledge.status != PS.HELD.value:
         raise Conflict("That pledge is not waiting for an admin.")
     pledge.parked, pledge.settlement_attempts, pledge.settle_after = False, 0, None
     settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == pledge.project_id))
     if settlement is not None and settlement.status == "needs_attention":
         settlement.status = "running"
-    db.session.info.setdefault(PENDING_KEY, set()).add(pledge.project_id)
+    start_after_commit(pledge.project_id)
     log.info("admin %s retries the parked refund of pledge %s", getattr(admin, "id", admin), pledge_id)
     db.session.flush()
     return pledge
 
 
 def retry_payout(settlement_id, *, admin):
-    """An admin retries a payout that needed attention. Flushes; the caller commits and kicks."""
+    """An admin retries a payout that needed attention."""
     settlement = db.session.get(Settlement, settlement_id)
     if settlement is None or settlement.outcome != RELEASE or settlement.status != "needs_attention":
         raise Conflict("That settlement is not waiting for a payout retry.")
     settlement.status, settlement.payout_attempts = "running", 0
-    db.session.info.setdefault(PENDING_KEY, set()).add(settlement.project_id)
+    start_after_commit(settlement.project_id)
+    log.info("admin %s retries the payout of settlement %s", getattr(admin, "id", admin), settlement_id)
     db.session.flush()
     return settlement
 
