@@ -7,8 +7,9 @@ arrives twice, late, out of order, or at the same moment as the backer's return 
 changes nothing more than the first look did. A pledge that has already ended costs no
 processor call at all (most events: a plain card's pledge is held before its event comes).
 
-Every event, payment or not, is then recorded once and handed to the logging handlers
-(`services.webhooks.receive_event`). Commits its own steps.
+Every other event, payment or not, is then recorded once and handed to the logging handlers
+(`services.webhooks.receive_event`); an event about a payment our books have already
+finished with writes nothing. Commits its own steps.
 """
 import logging
 
@@ -27,11 +28,18 @@ PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed", "
 
 
 def receive(event):
-    """Act on a verified event, then record it. False (nothing done) for an event seen before.
+    """Act on a verified event, then record it. False (nothing done) for an event seen before,
+    or about a payment our books have already finished with.
 
     Raises TransientGatewayError when the processor cannot be asked: the endpoint answers
     503 and the processor delivers the event again later."""
     if event.type in PAYMENT_EVENTS:
+        if _already_known(event):
+            # The pledge this payment belongs to has ended, and our books already name this
+            # payment: nothing to look at, nothing to write. Every charge brings such an event
+            # (a card's pledge is held before it comes), so this path writes and commits nothing.
+            db.session.rollback()
+            return False
         try:
             look_again(event)
         except DomainError:
@@ -40,6 +48,13 @@ def receive(event):
     created = webhooks.receive_event(event)
     db.session.commit()
     return created
+
+
+def _already_known(event):
+    payment = (event.data or {}).get("object") or {}
+    pledge_id = _pledge_id(payment)
+    pledge = db.session.get(Pledge, pledge_id) if pledge_id else None
+    return pledge is not None and pledge.status not in OPEN_STATUSES and pledge.charge_ref == payment.get("id")
 
 
 def look_again(event):
