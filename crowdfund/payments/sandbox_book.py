@@ -11,15 +11,21 @@ from .sandbox_disputes import dispute_activity
 _OPERATIONS = SandboxOperation.__table__
 
 
+def in_period(query, since, until):
+    """`query` of sandbox operations limited to those made in [since, until)."""
+    if since is not None:
+        query = query.where(_OPERATIONS.c.created_at >= since)
+    if until is not None:
+        query = query.where(_OPERATIONS.c.created_at < until)
+    return query
+
+
 def activity(conn, *, since=None, until=None):
     ops = _OPERATIONS.c
     query = (select(ops.id, ops.kind, ops.status, ops.amount, ops.currency, ops.fee, ops.reference)
              .where(or_(ops.status == "succeeded", (ops.kind == "refund") & (ops.status == "failed")))
              .order_by(ops.created_at, ops.id))
-    if since is not None:
-        query = query.where(ops.created_at >= since)
-    if until is not None:
-        query = query.where(ops.created_at < until)
+    query = in_period(query, since, until)
     records = []
     for row in conn.execute(query).mappings():
         if row["kind"] == "charge":

@@ -176,10 +176,9 @@ def dispute_activity(conn, *, since=None, until=None):
     query = (select(ops.id, ops.kind, ops.amount, ops.currency, ops.fee, ops.reference, ops.extra)
              .where(ops.kind.in_(("dispute", "reinstate", "reversal")), ops.status.not_in(("failed", "refused")))
              .order_by(ops.created_at, ops.id))
-    if since is not None:
-        query = query.where(ops.created_at >= since)
-    if until is not None:
-        query = query.where(ops.created_at < until)
+    from .sandbox_book import in_period  # (sandbox_book imports this module)
+
+    query = in_period(query, since, until)
     records = []
     for row in conn.execute(query).mappings():
         if row["kind"] == "dispute":
