@@ -1,5 +1,6 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL."""
 import time
+from contextlib import contextmanager
 from functools import cache
 
 from sqlalchemy import Enum, String, event, exc, inspect
@@ -198,3 +199,15 @@ def commit_keeping(session, *objects):
     for obj, values in kept:
         for key, value in values.items():
             set_committed_value(obj, key, value)
+
+
+@contextmanager
+def read_snapshot(session):
+    """Read in one consistent snapshot (PostgreSQL: REPEATABLE READ), even while pledges keep
+    coming in, then roll back: for checks that read the whole books (ledger verify, reconcile)."""
+    if session.get_bind().dialect.name == "postgresql" and not session().in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    try:
+        yield
+    finally:
+        session.rollback()

@@ -2,6 +2,7 @@
 import click
 from flask.cli import AppGroup
 
+from ..database import read_snapshot
 from ..extensions import db
 
 ledger_cli = AppGroup("ledger", help="Check the double-entry ledger.")
@@ -12,14 +13,9 @@ def ledger_verify():
     """Check every ledger invariant; exit code 1 when anything is wrong."""
     from ..ledger.verify import counts, verify
 
-    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
-        # One consistent snapshot for all the checks, even while pledges keep coming in.
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    try:
+    with read_snapshot(db.session):
         problems = verify()
         transfers, accounts = counts()
-    finally:
-        db.session.rollback()
     if problems:
         click.echo(f"Ledger has {len(problems)} problem(s):")
         for problem in problems:

@@ -2,6 +2,7 @@
 import logging
 from datetime import timezone
 
+from ..database import read_snapshot
 from ..extensions import db
 from ..models import User, utcnow
 from ..payments import get_gateway
@@ -17,12 +18,8 @@ def compare_with_processor(*, since=None, until=None):
     records = get_gateway().activity(since=since, until=until)
     from ..services.reconciliation import differences
 
-    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    try:
+    with read_snapshot(db.session):
         return differences(records, since=since, until=until), len(records)
-    finally:
-        db.session.rollback()
 
 
 @job("reconcile_books")
