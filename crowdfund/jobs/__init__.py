@@ -153,15 +153,21 @@ def enqueue_sweep(name):
     Returns what `enqueue` returned, or None when the queued run covers this call. The
     run clears its mark as it starts, before it reads anything (`celery_app`), so a call
     that finds the mark set was made after a commit that run will see."""
-    if not is_sweep(name):
-        raise ValueError(f"{name!r} is not a sweep; use enqueue().")
-    app = current_app._get_current_object()
-    if app.config.get("CELERY_BROKER_URL"):
-        from .celery_app import mark_sweep_queued
+    return enqueue(name) if _not_queued([name]) else None
 
-        if not mark_sweep_queued(app, name):
-            return None
-    return enqueue(name)
+
+def _not_queued(names):
+    """Of the sweeps `names`, those with no run queued, marked as queued now: with Celery, one
+    round trip to the broker's Redis for all of them (a pledge's commit starts two sweeps)."""
+    for name in names:
+        if not is_sweep(name):
+            raise ValueError(f"{name!r} is not a sweep; use enqueue().")
+    app = current_app._get_current_object()
+    if not app.config.get("CELERY_BROKER_URL"):
+        return list(names)
+    from .celery_app import mark_sweeps_queued
+
+    return mark_sweeps_queued(app, names)
 
 
 def sweep_after_commit(name, session):
@@ -172,10 +178,24 @@ def sweep_after_commit(name, session):
     session.info.setdefault(SWEEPS_AFTER_COMMIT, set()).add(name)
 
 
-def start_sweeps_after_commit(session):
-    for name in sorted(session.info.pop(SWEEPS_AFTER_COMMIT, ())):
+def start_sweeps_after_commit(session, also=()):
+    """Start the sweeps `session`'s committed transaction asked for, and those in `also`."""
+    start_sweeps(session.info.pop(SWEEPS_AFTER_COMMIT, set()) | set(also))
+
+
+def start_sweeps(names):
+    """`enqueue_sweep` for each of `names`, marking them all in one round trip. Never raises:
+    a sweep that could not be started is logged; its periodic run does the work."""
+    names = sorted(names)
+    if not names:
+        return
+    try:
+        names = _not_queued(names)
+    except Exception:
+        log.exception("sweeps %s could not be marked as queued; sending them anyway", ", ".join(names))
+    for name in names:
         try:
-            enqueue_sweep(name)
+            enqueue(name)
         except Exception:
             log.exception("sweep %s could not be started; its periodic run will do the work", name)
 

@@ -92,16 +92,20 @@ def _mark_key(app, name):
     return f"{app.config.get('CELERY_TASK_DEFAULT_QUEUE') or 'crowdfund'}:sweep-queued:{name}"
 
 
-def mark_sweep_queued(app, name):
-    """Mark a run of sweep `name` as queued: True if it was not already (send it then)."""
+def mark_sweeps_queued(app, names):
+    """Mark a run of each sweep in `names` as queued, in one round trip: the names that were
+    not marked already (send those)."""
     client = _marks(app)
     if client is None:
-        return True
+        return list(names)
     try:
-        return bool(client.set(_mark_key(app, name), "1", nx=True, ex=SWEEP_MARK_SECONDS))
+        pipe = client.pipeline(transaction=False)
+        for name in names:
+            pipe.set(_mark_key(app, name), "1", nx=True, ex=SWEEP_MARK_SECONDS)
+        return [name for name, newly in zip(names, pipe.execute()) if newly]
     except redis.RedisError:
-        log.warning("could not mark sweep %s as queued; sending it anyway", name, exc_info=True)
-        return True
+        log.warning("could not mark sweeps %s as queued; sending them anyway", ", ".join(names), exc_info=True)
+        return list(names)
 
 
 def clear_sweep_mark(app, name):

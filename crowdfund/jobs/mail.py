@@ -47,7 +47,7 @@ from sqlalchemy import func, select, tuple_, update
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
 from ..services.notifications import pop_queued_flag
-from . import enqueue_sweep, job
+from . import enqueue_sweep, job, start_sweeps
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,10 @@ class DeliveryReport:
         return {"sent": self.sent, "failed": self.failed, "gave_up": self.gave_up, "stopped": self.stopped}
 
 
-@job("deliver_mail", sweep=True)
+JOB = "deliver_mail"
+
+
+@job(JOB, sweep=True)
 def deliver_mail(limit=100):
     report = deliver_pending(limit)
     if report.sent >= limit and current_app.config.get("CELERY_BROKER_URL"):
@@ -88,11 +91,14 @@ def deliver_queued_mail(session=None):
     session = session or db.session
     if not pop_queued_flag(session):
         return False
-    try:
-        enqueue_sweep("deliver_mail")
-    except Exception:
-        log.exception("Mail was queued but its delivery could not be started; it stays in the outbox.")
+    start_sweeps([JOB])
     return True
+
+
+def sweep_if_queued(session):
+    """The mail sweep's name in a list if `session`'s committed transaction queued mail, to
+    start with the other sweeps it asked for (`start_sweeps_after_commit(also=...)`)."""
+    return [JOB] if pop_queued_flag(session) else []
 
 
 def forget_queued_mail(session=None):

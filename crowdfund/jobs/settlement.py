@@ -83,10 +83,10 @@ def forget_settlements(session=None):
 
 def after_commit(session=None):
     """Everything that waits for a commit: mail delivery, sweeps asked for, and settlements."""
-    from .mail import deliver_queued_mail
+    from .mail import sweep_if_queued
 
-    deliver_queued_mail(session)
-    start_sweeps_after_commit(session or db.session)
+    session = session or db.session
+    start_sweeps_after_commit(session, also=sweep_if_queued(session))  # mail and the rest, one round trip
     return kick_settlements(session)
 
 

@@ -27,7 +27,7 @@ from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus
 from . import notifications
 from .discovery import LONG_TEXTS
-from .own_project import require_not_own
+from . import own_project
 from .pledge_pricing import price_equity, price_reward, require_open
 from .receipts import PLEDGE_STATUS_WORDS, cancel_deadline
 from .transitions import transition
@@ -40,9 +40,10 @@ OPEN_STATUSES = (PS.PENDING.value, PS.REQUIRES_ACTION.value)
 # The statements every pledge runs, built once. Building each statement and its cache key on
 # every call was a fifth of a pledge's Python calls in the web process; the SQL is the same.
 _NO_SYNC = {"synchronize_session": False}
-# Step 1: lock the backer (one attempt at a time) and look for this attempt's key.
+# Step 1: lock the backer (one attempt at a time), look for this attempt's key, and ask
+# whether the backer is one of the campaign's own people.
 _BACKER_AND_ATTEMPT = (
-    select(User.id, Pledge).select_from(User)
+    select(User.id, Pledge, own_project.owns(User.id, bindparam("project")).label("is_own")).select_from(User)
     .outerjoin(Pledge, (Pledge.backer_id == User.id) & (Pledge.idempotency_key == bindparam("key")))
     .where(User.id == bindparam("backer")).with_for_update(of=User, key_share=True))
 _RESERVE_TIER_UNITS = (
@@ -133,7 +134,9 @@ def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, 
     idempotency_key = idempotency_key.strip()
     # One attempt at a time per backer: the limits below read the backer's other pledges.
     # The same statement looks for an earlier attempt with this key.
-    existing = db.session.execute(_BACKER_AND_ATTEMPT, {"key": idempotency_key, "backer": backer_id}).one().Pledge
+    step_one = db.session.execute(_BACKER_AND_ATTEMPT, {"key": idempotency_key, "backer": backer_id,
+                                                        "project": project_id}).one()
+    existing = step_one.Pledge
     if existing is not None:
         if existing.project_id != project_id:
             raise Conflict("This idempotency key was already used for a pledge to another campaign; "
@@ -149,7 +152,8 @@ def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, 
     if project is None:
         raise NotFound(_("There is no such campaign."))
     require_open(project, now)
-    require_not_own(backer_id, project)  # 403 own_project: no shill pledging
+    if step_one.is_own:
+        own_project.refuse(project)  # 403 own_project: no shill pledging
     if project.kind == ProjectKind.EQUITY.value:
         priced = price_equity(backer_id, project, shares=shares, tier_id=tier_id, amount=amount, extra=extra,
                               now=now)

@@ -115,12 +115,24 @@ def test_a_delivery_run_that_hit_its_limit_queues_the_next(app, db, smtp_server,
 
 
 def test_without_a_redis_broker_or_with_redis_down_every_sweep_is_sent(app, monkeypatch):
-    from crowdfund.jobs.celery_app import mark_sweep_queued
+    from crowdfund.jobs.celery_app import mark_sweeps_queued
 
+    both = ["deliver_mail", "deliver_sandbox_webhooks"]
     monkeypatch.setitem(app.config, "CELERY_BROKER_URL", "amqp://guest@127.0.0.1:5672//")
-    assert mark_sweep_queued(app, "deliver_mail") and mark_sweep_queued(app, "deliver_mail")
+    assert mark_sweeps_queued(app, both) == mark_sweeps_queued(app, both) == both
     monkeypatch.setitem(app.config, "CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
-    assert mark_sweep_queued(app, "deliver_mail") and mark_sweep_queued(app, "deliver_mail")
+    assert mark_sweeps_queued(app, both) == mark_sweeps_queued(app, both) == both
+
+
+def test_one_commit_marks_its_sweeps_in_one_round_trip_and_sends_each_once(app, redis_queue, monkeypatch):
+    from crowdfund.jobs.celery_app import mark_sweeps_queued
+
+    client, queue_name = redis_queue
+    send_jobs_to(monkeypatch, app, queue_name)
+    assert mark_sweeps_queued(app, ["deliver_mail"]) == ["deliver_mail"]
+    # the mail run is queued already: only the webhooks' run is new
+    assert mark_sweeps_queued(app, ["deliver_mail", "deliver_sandbox_webhooks"]) == ["deliver_sandbox_webhooks"]
+    assert mark_sweeps_queued(app, ["deliver_mail", "deliver_sandbox_webhooks"]) == []
 
 
 def test_an_update_starts_its_announcement_after_the_commit_and_never_after_a_rollback(
