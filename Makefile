@@ -1,5 +1,8 @@
 # The two commands: `make run` and `make test`. Everything else they need, they set up.
 PYTHON ?= python3
+# `make run PORT=5401 HOST=0.0.0.0`: macOS keeps port 5000 for AirPlay.
+PORT ?= 5000
+HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -28,11 +31,11 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o messages.pot .
 	$(BIN)/pybabel update -i messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --width 100
 
-## Set up, migrate, seed the demo data and serve on http://127.0.0.1:5000
+## Set up, migrate, seed the demo data and serve on http://$(HOST):$(PORT) (default 127.0.0.1:5000)
 run: $(STAMP) translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
-	FLASK_SCHEDULER_ENABLED=true $(BIN)/flask run --host 127.0.0.1 --port 5000
+	FLASK_SCHEDULER_ENABLED=true $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## The whole suite on SQLite, then on PostgreSQL (mandatory when CI=true)
 test: $(STAMP) translations
