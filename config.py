@@ -11,6 +11,11 @@ class Config:
     # Database: DATABASE_URL wins; otherwise a SQLite file in the instance folder.
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Requests a web process serves at once (gunicorn --threads; None: the WEB_THREADS environment
+    # variable the Procfile and the systemd unit give gunicorn too, else 16). The database pool
+    # keeps that many connections and opens as many more at a peak; Celery's broker pool holds
+    # that many (crowdfund/pools.py). SQLALCHEMY_ENGINE_OPTIONS' pool_size/max_overflow win.
+    WEB_THREADS = None
     # A pooled connection unused this many seconds is tested before use (crowdfund/database.py);
     # 0 tests every checkout, like SQLAlchemy's pool_pre_ping.
     DATABASE_PING_AFTER_IDLE = 2.0
@@ -29,6 +34,23 @@ class Config:
 
     # Accounts
     PASSWORD_MIN_LENGTH = 10
+    # Two-factor sign-in (crowdfund/services/two_factor.py): an authenticator app's codes.
+    ADMIN_2FA_REQUIRED = True  # an admin enrols at the first sign-in, and can do nothing else before
+    TWO_FACTOR_ISSUER = "Crowdfund"  # the name authenticator apps show beside the account
+    TWO_FACTOR_PENDING_SECONDS = 300  # time between a right password and its code
+    TWO_FACTOR_FRESH_SECONDS = 300  # a code entered this recently also lets payout details change
+    PASSWORD_RESET_TTL = 3600  # seconds a "reset your password" link works (once)
+    RATELIMIT_PASSWORD_RESET = "5 per hour"  # reset mails asked for one address
+    # Until the address is confirmed, an account may browse and edit drafts but not pledge,
+    # invest or submit a project. The link in the mail works this many seconds.
+    EMAIL_VERIFICATION_REQUIRED = True
+    EMAIL_VERIFICATION_TTL = 7 * 24 * 3600
+    RATELIMIT_VERIFICATION_RESEND = "1 per minute;5 per day"  # per account
+    TERMS_VERSION = "2026-12-01"  # the terms and privacy notice a new account accepts (/terms, /privacy)
+    # A signed-in browser (crowdfund/services/user_sessions.py): its record's last_seen_at is
+    # moved at most this often (seconds), and a session unseen for SESSION_IDLE_TIMEOUT ends.
+    SESSION_TOUCH_INTERVAL = 300
+    SESSION_IDLE_TIMEOUT = 30 * 24 * 3600
 
     # Internationalisation
     LANGUAGES = ["en", "zh"]
@@ -92,6 +114,11 @@ class Config:
     # units, not given back when won, as Stripe's $15) and how long after the charge it opens.
     SANDBOX_DISPUTE_FEE = 1500
     SANDBOX_DISPUTE_DELAY = 2  # seconds
+    # How long each call to the sandbox takes, as a real processor's round trip does (Stripe:
+    # 0.2-0.5 s a charge): seconds, give or take SANDBOX_LATENCY_JITTER of it. 0 answers at once
+    # (`make run`, the tests); `make bench` measures with 0.3 too.
+    SANDBOX_LATENCY = 0.0
+    SANDBOX_LATENCY_JITTER = 0.3
     # Who bears the processor's fees when a campaign succeeds: "platform" or "firm" (taken
     # from the firm's share at release). On failure the platform always bears them.
     PROCESSOR_FEES_PAID_BY = "platform"
@@ -122,8 +149,20 @@ class Config:
     # Background work and rate limits
     CELERY_BROKER_URL = None  # unset: jobs run in-process, right away (crowdfund/jobs)
     CELERY_TASK_DEFAULT_QUEUE = "crowdfund"
+    # Once the broker could not be reached, jobs are not sent to it for this many seconds
+    # (their work waits in the database for the periodic runs), so that a Redis outage does
+    # not hold every request up while Celery retries it.
+    CELERY_BROKER_BACKOFF = 10
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN = "10 per minute"  # web logins and API token requests, per client address
+    # Failed sign-ins per account (crowdfund/services/sign_in_limits.py): web logins and API token
+    # requests count against one budget, whether or not the account exists; once it is spent,
+    # even the right password is refused until the window ends. Wrong two-factor codes likewise.
+    RATELIMIT_LOGIN_ACCOUNT = "5 per 15 minutes"
+    RATELIMIT_TWO_FACTOR = "5 per 15 minutes"
+    # With the limits' store (Redis in production) unreachable, count in this process's memory
+    # (and log it) rather than answer 500: limits then hold per process, not per site.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     # JSON API
     API_TOKEN_TTL = 30 * 24 * 3600  # seconds a bearer token lives
@@ -140,6 +179,11 @@ class Config:
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 1000  # pages a SimpleCache keeps per process
     CACHE_KEY_PREFIX = "crowdfund:"
+    # The most connections each Redis pool of a process keeps (page cache, rate limits, sweep
+    # marks): redis-py opens one per thread that needs one and refuses a call past its cap rather
+    # than wait, so leave one for every thread (WEB_THREADS + 2). None: that or 100 (redis-py's
+    # default), whichever is more (crowdfund/pools.py).
+    REDIS_MAX_CONNECTIONS = None
 
     # Mail: with no MAIL_SERVER, messages are written as .eml files under instance/mail/
     MAIL_SERVER = None
@@ -172,6 +216,9 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    # Shared by every web process, so a limit holds for the site and not per process
+    # (docs/PRODUCTION.md: FLASK_RATELIMIT_STORAGE_URI names the real host).
+    RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
     PAGE_CACHE_SECONDS = 10
     PAYOUT_DELAY = 14 * 24 * 3600  # card funds become available, and early chargebacks show, first
 

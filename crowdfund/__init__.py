@@ -26,8 +26,12 @@ def create_app(config=None, **overrides):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _resolve_database_url(app)
     _resolve_secret_key(app)
+    from .pools import size_pools
+
+    size_pools(app)  # the database's and Redis's, to the threads a web process serves with
 
     from . import change_tokens, models  # noqa: F401  (register every table, and the listeners on their changes)
+    from .catalogues import compile_catalogues
     from .database import configure_engine
     from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from .web import i18n
@@ -39,6 +43,7 @@ def create_app(config=None, **overrides):
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    compile_catalogues(app)  # the .mo files are not committed: made here when missing or stale
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

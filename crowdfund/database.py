@@ -1,10 +1,14 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL."""
+import logging
+import select
 import time
 from contextlib import contextmanager
 from functools import cache
 
 from sqlalchemy import Enum, String, event, exc, inspect
 from sqlalchemy.orm.attributes import set_committed_value
+
+log = logging.getLogger(__name__)
 
 
 def configure_engine(engine, *, ping_after_idle=None):
@@ -37,14 +41,20 @@ def configure_engine(engine, *, ping_after_idle=None):
 
 
 def _ping_idle_connections(engine, seconds):
-    """SQLAlchemy's `pool_pre_ping`, for connections that were idle in the pool `seconds` or more.
+    """SQLAlchemy's `pool_pre_ping`, for connections that were idle in the pool `seconds` or more,
+    and for any the server has hung up on since it was handed back.
 
     A connection goes stale while it sits unused: the server restarted, a firewall dropped
     it. Pinging every checkout also pings the connection a request handed back a millisecond
     ago, and a pledge checks one out four times (its steps commit on their own): four extra
-    round trips per pledge, 8% of a web worker's time under load. A dead connection found
+    round trips per pledge, 8% of a web worker's time under load. A server that ends a
+    connection (a failover, a restart, `pg_terminate_backend`) says so on its socket first, so
+    a recently used connection is pinged only when its socket has something to read while
+    it sat idle (`_hung_up`: a poll of the socket, no round trip). A dead connection found
     here is replaced, and the pool's older connections with it, before anyone uses it.
     """
+    hung_up = _hung_up if engine.dialect.name == "postgresql" else None
+
     @event.listens_for(engine, "checkin")
     def on_checkin(_dbapi_connection, record):
         if record is not None:
@@ -53,14 +63,47 @@ def _ping_idle_connections(engine, seconds):
     @event.listens_for(engine, "checkout")
     def on_checkout(dbapi_connection, record, _proxy):
         idle_since = record.info.pop("idle_since", None)
-        if idle_since is None or time.monotonic() - idle_since < seconds:
-            return  # new, or just handed back
+        if idle_since is None:
+            return  # new
+        if time.monotonic() - idle_since < seconds and not (hung_up and hung_up(dbapi_connection)):
+            return  # just handed back, and the server has said nothing since
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             if engine.dialect.is_disconnect(error, dbapi_connection, None):
                 raise exc.InvalidatePoolError() from error  # the pool reconnects and tries again
             raise
+
+
+def _hung_up(dbapi_connection):
+    """Has the server written to this idle connection (psycopg)? An idle connection is sent
+    nothing unless the server is ending it ("terminating connection due to administrator
+    command", a shutdown), so anything to read means: ping it before use."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+        return bool(poller.poll(0))
+    except Exception:  # noqa: BLE001 - no socket to poll (closed): the ping will tell
+        return True
+
+
+def once_more_if_disconnected(session, step, *args, **kwargs):
+    """`step(*args, **kwargs)`; if the database connection dropped under it (a failover, a
+    restart), roll `session` back and run it once more, on a new connection.
+
+    Only for a step that commits or rolls back on its own and is safe to repeat: one whose
+    failed run left nothing behind, and whose second run, when only the answer to its
+    COMMIT was lost, finds what the first committed (an idempotency key, a status check
+    under a row lock). A second drop is raised to the caller."""
+    try:
+        return step(*args, **kwargs)
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("%s: the database connection dropped (%s); running it once more",
+                    getattr(step, "__name__", step), error.orig)
+    session.rollback()
+    return step(*args, **kwargs)
 
 
 def _send_lists_in_binary(engine):

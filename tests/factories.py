@@ -3,6 +3,7 @@ import io
 import itertools
 from datetime import timedelta
 
+import pyotp
 from flask import current_app
 
 from crowdfund.models import utcnow
@@ -31,13 +32,65 @@ def next_number():
     return next(_seq)
 
 
+# --- two-factor sign-in: the authenticator app of each account a test enrolled ---------------
+
+_recovery_codes = {}  # secret -> the recovery codes not yet used by otp_for
+
+
+def enrol_two_factor(user):
+    """Turn two-factor sign-in on for `user` as its owner would, with a code from the app (one
+    of a minute ago, so the codes of now are still unused). Returns the recovery codes."""
+    from crowdfund.services import two_factor
+
+    settings = two_factor.begin_enrolment(user)
+    a_minute_ago = utcnow() - timedelta(seconds=60)
+    codes = two_factor.confirm_enrolment(user, pyotp.TOTP(settings.secret).at(a_minute_ago), now=a_minute_ago)
+    _recovery_codes[settings.secret] = list(codes)
+    return codes
+
+
+def otp_for(user):
+    """A code `user`'s app would accept now that the site has not taken yet: the current one,
+    else the next (one step either side is accepted); after that, a recovery code."""
+    from crowdfund.extensions import db
+    from crowdfund.models import UserTwoFactor
+
+    settings = db.session.get(UserTwoFactor, user.id)
+    db.session.refresh(settings)  # a request may have used a code since
+    totp = pyotp.TOTP(settings.secret)
+    current = totp.timecode(utcnow())
+    for step in (current, current + 1):
+        if step > (settings.last_used_step or 0):
+            return totp.generate_otp(step)
+    return _recovery_codes[settings.secret].pop()
+
+
+def pass_second_step(client, user):
+    """Answer the sign-in's two-factor step (after a right password) as `user` would."""
+    from tests.conftest import csrf_token
+
+    response = client.post("/account/2fa/verify", data={
+        "code": otp_for(user), "csrf_token": csrf_token(client, "/account/2fa/verify")})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
 class Factories:
     def __init__(self, db):
         self.db = db
 
-    def user(self, email=None, name="Test Person", password=PASSWORD, admin=False):
+    def user(self, email=None, name="Test Person", password=PASSWORD, admin=False, verified=True,
+             two_factor=None):
+        """An account, its email address confirmed unless `verified=False` (then it may not
+        pledge, invest or submit a project while EMAIL_VERIFICATION_REQUIRED). Admins have
+        two-factor sign-in, as ADMIN_2FA_REQUIRED makes them (`two_factor=False`: not yet);
+        anyone else with `two_factor=True`."""
         n = next_number()
         user = accounts.register(email or f"person{n}@example.com", password, name, is_admin=admin)
+        if verified:
+            user.email_verified_at = utcnow()
+        if admin if two_factor is None else two_factor:
+            enrol_two_factor(user)
         self.db.session.commit()
         return user
 

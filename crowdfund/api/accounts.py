@@ -1,11 +1,16 @@
 """Accounts, tokens, firms and the caller's own things (/me/...)."""
-from flask import current_app
+from flask import current_app, request
 
 from ..errors import NotFound
 from ..services import accounts, api_tokens, firms, investors, statements
 from . import schemas as S, serializers
 from .errors import field_names
 from .registry import operation
+
+
+def _request_locale():
+    """The language the caller's Accept-Language prefers among ours (for the confirmation mail)."""
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def _login_limit():
@@ -15,16 +20,22 @@ def _login_limit():
 @operation("POST", "/users", tag="accounts", access="public", summary="Create an account",
            body=S.USER_CREATE, status=201, response=S.USER, errors=(409,))
 def create_user(call):
-    user = accounts.register(call.body["email"], call.body["password"], call.body["name"])
+    user = accounts.sign_up(call.body["email"], call.body["password"], call.body["name"],
+                            accept_terms=call.body["accept_terms"], page_locale=_request_locale())
     return serializers.user(user)
 
 
 @operation("POST", "/tokens", tag="accounts", access="public", summary="Get a bearer token",
            description="Send the token as `Authorization: Bearer <token>`. It lives `API_TOKEN_TTL` seconds "
-                       "(30 days by default) unless revoked. Rate-limited per client address like web logins.",
-           body=S.TOKEN_CREATE, status=201, response=S.TOKEN, errors=(401, 429), limit=_login_limit)
+                       "(30 days by default) unless revoked. An account with two-factor authentication also "
+                       "sends `otp`: without it the answer is 401 `otp_required`, with a wrong one 401 "
+                       "`invalid_otp`. Rate-limited like web logins, with the same budgets: per client address "
+                       "(`RATELIMIT_LOGIN`) and failed attempts per account (`RATELIMIT_LOGIN_ACCOUNT`).",
+           body=S.TOKEN_CREATE, status=201, response=S.TOKEN, errors=(401, 403, 429), limit=_login_limit,
+           limit_scope="sign-in")
 def create_token(call):
-    raw, token = api_tokens.issue_token(call.body["email"], call.body["password"], label=call.body.get("label"))
+    raw, token = api_tokens.issue_token(call.body["email"], call.body["password"], otp=call.body.get("otp"),
+                                        label=call.body.get("label"))
     return {"token": raw, "expires_at": serializers.iso(token.expires_at)}
 
 

@@ -2,7 +2,7 @@
 the API needs no CSRF protection: a browser never sends the token on its own."""
 from flask import request
 
-from ..services import api_tokens, reviews
+from ..services import api_tokens, reviews, two_factor
 from .errors import ApiError
 
 
@@ -35,6 +35,11 @@ def authenticate(access):
     token = api_tokens.find_token(raw)
     if token is None:
         raise ApiError(401, "This token is not valid: it is unknown, expired or revoked.", code="invalid_token")
+    if token.user.suspended_at is not None:
+        raise ApiError(403, "This account is suspended: its tokens cannot be used.", code="account_suspended")
     if access == "admin":
         reviews.require_admin(token.user)
+        if two_factor.must_enrol(token.user):
+            raise ApiError(403, "Administrators need two-factor authentication: turn it on at /account/2fa, "
+                                "then ask for a new token with its code.", code="two_factor_required")
     return token.user, token

@@ -17,14 +17,14 @@ INFO = {
         "429 too many attempts."),
 }
 ERROR_DESCRIPTIONS = {
-    400: "The request is malformed (not a JSON object, not multipart).",
+    400: "The request is malformed (not a JSON object, nested too deeply, not multipart).",
     401: "No token, or a token that is unknown, expired or revoked.",
     402: "The card was declined (`code` card_declined; `decline_code` says why).",
     403: "Not allowed for this account.",
     404: "No such resource, or not one you may see.",
     409: "Conflict: sold out, wrong state, campaign not live, already registered, firm details locked, "
          "payout account not ready.",
-    413: "The upload is too large.",
+    413: "The upload or the request body is too large.",
     422: "Validation failed; `fields` says what is wrong with each field.",
     429: "Too many attempts; wait and try again.",
     503: "The payment processor could not be reached; try again later.",

@@ -3,6 +3,8 @@ against the declared schema for SHAPE only (types, unknown fields, id ranges, te
 database can store). What the values mean is for the services to judge, with their own
 messages; nothing here knows a business rule.
 """
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -10,6 +12,21 @@ from datetime import datetime, timezone
 from flask import request
 
 from .errors import ApiError
+
+# A JSON body larger or deeper than any operation takes is refused before it is looked at:
+# the longest bodies (a project's four long texts) are well under 1 MB, the deepest three levels.
+MAX_JSON_BYTES = 2 * 1024 * 1024
+MAX_JSON_DEPTH = 32
+
+# Text with no control characters (C0, DEL, C1): one line (a name, a title), or a text of
+# several lines, where tabs and line breaks are fine. JSON Schema patterns, published with
+# the schemas; what is wrong is said in words (PATTERN_PROBLEMS).
+ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+MULTI_LINE = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+PATTERN_PROBLEMS = {
+    ONE_LINE: "Remove the control characters (such as tabs or line breaks) from this line.",
+    MULTI_LINE: "Remove the control characters (such as escapes) from this text; tabs and line breaks are fine.",
+}
 
 TYPE_WORDS = {"string": "text", "integer": "a whole number", "boolean": "true or false",
               "object": "an object", "array": "a list", "null": "null", "number": "a number"}
@@ -69,6 +86,17 @@ def text_problem(value):
     return None
 
 
+def _string_problem(value, schema):
+    """What is wrong with `value` against the schema's maxLength and pattern, or None."""
+    longest = schema.get("maxLength")
+    if longest is not None and len(value) > longest:
+        return f"This must be at most {longest} characters."
+    pattern = schema.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern, value):  # fullmatch: Python's $ allows a final \n
+        return PATTERN_PROBLEMS.get(pattern, "This text is not in the expected form.")
+    return None
+
+
 def check(value, schema, path, errors):
     """Collect shape problems of `value` against `schema` into `errors` ({dotted path: message})."""
     label = path or "body"
@@ -78,7 +106,7 @@ def check(value, schema, path, errors):
         errors[label] = f"This must be {words}."
         return
     if isinstance(value, str):
-        problem = text_problem(value)
+        problem = text_problem(value) or _string_problem(value, schema)
         if problem:
             errors[label] = problem
     elif type(value) is int:
@@ -107,10 +135,7 @@ def check(value, schema, path, errors):
 
 def json_body(schema):
     """The JSON object sent, type-checked against `schema`; ApiError 400/422 otherwise."""
-    data = request.get_json(silent=True, force=False)
-    if data is None:
-        raise ApiError(400, "Send a JSON object, with the header Content-Type: application/json.",
-                       code="invalid_json")
+    data = _read_json()
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_json")
     errors = {}
@@ -118,6 +143,51 @@ def json_body(schema):
     if errors:
         _invalid(errors)
     return data
+
+
+def _read_json():
+    """The JSON value sent, bounded in size and depth; ApiError 400/413 otherwise."""
+    unreadable = ApiError(400, "Send a JSON object, with the header Content-Type: application/json.",
+                          code="invalid_json")
+    if not request.is_json:
+        raise unreadable
+    too_large = ApiError(413, f"The request body is too large (at most {MAX_JSON_BYTES // 1024 // 1024} MB).",
+                         code="too_large")
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise too_large
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_JSON_BYTES:
+        raise too_large
+    too_deep = ApiError(400, f"The JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels).", code="invalid_json")
+    try:
+        data = json.loads(raw)
+    except RecursionError:  # the decoder's own guard, far past MAX_JSON_DEPTH
+        raise too_deep from None
+    except ValueError:
+        raise unreadable from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(value):
+    """How deeply `value` nests (a scalar: 0), counted without recursion, stopping past the limit."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > MAX_JSON_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def fingerprint(body):
+    """SHA-256 (hex) of this request's method, path and JSON body in canonical form (keys
+    sorted, no spaces): the same request sent again has the same fingerprint."""
+    canonical = json.dumps([request.method, request.path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def multipart_body(schema):
@@ -134,7 +204,7 @@ def multipart_body(schema):
         if properties[key].get("format") == "binary":
             errors[key] = "Send this as a file."
             continue
-        problem = text_problem(value)
+        problem = text_problem(value) or _string_problem(value, properties[key])
         if problem:
             errors[key] = problem
     for key in schema.get("required", ()):

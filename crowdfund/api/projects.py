@@ -6,7 +6,7 @@ from ..services import campaigns, discovery, firms, pledges, projects, receipts,
 from ..workflows import cancel, checkout
 from . import schemas as S, serializers
 from .errors import field_names
-from .parsing import Param, aware_datetime
+from .parsing import Param, aware_datetime, fingerprint
 from .registry import operation
 
 EQUITY_FIELDS = {key: f"equity.{key}" for key in S.EQUITY_TERMS["properties"]}
@@ -140,7 +140,8 @@ def project_statement(call, project_id):
                        "their bank (3-D Secure) or pay in a wallet (Alipay, WeChat Pay), the answer is 202 with "
                        "`status` requires_action and `next_action`: send the backer to `next_action.url`; "
                        "`GET /pledges/{id}` then shows the outcome once the processor has it. The same "
-                       "`Idempotency-Key` again returns the first pledge and charges nothing more; without "
+                       "`Idempotency-Key` again with the same body returns the first pledge and charges nothing "
+                       "more (with another body: 409 `idempotency_key_reused`); without "
                        "the header every request is a new attempt. The firm's own people and the administrator "
                        "who approved the campaign cannot back it (403 `own_project`).",
            headers=[Param("Idempotency-Key", {"type": "string", "minLength": 8, "maxLength": 100},
@@ -155,7 +156,7 @@ def place_pledge(call, project_id):
     with field_names(ADDRESS_FIELDS):
         pledge = checkout.place_pledge(call.user, project, idempotency_key=key,
                                        payment_method=call.body["payment_method"], return_url=_return_url,
-                                       **arguments)
+                                       request_fingerprint=fingerprint(call.body), **arguments)
     if pledge.status == "failed":  # the same key as an attempt that failed: the same answer again
         raise pledges.failure_error(pledge)
     body = serializers.pledge(pledge)

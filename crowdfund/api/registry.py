@@ -62,7 +62,7 @@ class IdConverter(BaseConverter):
     answers 404 (a converter refusing it instead would make Werkzeug answer 405 for the
     other methods of the same path) and no overflowing number reaches the database."""
 
-    regex = r"\d{1,30}"
+    regex = r"[0-9]{1,30}"  # not \d: Werkzeug would take "١٢" (Arabic-Indic digits) for 12
     weight = 50
 
     def __init__(self, url_map, max=INT_MAX):
@@ -94,10 +94,11 @@ class Call:
 
 
 def operation(method, path, *, summary, tag, access="user", description="", body=None, multipart=None,
-              query=(), headers=(), status=200, response=None, errors=(), limit=None, also=None):
+              query=(), headers=(), status=200, response=None, errors=(), limit=None, limit_scope=None,
+              also=None):
     """Register `fn(call, **path_params)` as `method path`. It returns the body to send with
     `status` (or None with 204), or (body, one of `also`). `limit`: a Flask-Limiter limit
-    (string or callable)."""
+    (string or callable); with `limit_scope`, one budget shared with the web routes of that scope."""
     def decorator(fn):
         op = Operation(method=method, path=path, endpoint=f"api.{fn.__name__}", summary=summary, tag=tag,
                        access=access, description=description, body=body, multipart=multipart,
@@ -125,7 +126,9 @@ def operation(method, path, *, summary, tag, access="user", description="", body
                 return jsonify(result), other
             return jsonify(result), status
 
-        if limit is not None:
+        if limit is not None and limit_scope is not None:
+            view = limiter.shared_limit(limit, scope=limit_scope, methods=[method])(view)
+        elif limit is not None:
             view = limiter.limit(limit, methods=[method])(view)
         bp.add_url_rule(flask_rule(path), endpoint=fn.__name__, view_func=view, methods=[method])
         OPERATIONS.append(op)
@@ -136,15 +139,11 @@ def operation(method, path, *, summary, tag, access="user", description="", body
 def _implied_errors(access, path, body, multipart, query, headers):
     implied = set()
     if access in ("user", "admin", "optional"):
-        implied.add(401)
-    if access == "admin":
-        implied.add(403)
+        implied |= {401, 403}  # 403 account_suspended: the token's account is suspended
     if "{" in path:
         implied.add(404)
     if body is not None or multipart is not None:
-        implied |= {400, 422}
-    if multipart is not None:
-        implied.add(413)
+        implied |= {400, 413, 422}  # 413: an upload, or a JSON body, over its size
     if query or headers:
         implied.add(422)
     return implied

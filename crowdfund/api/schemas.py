@@ -8,6 +8,7 @@ from ..domain.money import SUPPORTED_CURRENCIES
 from ..models import PledgeStatus, ProjectKind, ProjectStatus
 from ..payments.base import ACCOUNT_STATUSES
 from ..services import discovery, projects, reviews
+from .parsing import MULTI_LINE, ONE_LINE
 from .registry import BIGINT_MAX, INT_MAX
 
 
@@ -31,6 +32,21 @@ def nullable(schema):
 
 
 STRING = {"type": "string"}
+
+
+def line(longest, **extra):
+    """Request text on one line, at most `longest` characters: no control characters. The bounds
+    are the web forms' own (and the columns')."""
+    return {"type": "string", "maxLength": longest, "pattern": ONE_LINE, **extra}
+
+
+def lines(longest, **extra):
+    """Request text of several lines (tabs and line breaks allowed), at most `longest` characters."""
+    return {"type": "string", "maxLength": longest, "pattern": MULTI_LINE, **extra}
+
+
+PASSWORD = {"type": "string", "maxLength": 256}  # as typed: only NUL is refused
+EMAIL = line(254)
 BOOLEAN = {"type": "boolean"}
 INTEGER = {"type": "integer"}
 COUNT = {"type": "integer", "minimum": 0}
@@ -63,10 +79,22 @@ ERROR = obj({
 
 # --- accounts -------------------------------------------------------------------------------
 
-USER_CREATE = obj({"email": STRING, "password": STRING, "name": STRING})
-USER = obj({"id": ID, "email": STRING, "name": STRING, "is_admin": BOOLEAN})
-TOKEN_CREATE = obj({"email": STRING, "password": STRING,
-                    "label": {"type": "string", "description": "What the token is for (your note)."}},
+USER_CREATE = obj({"email": EMAIL, "password": PASSWORD, "name": line(120),
+                   "accept_terms": {"type": "boolean",
+                                    "description": "Must be true: you accept the terms of use (/terms) and the "
+                                                   "privacy notice (/privacy). The version accepted is kept."}},
+                  description="A mail with a link to confirm the address is sent. Until it is followed the "
+                              "account cannot pledge, invest or submit a project (403 `email_unverified`).")
+USER = obj({"id": ID, "email": STRING, "name": STRING, "is_admin": BOOLEAN,
+            "email_verified": {"type": "boolean",
+                               "description": "The owner followed the link mailed to `email`. Until then "
+                                              "pledging, investing and submitting a project answer 403 "
+                                              "`email_unverified`."}})
+TOKEN_CREATE = obj({"email": EMAIL, "password": PASSWORD,
+                    "otp": {"type": "string", "maxLength": 64,
+                            "description": "Accounts with two-factor authentication: the "
+                            "current code from the authenticator app, or an unused recovery code."},
+                    "label": line(100, description="What the token is for (your note).")},
                    required=["email", "password"])
 TOKEN = obj({"token": {"type": "string", "description": "Shown once; send as `Authorization: Bearer <token>`."},
              "expires_at": TIME})
@@ -74,12 +102,12 @@ TOKEN = obj({"token": {"type": "string", "description": "Shown once; send as `Au
 # --- firms ----------------------------------------------------------------------------------
 
 FIRM_CREATE = obj({
-    "name": {"type": "string", "description": "The firm's legal name."},
-    "registration_number": STRING,
-    "country": {"type": "string", "description": "ISO 3166-1 alpha-2, e.g. GB, CN."},
-    "address": STRING,
-    "website": nullable(STRING),
-    "description": STRING,
+    "name": line(200, description="The firm's legal name."),
+    "registration_number": line(40),
+    "country": line(2, description="ISO 3166-1 alpha-2, e.g. GB, CN."),
+    "address": lines(1000),
+    "website": nullable(line(300)),
+    "description": lines(5000),
 }, required=["name", "registration_number", "country", "address"],
    description="Where the firm is paid is not given here: POST /firms/{firm_id}/payout-account sets it up "
                "with the payment processor.")
@@ -114,24 +142,24 @@ EQUITY_TERMS = obj({
     "shares_outstanding": INTEGER,
 }, required=["price_per_share", "shares_offered", "min_shares", "pre_money_valuation", "shares_outstanding"])
 
-_STORY = {"summary": STRING, "description": {"type": "string", "description": "Markdown."}, "risks": STRING,
-          "use_of_funds": STRING}
+_STORY = {"summary": line(300), "description": lines(50000, description="Markdown."), "risks": lines(50000),
+          "use_of_funds": lines(50000)}
 PROJECT_CREATE = obj({
-    "firm_id": ID, "kind": KIND, "title": STRING, **_STORY, "category": CATEGORY, "currency": CURRENCY,
+    "firm_id": ID, "kind": KIND, "title": line(120), **_STORY, "category": CATEGORY, "currency": CURRENCY,
     "goal": MONEY, "duration_days": nullable(INTEGER),
     "equity": nullable(EQUITY_TERMS),
 }, required=["firm_id", "kind", "title", "summary", "category", "currency", "goal"])
 PROJECT_UPDATE = obj({
-    "title": STRING, **_STORY, "category": CATEGORY, "currency": CURRENCY, "goal": MONEY,
+    "title": line(120), **_STORY, "category": CATEGORY, "currency": CURRENCY, "goal": MONEY,
     "duration_days": nullable(INTEGER), "equity": EQUITY_TERMS,
 }, required=[], description="Only the fields sent change. After approval only the story (summary, "
                             "description, risks, use_of_funds) can change.")
 
 TIER_CREATE = obj({
-    "title": STRING, "description": STRING, "price": MONEY,
+    "title": line(120), "description": lines(5000), "price": MONEY,
     "quantity": {"type": ["integer", "null"], "description": "null: unlimited"},
     "per_backer_limit": nullable(INTEGER),
-    "estimated_delivery": {"type": "string", "description": "YYYY-MM"},
+    "estimated_delivery": line(20, description="YYYY-MM"),
     "shipping": SHIPPING, "shipping_fee": MONEY,
 }, required=["title", "price", "estimated_delivery"])
 TIER = obj({
@@ -157,7 +185,7 @@ PROJECT = obj({
 PROJECT_PAGE = obj({"items": {"type": "array", "items": PROJECT_SUMMARY}, "page": {"type": "integer", "minimum": 1},
                     "per_page": {"type": "integer", "minimum": 1}, "total": COUNT})
 STATUS = obj({"id": ID, "status": PROJECT_STATUS})
-LAUNCH = obj({"deadline": TIME})
+LAUNCH = obj({"deadline": {**TIME, "maxLength": 64}})
 LAUNCHED = obj({"id": ID, "status": PROJECT_STATUS, "deadline": TIME})
 DOCUMENT_UPLOAD = obj({"kind": DOCUMENT_KIND, "file": {"type": "string", "format": "binary"}},
                       description="business_plan and financial_statements: PDF (equity projects); "
@@ -166,8 +194,8 @@ DOCUMENT = obj({"id": ID, "kind": DOCUMENT_KIND, "filename": STRING, "content_ty
 
 REVIEW = obj({
     "decision": {"type": "string", "enum": list(reviews.DECISIONS)},
-    "note": STRING,
-    "risk_grade": nullable(STRING),
+    "note": lines(5000),
+    "risk_grade": nullable(line(20)),
     "checklist": obj({key: BOOLEAN for key in reviews.CHECKLIST}, required=[],
                      description="Approval needs every item that applies to the project's kind: "
                                  "financials_present applies to equity, rewards_feasible to reward projects."),
@@ -196,8 +224,8 @@ STATEMENT = obj({
 
 # --- pledges --------------------------------------------------------------------------------
 
-ADDRESS = obj({"name": STRING, "line1": STRING, "line2": STRING, "city": STRING, "postal_code": STRING,
-               "country": {"type": "string", "description": "ISO 3166-1 alpha-2"}},
+ADDRESS = obj({"name": line(200), "line1": line(200), "line2": line(200), "city": line(200),
+               "postal_code": line(20), "country": line(2, description="ISO 3166-1 alpha-2")},
               required=["name", "line1", "city", "postal_code", "country"])
 PLEDGE_CREATE = obj({
     "tier_id": nullable(ID),
@@ -205,7 +233,7 @@ PLEDGE_CREATE = obj({
     "amount": {"type": ["integer", "null"], "description": "Reward projects, no tier: the amount (minor units)."},
     "extra": {"type": "integer", "description": "Reward projects: an extra amount on top (minor units)."},
     "shares": {"type": ["integer", "null"], "description": "Equity projects: the number of shares."},
-    "payment_method": {"type": "string", "description": "A payment method id (sandbox: pm_card_visa, ...)."},
+    "payment_method": line(100, description="A payment method id (sandbox: pm_card_visa, ...)."),
     "shipping_address": nullable(ADDRESS),
 }, required=["payment_method"])
 PLEDGE = obj({

@@ -12,7 +12,8 @@ def iso(moment):
 
 
 def user(u):
-    return {"id": u.id, "email": u.email, "name": u.name, "is_admin": bool(u.is_admin)}
+    return {"id": u.id, "email": u.email, "name": u.name, "is_admin": bool(u.is_admin),
+            "email_verified": u.email_verified_at is not None}
 
 
 def firm(f, *, locked, payout_status):

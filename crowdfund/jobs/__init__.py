@@ -48,6 +48,8 @@ scheduler can use `periodic_jobs(config)` for the same table.
 import importlib
 import logging
 import pkgutil
+import threading
+import time
 
 from flask import current_app
 
@@ -58,6 +60,8 @@ _SWEEPS = set()
 SWEEPS_AFTER_COMMIT = "crowdfund.sweeps_after_commit"
 _NOT_JOB_MODULES = {"celery_app", "celery_worker"}
 _discovered = False
+_discovering = threading.RLock()
+BROKER_AWAY_UNTIL = "crowdfund.broker_away_until"  # app.extensions: time.monotonic() before which no job is sent
 
 # Job name -> how often it runs: seconds, or the name of a config key holding seconds.
 # Entries whose job is not registered are left out of every schedule.
@@ -80,6 +84,10 @@ class UnknownJob(LookupError):
     pass
 
 
+class BrokerAway(RuntimeError):
+    """The broker could not be reached moments ago (CELERY_BROKER_BACKOFF): the job was not sent."""
+
+
 def job(name, *, sweep=False):
     """Register the decorated function as the job `name` (returned unchanged); `sweep`: see
     `enqueue_sweep`."""
@@ -100,10 +108,13 @@ def discover():
     global _discovered
     if _discovered:
         return
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _NOT_JOB_MODULES:
-            importlib.import_module(f"{__name__}.{module.name}")
-    _discovered = True
+    with _discovering:  # a thread that comes second waits until every job is registered
+        if _discovered:
+            return
+        for module in pkgutil.iter_modules(__path__):
+            if module.name not in _NOT_JOB_MODULES:
+                importlib.import_module(f"{__name__}.{module.name}")
+        _discovered = True
 
 
 def registered():
@@ -136,10 +147,31 @@ def enqueue(name, *args, **kwargs):
     fn = get(name)
     app = current_app._get_current_object()
     if app.config.get("CELERY_BROKER_URL"):
-        from .celery_app import get_celery
-
-        return get_celery(app).send_task(TASK_PREFIX + name, args=args, kwargs=kwargs)
+        return _send(app, name, args, kwargs)
     return run_in_process(app, fn, *args, **kwargs)
+
+
+def _send(app, name, args, kwargs):
+    """Send the job to the broker, unless it was away moments ago. Celery tries a broker that
+    refuses connections for about a second before giving up: after such a failure the jobs
+    of the next CELERY_BROKER_BACKOFF seconds fail at once (BrokerAway), rather than each
+    holding its request up as long."""
+    if broker_away(app):
+        raise BrokerAway(f"The job broker could not be reached moments ago; {name} was not sent.")
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
+    from .celery_app import get_celery
+
+    try:
+        return get_celery(app).send_task(TASK_PREFIX + name, args=args, kwargs=kwargs)
+    except BrokerUnreachable:
+        app.extensions[BROKER_AWAY_UNTIL] = time.monotonic() + float(app.config.get("CELERY_BROKER_BACKOFF") or 0)
+        raise
+
+
+def broker_away(app):
+    """Was `app`'s broker unreachable moments ago (jobs are not sent to it now)?"""
+    return time.monotonic() < app.extensions.get(BROKER_AWAY_UNTIL, 0.0)
 
 
 def is_sweep(name):
@@ -189,6 +221,10 @@ def start_sweeps(names):
     names = sorted(names)
     if not names:
         return
+    if broker_away(current_app):  # not even marked: a mark with no run behind it would hold the next ones back
+        log.warning("sweeps %s not started: the job broker could not be reached moments ago; their periodic "
+                    "runs will do the work", ", ".join(names))
+        return
     try:
         names = _not_queued(names)
     except Exception:
@@ -196,8 +232,22 @@ def start_sweeps(names):
     for name in names:
         try:
             enqueue(name)
-        except Exception:
-            log.exception("sweep %s could not be started; its periodic run will do the work", name)
+        except Exception as error:
+            _unmark(name)
+            if isinstance(error, BrokerAway):
+                log.warning("sweep %s not started (%s); its periodic run will do the work", name, error)
+            else:
+                log.exception("sweep %s could not be started; its periodic run will do the work", name)
+
+
+def _unmark(name):
+    """A sweep marked as queued that could not be sent: clear its mark, so that the next commit
+    sends a run rather than count on this one (the mark would expire by itself, later)."""
+    app = current_app._get_current_object()
+    if app.config.get("CELERY_BROKER_URL"):
+        from .celery_app import clear_sweep_mark
+
+        clear_sweep_mark(app, name)
 
 
 def forget_sweeps(session):

@@ -17,10 +17,12 @@ that long (or until the periodic run); with a broker other than Redis there is n
 and every sweep is sent.
 """
 import logging
+import threading
 
 import redis
 from celery import Celery, Task
 
+from ..pools import celery_pool_options, redis_options
 from . import TASK_PREFIX, is_sweep, periodic_jobs, registered
 
 log = logging.getLogger(__name__)
@@ -28,13 +30,19 @@ log = logging.getLogger(__name__)
 SWEEP_MARK_SECONDS = 300
 
 
+# Built once per app, under this lock, when a process's first requests come in threads at once.
+_building = threading.RLock()
+
+
 def get_celery(app):
     """The Celery app for this Flask app (built once per broker URL and cached)."""
     url = app.config["CELERY_BROKER_URL"]
     cached = app.extensions.get("celery")
     if cached is None or cached.conf.broker_url != url:
-        cached = make_celery(app)
-        app.extensions["celery"] = cached
+        with _building:
+            cached = app.extensions.get("celery")
+            if cached is None or cached.conf.broker_url != url:
+                cached = app.extensions["celery"] = make_celery(app)
     return cached
 
 
@@ -69,6 +77,7 @@ def make_celery(app):
             name.replace("_", "-"): {"task": TASK_PREFIX + name, "schedule": seconds}
             for name, seconds in periodic_jobs(app.config)
         },
+        **celery_pool_options(app.config),  # every request thread may queue a job at once
     )
     celery.conf.update(app.config.get("CELERY_OPTIONS") or {})
     for name, fn in registered().items():
@@ -83,8 +92,11 @@ def _marks(app):
         return None
     cached = app.extensions.get("celery_sweep_marks")
     if cached is None or cached[0] != url:
-        cached = (url, redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2))
-        app.extensions["celery_sweep_marks"] = cached
+        with _building:
+            cached = app.extensions.get("celery_sweep_marks")
+            if cached is None or cached[0] != url:
+                cached = app.extensions["celery_sweep_marks"] = (url, redis.Redis.from_url(
+                    url, socket_timeout=2, socket_connect_timeout=2, **redis_options(app.config)))
     return cached[1]
 
 

@@ -9,4 +9,5 @@ from .pledge import InvestorProfile, Pledge, PledgeStatus, ShareHolding  # noqa:
 from .project import (EquityOffering, Project, ProjectDocument, ProjectEdit, ProjectKind,  # noqa: F401
                       ProjectStatus, ProjectUpdate, Review, RewardTier)
 from .settlement import OutboxMessage, Settlement  # noqa: F401
-from .user import ApiToken, User  # noqa: F401
+from .two_factor import RecoveryCode, UserTwoFactor  # noqa: F401
+from .user import ApiToken, User, UserSession  # noqa: F401

@@ -34,6 +34,9 @@ class Pledge(db.Model):
     backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default=PledgeStatus.PENDING.value)
     idempotency_key: Mapped[str] = mapped_column(String(100))
+    # SHA-256 of the API request that made it (route + canonical JSON body): a replay of the
+    # key with another body is refused (409) rather than answered with this pledge.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # What was bought
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("reward_tiers.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer, default=1)

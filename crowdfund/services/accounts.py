@@ -1,4 +1,6 @@
 """Accounts: registration, authentication, passwords, admins."""
+import threading
+
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
@@ -8,8 +10,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..models import User
-from . import use_case
+from ..models import User, utcnow
+from . import email_verification, use_case, user_sessions
 
 # The most common passwords of at least ten characters; refusing them costs nothing.
 COMMON_PASSWORDS = frozenset("""
@@ -20,8 +22,10 @@ administrator 11111111111 0000000000 9876543210 qazwsxedcrfv zaq12wsxcde
 """.split())
 
 # A fixed hash to check against when the email is unknown, so a login attempt
-# takes the same time whether or not the account exists.
-_DUMMY_HASH = None
+# takes the same time whether or not the account exists: made once per hash method
+# (`_dummy_hash`), under a lock, so threads serving their first logins at once make it once.
+_DUMMY_HASHES = {}
+_DUMMY_HASH_LOCK = threading.Lock()
 
 
 def normalise_email(raw):
@@ -53,6 +57,17 @@ def hash_password(password):
     return generate_password_hash(password, method=method)
 
 
+def _dummy_hash():
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    found = _DUMMY_HASHES.get(method)
+    if found is None:
+        with _DUMMY_HASH_LOCK:
+            found = _DUMMY_HASHES.get(method)
+            if found is None:
+                found = _DUMMY_HASHES[method] = hash_password("not-a-real-password")
+    return found
+
+
 def find_by_email(email):
     return db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 
@@ -80,6 +95,21 @@ def register(email, password, name, *, is_admin=False):
     return user
 
 
+@use_case
+def sign_up(email, password, name, *, accept_terms, page_locale=None):
+    """A person opening an account of their own (the web form, POST /api/v1/users): they must
+    accept the terms and privacy notice (the version, TERMS_VERSION, is kept with the time),
+    and a mail asks them to confirm the address (services/email_verification.py)."""
+    if accept_terms is not True:
+        message = _("Please accept the terms of use and the privacy notice to open an account.")
+        raise ValidationError(message, code="terms_not_accepted", fields={"accept_terms": message})
+    user = register(email, password, name)
+    user.terms_version = current_app.config["TERMS_VERSION"]
+    user.terms_accepted_at = utcnow()
+    email_verification.request_verification(user, page_locale=page_locale)
+    return user
+
+
 def _email_taken():
     message = _("An account with this email address already exists.")
     return Conflict(message, code="email_taken", fields={"email": message})
@@ -87,21 +117,22 @@ def _email_taken():
 
 def authenticate(email, password):
     """The user with these credentials, or None. Same cost whether or not the email exists."""
-    global _DUMMY_HASH
     try:
         email = normalise_email(email)
     except ValidationError:
         return None
     user = find_by_email(email)
     if user is None:
-        _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     return user if check_password_hash(user.password_hash, password or "") else None
 
 
 @use_case
-def change_password(user, current_password, new_password):
+def change_password(user, current_password, new_password, *, keep_session_id=None, keep_token=None):
+    """Set a new password, then sign the account out everywhere else: every browser session but
+    `keep_session_id` (the one asking; None: all of them) ends, and every API token but
+    `keep_token` is revoked. Whoever knew the old password is out."""
     if not check_password_hash(user.password_hash, current_password or ""):
         message = _("Your current password is not right.")
         raise ValidationError(message, fields={"current_password": message})
@@ -109,6 +140,10 @@ def change_password(user, current_password, new_password):
     if problem:
         raise ValidationError(problem, fields={"new_password": problem})
     user.password_hash = hash_password(new_password)
+    from . import api_tokens  # here: api_tokens imports this module
+
+    user_sessions.end_all(user, except_id=keep_session_id)
+    api_tokens.revoke_all(user, except_token=keep_token)
     db.session.flush()
 
 
@@ -139,3 +174,16 @@ def list_users(q=None, page=1, per_page=50):
     users = db.session.scalars(query.order_by(User.created_at.desc(), User.id.desc())
                                .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
     return users, total
+
+
+def sign_in_refusal(user):
+    """Why `user`, whose password was right, may not sign in now (a message), or None.
+
+    `authenticate` answers only "do the credentials match"; the login page asks this next,
+    so a suspended person is told so instead of "wrong password"."""
+    if user.deleted_at is not None:
+        return _("That email and password do not match an account.")
+    if user.suspended_at is not None:
+        return _("This account is suspended, so it cannot sign in. Please contact us if you think "
+                 "this is a mistake.")
+    return None

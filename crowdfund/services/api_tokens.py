@@ -9,13 +9,13 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import contains_eager
 
-from ..errors import DomainError
+from ..errors import DomainError, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import ApiToken, utcnow
-from . import accounts, use_case
+from . import sign_in_limits, two_factor, use_case
 
 DEFAULT_TTL = 30 * 24 * 3600
 # The most a token string can be: anything longer is not ours and is not even hashed.
@@ -32,11 +32,25 @@ class InvalidCredentials(DomainError):
 
 
 @use_case
-def issue_token(email, password, *, label=None, now=None):
-    """Check the credentials and return `(raw_token, ApiToken)`; the raw token is never stored."""
-    user = accounts.authenticate(email, password)
-    if user is None:
+def issue_token(email, password, *, otp=None, label=None, now=None):
+    """Check the credentials and return `(raw_token, ApiToken)`; the raw token is never stored.
+
+    Failed passwords count against the account's budget shared with the web login
+    (TooManyAttempts once spent). An account with two-factor sign-in needs `otp` as well: a
+    current code from its app, or a recovery code (CodeRequired / InvalidCode, both 401)."""
+    user = sign_in_limits.authenticate(email, password)
+    if user is None or user.deleted_at is not None:
         raise InvalidCredentials("That email and password do not match an account.")
+    if user.suspended_at is not None:
+        # Told plainly (the password was right), and no token: it could not be used anyway.
+        raise PermissionDenied("This account is suspended, so it cannot sign in. Please contact us if you "
+                               "think this is a mistake.", code="account_suspended")
+    if two_factor.is_enabled(user):
+        if not otp:
+            raise two_factor.CodeRequired("This account uses two-factor authentication: send the code from "
+                                          "its authenticator app as `otp`.")
+        two_factor.verify(user, otp, now=now)
+    sign_in_limits.signed_in(user.email)
     now = now or utcnow()
     raw = secrets.token_urlsafe(32)
     ttl = int(current_app.config.get("API_TOKEN_TTL", DEFAULT_TTL))
@@ -71,3 +85,30 @@ def revoke_token(token, *, now=None):
         token.revoked_at = now or utcnow()
     db.session.flush()
     return token
+
+
+def revoke_all(user, except_token=None, *, now=None):
+    """Revoke every live token of `user`, but `except_token` (the one making this request, when
+    the API asks). Returns how many were revoked."""
+    query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if except_token is not None:
+        query = query.where(ApiToken.id != except_token.id)
+    result = db.session.execute(query.values(revoked_at=now or utcnow())
+                                .execution_options(synchronize_session="fetch"))
+    return result.rowcount
+
+
+def live_for(user, *, now=None):
+    """`user`'s tokens that still work (not expired, not revoked), the newest first."""
+    return db.session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > (now or utcnow()))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all()
+
+
+@use_case
+def revoke_own(user, token_id, *, now=None):
+    """Revoke one of `user`'s own tokens by id; NotFound for anyone else's (or no such token)."""
+    token = db.session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
+    if token is None or token.user_id != user.id:
+        raise NotFound("There is no such token.")
+    return revoke_token(token, now=now)

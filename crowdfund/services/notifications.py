@@ -19,6 +19,8 @@ event twice (a retried job, a replayed webhook) queues it once.
                                                (services.updates.announce_pending picks them)
     review_decision(project, review)        -> every member of the firm: approve / request
                                                changes / reject, with the reviewer's note
+    password_reset(user, link, ...)         -> the account: a single-use link to set a new password
+    verify_email(user, link, ...)           -> the account's (new) address: the link that confirms it
 
 Every function returns the list of messages it newly queued (empty when all of them were
 queued before). The settlement notifications work in bulk (`_queue_many`): a batch of 500
@@ -178,6 +180,18 @@ def review_decision(project, review):
                           lambda: subject(project.title), project=project, review=review)
 
 
+def password_reset(user, link, *, ttl_minutes, dedupe_key, in_locale=None):
+    """The link that sets a new password (services/password_reset.py)."""
+    return _queue_one(dedupe_key, user, "mail/password_reset.txt", lambda: _("Reset your Crowdfund password"),
+                      in_locale=in_locale, link=link, ttl_minutes=ttl_minutes)
+
+
+def verify_email(user, link, *, dedupe_key, in_locale=None):
+    """The link that confirms the account's address (services/email_verification.py)."""
+    return _queue_one(dedupe_key, user, "mail/verify_email.txt", lambda: _("Confirm your email address"),
+                      in_locale=in_locale, link=link)
+
+
 # ---------------------------------------------------------------------------- machinery
 
 def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
@@ -190,9 +204,10 @@ def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
     return queued
 
 
-def _queue_one(dedupe_key, user, template, subject, **context):
-    """Queue one message for `user` unless `dedupe_key` is already in the outbox."""
-    locale = recipient_locale(user)
+def _queue_one(dedupe_key, user, template, subject, *, in_locale=None, **context):
+    """Queue one message for `user` unless `dedupe_key` is already in the outbox (in
+    `in_locale` when given, else in the recipient's language)."""
+    locale = in_locale or recipient_locale(user)
     with force_locale(locale):
         helpers = _Helpers(locale, user)
         subject_text = " ".join(str(subject()).split())[:300]

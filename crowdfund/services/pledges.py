@@ -119,15 +119,28 @@ def find_attempt(backer_id, idempotency_key):
                                                   Pledge.idempotency_key == idempotency_key))
 
 
+def require_same_request(existing, project_id, request_fingerprint):
+    """The key of `existing` sent again: a replay of the same request, or Conflict 409
+    `idempotency_key_reused` (another campaign, or, both fingerprinted, another body)."""
+    if existing.project_id != project_id:
+        raise Conflict(_("This idempotency key was already used for a pledge to another campaign; "
+                         "use a new key for each attempt."), code="idempotency_key_reused")
+    if request_fingerprint and existing.request_fingerprint and request_fingerprint != existing.request_fingerprint:
+        raise Conflict(_("This idempotency key was already used with a different request; send the same request "
+                         "again to get its pledge, or use a new key for a new attempt."),
+                       code="idempotency_key_reused")
+
+
 # -- step 1 -------------------------------------------------------------------------------------
 
 def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, quantity, amount, extra,
-            shares, shipping_address):
+            shares, shipping_address, request_fingerprint=None):
     """Validate, price, insert the pending pledge and reserve its units (flush only).
 
     Returns an Attempt for a new pledge, or the earlier Pledge made with this key (nothing
-    written). Raises a DomainError on a refusal, and IntegrityError when the same attempt
-    was inserted concurrently (the workflow rolls back and returns theirs)."""
+    written; `require_same_request` first). Raises a DomainError on a refusal, and
+    IntegrityError when the same attempt was inserted concurrently (the workflow rolls back
+    and returns theirs)."""
     if not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key.strip()) <= 100:
         raise ValidationError(_("This form has expired. Please reload the page and try again."),
                               code="missing_idempotency_key")
@@ -138,9 +151,7 @@ def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, 
                                                         "project": project_id}).one()
     existing = step_one.Pledge
     if existing is not None:
-        if existing.project_id != project_id:
-            raise Conflict("This idempotency key was already used for a pledge to another campaign; "
-                           "use a new key for each attempt.", code="idempotency_key_reused")
+        require_same_request(existing, project_id, request_fingerprint)
         return existing
     if not isinstance(payment_method, str) or not payment_method.strip() or len(payment_method) > 100:
         raise ValidationError(_("Choose how you want to pay."), code="payment_method_required",
@@ -161,7 +172,8 @@ def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, 
         priced = price_reward(backer_id, project, tier_id=tier_id, quantity=quantity, amount=amount,
                               extra=extra, shares=shares, shipping_address=shipping_address, now=now)
     pledge = Pledge(project_id=project.id, backer_id=backer_id, status=PS.PENDING.value,
-                    idempotency_key=idempotency_key, currency=project.currency,
+                    idempotency_key=idempotency_key, request_fingerprint=request_fingerprint,
+                    currency=project.currency,
                     payment_method=payment_method.strip(), created_at=now, **priced)
     db.session.add(pledge)
     db.session.flush()

@@ -29,13 +29,14 @@ from sqlalchemy.orm import joinedload
 
 from ..domain.files import extension, normalise_content_type, sniff
 from ..domain.markup import render_markdown
-from ..domain.money import SUPPORTED_CURRENCIES, to_major, to_minor
+from ..domain.money import SUPPORTED_CURRENCIES, page_locale, to_major, to_minor
+from ..domain.numbers import read_whole, whole_example
 from ..domain.registration_numbers import registration_number_problem
 from ..errors import NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..models import (EquityOffering, Project, ProjectDocument, ProjectEdit, ProjectKind, ProjectStatus as S,
                       Review, RewardTier, utcnow)
-from . import use_case
+from . import account_standing, use_case
 from .transitions import PROJECT_STATUS_WORDS, can_move, transition
 
 CATEGORIES = ("design", "technology", "food", "publishing", "games", "crafts", "fashion", "film",
@@ -249,10 +250,11 @@ def _whole(data, key, errors, *, required_message=None, minimum=1, maximum=None,
         if required_message:
             errors[key] = required_message
         return None
-    try:
-        value = int(str(raw).strip().replace(",", "").replace("_", ""))
-    except ValueError:
-        errors[key] = _("Enter a whole number.")
+    # Typed digits 0-9 (with the page language's group separators in their places); the
+    # API's own integers as they are.
+    value = raw if type(raw) is int else read_whole(str(raw), page_locale())
+    if value is None:
+        errors[key] = _("Enter a whole number in digits, like %(example)s.", example=whole_example(page_locale()))
         return None
     if value < minimum or (maximum is not None and value > maximum):
         errors[key] = str(message) if message else (
@@ -702,6 +704,7 @@ def submission_problems(project):
 @use_case
 def submit(user, project):
     require_member(user, project)
+    account_standing.require_may_transact(user)
     project = lock(project)
     if not can_move(project, S.IN_REVIEW):
         transition(project, S.IN_REVIEW)  # raises IllegalTransition with the usual message

@@ -154,13 +154,21 @@ def holdings_of(user):
 
 
 def register_csv(project):
-    """The share register of one equity campaign, streamed as CSV lines."""
+    """The share register of one equity campaign, streamed as CSV lines.
+
+    What it needs of `project` is read now, while the request's session holds it: the lines
+    are written after the view returned and the request committed, in the session of the
+    app context `stream_with_context` gives them, to which `project` does not belong."""
+    return _register_lines(project.id)
+
+
+def _register_lines(project_id):
     yield "holder_name,holder_email,shares,price_per_share,currency,security_type,acquired_at,pledge_id\r\n"
     rows = db.session.execute(
         select(User.name, User.email, ShareHolding.shares, ShareHolding.price_per_share, ShareHolding.currency,
                ShareHolding.security_type, ShareHolding.acquired_at, ShareHolding.pledge_id)
         .join(User, User.id == ShareHolding.user_id)
-        .where(ShareHolding.project_id == project.id).order_by(ShareHolding.id)
+        .where(ShareHolding.project_id == project_id).order_by(ShareHolding.id)
         .execution_options(yield_per=1000))
     for row in rows:
         out = io.StringIO()

@@ -3,15 +3,17 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import db, login_manager
-from ..models import User
-from . import i18n, page_cache, security, unit_of_work
+from ..extensions import login_manager
+from . import i18n, outages, page_cache, request_guards, security, unit_of_work
+from .auth import sessions
 
 
 def register_web(app):
+    request_guards.init_app(app)  # bounded ids, no NUL in addresses: before any route exists
     unit_of_work.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    outages.init_app(app)  # the database out of reach: retried once, else 503, never a 500
     app.add_template_global(page_cache.this_page, "this_page")
 
 
@@ -19,9 +21,9 @@ def register_web(app):
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        return db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    # A signed-in browser is known by the live session record its cookie names (one query
+    # joining the record and its user); see crowdfund/web/auth/sessions.py.
+    login_manager.user_loader(sessions.load_user)
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp

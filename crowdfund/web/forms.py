@@ -1,4 +1,5 @@
 """The base of every web form, and helpers shared by the forms."""
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -6,9 +7,11 @@ from urllib.parse import urlsplit
 
 from babel import support
 from flask import current_app, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import Choice
+from wtforms.validators import Length, ValidationError
 from wtforms.i18n import messages_path
 from wtforms.widgets import Select
 
@@ -19,13 +22,60 @@ from ..services.firms import country_names
 class Form(FlaskForm):
     """FlaskForm, with WTForms' own messages ("This field is required.") translated from a
     catalogue read once per language and process: Flask-WTF reads it from disk again on
-    every request that builds a form (~0.15 ms each)."""
+    every request that builds a form (~0.15 ms each).
+
+    Every field of every form also refuses what no field means (`plain_input`): a NUL
+    character (which PostgreSQL cannot store), control characters in text, and numbers
+    not written in digits 0-9."""
 
     class Meta:
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return FlaskForm.Meta.get_translations(self, form)
             return wtforms_catalogue(str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]))
+
+    def validate(self, extra_validators=None):
+        extra = {name: [*(extra_validators or {}).get(name, ()), plain_input] for name in self._fields}
+        return super().validate(extra_validators=extra)
+
+
+# Control characters (C0, DEL, C1). A line of text may hold none; a multi-line text its tabs
+# and line breaks only. Passwords are left as typed (only NUL is refused there).
+LINE_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+ASCII_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+LARGEST_NUMBER = 2**63 - 1
+LONGEST_LINE = 1000
+
+
+def plain_input(form, field):
+    """Refuse, with a message, what a field was sent that it cannot mean."""
+    sent = [value for value in (field.raw_data or ()) if isinstance(value, str)]
+    if any("\x00" in value for value in sent):
+        raise ValidationError(_l("Remove the NUL character (an invisible control character) from this field."))
+    if isinstance(field, IntegerField):
+        if field.process_errors:  # not a number at all: WTForms said so
+            return
+        if any(value.strip() and not ASCII_INTEGER.fullmatch(value) for value in sent):  # int() takes "１２"
+            raise ValidationError(_l("Enter a whole number in digits 0-9."))
+        if isinstance(field.data, int) and abs(field.data) > LARGEST_NUMBER:  # past every column
+            raise ValidationError(_l("That number is too large."))
+        return
+    if not isinstance(field, StringField):
+        return
+    multi_line = isinstance(field, TextAreaField)
+    if not multi_line and not any(isinstance(v, Length) for v in field.validators) \
+            and any(len(value) > LONGEST_LINE for value in sent):
+        # A line with no bound of its own (an email address to sign in with, a password):
+        # the services' checks of a 100 KB line cost seconds of CPU (email_validator's parser).
+        raise ValidationError(_l("This is too long (at most %(max)d characters).", max=LONGEST_LINE))
+    if isinstance(field, PasswordField):
+        return
+    controls = TEXT_CONTROLS if multi_line else LINE_CONTROLS
+    if any(controls.search(value) for value in sent):
+        raise ValidationError(
+            _l("Remove the control characters (such as escapes) from this text; tabs and line breaks are fine.")
+            if multi_line else _l("Remove the control characters (such as tabs or line breaks) from this line."))
 
 
 @cache  # one entry per language the site offers (config LANGUAGES)

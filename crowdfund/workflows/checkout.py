@@ -43,12 +43,12 @@ import logging
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from ..database import commit_keeping
+from ..database import commit_keeping, once_more_if_disconnected
 from ..errors import Conflict, DomainError, PaymentDeclined
 from ..extensions import db
 from ..models import Pledge, utcnow
 from ..payments import GatewayError, TransientGatewayError, get_gateway
-from ..services import notifications, pledges
+from ..services import account_standing, notifications, pledges
 from ..services.pledges import OPEN_STATUSES, Attempt
 from ..services.receipts import DECLINE_MESSAGES
 
@@ -59,7 +59,7 @@ LATE_REFUSAL = ("The campaign closed before your payment went through, so your p
 
 
 def place_pledge(backer, project, *, idempotency_key, payment_method, return_url=None, tier_id=None,
-                 quantity=1, amount=None, extra=0, shares=None, shipping_address=None):
+                 quantity=1, amount=None, extra=0, shares=None, shipping_address=None, request_fingerprint=None):
     """Back `project`: charge the backer and hold the money in escrow. Returns the pledge.
 
     Reward campaigns: a `tier_id` (with `quantity`) or, with no tier, a plain `amount`; an
@@ -67,7 +67,8 @@ def place_pledge(backer, project, *, idempotency_key, payment_method, return_url
     whole number of `shares`. Money is integer minor units.
 
     `idempotency_key` identifies this attempt (one per rendered form): the same key again
-    returns the first pledge, whatever became of it, and charges nothing more.
+    returns the first pledge, whatever became of it, and charges nothing more; with a
+    `request_fingerprint` (the API's) that differs from the first request's, 409 instead.
     `return_url(pledge_id)` gives the page the processor sends the backer back to after
     authenticating or paying in a wallet.
 
@@ -77,11 +78,13 @@ def place_pledge(backer, project, *, idempotency_key, payment_method, return_url
     decline; Conflict `project_not_live` when the campaign closed while the payment was in
     flight (the charge is refunded).
     """
+    account_standing.require_may_transact(backer)  # 403 email_unverified / account_suspended: nothing written
     backer_id = backer.id
     try:
         attempt = pledges.reserve(backer_id, project.id, idempotency_key=idempotency_key,
                                   payment_method=payment_method, tier_id=tier_id, quantity=quantity,
-                                  amount=amount, extra=extra, shares=shares, shipping_address=shipping_address)
+                                  amount=amount, extra=extra, shares=shares, shipping_address=shipping_address,
+                                  request_fingerprint=request_fingerprint)
     except DomainError:
         db.session.rollback()
         raise
@@ -91,6 +94,7 @@ def place_pledge(backer, project, *, idempotency_key, payment_method, return_url
         existing = pledges.find_attempt(backer_id, idempotency_key.strip())
         if existing is None:
             raise
+        pledges.require_same_request(existing, project.id, request_fingerprint)
         attempt = existing
     db.session.commit()  # step 1
     if isinstance(attempt, Pledge):  # the same attempt again: no second charge
@@ -98,8 +102,9 @@ def place_pledge(backer, project, *, idempotency_key, payment_method, return_url
     return charge(attempt, actor_id=backer_id, return_url=return_url(attempt.id) if return_url else None)
 
 
-def charge(attempt, *, actor_id, return_url=None):
-    """Steps 2 and 3 for a new pending pledge."""
+def charge(attempt, *, actor_id, return_url=None, raise_decline=True):
+    """Steps 2 and 3 for a new pending pledge. `raise_decline`: as for `apply_answer`
+    (reconcile, re-sending a charge that never answered, mails the backer instead)."""
     try:
         result = get_gateway().charge(
             amount=attempt.amount, currency=attempt.currency, payment_method=attempt.payment_method,
@@ -115,9 +120,15 @@ def charge(attempt, *, actor_id, return_url=None):
             # without the first call's return_url): that payment is the truth, not a failure.
             return _adopt_existing(attempt, actor_id=actor_id)
         message = _("The payment could not be made. Please try another card.")
-        _fail(attempt, code=error.code or "payment_error", message=str(error), actor_id=actor_id)
+        pledge = _fail(attempt, code=error.code or "payment_error", message=str(error), actor_id=actor_id,
+                       tell_backer=not raise_decline)
+        if not raise_decline:
+            return pledge
         raise PaymentDeclined(message, code=error.code or "payment_error", fields={"payment_method": message})
-    return apply_answer(attempt, result, actor_id=actor_id)
+    # The card may be charged now: a dropped database connection gets one more try at
+    # recording it (step 3 is safe to repeat), before the pledge is left to reconcile.
+    return once_more_if_disconnected(db.session, apply_answer, attempt, result, actor_id=actor_id,
+                                     raise_decline=raise_decline)
 
 
 def _adopt_existing(attempt, *, actor_id):
@@ -159,7 +170,7 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
                   attempt.id, result.amount, result.currency, ref, attempt.amount, attempt.currency)
         return db.session.get(Pledge, attempt.id)
     if result.ok:
-        return _hold(attempt, ref, actor_id=actor_id, fee=result.fee)
+        return _hold(attempt, ref, actor_id=actor_id, fee=result.fee, tell_backer=not raise_decline)
     if result.requires_action or result.processing:
         pledge = pledges.lock(attempt.id)
         if pledge.status in OPEN_STATUSES:
@@ -182,7 +193,7 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
     return pledge
 
 
-def _hold(attempt, charge_ref, *, actor_id, fee=None):
+def _hold(attempt, charge_ref, *, actor_id, fee=None, tell_backer=False):
     """The payment succeeded: escrow it, or refuse a pledge that lost the deadline race."""
     pledge = pledges.lock_with_receipt_data(attempt.id)
     if pledge.status not in OPEN_STATUSES:  # someone (the webhook, reconcile, a retry) finished it
@@ -191,13 +202,14 @@ def _hold(attempt, charge_ref, *, actor_id, fee=None):
     if not pledges.hold(pledge, attempt, charge_ref, actor_id=actor_id, now=utcnow(), fee=fee):
         db.session.rollback()
         notifications.pop_queued_flag(db.session)  # the receipt was rolled back with the rest
-        return _refuse_late(attempt, charge_ref, actor_id=actor_id, fee=fee)
+        return _refuse_late(attempt, charge_ref, actor_id=actor_id, fee=fee, tell_backer=tell_backer)
     commit_keeping(db.session, pledge)  # the caller answers with it: no SELECT after the commit
     return pledge
 
 
-def _refuse_late(attempt, charge_ref, *, actor_id, fee=None):
-    """The payment succeeded but the campaign closed meanwhile: refund, then fail the pledge."""
+def _refuse_late(attempt, charge_ref, *, actor_id, fee=None, tell_backer=False):
+    """The payment succeeded but the campaign closed meanwhile: refund, then fail the pledge
+    (and mail the backer, with `tell_backer`: they are not on our page to hear it)."""
     try:
         movement = get_gateway().refund(charge_ref=charge_ref, amount=attempt.amount, currency=attempt.currency,
                                         idempotency_key=pledges.refund_key(attempt.id))
@@ -208,7 +220,7 @@ def _refuse_late(attempt, charge_ref, *, actor_id, fee=None):
         raise Conflict(_("The campaign closed before your payment went through, so your pledge was not "
                          "accepted. Any charge will be refunded to you automatically."), code="project_not_live")
     _fail(attempt, code="project_not_live", message=LATE_REFUSAL, charge_ref=charge_ref, refund_ref=movement.ref,
-          actor_id=actor_id, processor_fee=fee)
+          actor_id=actor_id, processor_fee=fee, tell_backer=tell_backer)
     raise Conflict(_("The campaign closed before your payment went through, so your pledge was not accepted. "
                      "The charge has been refunded to you."), code="project_not_live")
 

@@ -100,7 +100,8 @@ def _look_again(pledge_id, *, now):
     if now - created_at < window:
         # The processor still remembers the key: the same request replays its first answer
         # (or makes the charge for the first time, if it never arrived). Never a second charge.
-        return checkout.charge(attempt, actor_id=None)
+        # Nobody waits on this answer: a decline is mailed to the backer, not raised.
+        return checkout.charge(attempt, actor_id=None, raise_decline=False)
     # Past the window the key is forgotten: look the payment up by it instead. None means
     # the processor has no payment under our key, so nothing was taken.
     found = get_gateway().find_charge(pledges.charge_key(attempt.id))

@@ -1,6 +1,7 @@
 import pytest
 
-from tests.factories import PASSWORD
+from crowdfund.services import two_factor
+from tests.factories import PASSWORD, otp_for
 
 PREFIX = "/api/v1"
 
@@ -33,7 +34,10 @@ class Api:
         return self.call("DELETE", path, **kwargs)
 
     def token_for(self, user, password=PASSWORD):
-        response = self.post("/tokens", {"email": user.email, "password": password})
+        body = {"email": user.email, "password": password}
+        if two_factor.is_enabled(user):
+            body["otp"] = otp_for(user)
+        response = self.post("/tokens", body)
         assert response.status_code == 201, response.get_json()
         return response.get_json()["token"]
 

@@ -57,7 +57,8 @@ def table(w):
     draft, review, approved, live = w["draft"].id, w["in_review"].id, w["approved"].id, w["live"].id
     pledge = w["pledge_id"]
     return {
-        "create_user": ("POST", "/users", {"email": "owner.secret@example.com", "password": PASSWORD, "name": "X"},
+        "create_user": ("POST", "/users", {"email": "owner.secret@example.com", "password": PASSWORD, "name": "X",
+                                            "accept_terms": True},
                         {409}, {409}),
         "create_token": ("POST", "/tokens", {"email": "owner.secret@example.com", "password": "not the password"},
                          {401}, {401}),

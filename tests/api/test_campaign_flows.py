@@ -10,8 +10,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from crowdfund import ledger
+from crowdfund.services import accounts
 from tests.api.conftest import error_of
-from tests.factories import PASSWORD, PDF_BYTES, PNG_BYTES, next_number
+from tests.factories import PASSWORD, PDF_BYTES, PNG_BYTES, enrol_two_factor, next_number, otp_for
+from tests.mail_links import verify_by_mail
 
 RUN_SECONDS = 2  # from launch to deadline: time enough for the pledges below (they take ~0.2 s)
 
@@ -23,7 +25,8 @@ def ok(response, status=200):
 
 def register(api, name):
     email = f"{name.lower()}{next_number()}@example.com"
-    ok(api.post("/users", {"email": email, "password": PASSWORD, "name": name}), 201)
+    ok(api.post("/users", {"email": email, "password": PASSWORD, "name": name, "accept_terms": True}), 201)
+    verify_by_mail(api.client, email)  # the link in the mail: until then no pledge and no submission
     return ok(api.post("/tokens", {"email": email, "password": PASSWORD}), 201)["token"]
 
 
@@ -86,7 +89,16 @@ def test_reward_and_equity_campaigns_from_registration_to_the_deadline(app, db, 
     # --- review: an admin made by the operator ----------------------------------------------
     result = runner.invoke(args=["users", "create-admin", "reviewer@example.com", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
-    admin = ok(api.post("/tokens", {"email": "reviewer@example.com", "password": PASSWORD}), 201)["token"]
+    # Until it has two-factor sign-in (ADMIN_2FA_REQUIRED), the admin may not act; then its token needs the code.
+    bare = ok(api.post("/tokens", {"email": "reviewer@example.com", "password": PASSWORD}), 201)["token"]
+    refused = api.post(f"/admin/projects/{reward['id']}/review", {"decision": "approve"}, token=bare)
+    assert refused.status_code == 403 and error_of(refused)["code"] == "two_factor_required"
+    reviewer = accounts.find_by_email("reviewer@example.com")
+    enrol_two_factor(reviewer)
+    db.session.commit()
+    assert error_of(api.post("/tokens", {"email": reviewer.email, "password": PASSWORD}))["code"] == "otp_required"
+    admin = ok(api.post("/tokens", {"email": reviewer.email, "password": PASSWORD, "otp": otp_for(reviewer)}),
+               201)["token"]
     assert api.post(f"/admin/projects/{reward['id']}/review", {"decision": "approve"},
                     token=founder).status_code == 403
     unticked = api.post(f"/admin/projects/{reward['id']}/review", {

@@ -38,11 +38,12 @@ def test_wrong_password_is_401_and_token_requests_are_rate_limited_like_logins(a
 
 
 def test_registration_errors_name_the_field(api, make):
-    response = api.post("/users", {"email": "not-an-address", "password": PASSWORD, "name": "A"})
+    response = api.post("/users", {"email": "not-an-address", "password": PASSWORD, "name": "A", "accept_terms": True})
     assert response.status_code == 422
     assert "email" in error_of(response)["fields"]
-    api.post("/users", {"email": "taken@example.com", "password": PASSWORD, "name": "A"})
-    again = api.post("/users", {"email": "Taken@Example.com", "password": PASSWORD, "name": "B"})
+    api.post("/users", {"email": "taken@example.com", "password": PASSWORD, "name": "A", "accept_terms": True})
+    again = api.post("/users", {"email": "Taken@Example.com", "password": PASSWORD, "name": "B",
+                                "accept_terms": True})
     assert again.status_code == 409 and error_of(again)["code"] == "email_taken"
     token = api.token_for(make.user())
     firm = {"name": "Cup Co Ltd", "registration_number": "12345678", "country": "GB", "address": "1 Cup St"}

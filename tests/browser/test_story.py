@@ -11,13 +11,16 @@ import re
 
 import pytest
 
+from tests.browser.authenticator import AuthenticatorApp
 from tests.browser.conftest import shoot
 from tests.browser.images import gradient_png
 from tests.factories import PDF_BYTES, VALID_USCC
+from tests.mail_links import last_mail, link_in
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long browser password"
+PHONE = AuthenticatorApp()  # the admins' (ADMIN_2FA_REQUIRED): each enrols at its first sign-in
 _seq = itertools.count(1)
 
 
@@ -25,16 +28,23 @@ def expect_ok(response):
     assert response is not None and response.status < 400, response and response.status
 
 
-def register(page, base, name, email):
+def register(page, live, name, email):
+    """Sign up, then confirm the address with the link in the mail (pledging and submitting need it)."""
+    base = live.url
     page.goto(f"{base}/")
     page.get_by_role("link", name="Sign up").first.click()
     page.get_by_label("Your name").fill(name)
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_label("I accept the terms of use and the privacy notice.").check()
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(f"{base}/")
     assert page.get_by_text(f"Welcome to Crowdfund, {name}.").is_visible()
+    with live.app.app_context():
+        link = link_in(last_mail(email, app=live.app), "/account/verify/")
+    page.goto(link)
+    assert page.get_by_text(f"{email} is confirmed as your email address").is_visible()
 
 
 def log_in(page, base, email):
@@ -44,6 +54,10 @@ def log_in(page, base, email):
     page.locator("main form input[type=submit]").click()
     page.wait_for_load_state()
     assert "/account/login" not in page.url
+    if page.url.endswith("/account/2fa"):  # an admin's first sign-in: two-factor enrolment first
+        PHONE.enrol(page, email)
+    elif page.url.endswith("/account/2fa/verify"):
+        PHONE.answer(page, email)
 
 
 def make_admin(live, email):
@@ -132,7 +146,7 @@ def figures(page):
 def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     base = live_server.url
     founder = new_page()
-    register(founder, base, "Fang Founder", "fang@example.com")
+    register(founder, live_server, "Fang Founder", "fang@example.com")
     register_firm(founder, base, "Lantern Workshop Ltd")
     project_id = new_project(founder, base, kind="reward", title="Brass desk lamp", goal="1000")
     founder.get_by_role("link", name="Add a reward").click()
@@ -159,7 +173,7 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     shoot(founder, "reward-project-desktop")
 
     backer = new_page()
-    register(backer, base, "Bo Backer", "bo@example.com")
+    register(backer, live_server, "Bo Backer", "bo@example.com")
     backer.goto(page_url)
     backer.get_by_role("link", name="Back this project").click()
     backer.get_by_label(re.compile("One lamp")).check()
@@ -238,7 +252,7 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
 def test_an_equity_campaign_from_sign_up_to_an_investment(live_server, new_page):
     base = live_server.url
     founder = new_page()
-    register(founder, base, "Wei Founder", "wei@example.com")
+    register(founder, live_server, "Wei Founder", "wei@example.com")
     register_firm(founder, base, "Hangzhou Lantern Tea Co., Ltd.", country="CN", number=VALID_USCC[1])
     project_id = new_project(founder, base, kind="equity", title="Lantern Tea shares", goal="5000")
     founder.get_by_role("link", name="Enter the terms").click()
@@ -260,7 +274,7 @@ def test_an_equity_campaign_from_sign_up_to_an_investment(live_server, new_page)
     page_url = launch(founder, base, project_id)
 
     investor = new_page()
-    register(investor, base, "Ivy Investor", "ivy@example.com")
+    register(investor, live_server, "Ivy Investor", "ivy@example.com")
     investor.goto(page_url)
     assert investor.get_by_text("Investing is risky").first.is_visible()
     investor.get_by_role("link", name="Invest", exact=True).click()

@@ -33,7 +33,7 @@ def test_yen_has_no_minor_unit(db, make):
     assert project.goal == 300_000
     with pytest.raises(ValidationError) as refused:
         projects.create_project(owner, firm, "reward", basics(currency="JPY", goal="3000.50"))
-    assert refused.value.fields["goal"] == "JPY amounts have at most 0 decimal places."
+    assert refused.value.fields["goal"] == "JPY amounts have no decimal places."
 
 
 def test_every_problem_is_reported_at_once(db, make):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from crowdfund.models import FirmChangeRequest, FirmEdit, OutboxMessage, PayoutAccount, StateChange
 from crowdfund.services import campaigns, firm_changes
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, pass_second_step
 from tests.settlement.helpers import close, reward_campaign
 
 
@@ -22,6 +22,8 @@ def log_in(app, user):
     response = other.post("/account/login", data={"email": user.email, "password": PASSWORD,
                                                    "csrf_token": csrf_token(other, "/account/login")})
     assert response.status_code == 302
+    if response.headers["Location"].endswith("/account/2fa/verify"):  # an admin: the code too
+        pass_second_step(other, user)
     return other
 
 

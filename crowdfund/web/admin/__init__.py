@@ -17,3 +17,4 @@ from . import views  # noqa: E402,F401
 from . import settlements  # noqa: E402,F401
 from . import firm_changes  # noqa: E402,F401
 from . import disputes  # noqa: E402,F401
+from . import users  # noqa: E402,F401

@@ -6,6 +6,7 @@ from flask_login import current_user
 from ...errors import DomainError
 from ...services import accounts, campaigns, projects, reviews
 from ..forms import apply_domain_error, submit_form
+from ..request_guards import whole_number
 from . import bp
 from .forms import CHECKLIST_LABELS, DECISION_LABELS, ReviewForm, SuspendForm
 
@@ -79,8 +80,7 @@ USERS_PER_PAGE = 50
 @bp.get("/users")
 def users():
     q = (request.args.get("q") or "").strip()[:100]
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page = whole_number(request.args.get("page"), 99_999) or 1
     found, total = accounts.list_users(q, page=page, per_page=USERS_PER_PAGE)
     return render_template("admin/users.html", users=found, total=total, q=q, page=page,
                            pages=max(1, -(-total // USERS_PER_PAGE)))

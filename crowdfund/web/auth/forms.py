@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import Form
@@ -12,6 +12,9 @@ class RegisterForm(Form):
                              description=_l("At least 10 characters; a phrase is easiest to remember."))
     confirm = PasswordField(_l("Repeat the password"),
                             validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))])
+    # Its label, with links to both pages, is written in templates/auth/register.html.
+    accept_terms = BooleanField(_l("I accept the terms of use and the privacy notice."), validators=[
+        DataRequired(_l("Please accept the terms of use and the privacy notice to open an account."))])
     submit = SubmitField(_l("Create account"))
 
 

@@ -11,6 +11,8 @@ from flask_login import current_user, login_required
 
 from ...errors import DomainError
 from ...workflows import payout_onboarding
+from ..auth.two_factor import fresh_code_or_prompt
+from ..request_guards import whole_number
 from . import bp
 from .forms import PayoutForm
 from .views import own_firm_or_404, refresh_url, return_url
@@ -24,6 +26,10 @@ def payout_account(firm_id):
     form = PayoutForm()
     if not form.validate_on_submit():
         abort(400)
+    # Where the firm's money goes: with two-factor sign-in, a code from the last few minutes first.
+    prompt = fresh_code_or_prompt(back_url=url_for("firms.show", firm_id=firm.id), keep=("replace",))
+    if prompt is not None:
+        return prompt
     try:
         _account, url = payout_onboarding.start(current_user, firm.id, return_url=return_url,
                                                 refresh_url=refresh_url, replace=bool(form.replace.data))
@@ -55,7 +61,7 @@ def payout_refresh(firm_id):
     """Where the processor sends someone whose onboarding link expired: a new link. With
     `account=<id>`: the firm's proposed account (a change request's) rather than its current one."""
     firm = own_firm_or_404(firm_id)
-    account_id = request.args.get("account", type=int) or 0
+    account_id = whole_number(request.args.get("account")) or 0
     try:
         url = payout_onboarding.onboarding_url(current_user, firm.id, account_id, return_url=return_url,
                                                refresh_url=refresh_url)

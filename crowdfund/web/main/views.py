@@ -3,6 +3,7 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from ...services.discovery import search_projects
 from ..forms import safe_next
 from ..page_cache import PAGE_PARAMS, cached_for_anonymous
+from ..request_guards import whole_number
 from . import bp
 from .forms import DiscoverForm
 
@@ -14,8 +15,7 @@ PER_PAGE = 12
 def index():
     form = DiscoverForm(request.args)
     search = form.cleaned()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = whole_number(request.args.get("page"), 9_999) or 1
     # No count of every match (the dearest query of a broad listing): the pages go on while
     # there is a next one, and the total is shown once this page is the last.
     found = search_projects(page=page, per_page=PER_PAGE, count=False, **search)

@@ -14,6 +14,7 @@ from ...services import investors, own_project, receipts
 from ...services.pledge_pricing import is_open
 from ...workflows import cancel as cancel_workflow, checkout
 from ..forms import apply_domain_error, safe_next
+from ..request_guards import whole_number
 from . import bp
 from .forms import BackForm, CancelForm, InvestorProfileForm, new_attempt_key
 
@@ -50,9 +51,9 @@ def _pledge_input(form, project):
         data["shares"] = form.shares.data
         return data
     tier = (form.tier_id.data or "").strip()
-    if tier and not tier.isdigit():
+    if tier and whole_number(tier) is None:
         form.tier_id.errors = list(form.tier_id.errors) + [_("Choose one of the rewards.")]
-    data["tier_id"] = int(tier) if tier.isdigit() else None
+    data["tier_id"] = whole_number(tier)
     data["quantity"] = form.quantity.data if form.quantity.data is not None else 1
     data["amount"] = _money_field(form, "amount", project.currency)
     data["extra"] = _money_field(form, "extra", project.currency) or 0
@@ -94,7 +95,7 @@ def back(slug):
                 return redirect(action_url or url_for("pledges.receipt", pledge_id=pledge.id))
     if request.method == "POST" and status == 200:
         status = 422
-    if request.method == "GET" and (request.args.get("tier") or "").isdigit():
+    if request.method == "GET" and whole_number(request.args.get("tier")):
         form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
     page = receipts.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
