@@ -260,6 +260,10 @@ async def run_pledge(config):
                 await backer.login(password)
 
     await asyncio.gather(*(log_in(b) for b in backers))
+    # Start on new connections: a server that keeps connections alive (gthread) closes one
+    # left idle while the others logged in, and the first request on it would find it gone.
+    for backer in backers:
+        await backer.conn.close()
 
     acknowledged, latencies, statuses, errors = [], [], {}, []
     sold_out = [0]

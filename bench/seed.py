@@ -122,7 +122,9 @@ def _next_ids(conn, table, n):
 
 # -- users, firms, projects ---------------------------------------------------------------------------
 
-USER_COLUMNS = ("id", "email", "name", "password_hash", "is_admin", "locale", "timezone", "created_at")
+# Their addresses confirmed: an account that has not confirmed its address may not pledge.
+USER_COLUMNS = ("id", "email", "name", "password_hash", "is_admin", "locale", "timezone", "created_at",
+                "email_verified_at")
 
 
 def create_users(conn, n, *, prefix="backer"):
@@ -130,7 +132,7 @@ def create_users(conn, n, *, prefix="backer"):
     first = _next_ids(conn, "users", n)
     hashed, at = password_hash(), now()
     copy_rows(conn, "users", USER_COLUMNS,
-              ((i, f"{prefix}{i}@bench.example", f"Bench {prefix.title()} {i}", hashed, False, None, None, at)
+              ((i, f"{prefix}{i}@bench.example", f"Bench {prefix.title()} {i}", hashed, False, None, None, at, at)
                for i in range(first, first + n)))
     return list(range(first, first + n))
 

@@ -1,4 +1,6 @@
 """Payment gateways: `get_gateway()` returns the one this app is configured for."""
+import threading
+
 from flask import current_app
 
 from .base import (DECLINED, PROCESSING, REQUIRES_ACTION, SUCCEEDED, ChargeResult, DisputeInfo,  # noqa: F401
@@ -6,12 +8,17 @@ from .base import (DECLINED, PROCESSING, REQUIRES_ACTION, SUCCEEDED, ChargeResul
                    WebhookEventData)
 
 
+_building = threading.Lock()
+
+
 def get_gateway(app=None):
     app = app or current_app._get_current_object()
     gateway = app.extensions.get("payment_gateway")
     if gateway is None:
-        gateway = _build(app)
-        app.extensions["payment_gateway"] = gateway
+        with _building:  # one per app, even when its first requests come in threads at once
+            gateway = app.extensions.get("payment_gateway")
+            if gateway is None:
+                gateway = app.extensions["payment_gateway"] = _build(app)
     return gateway
 
 

@@ -12,11 +12,19 @@ or fails the payment; `retrieve` and `cancel` then behave as Stripe's. Every cha
 a signed webhook event in the same sandbox transaction (sandbox_events.py), which
 crowdfund/jobs/sandbox_webhooks.py delivers in the background. Refunds, and a refund the
 backer's bank refuses after it succeeded (`fail_refund`), are in sandbox_refunds.py.
+
+SANDBOX_LATENCY (seconds, 0 by default) makes every call our side makes to it (a charge,
+retrieve, cancel, refund, payout, reversal, the onboarding calls, the activity list) take
+about as long as a real processor's, SANDBOX_LATENCY_JITTER (a fraction) either way. The
+wait comes before the sandbox opens its own connection: a real processor takes its time on
+the network and on its side, not holding a connection or a lock of ours meanwhile.
 """
 import hashlib
 import hmac
 import json
+import random
 import secrets
+import time
 
 from flask import has_request_context, request as http_request, url_for
 from sqlalchemy import bindparam, select, update
@@ -97,6 +105,21 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
     def _find(self, conn, idempotency_key):
         return conn.execute(_OPERATION_BY_KEY, {"key": idempotency_key}).mappings().first()
 
+    def _call(self, kind):
+        """A call of `kind` reaches the processor: the time the network and the processor take
+        (SANDBOX_LATENCY), then any fault injected before it does anything."""
+        self._wait()
+        self._fault(kind, after=False)
+
+    def _wait(self):
+        """SANDBOX_LATENCY seconds, give or take SANDBOX_LATENCY_JITTER of it (uniformly). Holds
+        no connection: call it before the sandbox's own transaction."""
+        config = self.app.config
+        latency = float(config.get("SANDBOX_LATENCY") or 0)
+        if latency > 0:
+            jitter = min(max(float(config.get("SANDBOX_LATENCY_JITTER") or 0), 0.0), 1.0)
+            time.sleep(latency * random.uniform(1 - jitter, 1 + jitter))
+
     def _fault(self, kind, *, after):
         # `after` faults hit once the work is done (the reply is lost); check the mode first:
         # `should_fail` uses up one of `fail_next`.
@@ -123,7 +146,7 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         charge), the insert is tried straight away and a replay costs one more read.
         `events(row)` gives the webhook events of a new operation, written with it.
         """
-        self._fault(kind, after=False)
+        self._call(kind)
         queued = 0
         with self._engine().begin() as conn:
             existing = self._find(conn, idempotency_key) if look_first else None
@@ -255,7 +278,7 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         return self._answer(self._dispute_later(op), first=True)
 
     def retrieve(self, ref):
-        self._fault("retrieve", after=False)
+        self._call("retrieve")
         op = self.operation(ref)
         if op is None or op["kind"] != "charge":
             raise GatewayError(f"No such payment: {ref}.", code="resource_missing")
@@ -264,7 +287,7 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
 
     def find_charge(self, idempotency_key):
         """The charge made under `idempotency_key` as it is now, or None (nothing was taken)."""
-        self._fault("retrieve", after=False)
+        self._call("retrieve")
         with self._engine().connect() as conn:
             op = self._find(conn, idempotency_key)
         return self._answer(dict(op)) if op is not None and op["kind"] == "charge" else None
@@ -273,7 +296,7 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         # The key needs no record here: the only change a cancel makes (requires_action ->
         # canceled) is final, so a replay finds the payment as the first call left it and
         # answers as it did.
-        self._fault("cancel", after=False)
+        self._call("cancel")
         op = self._change(ref, "canceled", "canceled")
         self._fault("cancel", after=True)
         return self._answer(op)
@@ -291,6 +314,7 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         return self._answer(self._change(ref, "declined", code))
 
     def activity(self, *, since=None, until=None):
+        self._wait()
         with self._engine().connect() as conn:
             return sandbox_book.activity(conn, since=since, until=until)
 

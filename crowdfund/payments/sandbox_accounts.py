@@ -48,10 +48,10 @@ def account_object(account):
 
 class SandboxAccountsMixin:
     """create_account, onboarding_link and account_status of the sandbox; its onboarding
-    page's `finish_onboarding`. Needs SandboxGateway's `_engine`, `_fault` and events."""
+    page's `finish_onboarding`. Needs SandboxGateway's `_engine`, `_call`, `_fault` and events."""
 
     def create_account(self, *, firm_id, country, email, idempotency_key):
-        self._fault("account", after=False)
+        self._call("account")
         instant = (self.app.config.get("SANDBOX_ACCOUNTS_VERIFY") or "instant") == "instant"
         now = utcnow()
         row = {"id": f"acct_sbx_{secrets.token_hex(8)}", "idempotency_key": idempotency_key,
@@ -68,7 +68,7 @@ class SandboxAccountsMixin:
         return account["id"]
 
     def onboarding_link(self, ref, *, return_url, refresh_url):
-        self._fault("account", after=False)
+        self._call("account")
         # Kept on the account, as Stripe keeps them behind its one-time link: the page sends
         # the browser only where we asked (never where a query string says).
         with self._engine().begin() as conn:
@@ -78,7 +78,7 @@ class SandboxAccountsMixin:
         return self.onboarding_url(ref)
 
     def account_status(self, ref):
-        self._fault("account", after=False)
+        self._call("account")
         with self._engine().connect() as conn:
             status = self._account(conn, ref)["status"]
         self._fault("account", after=True)

@@ -48,7 +48,7 @@ def _reason(op):
 class SandboxDisputesMixin:
     """retrieve_dispute and reverse_payout of the sandbox; the dispute after a
     `pm_card_createDispute` charge; its page's `decide_dispute`. Needs SandboxGateway's
-    `_engine`, `_fault`, `operation` and events."""
+    `_engine`, `_call`, `_fault`, `operation` and events."""
 
     # -- a charge that will be disputed ------------------------------------------------------
     def _dispute_later(self, charge):
@@ -80,7 +80,7 @@ class SandboxDisputesMixin:
 
     # -- the interface ---------------------------------------------------------------------------
     def retrieve_dispute(self, ref):
-        self._fault("retrieve", after=False)
+        self._call("retrieve")
         op = self.operation(ref)
         if op is None or op["kind"] != "dispute":
             raise GatewayError(f"No such dispute: {ref}.", code="resource_missing")
@@ -94,7 +94,7 @@ class SandboxDisputesMixin:
                            pledge_id=int(pledge_id) if str(pledge_id or "").isdigit() else None)
 
     def reverse_payout(self, payout_ref, *, amount, idempotency_key):
-        self._fault("reversal", after=False)
+        self._call("reversal")
         queued = 0
         with self._engine().begin() as conn:
             op = conn.execute(_OPERATION_BY_KEY, {"key": idempotency_key}).mappings().first()

@@ -46,7 +46,7 @@ class SandboxRefundsMixin:
         return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
 
     def retrieve_refund(self, ref):
-        self._fault("retrieve", after=False)
+        self._call("retrieve")
         op = self.operation(ref)
         if op is None or op["kind"] != "refund":
             raise GatewayError(f"No such refund: {ref}.", code="resource_missing")
@@ -84,6 +84,7 @@ class SandboxRefundsMixin:
         requests = list(requests)
         if not requests or self.faults.active():
             return super().refund_many(requests)
+        self._wait()  # one call for the batch
         try:
             return self._refund_batch(requests)
         except IntegrityError:  # a concurrent retry recorded some of these keys: one by one

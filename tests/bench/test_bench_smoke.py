@@ -29,6 +29,21 @@ def test_the_benchmark_runs_end_to_end_at_tiny_sizes(monkeypatch):
         assert check["oversold"] == 0 and check["counter_drift"] == 0, check
         assert check["units_in_pledges"] == check["quantity"], check  # it did sell out
 
+    # The JSON API runs, and the same with the sandbox taking 0.3 s (± 30%) a call, on gthread
+    # workers as production runs them; the web processes' memory measured in each.
+    assert (results["worker_class"], results["threads"]) == ("gthread", 16)
+    for key in ("spread_api", "hot_api", "spread_api_latency", "hot_api_latency"):
+        run_ = pledging[key]
+        assert run_["acknowledged"] > 0 and run_["errors"] == 0, run_
+        assert run_["check"]["lost"] == 0 and run_["check"]["duplicates"] == 0, run_
+        assert run_["web"]["processes"] == 3 and 0 < run_["web"]["rss_mb"] < 1024, run_["web"]  # master + 2 workers
+    for key in ("spread_api_latency", "hot_api_latency"):
+        assert pledging[key]["p50_ms"] >= 0.7 * 300, pledging[key]  # every pledge waited for the processor
+    for key in ("hot_api", "hot_api_latency"):
+        check = pledging[key]["check"]
+        assert check["oversold"] == 0 and check["counter_drift"] == 0, check
+        assert check["units_in_pledges"] == check["quantity"], check
+
     settlement = results["settlement"]
     assert settlement["release"]["status"] == "completed"
     assert settlement["release"]["statuses"] == {"released": run.SMOKE.settle}
@@ -40,6 +55,8 @@ def test_the_benchmark_runs_end_to_end_at_tiny_sizes(monkeypatch):
 
     table = run.table(results)
     assert "Project page" in table and "Pledging" in table and "Settlement" in table
+    assert "Pledging with a 0.3 s processor, 8 API clients over 3 campaigns (JSON API)" in table
+    assert "no latency: " in table and "web RSS" in table
     # Where the pledges' CPU went: the web processes and PostgreSQL both did work for each one.
     cpu = pledging["spread_post"]["cpu_ms_per_pledge"]
     assert cpu["web (gunicorn)"] > 0 and cpu["PostgreSQL"] > 0, cpu

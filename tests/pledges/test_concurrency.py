@@ -40,7 +40,7 @@ def test_fifty_backers_race_for_the_last_ten_units(app, make, db):
     backers = [make.user().id for _ in range(RACERS)]
     assert charges(db) == 5
 
-    results = race(app, RACERS, lambda i: place(backers[i], project.id, tier_id=tier_id))
+    results = race(app, RACERS, lambda i, project_id=project.id: place(backers[i], project_id, tier_id=tier_id))
 
     won, sold_out, other = outcomes(results)
     assert other == []
@@ -60,7 +60,7 @@ def test_fifty_investors_race_for_the_last_hundred_shares(app, make, db):
     place(investor(make, db, accredited=True).id, project.id, shares=900)
     backers = [investor(make, db, accredited=True).id for _ in range(RACERS)]
 
-    results = race(app, RACERS, lambda i: place(backers[i], project.id, shares=10))
+    results = race(app, RACERS, lambda i, project_id=project.id: place(backers[i], project_id, shares=10))
 
     won, sold_out, other = outcomes(results)
     assert other == []
@@ -77,7 +77,8 @@ def test_a_double_submit_racing_itself_is_one_pledge_and_one_charge(app, make, d
     backer_id = make.user().id
     attempt = secrets.token_urlsafe(16)
 
-    results = race(app, 10, lambda i: place(backer_id, project.id, amount=2_500, idempotency_key=attempt))
+    results = race(app, 10, lambda i, project_id=project.id: place(backer_id, project_id, amount=2_500,
+                                                                     idempotency_key=attempt))
 
     assert all(isinstance(r, tuple) for r in results), results
     assert len({pledge_id for pledge_id, _ in results}) == 1
@@ -93,7 +94,7 @@ def test_one_backer_racing_past_the_per_backer_limit(app, make, db):
     backer_id = make.user().id
     tier_id = project.tiers[0].id
 
-    results = race(app, 10, lambda i: place(backer_id, project.id, tier_id=tier_id))
+    results = race(app, 10, lambda i, project_id=project.id: place(backer_id, project_id, tier_id=tier_id))
 
     held = [r for r in results if isinstance(r, tuple) and r[1] == "held"]
     limited = [r for r in results if isinstance(r, ValidationError) and r.code == "per_backer_limit"]
@@ -110,7 +111,7 @@ def test_one_investor_racing_past_the_investment_limit(app, make, db):
     # $100,000 income, $50,000 net worth: a $5,000 limit, so two $2,000 commitments fit and a third does not.
     backer_id = investor(make, db, income=10_000_000, net_worth=5_000_000).id
 
-    results = race(app, 8, lambda i: place(backer_id, project.id, shares=2_000))
+    results = race(app, 8, lambda i, project_id=project.id: place(backer_id, project_id, shares=2_000))
 
     held = [r for r in results if isinstance(r, tuple) and r[1] == "held"]
     limited = [r for r in results if isinstance(r, ValidationError) and r.code == "investment_limit_exceeded"]
@@ -124,12 +125,13 @@ def test_cancels_and_new_pledges_at_once_keep_the_books_straight(app, make, db):
     tier_id = project.tiers[0].id
     backers = [make.user().id for _ in range(20)]
     first = [place(backers[i], project.id, tier_id=tier_id)[0] for i in range(10)]
+    project_id = project.id  # read here: the test's session is not for the racing threads
 
     def work(i):
         if i < 10:
             backer = _db.session.get(User, backers[i])
             return cancel.cancel_pledge(backer, first[i]).status
-        return place(backers[i], project.id, tier_id=tier_id)[1]
+        return place(backers[i], project_id, tier_id=tier_id)[1]
 
     results = race(app, 20, work)
 
