@@ -13,7 +13,7 @@ TRANSLATIONS := crowdfund/translations
 PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test test-sqlite test-postgres bench clean translations messages
+.PHONY: run test test-fast test-sqlite test-postgres lint bench clean translations messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,18 @@ test: $(STAMP) translations
 	else \
 		echo "PostgreSQL does not answer: the PostgreSQL leg is skipped (it is mandatory in CI)."; \
 	fi
+
+## While you work: the suite on SQLite, over every core, without the tests that need a server or a
+## process of their own (`external`: Redis, SMTP, localstripe, Celery workers, live servers,
+## Chromium, schemathesis, PostgreSQL) and without the exhaustive sweeps (`slow`)
+test-fast: $(STAMP) translations
+	TEST_DB=sqlite $(BIN)/python -m pytest -n auto -m "not external and not slow" $(ARGS)
+
+## The lint gate (.ci/run runs it before the tests): settings in pyproject.toml
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-sqlite: $(STAMP) translations
 	$(BIN)/python -m pytest $(ARGS)

@@ -63,7 +63,7 @@ class Config:
     EQUITY_CANCEL_CUTOFF = 48 * 3600
     SCHEDULER_ENABLED = False  # in-process deadline scheduler (make run turns it on)
     SCHEDULER_INTERVAL = 5
-    UPLOAD_MAX_IMAGE_BYTES = 5 * 1024 * 1024      # cover images
+    UPLOAD_MAX_IMAGE_BYTES = 5 * 1024 * 1024  # cover images
     UPLOAD_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # disclosure PDFs
 
     # Money
@@ -134,17 +134,45 @@ class Config:
     # (Stripe: 24 hours); reconcile re-sends a charge that never answered only within it.
     PROCESSOR_IDEMPOTENCY_WINDOW = 23 * 3600
 
-    # Investor protection for equity (default: US Regulation Crowdfunding as amended in 2021).
-    # Amounts are MAJOR units of the offering's currency; they are scaled by its exponent.
-    # A non-accredited investor may commit, over any 365 days: when income OR net worth is
+    # Investor protection for equity: the rulebook in force (crowdfund/domain/rulebooks.py),
+    # "us_reg_cf" (US Regulation Crowdfunding), "eu_ecsp" (Regulation (EU) 2020/1503) or "cn".
+    # Every figure below left at None is the rulebook's own; set, it overrides it. Amounts are
+    # MAJOR units of INVESTMENT_LIMIT_CURRENCY (the rulebook's: USD, EUR or CNY), converted at
+    # FX_RATES wherever another currency meets them. /how-investing-works shows what is in force.
+    INVESTOR_RULEBOOK = "us_reg_cf"
+    INVESTMENT_LIMIT_CURRENCY = None
+    # A non-accredited investor may commit, over any WINDOW_DAYS: when income OR net worth is
     # below THRESHOLD, the greater of FLOOR and LOW_RATE of the greater of the two; otherwise
-    # HIGH_RATE of the greater of the two, never more than CAP.
-    INVESTMENT_LIMIT_THRESHOLD = 124_000
-    INVESTMENT_LIMIT_FLOOR = 2_500
-    INVESTMENT_LIMIT_LOW_RATE_BPS = 500
-    INVESTMENT_LIMIT_HIGH_RATE_BPS = 1_000
-    INVESTMENT_LIMIT_CAP = 124_000
-    INVESTMENT_LIMIT_WINDOW_DAYS = 365
+    # HIGH_RATE of the greater of the two, never more than CAP. Every commitment in the window
+    # counts, whatever its currency.
+    INVESTMENT_LIMIT_THRESHOLD = None
+    INVESTMENT_LIMIT_FLOOR = None
+    INVESTMENT_LIMIT_LOW_RATE_BPS = None
+    INVESTMENT_LIMIT_HIGH_RATE_BPS = None
+    INVESTMENT_LIMIT_CAP = None
+    INVESTMENT_LIMIT_WINDOW_DAYS = None
+    EQUITY_CAMPAIGN_MIN_DURATION = None  # seconds an equity offering runs at least (Reg CF: 21 days)
+    ISSUER_CAP = None  # what one firm may raise in equity over ISSUER_CAP_WINDOW_DAYS (0: no cap)
+    ISSUER_CAP_WINDOW_DAYS = None
+    PROGRESS_NOTICE_PERCENTS = None  # investors are mailed when held commitments reach these % of the target
+    MAX_INVESTORS_PER_OFFERING = None  # distinct investors per offering (cn: 200; 0: no cap)
+    EARLY_CLOSE_NOTICE_DAYS = None  # business days from an early close to its new deadline (5)
+    REFLECTION_PERIOD = None  # seconds after a commitment it may be revoked, cut-off or not (eu_ecsp: 4 days)
+    # Reference exchange rates for limits (never for payments): units of each currency per US
+    # dollar, published on `as_of`. Admins keep them current at /admin/fx-rates; a rate saved
+    # there wins over this default for its currency.
+    FX_RATES = {
+        "as_of": "2026-12-01",
+        "per_usd": {
+            "USD": "1",
+            "EUR": "0.9452",
+            "CNY": "7.0712",
+            "GBP": "0.7874",
+            "HKD": "7.7801",
+            "SGD": "1.2978",
+            "JPY": "155.32",
+        },
+    }
 
     # Background work and rate limits
     CELERY_BROKER_URL = None  # unset: jobs run in-process, right away (crowdfund/jobs)
@@ -160,6 +188,8 @@ class Config:
     # even the right password is refused until the window ends. Wrong two-factor codes likewise.
     RATELIMIT_LOGIN_ACCOUNT = "5 per 15 minutes"
     RATELIMIT_TWO_FACTOR = "5 per 15 minutes"
+    # Comments and questions each account may post on campaigns (crowdfund/services/comments.py).
+    RATELIMIT_COMMENTS = "5 per minute;60 per day"
     # With the limits' store (Redis in production) unreachable, count in this process's memory
     # (and log it) rather than answer 500: limits then hold per process, not per site.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
@@ -167,7 +197,7 @@ class Config:
     # JSON API
     API_TOKEN_TTL = 30 * 24 * 3600  # seconds a bearer token lives
 
-    # Public pages for anonymous visitors (crowdfund/web/page_cache.py): served as they are for
+    # Public pages for anonymous visitors (crowdfund/web/page_cache/): served as they are for
     # PAGE_CACHE_SECONDS (the most they lag behind a change; 0: rendered every time), and a
     # campaign page for up to PAGE_CACHE_MAX_SECONDS while nothing it shows has changed.
     # Where: Flask-Caching's CACHE_TYPE, each process's memory by default; "RedisCache" with

@@ -1,4 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app`."""
+
 from crowdfund import create_app
 from crowdfund.warm_up import warm_up
 

@@ -3,14 +3,21 @@
 A step's throughput on a small machine is bounded by the CPU all its parts share; this says
 which part used it. Linux only (/proc); elsewhere it measures nothing.
 """
+
 import os
 import threading
 import time
 from pathlib import Path
 
 # The first pattern found in a process's command line names its group.
-GROUPS = (("gunicorn", "web (gunicorn)"), ("celery", "mail worker (celery)"), ("postgres", "PostgreSQL"),
-          ("bench.loadgen", "load generator"), ("bench.pledge_floor", "plain-SQL floor"), ("redis-server", "Redis"))
+GROUPS = (
+    ("gunicorn", "web (gunicorn)"),
+    ("celery", "mail worker (celery)"),
+    ("postgres", "PostgreSQL"),
+    ("bench.loadgen", "load generator"),
+    ("bench.pledge_floor", "plain-SQL floor"),
+    ("redis-server", "Redis"),
+)
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 

@@ -13,6 +13,7 @@ database's connections are not shared between two sets of threaded workers.
 total resident memory (the gunicorn master and its workers) and the connections open to the
 bench's database, and keeps the peaks.
 """
+
 import threading
 from pathlib import Path
 
@@ -72,8 +73,9 @@ class WebMeter:
         if total > self.peak_rss_kb:
             self.peak_rss_kb, self.processes = total, len(tree)
         if self._conn is not None:
-            count = self._conn.execute("SELECT count(*) - 1 FROM pg_stat_activity "
-                                       "WHERE datname = current_database()").fetchone()[0]
+            count = self._conn.execute(
+                "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()"
+            ).fetchone()[0]
             self.peak_connections = max(self.peak_connections or 0, count)
 
     def _run(self):
@@ -100,16 +102,20 @@ class WebMeter:
         return False
 
     def result(self):
-        return {"rss_mb": round(self.peak_rss_kb / 1024, 1), "processes": self.processes,
-                "db_connections": self.peak_connections}
+        return {
+            "rss_mb": round(self.peak_rss_kb / 1024, 1),
+            "processes": self.processes,
+            "db_connections": self.peak_connections,
+        }
 
 
 def prepare(bench):
     """Where the runs pledge: the pledging step's campaigns, and fresh limited tiers (one for the
     run with latency, and one for the run without unless the pledging step made it)."""
     with bench.connect() as conn:
-        spread, hot = bench.pledging_targets(conn, hot_names=("api_latency",) if "pledging" in bench.only
-                                             else ("api", "api_latency"))
+        spread, hot = bench.pledging_targets(
+            conn, hot_names=("api_latency",) if "pledging" in bench.only else ("api", "api_latency")
+        )
     return {"spread": [[slug, tier, pid] for slug, pid, tier in spread], "hot": hot}
 
 
@@ -129,20 +135,32 @@ def run_slow(bench, targets, url, log):
 
 def _run(bench, targets, url, key, log):
     s, slow = bench.sizes, key.endswith("_latency")
-    clients = {"mode": "pledge", "flow": "api", "password": seed.PASSWORD, "base_url": url,
-               "backers": [f"backer{i}@bench.example" for i in bench.catalog.backer_ids[: s.backers]]}
+    clients = {
+        "mode": "pledge",
+        "flow": "api",
+        "password": seed.PASSWORD,
+        "base_url": url,
+        "backers": [f"backer{i}@bench.example" for i in bench.catalog.backer_ids[: s.backers]],
+    }
     what = f"{LATENCY} s processor" if slow else "no processor latency"
     with bench.connect() as conn:
         if key.startswith("spread"):
             log(f"pledging, {what}: {s.backers} API clients over {len(targets['spread'])} campaigns")
-            result = bench.pledge_run(conn, "bench.loadgen", dict(
-                clients, targets=targets["spread"], duration=s.pledge_seconds, stop_when_sold_out=False))
+            result = bench.pledge_run(
+                conn,
+                "bench.loadgen",
+                dict(clients, targets=targets["spread"], duration=s.pledge_seconds, stop_when_sold_out=False),
+            )
         else:
             log(f"pledging, {what}: {s.backers} API clients on one tier of {s.hot_units}")
             slug, pid, tier = targets["hot"]["api_latency" if slow else "api"]
             hot_seconds = max(s.pledge_seconds, 40) if not bench.smoke else s.pledge_seconds * 2
-            result = bench.pledge_run(conn, "bench.loadgen", dict(
-                clients, targets=[[slug, tier, pid]], duration=hot_seconds, stop_when_sold_out=True), tier)
+            result = bench.pledge_run(
+                conn,
+                "bench.loadgen",
+                dict(clients, targets=[[slug, tier, pid]], duration=hot_seconds, stop_when_sold_out=True),
+                tier,
+            )
     bench.results["pledging"][key] = result
 
 
@@ -150,20 +168,30 @@ def _facts(run):
     check, web = run["check"], run.get("web") or {}
     oversold = check.get("oversold")
     p99 = f", p99 {run['p99_ms'] / 1000:.2f} s" if run.get("p99_ms") is not None else ""
-    return (f"{run['pledges_per_s']:.0f} pledges/s (p50 {(run.get('p50_ms') or 0) / 1000:.2f} s{p99}); "
-            f"lost {check['lost']}" + (f", oversold {oversold}" if oversold is not None else "")
-            + (f"; web RSS {web['rss_mb']:.0f} MB in {web['processes']} processes" if web.get("rss_mb") else ""))
+    return (
+        f"{run['pledges_per_s']:.0f} pledges/s (p50 {(run.get('p50_ms') or 0) / 1000:.2f} s{p99}); "
+        f"lost {check['lost']}"
+        + (f", oversold {oversold}" if oversold is not None else "")
+        + (f"; web RSS {web['rss_mb']:.0f} MB in {web['processes']} processes" if web.get("rss_mb") else "")
+    )
 
 
 def met(slow, plain):
     """The issue's bar: ≥ 100 pledges/s with p99 < 2 s, or (CPU bound first) ≥ 80% of the same
     run without latency; the web processes under 1 GB; nothing lost or oversold."""
     check = slow["check"]
-    fast_enough = (slow["pledges_per_s"] >= TARGET_RATE and (slow.get("p99_ms") or 0) < TARGET_P99_MS) or \
-        (plain is not None and slow["pledges_per_s"] >= TARGET_SHARE * plain["pledges_per_s"])
+    fast_enough = (slow["pledges_per_s"] >= TARGET_RATE and (slow.get("p99_ms") or 0) < TARGET_P99_MS) or (
+        plain is not None and slow["pledges_per_s"] >= TARGET_SHARE * plain["pledges_per_s"]
+    )
     rss = (slow.get("web") or {}).get("rss_mb")
-    return fast_enough and slow["pledges_per_s"] > 0 and rss is not None and rss < TARGET_RSS_MB and check["lost"] == 0 \
+    return (
+        fast_enough
+        and slow["pledges_per_s"] > 0
+        and rss is not None
+        and rss < TARGET_RSS_MB
+        and check["lost"] == 0
         and not check.get("oversold")
+    )
 
 
 def rows(results):
@@ -175,12 +203,21 @@ def rows(results):
         slow, plain = pledging.get(key), pledging.get(base_key)
         if not slow:
             continue
-        where = (f"over {sizes['pledge_projects']} campaigns" if base_key == "spread_api"
-                 else f"on one tier of {sizes['hot_units']:,}")
-        found.append((f"Pledging with a {latency} s processor, {sizes['backers']} API clients {where} (JSON API)",
-                      _facts(slow), "no latency: " + _facts(plain) if plain else "–",
-                      f"{100 * slow['pledges_per_s'] / plain['pledges_per_s']:.0f}%" if plain and plain["pledges_per_s"]
-                      else "–",
-                      "≥ 100/s with p99 < 2 s, or ≥ 80% of no latency; web RSS < 1 GB; 0 lost; 0 oversold",
-                      "yes" if met(slow, plain) else "**NO**"))
+        where = (
+            f"over {sizes['pledge_projects']} campaigns"
+            if base_key == "spread_api"
+            else f"on one tier of {sizes['hot_units']:,}"
+        )
+        found.append(
+            (
+                f"Pledging with a {latency} s processor, {sizes['backers']} API clients {where} (JSON API)",
+                _facts(slow),
+                "no latency: " + _facts(plain) if plain else "–",
+                f"{100 * slow['pledges_per_s'] / plain['pledges_per_s']:.0f}%"
+                if plain and plain["pledges_per_s"]
+                else "–",
+                "≥ 100/s with p99 < 2 s, or ≥ 80% of no latency; web RSS < 1 GB; 0 lost; 0 oversold",
+                "yes" if met(slow, plain) else "**NO**",
+            )
+        )
     return found

@@ -20,6 +20,7 @@ Modes (CONFIG["mode"]):
   Result: acknowledged pledge ids (302 to /pledges/<id>), pledges/s, POST latency, status
   counts, sold-out answers.
 """
+
 import asyncio
 import json
 import random
@@ -51,7 +52,7 @@ class Connection:
     async def request(self, method, path, *, headers=None, body=b""):
         """(status, headers {lower name: [values]}, body bytes)."""
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=2 ** 20)
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=2**20)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         for name, value in (headers or {}).items():
             lines.append(f"{name}: {value}")
@@ -102,9 +103,13 @@ def percentile(sorted_values, fraction):
 
 def latency_summary(latencies):
     values = sorted(latencies)
-    return {"p50_ms": _ms(percentile(values, 0.50)), "p90_ms": _ms(percentile(values, 0.90)),
-            "p99_ms": _ms(percentile(values, 0.99)), "max_ms": _ms(values[-1] if values else None),
-            "mean_ms": _ms(sum(values) / len(values) if values else None)}
+    return {
+        "p50_ms": _ms(percentile(values, 0.50)),
+        "p90_ms": _ms(percentile(values, 0.90)),
+        "p99_ms": _ms(percentile(values, 0.99)),
+        "max_ms": _ms(values[-1] if values else None),
+        "mean_ms": _ms(sum(values) / len(values) if values else None),
+    }
 
 
 def _ms(seconds):
@@ -112,6 +117,7 @@ def _ms(seconds):
 
 
 # -- mode "get" -------------------------------------------------------------------------------------
+
 
 async def run_get(config):
     url = urlsplit(config["base_url"])
@@ -150,10 +156,18 @@ async def run_get(config):
     step = max(1, len(paths) // concurrency)
     await asyncio.gather(*(client(k * step) for k in range(concurrency)))
     done = len(latencies)
-    return {"mode": "get", "concurrency": concurrency, "duration_s": duration, "requests": done,
-            "rps": round(done / duration, 1), "statuses": {str(k): v for k, v in sorted(statuses.items())},
-            "errors": len(errors), "error_sample": errors[:3],
-            "mean_bytes": round(body_bytes[0] / done) if done else 0, **latency_summary(latencies)}
+    return {
+        "mode": "get",
+        "concurrency": concurrency,
+        "duration_s": duration,
+        "requests": done,
+        "rps": round(done / duration, 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": len(errors),
+        "error_sample": errors[:3],
+        "mean_bytes": round(body_bytes[0] / done) if done else 0,
+        **latency_summary(latencies),
+    }
 
 
 # -- mode "pledge" ----------------------------------------------------------------------------------
@@ -203,8 +217,8 @@ class Backer:
     async def post(self, path, form, keep_cookies=True):
         body = urlencode(form).encode()
         status, headers, data = await self.conn.request(
-            "POST", path, body=body,
-            headers=self._headers({"Content-Type": "application/x-www-form-urlencoded"}))
+            "POST", path, body=body, headers=self._headers({"Content-Type": "application/x-www-form-urlencoded"})
+        )
         if keep_cookies:
             self._keep(headers)
         return status, headers, data.decode("utf-8", "replace")
@@ -214,32 +228,47 @@ class Backer:
         token = _first_group(CSRF, page)
         if status != 200 or not token:
             raise HTTPError(f"login page answered {status}")
-        status, _, _ = await self.post("/account/login", {"email": self.email, "password": password,
-                                                          "csrf_token": token})
+        status, _, _ = await self.post(
+            "/account/login", {"email": self.email, "password": password, "csrf_token": token}
+        )
         if status != 302:
             raise HTTPError(f"login of {self.email} answered {status}")
-
 
     async def get_token(self, password):
         """For the API flow: a bearer token instead of a session."""
         body = json.dumps({"email": self.email, "password": password}).encode()
-        status, _, data = await self.conn.request("POST", "/api/v1/tokens", body=body,
-                                                  headers={"Content-Type": "application/json"})
+        status, _, data = await self.conn.request(
+            "POST", "/api/v1/tokens", body=body, headers={"Content-Type": "application/json"}
+        )
         if status != 201:
             raise HTTPError(f"token for {self.email} answered {status}")
         self.token = json.loads(data)["token"]
 
     async def post_json(self, path, payload, idempotency_key):
         status, headers, data = await self.conn.request(
-            "POST", path, body=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}",
-                     "Idempotency-Key": idempotency_key})
+            "POST",
+            path,
+            body=json.dumps(payload).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.token}",
+                "Idempotency-Key": idempotency_key,
+            },
+        )
         return status, headers, data
 
 
 def pledge_form(csrf, attempt, tier_id):
-    return {"csrf_token": csrf, "idempotency_key": attempt, "tier_id": str(tier_id), "quantity": "1",
-            "amount": "", "extra": "", "payment_method": "pm_card_visa", "shipping_country": ""}
+    return {
+        "csrf_token": csrf,
+        "idempotency_key": attempt,
+        "tier_id": str(tier_id),
+        "quantity": "1",
+        "amount": "",
+        "extra": "",
+        "payment_method": "pm_card_visa",
+        "shipping_country": "",
+    }
 
 
 async def run_pledge(config):
@@ -283,7 +312,8 @@ async def run_pledge(config):
                     status, _, data = await backer.post_json(
                         f"/api/v1/projects/{project_id}/pledges",
                         {"tier_id": tier_id, "quantity": 1, "payment_method": "pm_card_visa"},
-                        secrets.token_urlsafe(18))
+                        secrets.token_urlsafe(18),
+                    )
                     ended = time.perf_counter()
                     statuses[str(status)] = statuses.get(str(status), 0) + 1
                     if status == 201:
@@ -302,8 +332,9 @@ async def run_pledge(config):
                     csrf, attempt = _first_group(CSRF, page), _first_group(ATTEMPT, page)
                 if flow == "post":  # the latency is the POST's alone
                     began, attempt = time.perf_counter(), secrets.token_urlsafe(18)
-                status, headers, _ = await backer.post(path, pledge_form(csrf, attempt, tier_id),
-                                                       keep_cookies=flow == "page_post")
+                status, headers, _ = await backer.post(
+                    path, pledge_form(csrf, attempt, tier_id), keep_cookies=flow == "page_post"
+                )
             except (HTTPError, OSError) as error:
                 errors.append(repr(error))
                 await backer.conn.close()
@@ -327,12 +358,22 @@ async def run_pledge(config):
     elapsed = min(duration, max(finished) - start) if finished else duration
     if config.get("stop_when_sold_out", True) and sold_out[0] and acknowledged:
         elapsed = max(t for _, t in acknowledged)  # up to the last unit sold
-    return {"mode": "pledge", "flow": flow, "backers": len(backers), "targets": len(targets),
-            "started_at": started_at, "elapsed_s": round(elapsed, 3), "acknowledged": len(acknowledged),
-            "pledges_per_s": round(len(acknowledged) / elapsed, 1) if elapsed else 0.0,
-            "sold_out_answers": sold_out[0], "statuses": statuses, "errors": len(errors),
-            "error_sample": errors[:3], "pledge_ids": [p for p, _ in acknowledged],
-            **latency_summary(latencies)}
+    return {
+        "mode": "pledge",
+        "flow": flow,
+        "backers": len(backers),
+        "targets": len(targets),
+        "started_at": started_at,
+        "elapsed_s": round(elapsed, 3),
+        "acknowledged": len(acknowledged),
+        "pledges_per_s": round(len(acknowledged) / elapsed, 1) if elapsed else 0.0,
+        "sold_out_answers": sold_out[0],
+        "statuses": statuses,
+        "errors": len(errors),
+        "error_sample": errors[:3],
+        "pledge_ids": [p for p, _ in acknowledged],
+        **latency_summary(latencies),
+    }
 
 
 def main(argv=None):

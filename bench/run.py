@@ -31,6 +31,7 @@ Environment: BENCH_PG_URL (server to create the database on; default
 postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/13; "none" to settle without Celery).
 """
+
 import argparse
 import json
 import os
@@ -77,10 +78,32 @@ class Sizes:
     floor_threads: int
 
 
-FULL = Sizes(projects=10_000, pledges=1_000_000, page_seconds=15, warmup=3, page_clients=50, backers=200,
-             pledge_projects=20, pledge_seconds=20, hot_units=1_000, settle=100_000, floor_threads=8)
-SMOKE = Sizes(projects=40, pledges=800, page_seconds=1, warmup=0.3, page_clients=5, backers=8,
-              pledge_projects=3, pledge_seconds=1.5, hot_units=15, settle=300, floor_threads=2)
+FULL = Sizes(
+    projects=10_000,
+    pledges=1_000_000,
+    page_seconds=15,
+    warmup=3,
+    page_clients=50,
+    backers=200,
+    pledge_projects=20,
+    pledge_seconds=20,
+    hot_units=1_000,
+    settle=100_000,
+    floor_threads=8,
+)
+SMOKE = Sizes(
+    projects=40,
+    pledges=800,
+    page_seconds=1,
+    warmup=0.3,
+    page_clients=5,
+    backers=8,
+    pledge_projects=3,
+    pledge_seconds=1.5,
+    hot_units=15,
+    settle=300,
+    floor_threads=2,
+)
 
 STEPS = ("page", "discover", "pledging", "latency", "settlement")
 SEARCH_TERMS = ["solar", "bamboo", "teapot", "keyboard", "garden", "radio", "kiln", "orchard"]
@@ -92,6 +115,7 @@ def log(message):
 
 
 # -- processes ---------------------------------------------------------------------------------------
+
 
 def free_port():
     with socket.socket() as s:
@@ -129,16 +153,16 @@ def run_json(module, config, env, tmp):
     """Run `python -m <module> config.json` in its own process; its JSON result."""
     path = Path(tmp) / f"{module.rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:6]}.json"
     path.write_text(json.dumps(config))
-    done = subprocess.run([sys.executable, "-m", module, str(path)], cwd=ROOT, env=env, capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-m", module, str(path)], cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{module} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def flask(args, env, check=True):
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     if check and done.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     return done
@@ -155,9 +179,23 @@ def vm_hwm_kb(pid):
 
 # -- the benchmark -----------------------------------------------------------------------------------
 
+
 class Bench:
-    def __init__(self, sizes, *, smoke, workers, server_url, redis_url, database, keep, write_results,
-                 only=STEPS, worker_class="gthread", threads=16):
+    def __init__(
+        self,
+        sizes,
+        *,
+        smoke,
+        workers,
+        server_url,
+        redis_url,
+        database,
+        keep,
+        write_results,
+        only=STEPS,
+        worker_class="gthread",
+        threads=16,
+    ):
         self.sizes, self.smoke, self.workers, self.only = sizes, smoke, workers, set(only)
         self.worker_class, self.threads = worker_class, threads
         self.servers = {}  # base URL -> its gunicorn master process
@@ -167,14 +205,19 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="crowdfund-bench-")
         self.results = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         self.env = dict(os.environ)
-        self.env.update({
-            "CROWDFUND_CONFIG": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": self.db_url,
-            "CROWDFUND_INSTANCE_PATH": str(Path(self.tmp) / "instance"), "PYTHONPATH": str(ROOT),
-            # 200 backers log in from one address: the per-address login limit would refuse them.
-            "FLASK_RATELIMIT_ENABLED": "false",
-            # Production holds a payout back for 14 days; the settlement run measures the payout too.
-            "FLASK_PAYOUT_DELAY": "0",
-        })
+        self.env.update(
+            {
+                "CROWDFUND_CONFIG": "production",
+                "SECRET_KEY": secrets.token_hex(32),
+                "DATABASE_URL": self.db_url,
+                "CROWDFUND_INSTANCE_PATH": str(Path(self.tmp) / "instance"),
+                "PYTHONPATH": str(ROOT),
+                # 200 backers log in from one address: the per-address login limit would refuse them.
+                "FLASK_RATELIMIT_ENABLED": "false",
+                # Production holds a payout back for 14 days; the settlement run measures the payout too.
+                "FLASK_PAYOUT_DELAY": "0",
+            }
+        )
         for key in ("FLASK_CELERY_BROKER_URL", "CELERY_BROKER_URL", "FLASK_PAGE_CACHE_SECONDS"):
             self.env.pop(key, None)
 
@@ -201,8 +244,9 @@ class Bench:
         log(f"seeding {self.sizes.projects} projects and {self.sizes.pledges} pledges (COPY)")
         started = time.perf_counter()
         with self.connect() as conn:
-            self.catalog = seed.seed_catalog(conn, projects=self.sizes.projects, pledges=self.sizes.pledges,
-                                             log=lambda m: log(m))
+            self.catalog = seed.seed_catalog(
+                conn, projects=self.sizes.projects, pledges=self.sizes.pledges, log=lambda m: log(m)
+            )
             seed.analyze(conn)
         self.results["seed_seconds"] = round(time.perf_counter() - started, 1)
 
@@ -212,9 +256,26 @@ class Bench:
         env = dict(self.env, **(extra_env or {}))
         logfile = open(Path(self.tmp) / f"gunicorn-{name}-{port}.log", "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), *self.worker_model(),
-             "--bind", f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "120", target],
-            cwd=ROOT, env=dict(env, WEB_THREADS=str(self.threads)), stdout=logfile, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(self.workers),
+                *self.worker_model(),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--backlog",
+                "2048",
+                "--timeout",
+                "120",
+                target,
+            ],
+            cwd=ROOT,
+            env=dict(env, WEB_THREADS=str(self.threads)),
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_http(f"{url}/healthz", process=process)
@@ -257,15 +318,25 @@ class Bench:
             with urllib.request.urlopen(cached_url + path) as response:  # both apps warmed alike
                 response.read()
         page_bytes = round(sum(sizes) / len(sizes))
-        common = {"mode": "get", "paths": paths, "concurrency": s.page_clients, "duration": s.page_seconds,
-                  "warmup": s.warmup}
+        common = {
+            "mode": "get",
+            "paths": paths,
+            "concurrency": s.page_clients,
+            "duration": s.page_seconds,
+            "warmup": s.warmup,
+        }
         with self.gunicorn("bench.floor_app:app", {"BENCH_FLOOR_BYTES": str(page_bytes)}, name="floor") as floor:
             log(f"project page floor (bare Flask, {page_bytes} bytes)")
             floor_result = self.load(dict(common, base_url=floor))
         log("project page (rendered every time)")
         page = self.load(dict(common, base_url=app_url))
-        result = {"page_bytes": page_bytes, "views": len(paths), "campaigns": len(set(paths)), "floor": floor_result,
-                  "page": page}
+        result = {
+            "page_bytes": page_bytes,
+            "views": len(paths),
+            "campaigns": len(set(paths)),
+            "floor": floor_result,
+            "page": page,
+        }
         log("project page (production config: anonymous page cache, long-tail traffic)")
         result["cached"] = self.load(dict(common, base_url=cached_url))
         # A site that has been up a while: every campaign was viewed within the last
@@ -281,20 +352,27 @@ class Bench:
         def view(path):
             with urllib.request.urlopen(base_url + path) as response:
                 response.read()
+
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(view, paths))
 
     # -- 2. discover --
     def bench_discover(self, app_url):
         s = self.sizes
-        common = {"mode": "get", "base_url": app_url, "concurrency": s.page_clients, "duration": s.page_seconds,
-                  "warmup": s.warmup}
+        common = {
+            "mode": "get",
+            "base_url": app_url,
+            "concurrency": s.page_clients,
+            "duration": s.page_seconds,
+            "warmup": s.warmup,
+        }
         paths = [f"/?q={term}&category={SEARCH_CATEGORY}" for term in SEARCH_TERMS]
         log("discover: " + paths[0])
         self.results["discover"] = dict(self.load(dict(common, paths=paths)), paths=paths)
         # Browsing without a search: the home page as it opens, and a category in each order.
-        paths = ["/"] + [f"/?category={SEARCH_CATEGORY}&sort={sort}" for sort in ("ending_soon", "newest",
-                                                                                  "most_funded")]
+        paths = ["/"] + [
+            f"/?category={SEARCH_CATEGORY}&sort={sort}" for sort in ("ending_soon", "newest", "most_funded")
+        ]
         log("discover: browsing, " + ", ".join(paths))
         self.results["discover_browse"] = dict(self.load(dict(common, paths=paths)), paths=paths)
 
@@ -319,20 +397,36 @@ class Bench:
     def check_pledges(self, conn, pledge_ids, tier_id=None):
         """Lost (acknowledged but not held in the database) and oversold counts."""
         with conn.cursor() as cur:
-            cur.execute("SELECT COUNT(*) FROM pledges p JOIN ledger_transfers t ON t.id = 'pledge:' || p.id || ':hold' "
-                        "WHERE p.id = ANY(%s) AND p.status = 'held'", (pledge_ids,))
+            cur.execute(
+                "SELECT COUNT(*) FROM pledges p JOIN ledger_transfers t ON t.id = 'pledge:' || p.id || ':hold' "
+                "WHERE p.id = ANY(%s) AND p.status = 'held'",
+                (pledge_ids,),
+            )
             found = cur.fetchone()[0]
-            check = {"acknowledged": len(pledge_ids), "lost": len(set(pledge_ids)) - found,
-                     "duplicates": len(pledge_ids) - len(set(pledge_ids))}
+            check = {
+                "acknowledged": len(pledge_ids),
+                "lost": len(set(pledge_ids)) - found,
+                "duplicates": len(pledge_ids) - len(set(pledge_ids)),
+            }
             if tier_id is not None:
                 cur.execute("SELECT quantity, sold FROM reward_tiers WHERE id = %s", (tier_id,))
                 quantity, sold = cur.fetchone()
-                cur.execute("SELECT COALESCE(SUM(quantity), 0), COUNT(*) FILTER (WHERE status = 'pending') "
-                            "FROM pledges WHERE tier_id = %s AND status IN ('pending', 'held')", (tier_id,))
+                cur.execute(
+                    "SELECT COALESCE(SUM(quantity), 0), COUNT(*) FILTER (WHERE status = 'pending') "
+                    "FROM pledges WHERE tier_id = %s AND status IN ('pending', 'held')",
+                    (tier_id,),
+                )
                 units, pending = cur.fetchone()
-                check.update({"quantity": quantity, "sold_counter": sold, "units_in_pledges": int(units),
-                              "oversold": max(0, int(units) - quantity), "pending": pending,
-                              "counter_drift": sold - int(units)})
+                check.update(
+                    {
+                        "quantity": quantity,
+                        "sold_counter": sold,
+                        "units_in_pledges": int(units),
+                        "oversold": max(0, int(units) - quantity),
+                        "pending": pending,
+                        "counter_drift": sold - int(units),
+                    }
+                )
         conn.commit()
         return check
 
@@ -346,8 +440,9 @@ class Bench:
             result["web"] = web_meter.result()
         result["check"] = self.check_pledges(conn, result.pop("pledge_ids"), tier)
         started = result.pop("started_at")
-        result["cpu_ms_per_pledge"] = per_item(meter.between(started, started + result["elapsed_s"]),
-                                               result["acknowledged"])
+        result["cpu_ms_per_pledge"] = per_item(
+            meter.between(started, started + result["elapsed_s"]), result["acknowledged"]
+        )
         return result
 
     def bench_pledging(self, app_url):
@@ -356,30 +451,56 @@ class Bench:
         with self.connect() as conn:
             spread, hot = self.pledging_targets(conn)
             backers = self.catalog.backer_ids[: s.backers]
-            web = {"mode": "pledge", "base_url": app_url, "backers": [f"backer{i}@bench.example" for i in backers],
-                   "password": seed.PASSWORD}
+            web = {
+                "mode": "pledge",
+                "base_url": app_url,
+                "backers": [f"backer{i}@bench.example" for i in backers],
+                "password": seed.PASSWORD,
+            }
             results = {}
             for flow in ("page_post", "post", "api"):
                 log(f"pledging: {s.backers} backers over {len(spread)} campaigns ({flow})")
-                results[f"spread_{flow}"] = self.pledge_run(conn, "bench.loadgen", dict(
-                    web, targets=[[slug, tier, pid] for slug, pid, tier in spread], duration=s.pledge_seconds,
-                    flow=flow, stop_when_sold_out=False))
+                results[f"spread_{flow}"] = self.pledge_run(
+                    conn,
+                    "bench.loadgen",
+                    dict(
+                        web,
+                        targets=[[slug, tier, pid] for slug, pid, tier in spread],
+                        duration=s.pledge_seconds,
+                        flow=flow,
+                        stop_when_sold_out=False,
+                    ),
+                )
             for flow, name, who in (("page_post", "web", "backers"), ("api", "api", "API clients")):
                 log(f"pledging: {s.backers} {who} on one tier of {s.hot_units}")
                 slug, pid, tier = hot[name]
-                results[f"hot_{flow}"] = self.pledge_run(conn, "bench.loadgen", dict(
-                    web, targets=[[slug, tier, pid]], duration=hot_seconds, flow=flow, stop_when_sold_out=True),
-                    tier)
+                results[f"hot_{flow}"] = self.pledge_run(
+                    conn,
+                    "bench.loadgen",
+                    dict(web, targets=[[slug, tier, pid]], duration=hot_seconds, flow=flow, stop_when_sold_out=True),
+                    tier,
+                )
 
             floor = {"database_url": self.db_url, "backers": backers, "threads": s.floor_threads}
             log("pledging floor: plain SQL, spread")
-            results["floor_spread"] = self.pledge_run(conn, "bench.pledge_floor", dict(
-                floor, targets=[[pid, tier] for _, pid, tier in spread], duration=s.pledge_seconds,
-                stop_when_sold_out=False))
+            results["floor_spread"] = self.pledge_run(
+                conn,
+                "bench.pledge_floor",
+                dict(
+                    floor,
+                    targets=[[pid, tier] for _, pid, tier in spread],
+                    duration=s.pledge_seconds,
+                    stop_when_sold_out=False,
+                ),
+            )
             log("pledging floor: plain SQL, one tier")
             _, pid, tier = hot["floor"]
-            results["floor_hot"] = self.pledge_run(conn, "bench.pledge_floor", dict(
-                floor, targets=[[pid, tier]], duration=hot_seconds, stop_when_sold_out=True), tier)
+            results["floor_hot"] = self.pledge_run(
+                conn,
+                "bench.pledge_floor",
+                dict(floor, targets=[[pid, tier]], duration=hot_seconds, stop_when_sold_out=True),
+                tier,
+            )
         self.results["pledging"] = results
 
     # -- 4. settlement --
@@ -393,14 +514,14 @@ class Bench:
             client.ping()
             client.close()
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever the failure, Redis does not answer
             return False
 
     def bench_settlement(self):
         s = self.sizes
         with self.connect() as conn:
             projects = {}
-            for outcome, goal in (("release", 100), ("refund", 10 ** 12)):
+            for outcome, goal in (("release", 100), ("refund", 10**12)):
                 pid, tiers, _ = seed.create_project(conn, title=f"Settle {outcome}", goal=goal)
                 seed.seed_held_pledges(conn, pid, s.settle, backer_ids=self.catalog.backer_ids, tier_id=tiers[0])
                 projects[outcome] = pid
@@ -415,38 +536,60 @@ class Bench:
                 conn.commit()
             run = self.settle_with_celery(pid) if celery else self.settle_in_process(pid)
             with self.connect() as conn, conn.cursor() as cur:
-                cur.execute("SELECT status, outcome, EXTRACT(EPOCH FROM completed_at - created_at) "
-                            "FROM settlements WHERE project_id = %s", (pid,))
+                cur.execute(
+                    "SELECT status, outcome, EXTRACT(EPOCH FROM completed_at - created_at) "
+                    "FROM settlements WHERE project_id = %s",
+                    (pid,),
+                )
                 status, kind, seconds = cur.fetchone()
                 cur.execute("SELECT status, COUNT(*) FROM pledges WHERE project_id = %s GROUP BY status", (pid,))
                 statuses = dict(cur.fetchall())
-                cur.execute("SELECT COUNT(*), COUNT(DISTINCT o.idempotency_key) FROM sandbox_operations o "
-                            "JOIN pledges p ON o.idempotency_key = 'pledge-' || p.id || '-refund' "
-                            "WHERE p.project_id = %s AND o.kind = 'refund'", (pid,))
+                cur.execute(
+                    "SELECT COUNT(*), COUNT(DISTINCT o.idempotency_key) FROM sandbox_operations o "
+                    "JOIN pledges p ON o.idempotency_key = 'pledge-' || p.id || '-refund' "
+                    "WHERE p.project_id = %s AND o.kind = 'refund'",
+                    (pid,),
+                )
                 refunds, unique_refunds = cur.fetchone()
-            results[outcome] = {"project_id": pid, "status": status, "outcome": kind,
-                                "seconds": round(float(seconds), 2) if seconds is not None else None,
-                                "wall_seconds": run["wall_seconds"], "peak_rss_mb": run["peak_rss_mb"],
-                                "statuses": statuses, "refund_operations": refunds,
-                                "unique_refund_keys": unique_refunds}
+            results[outcome] = {
+                "project_id": pid,
+                "status": status,
+                "outcome": kind,
+                "seconds": round(float(seconds), 2) if seconds is not None else None,
+                "wall_seconds": run["wall_seconds"],
+                "peak_rss_mb": run["peak_rss_mb"],
+                "statuses": statuses,
+                "refund_operations": refunds,
+                "unique_refund_keys": unique_refunds,
+            }
         self.results["settlement"] = results
 
     def settle_in_process(self, project_id):
         """No broker: `flask campaigns close-due` closes the campaign and settles it itself."""
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "campaigns", "close-due"],
-                                   cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "campaigns", "close-due"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         out, err = process.communicate()
         if process.returncode != 0:
             raise RuntimeError(f"close-due failed:\n{err.decode()[-3000:]}")
-        return {"wall_seconds": round(time.perf_counter() - started, 2),
-                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+        return {
+            "wall_seconds": round(time.perf_counter() - started, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        }
 
     def celery_env(self, queue):
-        return dict(self.env, FLASK_CELERY_BROKER_URL=json.dumps(self.redis_url),
-                    FLASK_CELERY_TASK_DEFAULT_QUEUE=json.dumps(queue))
+        return dict(
+            self.env,
+            FLASK_CELERY_BROKER_URL=json.dumps(self.redis_url),
+            FLASK_CELERY_TASK_DEFAULT_QUEUE=json.dumps(queue),
+        )
 
     @contextmanager
     def celery_worker(self, queue):
@@ -454,9 +597,30 @@ class Bench:
         logfile = Path(self.tmp) / f"celery-{queue}.log"
         with open(logfile, "w") as out:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "crowdfund.jobs.celery_worker", "worker", "-P", "solo",
-                 "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "--loglevel", "INFO"], cwd=ROOT, env=self.celery_env(queue), stdout=out, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "crowdfund.jobs.celery_worker",
+                    "worker",
+                    "-P",
+                    "solo",
+                    "-Q",
+                    queue,
+                    "-n",
+                    f"{queue}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "--loglevel",
+                    "INFO",
+                ],
+                cwd=ROOT,
+                env=self.celery_env(queue),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             deadline = time.time() + 60
             while "ready." not in logfile.read_text():
@@ -478,8 +642,7 @@ class Bench:
             timeout = time.time() + (600 if not self.smoke else 120)
             with self.connect() as conn:
                 while True:
-                    row = conn.execute("SELECT status FROM settlements WHERE project_id = %s",
-                                       (project_id,)).fetchone()
+                    row = conn.execute("SELECT status FROM settlements WHERE project_id = %s", (project_id,)).fetchone()
                     conn.commit()
                     if row and row[0] in ("completed", "needs_attention"):
                         break
@@ -505,8 +668,11 @@ class Bench:
         log("flask ledger verify")
         started = time.perf_counter()
         done = flask(["ledger", "verify"], self.env, check=False)
-        self.results["ledger"] = {"ok": done.returncode == 0, "output": (done.stdout + done.stderr).strip()[-500:],
-                                  "seconds": round(time.perf_counter() - started, 1)}
+        self.results["ledger"] = {
+            "ok": done.returncode == 0,
+            "output": (done.stdout + done.stderr).strip()[-500:],
+            "seconds": round(time.perf_counter() - started, 1),
+        }
 
     @contextmanager
     def production_services(self):
@@ -518,10 +684,13 @@ class Bench:
             yield {}
             return
         queue = f"crowdfund-bench-web-{uuid.uuid4().hex[:8]}"
-        env = {"FLASK_CELERY_BROKER_URL": json.dumps(self.redis_url),
-               "FLASK_CELERY_TASK_DEFAULT_QUEUE": json.dumps(queue),
-               "FLASK_CACHE_TYPE": json.dumps("RedisCache"), "FLASK_CACHE_REDIS_URL": json.dumps(self.redis_url),
-               "FLASK_CACHE_KEY_PREFIX": json.dumps(queue + ":")}
+        env = {
+            "FLASK_CELERY_BROKER_URL": json.dumps(self.redis_url),
+            "FLASK_CELERY_TASK_DEFAULT_QUEUE": json.dumps(queue),
+            "FLASK_CACHE_TYPE": json.dumps("RedisCache"),
+            "FLASK_CACHE_REDIS_URL": json.dumps(self.redis_url),
+            "FLASK_CACHE_KEY_PREFIX": json.dumps(queue + ":"),
+        }
         self.results["web_services"] = "Redis: Celery broker (one mail worker alongside), shared page cache"
         with self.celery_worker(queue):
             yield env
@@ -550,8 +719,9 @@ class Bench:
                         if slow_targets:
                             latency.run_plain(self, slow_targets, cached_url, log)
                     if slow_targets:  # on web processes of their own, once the others have stopped
-                        with self.gunicorn("wsgi:app", dict(web_env, FLASK_SANDBOX_LATENCY=str(latency.LATENCY)),
-                                           name="latency") as slow_url:
+                        with self.gunicorn(
+                            "wsgi:app", dict(web_env, FLASK_SANDBOX_LATENCY=str(latency.LATENCY)), name="latency"
+                        ) as slow_url:
                             latency.run_slow(self, slow_targets, slow_url, log)
             if "settlement" in self.only:
                 self.bench_settlement()
@@ -566,6 +736,7 @@ class Bench:
 
 
 # -- reporting -----------------------------------------------------------------------------------------
+
 
 def machine():
     memory = None
@@ -583,9 +754,14 @@ def machine():
             model = found.group(1).strip() if found else model
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "memory_gb": memory, "cpu": model, "python": platform.python_version(),
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": memory,
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def _pct(value, floor):
@@ -608,50 +784,82 @@ def table(results):
     if page:
         floor = page["floor"]
         floor_text = f"{floor['rps']:.0f} req/s; {_lat(floor)}"
-        for key, label in (("page", "rendered every time (cache off)"),
-                           ("cached", "production config, long-tail traffic over all campaigns"),
-                           ("cached_steady", "production config, long-tail traffic, each campaign viewed "
-                                             "in the last minutes"),
-                           ("hot", "production config, every view on one campaign")):
+        for key, label in (
+            ("page", "rendered every time (cache off)"),
+            ("cached", "production config, long-tail traffic over all campaigns"),
+            ("cached_steady", "production config, long-tail traffic, each campaign viewed in the last minutes"),
+            ("hot", "production config, every view on one campaign"),
+        ):
             r = page.get(key)
             if r:
-                rows.append((f"Project page, {clients} clients: {label}", f"{r['rps']:.0f} req/s; {_lat(r)}",
-                             floor_text if key == "page" else "(same floor)", _pct(r["rps"], floor["rps"]),
-                             "≥ 60% of floor; p99 < 50 ms",
-                             _ok(r["rps"] >= 0.6 * floor["rps"] and r["p99_ms"] < 50)))
+                rows.append(
+                    (
+                        f"Project page, {clients} clients: {label}",
+                        f"{r['rps']:.0f} req/s; {_lat(r)}",
+                        floor_text if key == "page" else "(same floor)",
+                        _pct(r["rps"], floor["rps"]),
+                        "≥ 60% of floor; p99 < 50 ms",
+                        _ok(r["rps"] >= 0.6 * floor["rps"] and r["p99_ms"] < 50),
+                    )
+                )
     discover = results.get("discover")
     if discover:
-        rows.append((f"Discover `{discover['paths'][0]}`, {clients} clients", f"{discover['rps']:.0f} req/s; "
-                     + _lat(discover), "–", "–", "(reported)", "–"))
+        rows.append(
+            (
+                f"Discover `{discover['paths'][0]}`, {clients} clients",
+                f"{discover['rps']:.0f} req/s; " + _lat(discover),
+                "–",
+                "–",
+                "(reported)",
+                "–",
+            )
+        )
     browse = results.get("discover_browse")
     if browse:
-        rows.append((f"Discover, browsing: `/` and a category in each order, {clients} clients",
-                     f"{browse['rps']:.0f} req/s; " + _lat(browse), "–", "–", "(reported)", "–"))
+        rows.append(
+            (
+                f"Discover, browsing: `/` and a category in each order, {clients} clients",
+                f"{browse['rps']:.0f} req/s; " + _lat(browse),
+                "–",
+                "–",
+                "(reported)",
+                "–",
+            )
+        )
     pledging = results.get("pledging")
     if pledging:
         spread = sizes["pledge_projects"]
         for key, label, target in (
-                ("spread_page_post", f"Pledging, {backers} backers over {spread} campaigns (GET form + POST)", 300),
-                ("spread_post", f"Pledging, {backers} backers over {spread} campaigns (POST only)", 300),
-                ("spread_api", f"Pledging, {backers} backers over {spread} campaigns (JSON API)", 300),
-                ("hot_page_post", f"Pledging, {backers} backers on one tier of {sizes['hot_units']:,} "
-                                  "(GET form + POST)", 100),
-                ("hot_api", f"Pledging, {backers} API clients on one tier of {sizes['hot_units']:,} (JSON API)", 100)):
+            ("spread_page_post", f"Pledging, {backers} backers over {spread} campaigns (GET form + POST)", 300),
+            ("spread_post", f"Pledging, {backers} backers over {spread} campaigns (POST only)", 300),
+            ("spread_api", f"Pledging, {backers} backers over {spread} campaigns (JSON API)", 300),
+            (
+                "hot_page_post",
+                f"Pledging, {backers} backers on one tier of {sizes['hot_units']:,} (GET form + POST)",
+                100,
+            ),
+            ("hot_api", f"Pledging, {backers} API clients on one tier of {sizes['hot_units']:,} (JSON API)", 100),
+        ):
             web = pledging.get(key)
             if not web:
                 continue
             floor = pledging.get("floor_hot" if key.startswith("hot") else "floor_spread")
             check = web["check"]
             oversold = check.get("oversold")
-            facts = (f"{web['pledges_per_s']:.0f} pledges/s ({web['acknowledged']:,} in {web['elapsed_s']:.1f} s, "
-                     f"{_lat(web)}); lost {check['lost']}" + (f", oversold {oversold}" if oversold is not None else ""))
+            facts = (
+                f"{web['pledges_per_s']:.0f} pledges/s ({web['acknowledged']:,} in {web['elapsed_s']:.1f} s, "
+                f"{_lat(web)}); lost {check['lost']}" + (f", oversold {oversold}" if oversold is not None else "")
+            )
             ok = web["pledges_per_s"] >= target and check["lost"] == 0 and not oversold
             floor_text, share = "–", "–"
             if floor:
                 floor_check = floor["check"]
-                floor_text = (f"{floor['pledges_per_s']:.0f} pledges/s (plain SQL, {floor['threads']} connections; "
-                              f"lost {floor_check['lost']}"
-                              + (f", oversold {floor_check['oversold']}" if "oversold" in floor_check else "") + ")")
+                floor_text = (
+                    f"{floor['pledges_per_s']:.0f} pledges/s (plain SQL, {floor['threads']} connections; "
+                    f"lost {floor_check['lost']}"
+                    + (f", oversold {floor_check['oversold']}" if "oversold" in floor_check else "")
+                    + ")"
+                )
                 share = _pct(web["pledges_per_s"], floor["pledges_per_s"])
             rows.append((label, facts, floor_text, share, f"≥ {target}/s; 0 lost; 0 oversold", _ok(ok)))
         rows += latency.rows(results)
@@ -663,47 +871,82 @@ def table(results):
                 continue
             done = r["status"] == "completed"
             verb = "released" if outcome == "release" else "refunded"
-            rows.append((f"Settlement: {settlement['pledges']:,} held pledges {verb} (sandbox gateway)",
-                         f"{r['seconds']} s; peak RSS {r['peak_rss_mb']} MB; {r['status']}",
-                         f"worker: {settlement['worker']}", "–", "< 60 s; RSS < 300 MB",
-                         _ok(done and r["seconds"] is not None and r["seconds"] < 60
-                             and (r["peak_rss_mb"] or 0) < 300)))
+            rows.append(
+                (
+                    f"Settlement: {settlement['pledges']:,} held pledges {verb} (sandbox gateway)",
+                    f"{r['seconds']} s; peak RSS {r['peak_rss_mb']} MB; {r['status']}",
+                    f"worker: {settlement['worker']}",
+                    "–",
+                    "< 60 s; RSS < 300 MB",
+                    _ok(done and r["seconds"] is not None and r["seconds"] < 60 and (r["peak_rss_mb"] or 0) < 300),
+                )
+            )
     ledger = results.get("ledger")
     if ledger:
-        rows.append(("`flask ledger verify` afterwards", ("OK" if ledger["ok"] else "PROBLEMS")
-                     + f" ({ledger['seconds']} s)", "–", "–", "no problems", _ok(ledger["ok"])))
+        rows.append(
+            (
+                "`flask ledger verify` afterwards",
+                ("OK" if ledger["ok"] else "PROBLEMS") + f" ({ledger['seconds']} s)",
+                "–",
+                "–",
+                "no problems",
+                _ok(ledger["ok"]),
+            )
+        )
     head = ("Benchmark", "Result", "Floor (same run)", "Of floor", "Target", "Met")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-PLEDGE_RUNS = (("spread_page_post", "over the campaigns, GET form + POST"), ("spread_post", "over the campaigns, POST only"),
-               ("spread_api", "over the campaigns, JSON API"), ("hot_page_post", "one tier, GET form + POST"),
-               ("hot_api", "one tier, JSON API"),
-               ("spread_api_latency", f"over the campaigns, JSON API, {latency.LATENCY} s processor"),
-               ("hot_api_latency", f"one tier, JSON API, {latency.LATENCY} s processor"),
-               ("floor_spread", "plain-SQL floor, over the campaigns"),
-               ("floor_hot", "plain-SQL floor, one tier"))
+PLEDGE_RUNS = (
+    ("spread_page_post", "over the campaigns, GET form + POST"),
+    ("spread_post", "over the campaigns, POST only"),
+    ("spread_api", "over the campaigns, JSON API"),
+    ("hot_page_post", "one tier, GET form + POST"),
+    ("hot_api", "one tier, JSON API"),
+    ("spread_api_latency", f"over the campaigns, JSON API, {latency.LATENCY} s processor"),
+    ("hot_api_latency", f"one tier, JSON API, {latency.LATENCY} s processor"),
+    ("floor_spread", "plain-SQL floor, over the campaigns"),
+    ("floor_hot", "plain-SQL floor, one tier"),
+)
 
 
 def cpu_table(results):
     """CPU milliseconds per acknowledged pledge, by kind of process: what bounds pledges/s here."""
-    runs = [(label, results["pledging"][key]["cpu_ms_per_pledge"]) for key, label in PLEDGE_RUNS
-            if results.get("pledging", {}).get(key, {}).get("cpu_ms_per_pledge")]
+    runs = [
+        (label, results["pledging"][key]["cpu_ms_per_pledge"])
+        for key, label in PLEDGE_RUNS
+        if results.get("pledging", {}).get(key, {}).get("cpu_ms_per_pledge")
+    ]
     if not runs:
         return []
     groups = sorted({group for _, cpu in runs for group in cpu}, key=lambda g: -max(c.get(g, 0) for _, c in runs))
     cores = results["machine"]["cores"] or 1
     head = ("Pledging run", *groups, "all", f"pledges/s the {cores} cores allow")
-    lines = ["## Where a pledge's CPU goes", "",
-             "CPU milliseconds per acknowledged pledge, by kind of process, over the measured time of each run "
-             "(sampled from /proc). Pledges/s cannot pass the machine's cores divided by the total.", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [
+        "## Where a pledge's CPU goes",
+        "",
+        "CPU milliseconds per acknowledged pledge, by kind of process, over the measured time of each run "
+        "(sampled from /proc). Pledges/s cannot pass the machine's cores divided by the total.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     for label, cpu in runs:
         total = sum(cpu.values())
-        lines.append("| " + " | ".join([label, *(f"{cpu[g]:.1f}" if g in cpu else "–" for g in groups), f"{total:.1f}",
-                                        f"{1000 * cores / total:.0f}" if total else "–"]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    label,
+                    *(f"{cpu[g]:.1f}" if g in cpu else "–" for g in groups),
+                    f"{total:.1f}",
+                    f"{1000 * cores / total:.0f}" if total else "–",
+                ]
+            )
+            + " |"
+        )
     return lines + [""]
 
 
@@ -769,8 +1012,8 @@ def render_results(results, previous=None):
         "each way (ending soon, newest, most funded), in turn.",
         f"- **Pledging**: {sizes['backers']} backers log in through the login form, then each repeatedly opens "
         "`GET /p/<slug>/back` (CSRF token and the form's idempotency key) and POSTs the form; a pledge counts "
-        "when the answer is the redirect to its receipt (\"POST only\": the form is fetched once, then POSTed "
-        "again and again with a new idempotency key; \"JSON API\": `POST /api/v1/projects/<id>/pledges` with a "
+        'when the answer is the redirect to its receipt ("POST only": the form is fetched once, then POSTed '
+        'again and again with a new idempotency key; "JSON API": `POST /api/v1/projects/<id>/pledges` with a '
         "bearer token and an `Idempotency-Key`, counted on 201). Pledges/s is acknowledged pledges over the measured "
         "time (for the limited tier: until it sold out). Lost = acknowledged but not held with its ledger hold "
         "in the database; oversold = units in pending+held pledges beyond the tier's quantity. The floor runs "
@@ -801,18 +1044,27 @@ def render_results(results, previous=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds per step; no RESULTS.md")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="gunicorn workers (default: cores + 1; sync workers: 2 x cores + 1)")
-    parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync", "gevent"),
-                        help="gunicorn worker class (default: gthread, as production runs it; gevent needs "
-                             "`pip install gevent`, which the project does not)")
-    parser.add_argument("--threads", type=int, default=16,
-                        help="threads per gthread worker (connections per gevent worker); default 16")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: cores + 1; sync workers: 2 x cores + 1)"
+    )
+    parser.add_argument(
+        "--worker-class",
+        default="gthread",
+        choices=("gthread", "sync", "gevent"),
+        help="gunicorn worker class (default: gthread, as production runs it; gevent needs "
+        "`pip install gevent`, which the project does not)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=16, help="threads per gthread worker (connections per gevent worker); default 16"
+    )
     parser.add_argument("--database", default=None, help="database name (dropped and recreated)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs afterwards")
     parser.add_argument("--json", default=None, help="also write the raw results to this file")
-    parser.add_argument("--only", default=",".join(STEPS),
-                        help="comma-separated steps to run (%s); a partial run writes no RESULTS.md" % ", ".join(STEPS))
+    parser.add_argument(
+        "--only",
+        default=",".join(STEPS),
+        help="comma-separated steps to run (%s); a partial run writes no RESULTS.md" % ", ".join(STEPS),
+    )
     args = parser.parse_args(argv)
     only = [step.strip() for step in args.only.split(",") if step.strip()]
     if not only or set(only) - set(STEPS):
@@ -821,13 +1073,20 @@ def main(argv=None):
     cores = os.cpu_count() or 1
     # Threads (or greenlets) give the concurrency, processes the cores (one each, for Python).
     workers = args.workers or (2 if args.smoke else cores + 1 if args.worker_class != "sync" else 2 * cores + 1)
-    bench = Bench(sizes, smoke=args.smoke, workers=workers,
-                  server_url=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                  redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
-                  database=args.database or ("crowdfund_bench_smoke_" + uuid.uuid4().hex[:8] if args.smoke
-                                             else "crowdfund_bench"),
-                  keep=args.keep, write_results=not args.smoke and set(only) == set(STEPS), only=only,
-                  worker_class=args.worker_class, threads=args.threads)
+    bench = Bench(
+        sizes,
+        smoke=args.smoke,
+        workers=workers,
+        server_url=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        database=args.database
+        or ("crowdfund_bench_smoke_" + uuid.uuid4().hex[:8] if args.smoke else "crowdfund_bench"),
+        keep=args.keep,
+        write_results=not args.smoke and set(only) == set(STEPS),
+        only=only,
+        worker_class=args.worker_class,
+        threads=args.threads,
+    )
     results = bench.run()
     print(table(results))
     if args.json:

@@ -1,4 +1,5 @@
 """Crowdfund: a crowdfunding platform for small and micro firms."""
+
 import os
 import secrets
 from pathlib import Path
@@ -12,7 +13,8 @@ def create_app(config=None, **overrides):
     """Build an app. `config` is a config class or its name; `overrides` win over all."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("CROWDFUND_INSTANCE_PATH") or str(Path(__file__).resolve().parent.parent / "instance"),
+        instance_path=os.environ.get("CROWDFUND_INSTANCE_PATH")
+        or str(Path(__file__).resolve().parent.parent / "instance"),
         template_folder="../templates",
         static_folder="../static",
     )
@@ -30,7 +32,7 @@ def create_app(config=None, **overrides):
 
     size_pools(app)  # the database's and Redis's, to the threads a web process serves with
 
-    from . import change_tokens, models  # noqa: F401  (register every table, and the listeners on their changes)
+    from . import change_tokens, models  # register every table, and the listeners on their changes
     from .catalogues import compile_catalogues
     from .database import configure_engine
     from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
@@ -39,8 +41,13 @@ def create_app(config=None, **overrides):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, ping_after_idle=app.config["DATABASE_PING_AFTER_IDLE"])
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     login_manager.init_app(app)
     csrf.init_app(app)
     compile_catalogues(app)  # the .mo files are not committed: made here when missing or stale
@@ -49,14 +56,17 @@ def create_app(config=None, **overrides):
     limiter.init_app(app)
     cache.init_app(app)
 
-    from .web import register_web
-    from .cli import register_cli
-
     from .api import register_api
+    from .cli import register_cli
+    from .web import register_web
 
     register_web(app)
     register_api(app)
     register_cli(app)
+
+    from . import jobs
+
+    jobs.init_app(app)  # what a commit asks for (crowdfund/after_commit.py) starts as jobs
 
     from .web import page_cache
 
@@ -69,14 +79,13 @@ def create_app(config=None, **overrides):
 
 
 def _resolve_database_url(app):
-    url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL") \
-        or os.environ.get("DATABASE_URL")
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
         url = "sqlite:///" + str(Path(app.instance_path) / "crowdfund.db")
     # psycopg 3 is the PostgreSQL driver; accept the usual spellings of the URL.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url[len(prefix):]
+            url = "postgresql+psycopg://" + url[len(prefix) :]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
 
 

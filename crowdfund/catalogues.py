@@ -10,6 +10,7 @@ catalogue, and whichever rename comes last leaves the same bytes.
 When the code's directory cannot be written (deployed read-only, owned by another user),
 the catalogues are compiled into the instance folder instead, and read from there.
 """
+
 import logging
 import os
 import tempfile
@@ -30,8 +31,9 @@ def compile_catalogues(app):
         compile_stale(source, source)
     except OSError as error:
         target = Path(app.instance_path) / "translations"
-        log.warning("cannot write the compiled catalogues beside their .po files (%s); compiling them into %s",
-                    error, target)
+        log.warning(
+            "cannot write the compiled catalogues beside their .po files (%s); compiling them into %s", error, target
+        )
         compile_stale(source, target)
         app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
 

@@ -16,6 +16,7 @@ nothing: a token that is gone, or that could not be written, makes the pages tha
 it fall back on their short lifetime (PAGE_CACHE_SECONDS). A random token rather than a
 counter, so that a token lost and made again never matches an old copy by chance.
 """
+
 import logging
 import secrets
 from itertools import chain
@@ -24,12 +25,12 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from . import after_commit
 from .extensions import cache
 from .models import EquityOffering, Firm, Project, ProjectDocument, ProjectUpdate, RewardTier
 
 log = logging.getLogger(__name__)
 
-CHANGED_KEY = "crowdfund.changed"  # session.info: the tokens to replace at the next commit
 CAMPAIGN_PARTS = (RewardTier, EquityOffering, ProjectDocument, ProjectUpdate)
 LOCAL_STORES = (None, "SimpleCache", "simple", "NullCache", "null")  # Flask-Caching's, per process
 
@@ -44,7 +45,7 @@ def firm_key(firm_id):
 
 def campaign_changed(session, project_id):
     """For a Core UPDATE of a campaign's rows: replace its token when `session` commits."""
-    session.info.setdefault(CHANGED_KEY, set()).add(campaign_key(project_id))
+    after_commit.record(after_commit.CHANGE_TOKENS, campaign_key(project_id), session)
 
 
 def in_use(app):
@@ -80,13 +81,12 @@ def _keys_of(obj):
 def _note_changes(session, _flush_context):
     keys = {key for obj in chain(session.new, session.dirty, session.deleted) for key in _keys_of(obj)}
     if keys:
-        session.info.setdefault(CHANGED_KEY, set()).update(keys)
+        after_commit.record_many(after_commit.CHANGE_TOKENS, keys, session)
 
 
-@event.listens_for(Session, "after_commit")
-def _replace_tokens(session):
-    keys = session.info.pop(CHANGED_KEY, None)
-    if not keys or not has_app_context() or not in_use(current_app):
+def _replace_tokens(keys):
+    """At each commit that changed campaigns or firms (after_commit.py): new tokens for them."""
+    if not has_app_context() or not in_use(current_app):
         return
     try:
         cache.set_many({key: secrets.token_hex(8) for key in keys}, timeout=token_lifetime(current_app))
@@ -94,6 +94,4 @@ def _replace_tokens(session):
         log.warning("change tokens not replaced (%s): cached pages may lag up to PAGE_CACHE_SECONDS", error)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session):
-    session.info.pop(CHANGED_KEY, None)
+after_commit.register(after_commit.CHANGE_TOKENS, _replace_tokens, at_commit=True)

@@ -1,4 +1,5 @@
 """Engine set-up that differs between SQLite (embedded default) and PostgreSQL."""
+
 import logging
 import select
 import time
@@ -45,9 +46,9 @@ def _ping_idle_connections(engine, seconds):
     and for any the server has hung up on since it was handed back.
 
     A connection goes stale while it sits unused: the server restarted, a firewall dropped
-    it. Pinging every checkout also pings the connection a request handed back a millisecond
-    ago, and a pledge checks one out four times (its steps commit on their own): four extra
-    round trips per pledge, 8% of a web worker's time under load. A server that ends a
+    it. Pinging every checkout also pings the connection a request handed back a moment ago,
+    and a pledge checks one out several times (its steps commit on their own): an extra round
+    trip each time, a visible share of a web worker's time under load. A server that ends a
     connection (a failover, a restart, `pg_terminate_backend`) says so on its socket first, so
     a recently used connection is pinged only when its socket has something to read while
     it sat idle (`_hung_up`: a poll of the socket, no round trip). A dead connection found
@@ -100,8 +101,11 @@ def once_more_if_disconnected(session, step, *args, **kwargs):
     except exc.DBAPIError as error:
         if not error.connection_invalidated:
             raise
-        log.warning("%s: the database connection dropped (%s); running it once more",
-                    getattr(step, "__name__", step), error.orig)
+        log.warning(
+            "%s: the database connection dropped (%s); running it once more",
+            getattr(step, "__name__", step),
+            error.orig,
+        )
     session.rollback()
     return step(*args, **kwargs)
 
@@ -181,8 +185,7 @@ def bulk_insert(connection, table, rows):
     # Values reach the driver as they are (no SQLAlchemy type processing): times must be
     # aware datetimes, as everywhere in the platform.
     names = list(rows[0])
-    arrays = ", ".join(f"CAST(:c{i} AS {_element_type(table.c[name].type, dialect)}[])"
-                       for i, name in enumerate(names))
+    arrays = ", ".join(f"CAST(:c{i} AS {_element_type(table.c[name].type, dialect)}[])" for i, name in enumerate(names))
     statement = text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})")
     connection.execute(statement, {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)})
 
@@ -221,8 +224,7 @@ def insert_new_returning(target, unique_column, *returning, dialect_name=None):
     so that SQLAlchemy does not build the statement and its cache key again on every call."""
     from .extensions import db
 
-    return _insert_new_returning(target, unique_column, dialect_name or db.session.get_bind().dialect.name,
-                                 returning)
+    return _insert_new_returning(target, unique_column, dialect_name or db.session.get_bind().dialect.name, returning)
 
 
 @cache
@@ -236,8 +238,7 @@ def commit_keeping(session, *objects):
     A commit expires every loaded object, so reading an attribute afterwards costs a SELECT.
     Use this only for rows the transaction held locked to the end (what it wrote is what
     the database holds at the commit); relationships are still loaded afresh."""
-    kept = [(obj, {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs})
-            for obj in objects]
+    kept = [(obj, {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs}) for obj in objects]
     session.commit()
     for obj, values in kept:
         for key, value in values.items():

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and initialised in `create_app`."""
+
 from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -30,4 +31,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-cache = Cache()  # the anonymous page cache (crowdfund/web/page_cache.py)
+cache = Cache()  # the anonymous page cache (crowdfund/web/page_cache/)

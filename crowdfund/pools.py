@@ -21,6 +21,7 @@ them waits for the payment processor, the others go on, so at any moment each of
 Settings given explicitly win: SQLALCHEMY_ENGINE_OPTIONS, CACHE_OPTIONS,
 RATELIMIT_STORAGE_OPTIONS, CELERY_OPTIONS.
 """
+
 import os
 
 from sqlalchemy.engine import make_url
@@ -60,8 +61,7 @@ def celery_pool_options(config):
 
 def redis_options(config):
     """Keyword arguments for a Redis client of this process's own (redis.Redis.from_url)."""
-    cap = config.get("REDIS_MAX_CONNECTIONS") or max(REDIS_DEFAULT_MAX_CONNECTIONS,
-                                                     web_threads(config) + OTHER_THREADS)
+    cap = config.get("REDIS_MAX_CONNECTIONS") or max(REDIS_DEFAULT_MAX_CONNECTIONS, web_threads(config) + OTHER_THREADS)
     return {"max_connections": int(cap)}
 
 

@@ -5,6 +5,7 @@ with a payout account verified by the sandbox's onboarding), a live reward campa
 pledges, a live equity offering, and a project waiting for review (so the admin queue has
 something in it).
 """
+
 import io
 import struct
 import zlib
@@ -12,10 +13,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from .domain.clock import utcnow
 from .extensions import db
-from .models import Firm, Project, utcnow
+from .models import Firm, Project
 from .payments import get_gateway
-from .services import accounts, campaigns, firms, investors, payout_accounts, projects, reviews
+from .services import accounts, campaigns, firms, investors, payout_accounts, reviews
+from .services.projects import basics, documents, equity_terms, submission, tiers
 from .workflows import checkout, payout_onboarding
 
 DEMO_PASSWORD = "demo-password-1"
@@ -26,14 +29,28 @@ DEMO_USERS = [
     ("backer@example.com", "Bo Backer", False),
 ]
 DEMO_FIRMS = [
-    ("founder@example.com", {
-        "legal_name": "Hangzhou Lantern Tea Co., Ltd.", "country": "CN", "registration_number": "91350100M000100Y43",
-        "address": "88 Longjing Road, Xihu District, Hangzhou", "website": "https://lantern-tea.example",
-        "description": "Small-batch green tea from three family gardens above West Lake."}),
-    ("maker@example.com", {
-        "legal_name": "Northfold Bicycles Ltd", "country": "GB", "registration_number": "SC123456",
-        "address": "4 Canal Street, Glasgow", "website": "https://northfold.example",
-        "description": "Folding bicycles built in Glasgow."}),
+    (
+        "founder@example.com",
+        {
+            "legal_name": "Hangzhou Lantern Tea Co., Ltd.",
+            "country": "CN",
+            "registration_number": "91350100M000100Y43",
+            "address": "88 Longjing Road, Xihu District, Hangzhou",
+            "website": "https://lantern-tea.example",
+            "description": "Small-batch green tea from three family gardens above West Lake.",
+        },
+    ),
+    (
+        "maker@example.com",
+        {
+            "legal_name": "Northfold Bicycles Ltd",
+            "country": "GB",
+            "registration_number": "SC123456",
+            "address": "4 Canal Street, Glasgow",
+            "website": "https://northfold.example",
+            "description": "Folding bicycles built in Glasgow.",
+        },
+    ),
 ]
 STORY = """First-flush Longjing is picked for only three weeks each spring. We buy it straight from the
 families who grow it, roast it by hand the same day, and ship it while it is still fresh.
@@ -43,41 +60,106 @@ families who grow it, roast it by hand the same day, and ship it while it is sti
 - Picked in late March, roasted within hours
 - Every tin carries the garden's name
 """
+# Amounts in minor units (fen, pence), as the services take them.
 DEMO_PROJECTS = [
-    {"slug_title": "Lantern Tea: first-flush Longjing, direct from the garden", "firm": 0, "kind": "reward",
-     "state": "live", "cover": (15, 118, 110),
-     "basics": {"summary": "Spring's first tea, hand-roasted the day it is picked and sent to you fresh.",
-                "description": STORY, "category": "food", "currency": "CNY", "goal": "50000",
-                "risks": "A late frost can shrink the harvest; we would then ship in May instead of April.",
-                "use_of_funds": "A second roasting pan (40%), tins and packaging (35%), shipping (25%)."},
-     "tiers": [
-         {"title": "A tin of first-flush", "description": "50 g of this spring's Longjing.", "price": "128",
-          "quantity": "500", "shipping": "domestic", "shipping_fee": "12"},
-         {"title": "Tasting set and cup", "description": "Three gardens side by side, with a glass cup.",
-          "price": "368", "quantity": "100", "shipping": "domestic", "shipping_fee": "12"},
-         {"title": "A day in the garden", "description": "Pick and roast with us for a day next spring.",
-          "price": "2888", "quantity": "10", "shipping": "none", "shipping_fee": "0"}],
-     "pledges": [(0, 2), (1, 1)]},
-    {"slug_title": "Own a share of Lantern Tea", "firm": 0, "kind": "equity", "state": "live",
-     "cover": (180, 83, 9),
-     "basics": {"summary": "Ordinary shares in a profitable tea house, at a fixed price.",
-                "description": "We have sold out every spring for four years. Now we want our own roastery.",
-                "category": "food", "currency": "CNY", "goal": "300000",
-                "risks": "You can lose all the money you invest. Shares in a small private firm are hard to sell.",
-                "use_of_funds": "A roastery building (70%) and working capital (30%)."},
-     "equity": {"security_type": "ordinary_shares", "price_per_share": "50", "shares_offered": "20000",
-                "min_shares": "10", "pre_money_valuation": "10000000", "shares_outstanding": "200000"}},
-    {"slug_title": "Northfold: the 9 kg folding bicycle", "firm": 1, "kind": "reward", "state": "in_review",
-     "cover": (30, 64, 175),
-     "basics": {"summary": "A full-size ride that folds into a carry-on in ten seconds.",
-                "description": "Steel frame, belt drive, three gears.", "category": "design", "currency": "GBP",
-                "goal": "40000", "risks": "Frame tooling may take longer than planned.",
-                "use_of_funds": "Frame tooling and the first run of 200 bicycles."},
-     "tiers": [{"title": "Early bird Northfold", "description": "One bicycle, any colour.", "price": "590",
-                "quantity": "200", "shipping": "worldwide", "shipping_fee": "45"}]},
+    {
+        "slug_title": "Lantern Tea: first-flush Longjing, direct from the garden",
+        "firm": 0,
+        "kind": "reward",
+        "state": "live",
+        "cover": (15, 118, 110),
+        "basics": {
+            "summary": "Spring's first tea, hand-roasted the day it is picked and sent to you fresh.",
+            "description": STORY,
+            "category": "food",
+            "currency": "CNY",
+            "goal": 5_000_000,
+            "risks": "A late frost can shrink the harvest; we would then ship in May instead of April.",
+            "use_of_funds": "A second roasting pan (40%), tins and packaging (35%), shipping (25%).",
+        },
+        "tiers": [
+            {
+                "title": "A tin of first-flush",
+                "description": "50 g of this spring's Longjing.",
+                "price": 12_800,
+                "quantity": "500",
+                "shipping": "domestic",
+                "shipping_fee": 1_200,
+            },
+            {
+                "title": "Tasting set and cup",
+                "description": "Three gardens side by side, with a glass cup.",
+                "price": 36_800,
+                "quantity": "100",
+                "shipping": "domestic",
+                "shipping_fee": 1_200,
+            },
+            {
+                "title": "A day in the garden",
+                "description": "Pick and roast with us for a day next spring.",
+                "price": 288_800,
+                "quantity": "10",
+                "shipping": "none",
+                "shipping_fee": 0,
+            },
+        ],
+        "pledges": [(0, 2), (1, 1)],
+    },
+    {
+        "slug_title": "Own a share of Lantern Tea",
+        "firm": 0,
+        "kind": "equity",
+        "state": "live",
+        "cover": (180, 83, 9),
+        "basics": {
+            "summary": "Ordinary shares in a profitable tea house, at a fixed price.",
+            "description": "We have sold out every spring for four years. Now we want our own roastery.",
+            "category": "food",
+            "currency": "CNY",
+            "goal": 30_000_000,
+            "risks": "You can lose all the money you invest. Shares in a small private firm are hard to sell.",
+            "use_of_funds": "A roastery building (70%) and working capital (30%).",
+        },
+        "equity": {
+            "security_type": "ordinary_shares",
+            "price_per_share": 5_000,
+            "shares_offered": "20000",
+            "min_shares": "10",
+            "pre_money_valuation": 1_000_000_000,
+            "shares_outstanding": "200000",
+        },
+    },
+    {
+        "slug_title": "Northfold: the 9 kg folding bicycle",
+        "firm": 1,
+        "kind": "reward",
+        "state": "in_review",
+        "cover": (30, 64, 175),
+        "basics": {
+            "summary": "A full-size ride that folds into a carry-on in ten seconds.",
+            "description": "Steel frame, belt drive, three gears.",
+            "category": "design",
+            "currency": "GBP",
+            "goal": 4_000_000,
+            "risks": "Frame tooling may take longer than planned.",
+            "use_of_funds": "Frame tooling and the first run of 200 bicycles.",
+        },
+        "tiers": [
+            {
+                "title": "Early bird Northfold",
+                "description": "One bicycle, any colour.",
+                "price": 59_000,
+                "quantity": "200",
+                "shipping": "worldwide",
+                "shipping_fee": 4_500,
+            }
+        ],
+    },
 ]
-MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-               b"trailer<</Root 1 0 R>>\n%%EOF\n")
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def cover_png(rgb, width=960, height=540):
@@ -102,15 +184,19 @@ def seed_demo():
     for email, name, is_admin in DEMO_USERS:
         user = accounts.find_by_email(email)
         if user is None:
-            user = (accounts.make_admin(email, DEMO_PASSWORD, name) if is_admin
-                    else accounts.register(email, DEMO_PASSWORD, name))
+            user = (
+                accounts.make_admin(email, DEMO_PASSWORD, name)
+                if is_admin
+                else accounts.register(email, DEMO_PASSWORD, name)
+            )
             user.email_verified_at = utcnow()  # demo addresses receive no mail: confirmed from the start
             made.append(email)
         people[email] = user
     demo_firms = []
     for owner_email, data in DEMO_FIRMS:
-        firm = db.session.scalar(select(Firm).where(
-            Firm.country == data["country"], Firm.registration_number == data["registration_number"]))
+        firm = db.session.scalar(
+            select(Firm).where(Firm.country == data["country"], Firm.registration_number == data["registration_number"])
+        )
         if firm is None:
             firm = firms.register_firm(people[owner_email], data)
             made.append(data["legal_name"])
@@ -133,8 +219,12 @@ def _verified_payout_account(firm, owner):
     launch, and their money be paid out, whatever SANDBOX_ACCOUNTS_VERIFY says)."""
     if payout_accounts.verified_destination(firm.id) is not None:
         return
-    account, _url = payout_onboarding.start(owner, firm.id, return_url=lambda i: f"/firms/{i}/payout-account/return",
-                                            refresh_url=lambda i: f"/firms/{i}/payout-account/refresh")
+    account, _url = payout_onboarding.start(
+        owner,
+        firm.id,
+        return_url=lambda i: f"/firms/{i}/payout-account/return",
+        refresh_url=lambda i: f"/firms/{i}/payout-account/refresh",
+    )
     if account.status != "verified":
         get_gateway().finish_onboarding(account.processor_ref, "verified")
         payout_onboarding.refresh_ref(account.processor_ref)
@@ -146,35 +236,69 @@ def _find_project(title):
 
 def _make_project(spec, firm, people):
     founder = firm.members[0].user
-    project = projects.create_project(founder, firm, spec["kind"], {"title": spec["slug_title"], **spec["basics"]})
+    project = basics.create_project(founder, firm, spec["kind"], {"title": spec["slug_title"], **spec["basics"]})
     for tier in spec.get("tiers", []):
-        projects.add_tier(founder, project, {"per_backer_limit": "", "estimated_delivery": _next_spring(), **tier})
+        tiers.add_tier(founder, project, {"per_backer_limit": "", "estimated_delivery": _next_spring(), **tier})
     if spec["kind"] == "equity":
-        projects.set_equity_terms(founder, project, spec["equity"])
-        for kind in projects.DISCLOSURE_KINDS:
-            projects.upload_document(founder, project, kind, f"{kind}.pdf", "application/pdf", io.BytesIO(MINIMAL_PDF))
-    projects.upload_document(founder, project, "cover", "cover.png", "image/png", io.BytesIO(cover_png(spec["cover"])))
-    projects.submit(founder, project)
+        equity_terms.set_equity_terms(founder, project, spec["equity"])
+        for kind in documents.DISCLOSURE_KINDS:
+            documents.upload_document(founder, project, kind, f"{kind}.pdf", "application/pdf", io.BytesIO(MINIMAL_PDF))
+    documents.upload_document(founder, project, "cover", "cover.png", "image/png", io.BytesIO(cover_png(spec["cover"])))
+    submission.submit(founder, project)
     if spec["state"] == "in_review":
         return
     admin = people["admin@example.com"]
-    reviews.review_project(admin, project, "approve", checklist={k: True for k in reviews.applicable_checks(project)},
-                           risk_grade="B", note="Documents checked; the gardens' contracts are in order.")
-    campaigns.launch(founder, project, utcnow() + timedelta(days=21))
+    reviews.review_project(
+        admin,
+        project,
+        "approve",
+        checklist={k: True for k in reviews.applicable_checks(project)},
+        risk_grade="B",
+        note="Documents checked; the gardens' contracts are in order.",
+    )
+    campaigns.launch(founder, project, utcnow() + timedelta(days=28))
     db.session.commit()
     backer = people["backer@example.com"]
     for n, (tier_index, quantity) in enumerate(spec.get("pledges", [])):
         tier = project.tiers[tier_index]
-        checkout.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-{n}", payment_method="pm_card_visa",
-                             tier_id=tier.id, quantity=quantity,
-                             shipping_address={"name": "Bo Backer", "line1": "1 Xueyuan Road", "city": "Hangzhou",
-                                               "postal_code": "310000", "country": "CN"} if tier.shipping != "none" else None)
+        checkout.place_pledge(
+            backer,
+            project,
+            idempotency_key=f"demo-{project.slug}-{n}",
+            payment_method="pm_card_visa",
+            tier_id=tier.id,
+            quantity=quantity,
+            shipping_address={
+                "name": "Bo Backer",
+                "line1": "1 Xueyuan Road",
+                "city": "Hangzhou",
+                "postal_code": "310000",
+                "country": "CN",
+            }
+            if tier.shipping != "none"
+            else None,
+        )
     if spec["kind"] == "equity":
-        investors.save_profile(backer, {"currency": "CNY", "annual_income": 30_000_000, "net_worth": 80_000_000,
-                                        "accredited": False, "other_investments_12m": 0, "risk_acknowledged": True})
+        investors.save_profile(
+            backer,
+            {
+                "currency": "CNY",
+                "annual_income": 30_000_000,
+                "net_worth": 80_000_000,
+                "accredited": False,
+                "other_investments_12m": 0,
+                "risk_acknowledged": True,
+            },
+        )
         db.session.commit()
-        checkout.place_pledge(backer, project, idempotency_key=f"demo-{project.slug}-shares",
-                             payment_method="pm_card_visa", shares=40)
+        checkout.place_pledge(
+            backer,
+            project,
+            idempotency_key=f"demo-{project.slug}-shares",
+            payment_method="pm_card_visa",
+            shares=40,
+            acknowledge_risks=True,
+        )
 
 
 def _next_spring():

@@ -1,11 +1,12 @@
 """Work a web process would otherwise do on its first requests, done before it serves any.
 
-A fresh gunicorn worker compiles each template on its first render (all 50: ~0.3 s of CPU) and
-imports and builds Celery on the first commit that queues mail (~0.1 s); the first backers a
-new worker serves (after each deploy or worker restart) paid for it: the first pledge cost
-~0.3 s of CPU more than the next. `wsgi.py` calls `warm_up` as the worker loads the app, so
-it is paid before the worker accepts anyone.
+A fresh gunicorn worker compiles each template on its first render and imports and builds
+Celery on the first commit that queues mail; left to the first requests, that work is paid
+by the first backers a new worker serves (after each deploy or worker restart), whose pledges
+are then noticeably slower than the next ones. `wsgi.py` calls `warm_up` as the worker loads
+the app, so it is paid before the worker accepts anyone.
 """
+
 TEMPLATE_SUFFIXES = (".html", ".txt", ".xml")
 
 

@@ -2,6 +2,7 @@
 PostgreSQL (TEST_DATABASE_URL, or the local server), each run in a database of its own
 that is created at the start and dropped at the end.
 """
+
 import os
 import re
 import uuid
@@ -15,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from crowdfund import create_app
 from crowdfund.extensions import db as _db, limiter
-from tests import factories
+from tests.support import factories
 
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -55,7 +56,7 @@ def postgres_available():
             pass
         engine.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever the failure, PostgreSQL does not answer
         return False
 
 
@@ -155,20 +156,24 @@ def make(db):
 @pytest.fixture()
 def login(client):
     def do_login(user, password=factories.PASSWORD):
-        response = client.post("/account/login", data={
-            "email": user.email, "password": password, "csrf_token": csrf_token(client, "/account/login")})
+        response = client.post(
+            "/account/login",
+            data={"email": user.email, "password": password, "csrf_token": csrf_token(client, "/account/login")},
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         if response.headers["Location"].endswith("/account/2fa/verify"):
             factories.pass_second_step(client, user)
         return user
+
     return do_login
 
 
 def csrf_token(client, path):
     """The CSRF token a person would get by opening the page at `path`."""
     page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 
@@ -204,10 +209,53 @@ def sandbox(app):
 @pytest.fixture()
 def use_gateway(app):
     """Install another gateway for one test (the `sandbox` fixture restores the sandbox)."""
+
     def install(gateway):
         app.extensions["payment_gateway"] = gateway
         return gateway
+
     return install
+
+
+# `make test-fast` (-m "not external and not slow") runs what needs nothing outside the test
+# process. A test is marked `external` here when it uses a fixture that starts a server or a
+# process, or needs one already running; when it carries a marker that says as much; or when
+# it is listed below (it starts one itself).
+EXTERNAL_FIXTURES = frozenset(
+    {
+        "smtp_server",  # an SMTP server (aiosmtpd)
+        "redis_url",
+        "redis_queue",
+        "redis_process",
+        "redis_server",  # a Redis server
+        "localstripe",
+        "stripe_admin",  # localstripe, in a process
+        "live",
+        "live_server",
+        "browser",
+        "new_page",  # a live HTTP server; Chromium
+    }
+)
+EXTERNAL_MARKERS = ("browser", "postgres_only")
+EXTERNAL_TESTS = (  # node id prefixes
+    "tests/api/test_schemathesis.py",  # schemathesis against the whole API
+    "tests/settlement/test_csv_downloads.py",  # a live server, for streamed responses
+    "tests/concurrency/test_shared_state.py::test_every_visitor_gets_the_page_they_asked_for",  # a live server
+    "tests/mail/test_delivery.py::test_smtp_login_uses_the_configured_account",  # an SMTP server of its own
+    "tests/mail/test_delivery.py::test_starttls_when_configured",  # the same, and openssl
+    "tests/test_catalogues.py::test_a_copy_without_compiled_catalogues_served_by_gunicorn_speaks_chinese",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if (
+            EXTERNAL_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            or any(item.get_closest_marker(name) for name in EXTERNAL_MARKERS)
+            or item.nodeid.startswith(EXTERNAL_TESTS)
+        ):
+            item.add_marker(pytest.mark.external)
 
 
 def pytest_runtest_setup(item):

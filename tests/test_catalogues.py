@@ -1,5 +1,6 @@
 """The compiled catalogues (.mo) are made as the app starts: a deployment that never ran
 `make` still speaks Chinese."""
+
 import os
 import shutil
 import signal
@@ -17,8 +18,9 @@ from crowdfund.extensions import db
 from tests.conftest import backend, new_database
 
 ROOT = Path(__file__).resolve().parent.parent
-TREE_LEFT_OUT = shutil.ignore_patterns(".venv", ".git", "instance", "__pycache__", ".pytest_cache", "*.mo",
-                                       "artifacts", "out", "*.db")
+TREE_LEFT_OUT = shutil.ignore_patterns(
+    ".venv", ".git", "instance", "__pycache__", ".pytest_cache", "*.mo", "artifacts", "out", "*.db"
+)
 
 
 def free_port():
@@ -43,12 +45,30 @@ def test_a_copy_without_compiled_catalogues_served_by_gunicorn_speaks_chinese(tm
             db.engine.dispose()
         port = free_port()
         env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "PYTHONPATH"))}
-        env.update(CROWDFUND_CONFIG="production", SECRET_KEY="s" * 64, DATABASE_URL=url,
-                   CROWDFUND_INSTANCE_PATH=str(instance), FLASK_RATELIMIT_STORAGE_URI='"memory://"')
+        env.update(
+            CROWDFUND_CONFIG="production",
+            SECRET_KEY="s" * 64,
+            DATABASE_URL=url,
+            CROWDFUND_INSTANCE_PATH=str(instance),
+            FLASK_RATELIMIT_STORAGE_URI='"memory://"',
+        )
         gunicorn = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--chdir", str(code), "wsgi:app"], env=env, cwd=code, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--chdir",
+                str(code),
+                "wsgi:app",
+            ],
+            env=env,
+            cwd=code,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             page = _first_answer(f"http://127.0.0.1:{port}/", gunicorn, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
             assert page.status_code == 200

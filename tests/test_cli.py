@@ -18,7 +18,9 @@ def test_create_admin_refuses_a_weak_password(app, db):
 
 def test_create_admin_promotes_an_existing_account(app, make, db):
     user = make.user(email="bo@example.com")
-    result = app.test_cli_runner().invoke(args=["users", "create-admin", "bo@example.com", "--password", "a long admin phrase"])
+    result = app.test_cli_runner().invoke(
+        args=["users", "create-admin", "bo@example.com", "--password", "a long admin phrase"]
+    )
     assert result.exit_code == 0, result.output
     db.session.refresh(user)
     assert user.is_admin and db.session.query(User).count() == 1
@@ -35,6 +37,7 @@ def test_seed_is_idempotent(app, db):
     assert counts[0] >= 3 and counts[1] >= 1
     from crowdfund import ledger
     from crowdfund.models import Pledge, Project
+
     assert sorted(p.status for p in db.session.query(Project)) == ["in_review", "live", "live"]
     assert {p.status for p in db.session.query(Pledge)} == {"held"}
     assert ledger.verify() == []

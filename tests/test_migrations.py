@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases."""
+
 import os
 
 import pytest
@@ -53,11 +54,13 @@ def describe(url):
     for table in inspector.get_table_names():
         if table == "alembic_version":
             continue
-        columns = {c["name"]: (c["type"]._type_affinity.__name__, c["nullable"])
-                   for c in inspector.get_columns(table)}
+        columns = {c["name"]: (c["type"]._type_affinity.__name__, c["nullable"]) for c in inspector.get_columns(table)}
         uniques = sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table))
-        indexes = sorted((tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)
-                         if not i.get("duplicates_constraint"))
+        indexes = sorted(
+            (tuple(i["column_names"]), bool(i["unique"]))
+            for i in inspector.get_indexes(table)
+            if not i.get("duplicates_constraint")
+        )
         shape[table] = (columns, uniques, indexes)
     engine.dispose()
     return shape
@@ -86,9 +89,12 @@ def test_the_postgresql_migration_makes_the_search_indexes_trigram_ones(tmp_path
         engine = create_engine(url)
         with engine.connect() as conn:
             conn.execute(text("SET enable_seqscan = off"))
-            plans = {column: "\n".join(conn.execute(text(f"EXPLAIN SELECT id FROM {table} WHERE {column} ILIKE "
-                                                         "'%tea pot%'")).scalars())
-                     for table, column in (("projects", "title"), ("projects", "summary"), ("firms", "legal_name"))}
+            plans = {
+                column: "\n".join(
+                    conn.execute(text(f"EXPLAIN SELECT id FROM {table} WHERE {column} ILIKE '%tea pot%'")).scalars()
+                )
+                for table, column in (("projects", "title"), ("projects", "summary"), ("firms", "legal_name"))
+            }
         engine.dispose()
     assert "ix_projects_title_trgm" in plans["title"] and "ix_projects_summary_trgm" in plans["summary"]
     assert "ix_firms_legal_name_trgm" in plans["legal_name"]
@@ -107,30 +113,47 @@ def test_typed_payout_references_become_payout_accounts_and_back(tmp_path):
             upgrade(revision="c7e2d9a4f618")
             with db.engine.begin() as conn:
                 for firm_id, ref in ((1, "acct_sandbox_0a1b2c3d"), (2, "acct_1TypedByHand"), (3, "acct_1TypedByHand")):
-                    conn.execute(text(
-                        "INSERT INTO firms (id, legal_name, registration_number, country, address, description, "
-                        "payout_account_ref, created_at) VALUES (:id, :name, :number, 'GB', 'x', '', :ref, "
-                        "CURRENT_TIMESTAMP)"), {"id": firm_id, "name": f"Firm {firm_id}", "number": f"{firm_id:08d}",
-                                                "ref": ref})
-                conn.execute(text("INSERT INTO users (id, email, name, password_hash, is_admin, created_at) "
-                                  "VALUES (1, 'f@example.com', 'F', 'x', false, CURRENT_TIMESTAMP)"))
-                conn.execute(text("INSERT INTO firm_members (id, firm_id, user_id, role, created_at) "
-                                  "VALUES (1, 1, 1, 'owner', CURRENT_TIMESTAMP)"))
+                    conn.execute(
+                        text(
+                            "INSERT INTO firms (id, legal_name, registration_number, country, address, description, "
+                            "payout_account_ref, created_at) VALUES (:id, :name, :number, 'GB', 'x', '', :ref, "
+                            "CURRENT_TIMESTAMP)"
+                        ),
+                        {"id": firm_id, "name": f"Firm {firm_id}", "number": f"{firm_id:08d}", "ref": ref},
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, email, name, password_hash, is_admin, created_at) "
+                        "VALUES (1, 'f@example.com', 'F', 'x', false, CURRENT_TIMESTAMP)"
+                    )
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO firm_members (id, firm_id, user_id, role, created_at) "
+                        "VALUES (1, 1, 1, 'owner', CURRENT_TIMESTAMP)"
+                    )
+                )
             upgrade(revision="d3a5c1f0b2e7")
             with db.engine.connect() as conn:
-                accounts = conn.execute(text("SELECT firm_id, processor, processor_ref, status, role "
-                                             "FROM payout_accounts ORDER BY firm_id")).all()
+                accounts = conn.execute(
+                    text("SELECT firm_id, processor, processor_ref, status, role FROM payout_accounts ORDER BY firm_id")
+                ).all()
                 book = conn.execute(text("SELECT id, status, country FROM sandbox_accounts")).all()
                 columns = [c["name"] for c in inspect(conn).get_columns("firms")]
                 members = conn.execute(text("SELECT firm_id, user_id FROM firm_members")).all()
-            assert [tuple(a) for a in accounts] == [(1, "sandbox", "acct_sandbox_0a1b2c3d", "verified", "current"),
-                                                    (2, "stripe", "acct_1TypedByHand", "pending", "current")]
+            assert [tuple(a) for a in accounts] == [
+                (1, "sandbox", "acct_sandbox_0a1b2c3d", "verified", "current"),
+                (2, "stripe", "acct_1TypedByHand", "pending", "current"),
+            ]
             assert [tuple(b) for b in book] == [("acct_sandbox_0a1b2c3d", "verified", "GB")]
             assert "payout_account_ref" not in columns
             assert [tuple(m) for m in members] == [(1, 1)]  # nothing that references a firm was lost
             downgrade(revision="c7e2d9a4f618")
             with db.engine.connect() as conn:
                 refs = conn.execute(text("SELECT id, payout_account_ref FROM firms ORDER BY id")).all()
-            assert [tuple(r) for r in refs] == [(1, "acct_sandbox_0a1b2c3d"), (2, "acct_1TypedByHand"),
-                                                (3, "acct_sandbox_none_3")]
+            assert [tuple(r) for r in refs] == [
+                (1, "acct_sandbox_0a1b2c3d"),
+                (2, "acct_1TypedByHand"),
+                (3, "acct_sandbox_none_3"),
+            ]
             db.engine.dispose()

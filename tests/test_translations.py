@@ -3,6 +3,7 @@
 If this fails after you added or changed text: run `make messages`, translate the new msgids in
 crowdfund/translations/zh/LC_MESSAGES/messages.po, and run the tests again.
 """
+
 import re
 from pathlib import Path
 
@@ -30,9 +31,16 @@ def test_every_string_in_the_code_is_in_the_catalog(catalog):
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
-    found = {key(message_id) for _, _, message_id, _, _ in
-             extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords,
-                              directory_filter=lambda path: not Path(path).name.startswith("."))}
+    found = {
+        key(message_id)
+        for _, _, message_id, _, _ in extract_from_dir(
+            str(ROOT),
+            method_map,
+            options_map,
+            keywords=keywords,
+            directory_filter=lambda path: not Path(path).name.startswith("."),
+        )
+    }
     in_catalog = {key(m.id) for m in catalog if m.id}
     assert sorted(map(str, found - in_catalog)) == [], "run `make messages` and translate the new strings"
 
@@ -49,7 +57,8 @@ def test_every_message_is_translated_with_the_same_placeholders(catalog):
             continue
         for text in strings:
             if set(PLACEHOLDER.findall(text)) - set(PLACEHOLDER.findall(source)) or (
-                    not isinstance(message.id, (list, tuple))
-                    and set(PLACEHOLDER.findall(source)) != set(PLACEHOLDER.findall(text))):
+                not isinstance(message.id, (list, tuple))
+                and set(PLACEHOLDER.findall(source)) != set(PLACEHOLDER.findall(text))
+            ):
                 problems.append(("placeholders differ", source, text))
     assert problems == []

@@ -8,11 +8,11 @@ services the web pages call, and serialise (`serializers.py`). Service errors
 The request commits once at its end like any other (`web/unit_of_work.py`); the pledge
 service commits its own steps around the payment call, as it does for the web.
 """
+
 from ..errors import DomainError
+from . import accounts, comments, firms, openapi, projects  # register the operations
 from .errors import ApiError, domain_error_response
 from .registry import IdConverter, bp
-
-from . import accounts, firms, openapi, projects  # noqa: E402,F401  (register the operations)
 
 
 @bp.errorhandler(ApiError)

@@ -1,4 +1,5 @@
 """Accounts, tokens, firms and the caller's own things (/me/...)."""
+
 from flask import current_app, request
 
 from ..errors import NotFound
@@ -17,25 +18,50 @@ def _login_limit():
     return current_app.config["RATELIMIT_LOGIN"]
 
 
-@operation("POST", "/users", tag="accounts", access="public", summary="Create an account",
-           body=S.USER_CREATE, status=201, response=S.USER, errors=(409,))
+@operation(
+    "POST",
+    "/users",
+    tag="accounts",
+    access="public",
+    summary="Create an account",
+    body=S.USER_CREATE,
+    status=201,
+    response=S.USER,
+    errors=(409,),
+)
 def create_user(call):
-    user = accounts.sign_up(call.body["email"], call.body["password"], call.body["name"],
-                            accept_terms=call.body["accept_terms"], page_locale=_request_locale())
+    user = accounts.sign_up(
+        call.body["email"],
+        call.body["password"],
+        call.body["name"],
+        accept_terms=call.body["accept_terms"],
+        page_locale=_request_locale(),
+    )
     return serializers.user(user)
 
 
-@operation("POST", "/tokens", tag="accounts", access="public", summary="Get a bearer token",
-           description="Send the token as `Authorization: Bearer <token>`. It lives `API_TOKEN_TTL` seconds "
-                       "(30 days by default) unless revoked. An account with two-factor authentication also "
-                       "sends `otp`: without it the answer is 401 `otp_required`, with a wrong one 401 "
-                       "`invalid_otp`. Rate-limited like web logins, with the same budgets: per client address "
-                       "(`RATELIMIT_LOGIN`) and failed attempts per account (`RATELIMIT_LOGIN_ACCOUNT`).",
-           body=S.TOKEN_CREATE, status=201, response=S.TOKEN, errors=(401, 403, 429), limit=_login_limit,
-           limit_scope="sign-in")
+@operation(
+    "POST",
+    "/tokens",
+    tag="accounts",
+    access="public",
+    summary="Get a bearer token",
+    description="Send the token as `Authorization: Bearer <token>`. It lives `API_TOKEN_TTL` seconds "
+    "(30 days by default) unless revoked. An account with two-factor authentication also "
+    "sends `otp`: without it the answer is 401 `otp_required`, with a wrong one 401 "
+    "`invalid_otp`. Rate-limited like web logins, with the same budgets: per client address "
+    "(`RATELIMIT_LOGIN`) and failed attempts per account (`RATELIMIT_LOGIN_ACCOUNT`).",
+    body=S.TOKEN_CREATE,
+    status=201,
+    response=S.TOKEN,
+    errors=(401, 403, 429),
+    limit=_login_limit,
+    limit_scope="sign-in",
+)
 def create_token(call):
-    raw, token = api_tokens.issue_token(call.body["email"], call.body["password"], otp=call.body.get("otp"),
-                                        label=call.body.get("label"))
+    raw, token = api_tokens.issue_token(
+        call.body["email"], call.body["password"], otp=call.body.get("otp"), label=call.body.get("label")
+    )
     return {"token": raw, "expires_at": serializers.iso(token.expires_at)}
 
 
@@ -49,8 +75,16 @@ def me(call):
     return serializers.user(call.user)
 
 
-@operation("POST", "/firms", tag="firms", summary="Register a firm (you become its owner)",
-           body=S.FIRM_CREATE, status=201, response=S.FIRM, errors=(409,))
+@operation(
+    "POST",
+    "/firms",
+    tag="firms",
+    summary="Register a firm (you become its owner)",
+    body=S.FIRM_CREATE,
+    status=201,
+    response=S.FIRM,
+    errors=(409,),
+)
 def create_firm(call):
     data = {key: value for key, value in call.body.items() if key != "name"}
     data["legal_name"] = call.body["name"]
@@ -63,8 +97,14 @@ def _profile_body(user, profile):
     return serializers.investor_profile(profile, investors.allowance(user, profile, profile.currency))
 
 
-@operation("GET", "/me/investor-profile", tag="investing", summary="Your investor profile and remaining limit",
-           response=S.INVESTOR_PROFILE, errors=(404,))
+@operation(
+    "GET",
+    "/me/investor-profile",
+    tag="investing",
+    summary="Your investor profile and remaining limit",
+    response=S.INVESTOR_PROFILE,
+    errors=(404,),
+)
 def get_investor_profile(call):
     profile = investors.get_profile(call.user)
     if profile is None:
@@ -72,16 +112,21 @@ def get_investor_profile(call):
     return _profile_body(call.user, profile)
 
 
-@operation("PUT", "/me/investor-profile", tag="investing", summary="Create or replace your investor profile",
-           description="Needed before the first equity commitment. Amounts are minor units of `currency`, which "
-                       "must be the currency of the offerings you invest in.",
-           body=S.INVESTOR_PROFILE_UPDATE, response=S.INVESTOR_PROFILE)
+@operation(
+    "PUT",
+    "/me/investor-profile",
+    tag="investing",
+    summary="Create or replace your investor profile",
+    description="Needed before the first equity commitment. Amounts are minor units of `currency`, which "
+    "must be the currency of the offerings you invest in.",
+    body=S.INVESTOR_PROFILE_UPDATE,
+    response=S.INVESTOR_PROFILE,
+)
 def put_investor_profile(call):
     profile = investors.save_profile(call.user, call.body)
     return _profile_body(call.user, profile)
 
 
-@operation("GET", "/me/holdings", tag="investing", summary="Your shares (the share register)",
-           response=S.HOLDING_LIST)
+@operation("GET", "/me/holdings", tag="investing", summary="Your shares (the share register)", response=S.HOLDING_LIST)
 def my_holdings(call):
     return {"items": [serializers.holding(h) for h in statements.holdings_of(call.user)]}

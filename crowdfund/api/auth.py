@@ -1,5 +1,6 @@
 """Bearer-token authentication for the API. Cookies and sessions play no part here, so
 the API needs no CSRF protection: a browser never sends the token on its own."""
+
 from flask import request
 
 from ..services import api_tokens, reviews, two_factor
@@ -40,6 +41,10 @@ def authenticate(access):
     if access == "admin":
         reviews.require_admin(token.user)
         if two_factor.must_enrol(token.user):
-            raise ApiError(403, "Administrators need two-factor authentication: turn it on at /account/2fa, "
-                                "then ask for a new token with its code.", code="two_factor_required")
+            raise ApiError(
+                403,
+                "Administrators need two-factor authentication: turn it on at /account/2fa, "
+                "then ask for a new token with its code.",
+                code="two_factor_required",
+            )
     return token.user, token

@@ -3,32 +3,13 @@
 `code` is a stable snake_case word a program can branch on; `message` speaks to a person;
 `fields` maps request fields (dotted for nested ones, e.g. "equity.price_per_share") to
 what is wrong with each. Declined payments (402) add `decline_code`, the processor's
-reason ("insufficient_funds", ...), while `code` stays "card_declined".
+reason ("insufficient_funds", ...), while `code` stays "card_declined". `json_error` builds
+it (crowdfund/errors.py, where the web finds it too).
 """
+
 from contextlib import contextmanager
 
-from flask import jsonify
-
-from ..errors import DomainError
-
-STATUS_CODES = {400: "bad_request", 401: "unauthorized", 402: "card_declined", 403: "forbidden",
-                404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "too_large",
-                415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
-                500: "server_error"}
-
-
-def json_error(status, message, *, code=None, fields=None, decline_code=None, headers=None):
-    body = {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": str(message),
-                      "fields": {str(k): str(v) for k, v in (fields or {}).items()}}}
-    if decline_code:
-        body["error"]["decline_code"] = str(decline_code)
-    response = jsonify(body)
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="crowdfund"'
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response, status
+from ..errors import STATUS_CODES, DomainError, json_error
 
 
 class ApiError(Exception):

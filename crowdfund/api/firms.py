@@ -1,8 +1,9 @@
 """A firm: read it, edit it (some details lock while money is at stake), set up its payouts."""
+
 from flask import url_for
 
 from ..errors import NotFound
-from ..services import firm_changes, firms, payout_accounts
+from ..services import firm_changes, firm_record, firms, payout_accounts
 from ..workflows import payout_onboarding
 from . import schemas as S, serializers
 from .errors import field_names
@@ -23,17 +24,44 @@ def visible_firm(user, firm_id):
 
 
 def _firm(firm):
-    return serializers.firm(firm, locked=firm_changes.is_locked(firm.id),
-                            payout_status=payout_accounts.status_of(firm.id))
+    return serializers.firm(
+        firm, locked=firm_changes.is_locked(firm.id), payout_status=payout_accounts.status_of(firm.id)
+    )
 
 
-@operation("GET", "/firms/{firm_id}", tag="firms", summary="A firm (its people and admins)", response=S.FIRM)
+@operation(
+    "GET",
+    "/firms/{firm_id}",
+    tag="firms",
+    access="optional",
+    summary="A firm",
+    description="Anyone may read a firm with a campaign that has a public page (live or ended): its "
+    "registered details, the people it names and its public campaigns. `locked` and "
+    "`payout_account` only for its people and admins.",
+    response=S.FIRM,
+)
 def get_firm(call, firm_id):
-    return _firm(visible_firm(call.user, firm_id))
+    firm = firms.get_firm(firm_id)
+    record = {
+        "people": [{"name": p.name, "role": p.role} for p in firm_record.people(firm)],
+        "campaigns": [serializers.campaign_record(c) for c in firm_record.campaigns(firm)],
+    }
+    if call.user is not None and (firm.has_member(call.user) or call.user.is_admin):
+        return {**_firm(firm), **record}
+    if not firm_record.is_public(firm):
+        raise NotFound("There is no such firm.")
+    return {**serializers.public_firm(firm), **record}
 
 
-@operation("PATCH", "/firms/{firm_id}", tag="firms", summary="Change a firm (its people)",
-           body=S.FIRM_UPDATE, response=S.FIRM, errors=(403, 409))
+@operation(
+    "PATCH",
+    "/firms/{firm_id}",
+    tag="firms",
+    summary="Change a firm (its people)",
+    body=S.FIRM_UPDATE,
+    response=S.FIRM,
+    errors=(403, 409),
+)
 def update_firm(call, firm_id):
     firm = visible_firm(call.user, firm_id)
     firms.require_member(call.user, firm)
@@ -44,18 +72,26 @@ def update_firm(call, firm_id):
     return _firm(firm)
 
 
-@operation("POST", "/firms/{firm_id}/payout-account", tag="firms", summary="Set up the firm's payout account",
-           description="Opens the firm's account with the payment processor if it has none, and answers the "
-                       "processor's onboarding page for it (`onboarding_url`, single use): send a person of the "
-                       "firm there. Calling it again gives a new link for the same account. A campaign launches, "
-                       "and its money is paid out, only once `status` is verified; `GET /firms/{firm_id}` shows "
-                       "it as the processor last reported it.",
-           status=201, response=S.PAYOUT_ACCOUNT_SETUP, errors=(403, 409, 503))
+@operation(
+    "POST",
+    "/firms/{firm_id}/payout-account",
+    tag="firms",
+    summary="Set up the firm's payout account",
+    description="Opens the firm's account with the payment processor if it has none, and answers the "
+    "processor's onboarding page for it (`onboarding_url`, single use): send a person of the "
+    "firm there. Calling it again gives a new link for the same account. A campaign launches, "
+    "and its money is paid out, only once `status` is verified; `GET /firms/{firm_id}` shows "
+    "it as the processor last reported it.",
+    status=201,
+    response=S.PAYOUT_ACCOUNT_SETUP,
+    errors=(403, 409, 503),
+)
 def set_up_payout_account(call, firm_id):
     firm = visible_firm(call.user, firm_id)
     firms.require_member(call.user, firm)
-    account, url = payout_onboarding.start(call.user, firm.id, return_url=_web("firms.payout_return"),
-                                           refresh_url=_web("firms.payout_refresh"))
+    account, url = payout_onboarding.start(
+        call.user, firm.id, return_url=_web("firms.payout_return"), refresh_url=_web("firms.payout_refresh")
+    )
     return {"status": account.status, "onboarding_url": url}
 
 

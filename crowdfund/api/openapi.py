@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, built from the operations' own declarations (`registry`)."""
+
 from http import HTTPStatus
 
 from . import schemas as S
@@ -11,10 +12,11 @@ INFO = {
         "JSON in and out. Amounts are integers in the currency's minor unit (cents, fen; JPY has none) "
         "with an ISO 4217 `currency`; times are ISO 8601 in UTC. Authenticate with "
         "`Authorization: Bearer <token>` (POST /tokens). Errors are "
-        "`{\"error\": {\"code\", \"message\", \"fields\"}}` with the HTTP status: 400 malformed request, "
+        '`{"error": {"code", "message", "fields"}}` with the HTTP status: 400 malformed request, '
         "401 no or bad token, 402 card declined, 403 not allowed, 404 not found (or not yours to see), "
         "409 conflict (sold out, wrong state, campaign not live, already registered), 422 validation, "
-        "429 too many attempts."),
+        "429 too many attempts."
+    ),
 }
 ERROR_DESCRIPTIONS = {
     400: "The request is malformed (not a JSON object, nested too deeply, not multipart).",
@@ -23,7 +25,7 @@ ERROR_DESCRIPTIONS = {
     403: "Not allowed for this account.",
     404: "No such resource, or not one you may see.",
     409: "Conflict: sold out, wrong state, campaign not live, already registered, firm details locked, "
-         "payout account not ready.",
+    "payout account not ready.",
     413: "The upload or the request body is too large.",
     422: "Validation failed; `fields` says what is wrong with each field.",
     429: "Too many attempts; wait and try again.",
@@ -42,15 +44,35 @@ def _operation(op):
     doc = {"operationId": op.endpoint.split(".", 1)[1], "summary": op.summary, "tags": [op.tag]}
     if op.description:
         doc["description"] = op.description
-    parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer", "minimum": 1, "maximum": id_maximum(name)}}
-                  for name in op.path_params]
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": id_maximum(name)},
+        }
+        for name in op.path_params
+    ]
     for param in op.query:
-        parameters.append({"name": param.name, "in": "query", "required": param.required, "schema": param.schema,
-                           **({"description": param.description} if param.description else {})})
+        parameters.append(
+            {
+                "name": param.name,
+                "in": "query",
+                "required": param.required,
+                "schema": param.schema,
+                **({"description": param.description} if param.description else {}),
+            }
+        )
     for param in op.headers:
-        parameters.append({"name": param.name, "in": "header", "required": param.required, "schema": param.schema,
-                           **({"description": param.description} if param.description else {})})
+        parameters.append(
+            {
+                "name": param.name,
+                "in": "header",
+                "required": param.required,
+                "schema": param.schema,
+                **({"description": param.description} if param.description else {}),
+            }
+        )
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:
@@ -89,13 +111,13 @@ def build():
         "paths": paths,
         "components": {
             "schemas": {"Error": S.ERROR},
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "A token from POST /tokens."}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "A token from POST /tokens."}
+            },
         },
     }
 
 
-@operation("GET", "/openapi.json", tag="meta", access="public", summary="This document",
-           response={"type": "object"})
+@operation("GET", "/openapi.json", tag="meta", access="public", summary="This document", response={"type": "object"})
 def openapi_document(call):
     return build()

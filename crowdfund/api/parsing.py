@@ -3,6 +3,7 @@ against the declared schema for SHAPE only (types, unknown fields, id ranges, te
 database can store). What the values mean is for the services to judge, with their own
 messages; nothing here knows a business rule.
 """
+
 import hashlib
 import json
 import re
@@ -28,8 +29,15 @@ PATTERN_PROBLEMS = {
     MULTI_LINE: "Remove the control characters (such as escapes) from this text; tabs and line breaks are fine.",
 }
 
-TYPE_WORDS = {"string": "text", "integer": "a whole number", "boolean": "true or false",
-              "object": "an object", "array": "a list", "null": "null", "number": "a number"}
+TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+    "number": "a number",
+}
 
 
 @dataclass
@@ -147,12 +155,14 @@ def json_body(schema):
 
 def _read_json():
     """The JSON value sent, bounded in size and depth; ApiError 400/413 otherwise."""
-    unreadable = ApiError(400, "Send a JSON object, with the header Content-Type: application/json.",
-                          code="invalid_json")
+    unreadable = ApiError(
+        400, "Send a JSON object, with the header Content-Type: application/json.", code="invalid_json"
+    )
     if not request.is_json:
         raise unreadable
-    too_large = ApiError(413, f"The request body is too large (at most {MAX_JSON_BYTES // 1024 // 1024} MB).",
-                         code="too_large")
+    too_large = ApiError(
+        413, f"The request body is too large (at most {MAX_JSON_BYTES // 1024 // 1024} MB).", code="too_large"
+    )
     if (request.content_length or 0) > MAX_JSON_BYTES:
         raise too_large
     raw = request.get_data(cache=True)
@@ -275,4 +285,4 @@ def aware_datetime(value, field_name):
             raise ValueError("naive")
         return parsed.astimezone(timezone.utc)
     except (TypeError, ValueError, OverflowError):
-        raise ApiError(422, message, code="validation_error", fields={field_name: message})
+        raise ApiError(422, message, code="validation_error", fields={field_name: message}) from None

@@ -6,6 +6,7 @@ wrapper does only transport work: authenticate the bearer token, read and type-c
 JSON body or query against the declared schema (types, required-ness of ids, unknown
 fields; every business rule is left to the services), call the handler, serialise.
 """
+
 import re
 from dataclasses import dataclass, field
 from functools import wraps
@@ -93,18 +94,47 @@ class Call:
     files: dict | None = None
 
 
-def operation(method, path, *, summary, tag, access="user", description="", body=None, multipart=None,
-              query=(), headers=(), status=200, response=None, errors=(), limit=None, limit_scope=None,
-              also=None):
+def operation(
+    method,
+    path,
+    *,
+    summary,
+    tag,
+    access="user",
+    description="",
+    body=None,
+    multipart=None,
+    query=(),
+    headers=(),
+    status=200,
+    response=None,
+    errors=(),
+    limit=None,
+    limit_scope=None,
+    also=None,
+):
     """Register `fn(call, **path_params)` as `method path`. It returns the body to send with
     `status` (or None with 204), or (body, one of `also`). `limit`: a Flask-Limiter limit
     (string or callable); with `limit_scope`, one budget shared with the web routes of that scope."""
+
     def decorator(fn):
-        op = Operation(method=method, path=path, endpoint=f"api.{fn.__name__}", summary=summary, tag=tag,
-                       access=access, description=description, body=body, multipart=multipart,
-                       query=list(query), headers=list(headers), status=status, response=response,
-                       also=dict(also or {}), errors=tuple(sorted(set(errors) | _implied_errors(access, path, body, multipart,
-                                                                         query, headers))))
+        op = Operation(
+            method=method,
+            path=path,
+            endpoint=f"api.{fn.__name__}",
+            summary=summary,
+            tag=tag,
+            access=access,
+            description=description,
+            body=body,
+            multipart=multipart,
+            query=list(query),
+            headers=list(headers),
+            status=status,
+            response=response,
+            also=dict(also or {}),
+            errors=tuple(sorted(set(errors) | _implied_errors(access, path, body, multipart, query, headers))),
+        )
 
         @wraps(fn)
         def view(**path_args):
@@ -133,6 +163,7 @@ def operation(method, path, *, summary, tag, access="user", description="", body
         bp.add_url_rule(flask_rule(path), endpoint=fn.__name__, view_func=view, methods=[method])
         OPERATIONS.append(op)
         return fn
+
     return decorator
 
 

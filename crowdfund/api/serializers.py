@@ -1,6 +1,8 @@
 """Models as the JSON the schemas in `schemas.py` describe. Reading only: no rules here."""
+
 from datetime import timezone
 
+from ..services.receipts import commitment_cancel_until
 from ..services.statements import STATEMENT_KEYS, STATEMENT_TIMES  # one list for the page, the CSV and the API
 
 
@@ -12,49 +14,130 @@ def iso(moment):
 
 
 def user(u):
-    return {"id": u.id, "email": u.email, "name": u.name, "is_admin": bool(u.is_admin),
-            "email_verified": u.email_verified_at is not None}
+    return {
+        "id": u.id,
+        "email": u.email,
+        "name": u.name,
+        "is_admin": bool(u.is_admin),
+        "email_verified": u.email_verified_at is not None,
+    }
 
 
 def firm(f, *, locked, payout_status):
     """`locked` and `payout_status` (None: no payout account) as the services said."""
-    return {"id": f.id, "name": f.legal_name, "registration_number": f.registration_number, "country": f.country,
-            "address": f.address, "website": f.website, "description": f.description or "", "locked": bool(locked),
-            "payout_account": {"status": payout_status} if payout_status else None}
+    return {
+        "id": f.id,
+        "name": f.legal_name,
+        "registration_number": f.registration_number,
+        "country": f.country,
+        "address": f.address,
+        "website": f.website,
+        "description": f.description or "",
+        "locked": bool(locked),
+        "payout_account": {"status": payout_status} if payout_status else None,
+    }
+
+
+def public_firm(f):
+    """What anyone may read of a firm: `firm` without its payout account or lock."""
+    return {
+        "id": f.id,
+        "name": f.legal_name,
+        "registration_number": f.registration_number,
+        "country": f.country,
+        "address": f.address,
+        "website": f.website,
+        "description": f.description or "",
+    }
+
+
+def campaign_record(c):
+    """A campaign on a firm's public record (services/firm_record.CampaignRecord)."""
+    return {
+        "id": c.id,
+        "slug": c.slug,
+        "title": c.title,
+        "status": c.status,
+        "currency": c.currency,
+        "goal": c.goal,
+        "pledged": c.pledged,
+        "backers": c.backers,
+        "launched_at": iso(c.launched_at),
+        "ended_at": iso(c.ended_at),
+    }
 
 
 def tier(t):
-    return {"id": t.id, "title": t.title, "description": t.description or "", "price": t.price,
-            "quantity": t.quantity, "remaining": t.remaining, "per_backer_limit": t.per_backer_limit,
-            "estimated_delivery": t.estimated_delivery, "shipping": t.shipping, "shipping_fee": t.shipping_fee}
+    return {
+        "id": t.id,
+        "title": t.title,
+        "description": t.description or "",
+        "price": t.price,
+        "quantity": t.quantity,
+        "remaining": t.remaining,
+        "per_backer_limit": t.per_backer_limit,
+        "estimated_delivery": t.estimated_delivery,
+        "shipping": t.shipping,
+        "shipping_fee": t.shipping_fee,
+    }
 
 
 def equity(offering):
     if offering is None:
         return None
-    return {"security_type": offering.security_type, "price_per_share": offering.price_per_share,
-            "shares_offered": offering.shares_offered, "min_shares": offering.min_shares,
-            "pre_money_valuation": offering.pre_money_valuation, "shares_outstanding": offering.shares_outstanding,
-            "shares_remaining": offering.shares_remaining}
+    return {
+        "security_type": offering.security_type,
+        "price_per_share": offering.price_per_share,
+        "shares_offered": offering.shares_offered,
+        "min_shares": offering.min_shares,
+        "pre_money_valuation": offering.pre_money_valuation,
+        "shares_outstanding": offering.shares_outstanding,
+        "shares_remaining": offering.shares_remaining,
+    }
 
 
 def project_summary(p):
-    return {"id": p.id, "slug": p.slug, "firm_id": p.firm_id, "title": p.title, "summary": p.summary,
-            "kind": p.kind, "status": p.status, "category": p.category, "currency": p.currency, "goal": p.goal,
-            "pledged": p.pledged_amount, "backers": p.backer_count, "deadline": iso(p.deadline),
-            "risk_grade": p.risk_grade}
+    return {
+        "id": p.id,
+        "slug": p.slug,
+        "firm_id": p.firm_id,
+        "title": p.title,
+        "summary": p.summary,
+        "kind": p.kind,
+        "status": p.status,
+        "category": p.category,
+        "currency": p.currency,
+        "goal": p.goal,
+        "pledged": p.pledged_amount,
+        "backers": p.backer_count,
+        "deadline": iso(p.deadline),
+        "risk_grade": p.risk_grade,
+    }
 
 
-def project(p):
-    return {**project_summary(p), "description": p.description or "", "risks": p.risks or "",
-            "use_of_funds": p.use_of_funds or "", "duration_days": p.duration_days,
-            "launched_at": iso(p.launched_at), "created_at": iso(p.created_at),
-            "tiers": [tier(t) for t in p.tiers], "equity": equity(p.equity) if p.kind == "equity" else None}
+def project(p, *, end_reason=None):
+    """`end_reason`: why a cancelled or suspended campaign ended (services/campaign_pages.py)."""
+    return {
+        **project_summary(p),
+        "description": p.description or "",
+        "risks": p.risks or "",
+        "use_of_funds": p.use_of_funds or "",
+        "duration_days": p.duration_days,
+        "launched_at": iso(p.launched_at),
+        "created_at": iso(p.created_at),
+        "tiers": [tier(t) for t in p.tiers],
+        "equity": equity(p.equity) if p.kind == "equity" else None,
+        "end_reason": end_reason,
+    }
 
 
 def project_page(page):
-    return {"items": [project_summary(p) for p in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return {
+        "items": [project_summary(p) for p in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+    }
 
 
 def status(p):
@@ -67,27 +150,58 @@ def document(d):
 
 def pledge(p):
     action = p.next_action if p.status == "requires_action" else None
-    return {"id": p.id, "project_id": p.project_id, "status": p.status, "amount": p.amount, "currency": p.currency,
-            "tier_id": p.tier_id, "quantity": p.quantity, "shares": p.shares, "created_at": iso(p.created_at),
-            "failure_code": p.failure_code,
-            "next_action": {"type": action.get("type"), "url": action.get("url")} if action else None,
-            "client_secret": action.get("client_secret") if action else None}
+    return {
+        "id": p.id,
+        "project_id": p.project_id,
+        "status": p.status,
+        "amount": p.amount,
+        "currency": p.currency,
+        "tier_id": p.tier_id,
+        "quantity": p.quantity,
+        "shares": p.shares,
+        "created_at": iso(p.created_at),
+        "failure_code": p.failure_code,
+        "next_action": {"type": action.get("type"), "url": action.get("url")} if action else None,
+        "client_secret": action.get("client_secret") if action else None,
+        # Equity only: a reward pledge's answer reads nothing more (the pledge path is measured).
+        "cancel_until": iso(commitment_cancel_until(p)) if p.shares is not None and p.status == "held" else None,
+        "risks_acknowledged_at": iso(p.risks_acknowledged_at) if p.shares is not None else None,
+    }
 
 
 def investor_profile(profile, allowance):
-    return {"currency": profile.currency, "annual_income": profile.annual_income, "net_worth": profile.net_worth,
-            "accredited": bool(profile.accredited), "other_investments_12m": profile.other_investments_12m,
-            "risk_acknowledged_at": iso(profile.risk_acknowledged_at), "updated_at": iso(profile.updated_at),
-            "allowance": {"limit": allowance.limit, "committed": allowance.committed,
-                          "remaining": allowance.remaining}}
+    return {
+        "currency": profile.currency,
+        "annual_income": profile.annual_income,
+        "net_worth": profile.net_worth,
+        "accredited": bool(profile.accredited),
+        "other_investments_12m": profile.other_investments_12m,
+        "risk_acknowledged_at": iso(profile.risk_acknowledged_at),
+        "updated_at": iso(profile.updated_at),
+        "allowance": {
+            "limit": allowance.limit,
+            "committed": allowance.committed,
+            "remaining": allowance.remaining,
+            "rates_as_of": allowance.rates_as_of.isoformat() if allowance.rates_as_of else None,
+        },
+    }
 
 
 def statement(project_id, data):
-    return {"project_id": project_id,
-            **{key: iso(data[key]) if key in STATEMENT_TIMES else int(data[key]) for key in STATEMENT_KEYS},
-            "currency": data["currency"], "processor_fees_paid_by": data["processor_fees_paid_by"]}
+    return {
+        "project_id": project_id,
+        **{key: iso(data[key]) if key in STATEMENT_TIMES else int(data[key]) for key in STATEMENT_KEYS},
+        "currency": data["currency"],
+        "processor_fees_paid_by": data["processor_fees_paid_by"],
+    }
 
 
 def holding(h):
-    return {"firm_id": h.firm_id, "project_id": h.project_id, "shares": h.shares,
-            "price_per_share": h.price_per_share, "currency": h.currency, "acquired_at": iso(h.acquired_at)}
+    return {
+        "firm_id": h.firm_id,
+        "project_id": h.project_id,
+        "shares": h.shares,
+        "price_per_share": h.price_per_share,
+        "currency": h.currency,
+        "acquired_at": iso(h.acquired_at),
+    }

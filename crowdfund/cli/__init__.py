@@ -1,6 +1,7 @@
 """Command-line tools, one module per feature: `flask users ...`, `flask seed`, `flask ledger ...`,
 `flask pledges ...`, `flask campaigns ...`. Each command commits once. The `mail` and
 `settlement` groups live with their jobs (crowdfund/jobs)."""
+
 from .campaigns import campaigns_cli
 from .ledger import ledger_cli
 from .pledges import pledges_cli

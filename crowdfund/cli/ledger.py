@@ -1,4 +1,5 @@
 """`flask ledger verify`."""
+
 import click
 from flask.cli import AppGroup
 
@@ -25,10 +26,18 @@ def ledger_verify():
 
 
 @ledger_cli.command("reconcile")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
-              help="Only the processor's records and our pledges from this UTC date or time on.")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
-              help="... and before this one.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Only the processor's records and our pledges from this UTC date or time on.",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="... and before this one.",
+)
 def ledger_reconcile(since, until):
     """Compare the ledger with the payment processor's own records; exit code 1 on any difference."""
     from ..jobs.reconcile_books import compare_with_processor

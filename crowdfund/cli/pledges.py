@@ -1,4 +1,5 @@
 """`flask pledges reconcile`."""
+
 from datetime import timedelta
 
 import click
@@ -8,8 +9,12 @@ pledges_cli = AppGroup("pledges", help="Pledge maintenance.")
 
 
 @pledges_cli.command("reconcile")
-@click.option("--older-than", default=None, type=int,
-              help="Seconds a pledge must have been open (default: PLEDGE_RECONCILE_AFTER).")
+@click.option(
+    "--older-than",
+    default=None,
+    type=int,
+    help="Seconds a pledge must have been open (default: PLEDGE_RECONCILE_AFTER).",
+)
 def pledges_reconcile(older_than):
     """Finish pledges an outage, a lost webhook or an abandoned payment left open, and
     retry unfinished refunds.
@@ -18,9 +23,9 @@ def pledges_reconcile(older_than):
     payment and never makes a second charge. Pledges still waiting for the backer after
     PLEDGE_ACTION_TIMEOUT are cancelled at the processor and their units released.
     """
-    from ..jobs.settlement import after_commit
+    from .. import after_commit
     from ..workflows import reconcile
 
     summary = reconcile.reconcile_pending(timedelta(seconds=older_than) if older_than is not None else None)
-    after_commit()  # the receipts and notices it queued
+    after_commit.run()  # the receipts and notices it queued
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))

@@ -1,4 +1,5 @@
 """`flask seed`."""
+
 import click
 
 from ..extensions import db

@@ -1,4 +1,5 @@
 """`flask users create-admin`."""
+
 import click
 from flask.cli import AppGroup
 
@@ -20,6 +21,6 @@ def create_admin(email, password, name):
         user = accounts.make_admin(email, password, name)
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Admin ready: {user.email}")

@@ -3,6 +3,7 @@
 `funding_chart` turns a cumulative series into a step line in a fixed viewBox; the
 template draws it and formats the labels for the viewer's locale.
 """
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -86,6 +87,17 @@ def funding_chart(points, *, start, end, goal, now, unit=1, width=WIDTH, height=
     x_ticks = [Tick(start, LEFT), Tick(end, LEFT + plot_w)]
     if width >= 480:
         x_ticks.insert(1, Tick(start + (end - start) / 2, LEFT + plot_w / 2))
-    return Chart(width, height, LEFT, width - RIGHT, TOP, TOP + plot_h, line, area,
-                 y_of(goal) if goal else None, y_ticks, x_ticks, coords[-1])
-
+    return Chart(
+        width,
+        height,
+        LEFT,
+        width - RIGHT,
+        TOP,
+        TOP + plot_h,
+        line,
+        area,
+        y_of(goal) if goal else None,
+        y_ticks,
+        x_ticks,
+        coords[-1],
+    )

@@ -6,11 +6,13 @@ The default rule is US Regulation Crowdfunding (17 CFR 227.100(a)(2), as amended
     greater of annual income and net worth;
   * otherwise: 10% of the greater of annual income and net worth, never above $124,000.
 
-Every number is configurable (config keys INVESTMENT_LIMIT_*). Thresholds are written in
+Every number is configurable (config keys INVESTMENT_LIMIT_*, laid over the rulebook's own
+figures: domain/rulebooks.py). Thresholds are written in
 MAJOR units of a currency and scaled here by that currency's exponent, so the same rule
 means 124,000.00 in USD (12,400,000 cents) and ¥124,000 in JPY (124,000 minor units).
 Percentages are basis points and round down, in the investor's favour.
 """
+
 from dataclasses import dataclass
 
 from .money import exponent
@@ -24,13 +26,6 @@ class LimitRule:
     high_rate_bps: int = 1_000
     cap: int = 124_000  # major units
     window_days: int = 365
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(threshold=config["INVESTMENT_LIMIT_THRESHOLD"], floor=config["INVESTMENT_LIMIT_FLOOR"],
-                   low_rate_bps=config["INVESTMENT_LIMIT_LOW_RATE_BPS"],
-                   high_rate_bps=config["INVESTMENT_LIMIT_HIGH_RATE_BPS"],
-                   cap=config["INVESTMENT_LIMIT_CAP"], window_days=config["INVESTMENT_LIMIT_WINDOW_DAYS"])
 
 
 def major_to_minor(major, currency):

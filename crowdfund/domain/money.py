@@ -1,4 +1,5 @@
 """Money: integer minor units with an ISO 4217 currency. Never floats."""
+
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -32,30 +33,34 @@ def to_minor(value, currency, locale=None):
         locale = locale or page_locale()
         reading = numbers.read(value, locale)
         if reading is None:
-            raise ValueError(_("Enter an amount as a number, like %(example)s.",
-                               example=numbers.example(locale, places)))
+            raise ValueError(
+                _("Enter an amount as a number, like %(example)s.", example=numbers.example(locale, places))
+            )
         if len(reading.fraction) > places:
-            raise ValueError(_("%(currency)s amounts have no decimal places.", currency=currency) if not places
-                             else _("%(currency)s amounts have at most %(places)d decimal places.",
-                                    currency=currency, places=places))
+            raise ValueError(
+                _("%(currency)s amounts have no decimal places.", currency=currency)
+                if not places
+                else _("%(currency)s amounts have at most %(places)d decimal places.", currency=currency, places=places)
+            )
         amount = reading.decimal
     else:
         try:
             amount = Decimal(value)
         except (InvalidOperation, TypeError, ValueError):
-            raise ValueError(_("Enter an amount as a number, like %(example)s.",
-                               example=numbers.example("en", places)))
+            raise ValueError(
+                _("Enter an amount as a number, like %(example)s.", example=numbers.example("en", places))
+            ) from None
         if not amount.is_finite():
-            raise ValueError(_("Enter an amount as a number, like %(example)s.",
-                               example=numbers.example("en", places)))
+            raise ValueError(_("Enter an amount as a number, like %(example)s.", example=numbers.example("en", places)))
     if amount < 0:
         raise ValueError(_("The amount cannot be negative."))
     if amount > MAX_MAJOR_UNITS:  # before scaling: a huge exponent must not reach `scaleb`
         raise ValueError(_("That amount is too large."))
     scaled = amount.scaleb(places)
     if scaled != scaled.to_integral_value():
-        raise ValueError(_("%(currency)s amounts have at most %(places)d decimal places.", currency=currency,
-                           places=places))
+        raise ValueError(
+            _("%(currency)s amounts have at most %(places)d decimal places.", currency=currency, places=places)
+        )
     return int(scaled)
 
 
@@ -76,8 +81,7 @@ def format_money(minor, currency, locale="en"):
     # few amounts come back again and again (tier prices, goals, pledge amounts).
     if minor is None:
         return ""
-    return format_currency(to_major(minor, currency), currency, locale=locale,
-                           currency_digits=True)
+    return format_currency(to_major(minor, currency), currency, locale=locale, currency_digits=True)
 
 
 def max_minor(currency):

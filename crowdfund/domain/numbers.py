@@ -5,6 +5,7 @@ between groups of three digits; in German "1.250,50". Anything else (an exponent
 or Arabic-Indic digits, "1_000", "12,50" in English, a misplaced group separator) is not a
 number here, so nothing is ever read as a different amount than the one a person meant.
 """
+
 import re
 import unicodedata
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ character is a check character over the first 17 (weights 3^i mod 31, alphabet
 without I, O, S, V, Z). Other countries get a format check; unknown countries a
 generic one.
 """
+
 import re
 
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -14,7 +15,10 @@ USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 _FORMATS = {
-    "GB": (re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$"), _l("8 digits, or 2 letters and 6 digits (e.g. 01234567 or SC123456)")),
+    "GB": (
+        re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$"),
+        _l("8 digits, or 2 letters and 6 digits (e.g. 01234567 or SC123456)"),
+    ),
     "US": (re.compile(r"^\d{2}-?\d{7}$"), _l("an EIN of 9 digits (e.g. 12-3456789)")),
     "DE": (re.compile(r"^HR[AB] ?\d{1,6}( ?[A-Z]{1,2})?$"), _l("a commercial register number (e.g. HRB 123456)")),
     "FR": (re.compile(r"^\d{9}$"), _l("a 9-digit SIREN")),
@@ -38,8 +42,10 @@ def uscc_problem(code):
     if len(code) != 18:
         return _("A Unified Social Credit Code has 18 characters.")
     if not _USCC_SHAPE.match(code):
-        return _("A Unified Social Credit Code uses digits and capital letters except I, O, S, V, Z, "
-                 "with a 6-digit region code in positions 3 to 8.")
+        return _(
+            "A Unified Social Credit Code uses digits and capital letters except I, O, S, V, Z, "
+            "with a 6-digit region code in positions 3 to 8."
+        )
     if code[17] != uscc_check_character(code[:17]):
         return _("The check character of this Unified Social Credit Code is wrong; please check for a typo.")
     return None
@@ -66,8 +72,11 @@ def registration_number_problem(country, number):
     if country in _FORMATS:
         pattern, shape = _FORMATS[country]
         if not pattern.match(number):
-            return _("This does not look like a registration number for %(country)s: expected %(shape)s.",
-                     country=country, shape=shape)
+            return _(
+                "This does not look like a registration number for %(country)s: expected %(shape)s.",
+                country=country,
+                shape=shape,
+            )
         if country == "FR" and not luhn_ok(number):
             return _("This SIREN fails its check digit; please check for a typo.")
         return None

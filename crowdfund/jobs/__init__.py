@@ -26,14 +26,13 @@ and run it with ``enqueue("settle_campaign", project.id)``:
 
 Either way a job runs in an application context of its own, so it has a database session
 of its own and commits its own work; it never sees, commits or rolls back its caller's
-transaction. Call ``enqueue`` only after the work the job depends on has committed: in a
-request, ``unit_of_work.after_commit(lambda: enqueue("settle_campaign", project.id))``.
+transaction. Call ``enqueue`` only after the work the job depends on has committed: code
+inside a transaction records what must start instead (crowdfund/after_commit.py), and the
+handlers `init_app` registers here start it once the owner of the transaction has committed
+and called ``after_commit.run()``: the web request's unit of work does, and so must a job or
+CLI command that commits work which asked for more (otherwise the periodic runs pick it up).
 (A Celery worker could otherwise start before the commit; in-process, the job's session
 would wait on the request's uncommitted row locks.)
-
-A job (or CLI command) whose transaction queued mail (`services.notifications`) calls
-``crowdfund.jobs.mail.deliver_queued_mail()`` right after its commit, as a request does
-automatically; otherwise the mail waits for the next `deliver_mail` run.
 
 A *sweep* (``@job("deliver_mail", sweep=True)``) takes no arguments and handles whatever
 is waiting in a table. ``enqueue_sweep(name)`` starts one unless a run is already queued
@@ -45,6 +44,7 @@ Periodic jobs are listed in `PERIODIC`; Celery beat runs them when a broker is c
 (`celery -A crowdfund.jobs.celery_worker beat`). Without a broker, an in-process
 scheduler can use `periodic_jobs(config)` for the same table.
 """
+
 import importlib
 import logging
 import pkgutil
@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 _REGISTRY = {}
 _SWEEPS = set()
-SWEEPS_AFTER_COMMIT = "crowdfund.sweeps_after_commit"
 _NOT_JOB_MODULES = {"celery_app", "celery_worker"}
 _discovered = False
 _discovering = threading.RLock()
@@ -91,15 +90,20 @@ class BrokerAway(RuntimeError):
 def job(name, *, sweep=False):
     """Register the decorated function as the job `name` (returned unchanged); `sweep`: see
     `enqueue_sweep`."""
+
     def register(fn):
         existing = _REGISTRY.get(name)
-        if existing is not None and existing is not fn and \
-                (existing.__module__, existing.__qualname__) != (fn.__module__, fn.__qualname__):
+        if (
+            existing is not None
+            and existing is not fn
+            and (existing.__module__, existing.__qualname__) != (fn.__module__, fn.__qualname__)
+        ):
             raise ValueError(f"Two jobs are called {name!r}: {existing.__module__} and {fn.__module__}.")
         _REGISTRY[name] = fn
         if sweep:
             _SWEEPS.add(name)
         return fn
+
     return register
 
 
@@ -115,6 +119,18 @@ def discover():
             if module.name not in _NOT_JOB_MODULES:
                 importlib.import_module(f"{__name__}.{module.name}")
         _discovered = True
+
+
+def init_app(app):
+    """At app start: the handlers that start, once a transaction has committed, the work it
+    recorded (crowdfund/after_commit.py). Sweeps first: the mail goes before a settlement
+    that runs in-process to its end."""
+    from .. import after_commit
+    from .settlement import start_refund_retries, start_settlements
+
+    after_commit.register(after_commit.SWEEPS, start_sweeps)
+    after_commit.register(after_commit.SETTLEMENTS, start_settlements)
+    after_commit.register(after_commit.REFUND_RETRIES, start_refund_retries)
 
 
 def registered():
@@ -202,19 +218,6 @@ def _not_queued(names):
     return mark_sweeps_queued(app, names)
 
 
-def sweep_after_commit(name, session):
-    """Start the sweep `name` once `session`'s transaction commits (nothing if it rolls back):
-    how a service asks for background work without knowing who commits (`settlement.after_commit`)."""
-    if not is_sweep(name):
-        raise ValueError(f"{name!r} is not a sweep.")
-    session.info.setdefault(SWEEPS_AFTER_COMMIT, set()).add(name)
-
-
-def start_sweeps_after_commit(session, also=()):
-    """Start the sweeps `session`'s committed transaction asked for, and those in `also`."""
-    start_sweeps(session.info.pop(SWEEPS_AFTER_COMMIT, set()) | set(also))
-
-
 def start_sweeps(names):
     """`enqueue_sweep` for each of `names`, marking them all in one round trip. Never raises:
     a sweep that could not be started is logged; its periodic run does the work."""
@@ -222,8 +225,11 @@ def start_sweeps(names):
     if not names:
         return
     if broker_away(current_app):  # not even marked: a mark with no run behind it would hold the next ones back
-        log.warning("sweeps %s not started: the job broker could not be reached moments ago; their periodic "
-                    "runs will do the work", ", ".join(names))
+        log.warning(
+            "sweeps %s not started: the job broker could not be reached moments ago; their periodic "
+            "runs will do the work",
+            ", ".join(names),
+        )
         return
     try:
         names = _not_queued(names)
@@ -248,10 +254,6 @@ def _unmark(name):
         from .celery_app import clear_sweep_mark
 
         clear_sweep_mark(app, name)
-
-
-def forget_sweeps(session):
-    session.info.pop(SWEEPS_AFTER_COMMIT, None)
 
 
 def run_in_process(app, fn, *args, **kwargs):

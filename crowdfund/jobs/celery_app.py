@@ -16,6 +16,7 @@ expires after SWEEP_MARK_SECONDS, so a task lost with its broker delays the work
 that long (or until the periodic run); with a broker other than Redis there is no mark
 and every sweep is sent.
 """
+
 import logging
 import threading
 
@@ -95,8 +96,10 @@ def _marks(app):
         with _building:
             cached = app.extensions.get("celery_sweep_marks")
             if cached is None or cached[0] != url:
-                cached = app.extensions["celery_sweep_marks"] = (url, redis.Redis.from_url(
-                    url, socket_timeout=2, socket_connect_timeout=2, **redis_options(app.config)))
+                cached = app.extensions["celery_sweep_marks"] = (
+                    url,
+                    redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, **redis_options(app.config)),
+                )
     return cached[1]
 
 

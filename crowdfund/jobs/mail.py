@@ -27,6 +27,7 @@ On SQLite (no row locks) the runs of one process are serialised by a lock; two
 processes delivering against one SQLite file may, rarely, send a message twice: the
 at-least-once rule above, made more likely.
 """
+
 import hashlib
 import logging
 import os
@@ -44,10 +45,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select, tuple_, update
 
+from ..after_commit import MAIL_SWEEP
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import OutboxMessage, utcnow
-from ..services.notifications import pop_queued_flag
-from . import enqueue_sweep, job, start_sweeps
+from ..models import OutboxMessage
+from . import enqueue_sweep, job
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +62,15 @@ _sqlite_lock = threading.Lock()
 @dataclass
 class DeliveryReport:
     sent: int = 0
-    failed: int = 0      # failed this run, will be retried
-    gave_up: int = 0     # failed this run and reached MAIL_MAX_ATTEMPTS
+    failed: int = 0  # failed this run, will be retried
+    gave_up: int = 0  # failed this run and reached MAIL_MAX_ATTEMPTS
     stopped: str | None = None  # why the run stopped early (the server could not be reached)
 
     def as_dict(self):
         return {"sent": self.sent, "failed": self.failed, "gave_up": self.gave_up, "stopped": self.stopped}
 
 
-JOB = "deliver_mail"
+JOB = MAIL_SWEEP  # a transaction that queued mail starts it after its commit (after_commit.send_mail)
 
 
 @job(JOB, sweep=True)
@@ -80,30 +82,6 @@ def deliver_mail(limit=100):
         # leave the rest to the periodic one.
         enqueue_sweep("deliver_mail")
     return report.as_dict()
-
-
-def deliver_queued_mail(session=None):
-    """After a commit: if that transaction queued mail, start delivering it.
-
-    Never raises: the mail is safely in the outbox whatever happens here, and the next
-    run (the periodic `deliver_mail`, or `flask mail deliver`) picks it up.
-    """
-    session = session or db.session
-    if not pop_queued_flag(session):
-        return False
-    start_sweeps([JOB])
-    return True
-
-
-def sweep_if_queued(session):
-    """The mail sweep's name in a list if `session`'s committed transaction queued mail, to
-    start with the other sweeps it asked for (`start_sweeps_after_commit(also=...)`)."""
-    return [JOB] if pop_queued_flag(session) else []
-
-
-def forget_queued_mail(session=None):
-    """After a rollback: the queued mail is gone with the transaction."""
-    pop_queued_flag(session or db.session)
 
 
 def deliver_pending(limit=100):
@@ -126,12 +104,14 @@ def _deliver(app, limit):
     session.commit()
     try:
         while tried < limit:
-            query = (select(OutboxMessage)
-                     .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < max_attempts)
-                     .order_by(OutboxMessage.created_at, OutboxMessage.id)
-                     .limit(1)
-                     .with_for_update(skip_locked=True)
-                     .execution_options(populate_existing=True))
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < max_attempts)
+                .order_by(OutboxMessage.created_at, OutboxMessage.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
             if last is not None:
                 # Past the last one tried (sent or failed: it waits for the next run), in the
                 # queue's order. One committed meanwhile with an earlier created_at is left
@@ -150,8 +130,7 @@ def _deliver(app, limit):
             try:
                 transport.send(message, email)
             except Exception as error:  # noqa: BLE001  (every failure is recorded on the message)
-                reason = _record_failure(session, message, error, max_attempts, report,
-                                         permanent=_is_permanent(error))
+                reason = _record_failure(session, message, error, max_attempts, report, permanent=_is_permanent(error))
                 if not isinstance(error, MESSAGE_ERRORS):
                     # The server cannot be reached (or dropped us): stop here, try again next run.
                     transport.close()
@@ -214,6 +193,9 @@ def build_email(message, config):
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = message_id(message.dedupe_key, sender)
     email["Auto-Submitted"] = "auto-generated"
+    if getattr(message, "list_unsubscribe", None):  # mail a person can stop: one click in their mail program
+        email["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body_text)
     return email
 
@@ -227,8 +209,9 @@ class SmtpTransport:
 
     def _connect(self):
         config = self.config
-        connection = smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
-                                  timeout=float(config.get("MAIL_TIMEOUT") or 30))
+        connection = smtplib.SMTP(
+            config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=float(config.get("MAIL_TIMEOUT") or 30)
+        )
         try:
             connection.ehlo()
             if config.get("MAIL_USE_TLS"):
@@ -317,6 +300,7 @@ def retry_command():
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= max_attempts)
-        .values(attempts=0))
+        .values(attempts=0)
+    )
     db.session.commit()
     click.echo(f"{result.rowcount} message(s) will be tried again on the next delivery.")

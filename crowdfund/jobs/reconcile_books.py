@@ -1,10 +1,13 @@
 """Every day: our ledger against the payment processor's books; admins are mailed on a difference."""
+
 import logging
 from datetime import timezone
 
+from .. import after_commit
 from ..database import read_snapshot
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import User, utcnow
+from ..models import User
 from ..payments import get_gateway
 from . import job
 
@@ -25,7 +28,6 @@ def compare_with_processor(*, since=None, until=None):
 @job("reconcile_books")
 def reconcile_books():
     from ..services import notifications
-    from .settlement import after_commit
 
     problems, records = compare_with_processor()
     if problems:
@@ -33,7 +35,7 @@ def reconcile_books():
         admins = db.session.query(User).filter(User.is_admin.is_(True)).all()
         notifications.books_differ(admins, problems, day=utcnow().date())
         db.session.commit()
-        after_commit()
+        after_commit.run()
     return {"records": records, "differences": len(problems)}
 
 

@@ -2,7 +2,7 @@
 
 How a delivery starts: when SandboxGateway commits an event it calls its hook,
 `wake_delivery` (installed by crowdfund/web/sandbox), which asks for this sweep once the
-caller's own transaction commits (`jobs.sweep_after_commit`). So the pledge an event is
+caller's own transaction commits (`after_commit.start_sweep`). So the pledge an event is
 about is in our database before the event arrives, as it would be with Stripe. The
 periodic run (PERIODIC: every 5 s under Celery beat) picks up the rest: retries that came
 due, events held back, events whose caller rolled back or runs no after-commit work (a
@@ -25,6 +25,7 @@ SANDBOX_WEBHOOK_CHAOS (tests, demos): like a processor on a bad day, a run deliv
 events twice, its batch in shuffled order, and holds some back for a later run. Seeded
 (the setting itself when it is a number, else 0), so a test sees the same pattern each time.
 """
+
 import json
 import logging
 import random
@@ -38,10 +39,12 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select, update
 from werkzeug.test import Client
 
+from .. import after_commit
 from ..database import one_of
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import SandboxWebhookEvent, utcnow
-from . import job, sweep_after_commit
+from ..models import SandboxWebhookEvent
+from . import job
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,7 @@ def wake_delivery():
     transaction has committed. Outside an app context nothing waits for a commit: the
     periodic run delivers them."""
     if has_app_context():
-        sweep_after_commit(JOB, db.session)
+        after_commit.start_sweep(JOB)
 
 
 def deliver_due(app, now=None, *, limit=BATCH, rng=None):
@@ -118,13 +121,22 @@ def deliver_due(app, now=None, *, limit=BATCH, rng=None):
                 report.delivered += 1
                 continue
             attempts = event["attempts"] + 1
-            _record(engine, event["id"], last_error=error,
-                    deliver_after=moment + timedelta(seconds=RETRY_BASE * 2 ** event["attempts"]))
+            _record(
+                engine,
+                event["id"],
+                last_error=error,
+                deliver_after=moment + timedelta(seconds=RETRY_BASE * 2 ** event["attempts"]),
+            )
             event["attempts"] = attempts
             if attempts >= max_attempts:
                 report.gave_up += 1
-                log.error("Sandbox webhook %s (%s): giving up after %s attempts: %s", event["id"],
-                          event["payload"].get("type"), attempts, error)
+                log.error(
+                    "Sandbox webhook %s (%s): giving up after %s attempts: %s",
+                    event["id"],
+                    event["payload"].get("type"),
+                    attempts,
+                    error,
+                )
             else:
                 report.failed += 1
                 log.warning("Sandbox webhook %s not delivered (attempt %s): %s", event["id"], attempts, error)
@@ -132,8 +144,11 @@ def deliver_due(app, now=None, *, limit=BATCH, rng=None):
             # One statement for the batch: a run that dies before it sends them again
             # (at least once), and the endpoint handles each event id once.
             with engine.begin() as conn:
-                conn.execute(update(_EVENTS).where(one_of(_EVENTS.c.id, sorted(delivered), conn.dialect.name))
-                             .values(delivered_at=moment, last_error=None, attempts=_EVENTS.c.attempts + 1))
+                conn.execute(
+                    update(_EVENTS)
+                    .where(one_of(_EVENTS.c.id, sorted(delivered), conn.dialect.name))
+                    .values(delivered_at=moment, last_error=None, attempts=_EVENTS.c.attempts + 1)
+                )
         if len(claimed) < limit:
             return report
 
@@ -141,14 +156,19 @@ def deliver_due(app, now=None, *, limit=BATCH, rng=None):
 def _claim(engine, now, limit, max_attempts):
     """Claim up to `limit` due events in ONE statement (atomic on SQLite too): their
     `deliver_after` moves CLAIM_SECONDS ahead. PostgreSQL skips rows another run is claiming."""
-    due = (select(_EVENTS.c.id)
-           .where(_EVENTS.c.delivered_at.is_(None), _EVENTS.c.attempts < max_attempts,
-                  _EVENTS.c.deliver_after <= now)
-           .order_by(_EVENTS.c.created_at, _EVENTS.c.id).limit(limit)
-           .with_for_update(skip_locked=True))
-    claim = (update(_EVENTS).where(_EVENTS.c.id.in_(due))
-             .values(deliver_after=now + timedelta(seconds=CLAIM_SECONDS))
-             .returning(_EVENTS.c.id, _EVENTS.c.payload, _EVENTS.c.attempts, _EVENTS.c.created_at))
+    due = (
+        select(_EVENTS.c.id)
+        .where(_EVENTS.c.delivered_at.is_(None), _EVENTS.c.attempts < max_attempts, _EVENTS.c.deliver_after <= now)
+        .order_by(_EVENTS.c.created_at, _EVENTS.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(_EVENTS)
+        .where(_EVENTS.c.id.in_(due))
+        .values(deliver_after=now + timedelta(seconds=CLAIM_SECONDS))
+        .returning(_EVENTS.c.id, _EVENTS.c.payload, _EVENTS.c.attempts, _EVENTS.c.created_at)
+    )
     with engine.begin() as conn:
         rows = [dict(row) for row in conn.execute(claim).mappings()]
     # RETURNING comes in no particular order: deliver oldest first.
@@ -161,8 +181,11 @@ def _shake(engine, events, now, rng, report):
     if held:
         later = now + timedelta(seconds=rng.uniform(*HOLD_SECONDS))
         with engine.begin() as conn:
-            conn.execute(update(_EVENTS).where(one_of(_EVENTS.c.id, [e["id"] for e in held], conn.dialect.name))
-                         .values(deliver_after=later))
+            conn.execute(
+                update(_EVENTS)
+                .where(one_of(_EVENTS.c.id, [e["id"] for e in held], conn.dialect.name))
+                .values(deliver_after=later)
+            )
         report.held_back += len(held)
     sends = [event for event in events if event not in held]
     sends += [event for event in sends if rng.random() < TWICE]
@@ -212,9 +235,11 @@ def event_counts(max_attempts):
     """{"waiting": n, "given_up": n, "delivered": n} over every sandbox webhook event."""
     undelivered = _EVENTS.c.delivered_at.is_(None)
     count = select(func.count()).select_from(_EVENTS)
-    return {"waiting": db.session.scalar(count.where(undelivered, _EVENTS.c.attempts < max_attempts)),
-            "given_up": db.session.scalar(count.where(undelivered, _EVENTS.c.attempts >= max_attempts)),
-            "delivered": db.session.scalar(count.where(_EVENTS.c.delivered_at.is_not(None)))}
+    return {
+        "waiting": db.session.scalar(count.where(undelivered, _EVENTS.c.attempts < max_attempts)),
+        "given_up": db.session.scalar(count.where(undelivered, _EVENTS.c.attempts >= max_attempts)),
+        "delivered": db.session.scalar(count.where(_EVENTS.c.delivered_at.is_not(None))),
+    }
 
 
 # ---------------------------------------------------------------------------- CLI
@@ -230,5 +255,4 @@ def deliver_command():
     counts = event_counts(int(app.config.get("SANDBOX_WEBHOOK_MAX_ATTEMPTS") or 8))
     db.session.rollback()
     click.echo(f"Delivered {report.delivered}, failed {report.failed} (will retry), gave up on {report.gave_up}.")
-    click.echo(f"Events: {counts['waiting']} waiting, {counts['given_up']} given up, "
-               f"{counts['delivered']} delivered.")
+    click.echo(f"Events: {counts['waiting']} waiting, {counts['given_up']} given up, {counts['delivered']} delivered.")

@@ -1,13 +1,15 @@
 """The in-process deadline scheduler for `make run` (no Celery or cron needed).
 
 A daemon thread that sleeps until the next campaign deadline (or `SCHEDULER_INTERVAL`
-seconds, whichever is sooner), then runs `close_due` in an app context and commits; now
-and then also reconcile, and the resume of settlements whose payout came due.
+seconds, whichever is sooner), then closes and settles what is due in an app context
+(`workflows/closing.close_and_settle`, as the CLI and Celery beat do); now and then also
+reconcile, and the resume of settlements whose payout came due.
 `create_app` starts it only when `SCHEDULER_ENABLED` is true; tests never get one unless
 they ask. `close_due` is safe to run concurrently, so several web processes each running
 a scheduler is harmless; inside one process it starts once, and never in the reloader's
 watching parent process (only in the child that serves).
 """
+
 import logging
 import os
 import sys
@@ -17,8 +19,8 @@ import time
 from flask.helpers import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import utcnow
 from . import PERIODIC
 
 log = logging.getLogger(__name__)
@@ -48,15 +50,13 @@ class DeadlineScheduler:
             self.thread.join(timeout)
 
     def run_once(self):
-        """Close what is due, commit, and return how long to sleep before the next run."""
-        from ..services.campaigns import close_due, next_deadline
-        from .settlement import after_commit
+        """Close and settle what is due, and return how long to sleep before the next run."""
+        from ..services.campaigns import next_deadline
+        from ..workflows.closing import close_and_settle
 
         with self.app.app_context():
             try:
-                closed = close_due()
-                db.session.commit()
-                after_commit()  # settle what closed (in this thread when there is no broker)
+                closed = close_and_settle().closed  # settled in this thread when there is no broker
                 if closed:
                     log.info("closed %d campaign(s) at their deadline", closed)
                 upcoming = next_deadline()

@@ -1,14 +1,14 @@
-"""Jobs that close campaigns at their deadline and settle them."""
+"""Jobs that close campaigns at their deadline and settle them, and the after-commit
+handlers that start a settlement or a refund retry (registered by `jobs.init_app`)."""
+
 import logging
 from datetime import datetime
 
 import click
 from flask.cli import AppGroup
 
-from ..extensions import db
-from ..services.settlement_hooks import PENDING_KEY
-from ..workflows import refund_failures, settlement
-from . import enqueue, forget_sweeps, job, start_sweeps_after_commit
+from ..workflows import closing, refund_failures, settlement
+from . import enqueue, job
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,8 @@ def resume_settlements():
 
 @job("close_due_campaigns")
 def close_due_campaigns():
-    from ..services.campaigns import close_due
-
-    closed = close_due()
-    db.session.commit()
-    started = after_commit()
-    return {"closed": closed, "settlements": started}
+    run = closing.close_and_settle()
+    return {"closed": run.closed, "settlements": run.settling}
 
 
 def resume(now=None):
@@ -52,50 +48,25 @@ def resume(now=None):
     return {"settlements": len(project_ids), "refunds": len(pledge_ids)}
 
 
-def kick_settlements(session=None):
-    """After a commit: start the settlement of every campaign that transaction closed (and
-    the failed refunds an admin sent back).
-
-    Without a broker the settlement runs here, to the end, before this returns (so
-    `flask campaigns close-due` has settled what it closed); with Celery it is queued.
-    Never raises: a settlement not started now is picked up by `flask settlement resume`.
-    """
-    session = session or db.session
-    project_ids = sorted(session.info.pop(PENDING_KEY, set()))
+def start_settlements(project_ids):
+    """After a commit that closed campaigns (or handed a settlement work again): start their
+    settlements. Without a broker each runs here, to the end, before this returns (so
+    `flask campaigns close-due` has settled what it closed); with Celery it is queued. Never
+    raises: a settlement not started now is picked up by `flask settlement resume`."""
     for project_id in project_ids:
         try:
             enqueue("settle_campaign", project_id)
         except Exception:
             log.exception("settlement of project %s could not be started; `flask settlement resume` will", project_id)
-    for pledge_id in sorted(session.info.pop(refund_failures.RETRY_KEY, set())):
+
+
+def start_refund_retries(pledge_ids):
+    """After a commit in which an admin sent failed refunds back: retry them."""
+    for pledge_id in pledge_ids:
         try:
             enqueue("retry_refund", pledge_id)
         except Exception:
-            log.exception("the refund of pledge %s could not be retried now; `flask settlement resume` will",
-                          pledge_id)
-    return project_ids
-
-
-def forget_settlements(session=None):
-    (session or db.session).info.pop(PENDING_KEY, None)
-    (session or db.session).info.pop(refund_failures.RETRY_KEY, None)
-
-
-def after_commit(session=None):
-    """Everything that waits for a commit: mail delivery, sweeps asked for, and settlements."""
-    from .mail import sweep_if_queued
-
-    session = session or db.session
-    start_sweeps_after_commit(session, also=sweep_if_queued(session))  # mail and the rest, one round trip
-    return kick_settlements(session)
-
-
-def after_rollback(session=None):
-    from .mail import forget_queued_mail
-
-    forget_queued_mail(session)
-    forget_sweeps(session or db.session)
-    forget_settlements(session)
+            log.exception("the refund of pledge %s could not be retried now; `flask settlement resume` will", pledge_id)
 
 
 settlement_cli = AppGroup("settlement", help="Settle closed campaigns.")

@@ -1,8 +1,9 @@
 """Mailing founders' updates to their backers."""
-from ..services import updates
+
+from ..workflows import announcements
 from . import job
 
 
 @job("announce_updates", sweep=True)
 def announce_updates():
-    return {"announced": updates.announce_pending()}
+    return {"announced": announcements.announce_pending()}

@@ -37,15 +37,35 @@ first refund, `pledge:<id>:refund`) and the retry after it:
     refund failed     pledge:<id>:refund_failed:<n>  clearing -> refunds_owed   refund_failed
     refund retried    pledge:<id>:refund:<n+1>       refunds_owed -> clearing   refund_retry
 """
-from .accounts import (clearing_key, escrow_key, firm_payable_key, get_account,  # noqa: F401
-                       platform_fees_key, processor_fees_key, refunds_owed_key)
-from .errors import LedgerError, TransferConflict  # noqa: F401
-from .transfers import (BatchResult, Transfer, balance, transfer, transfer_many, transfer_set)  # noqa: F401
-from .verify import verify  # noqa: F401
+
+from .accounts import (
+    clearing_key,
+    escrow_key,
+    firm_payable_key,
+    get_account,
+    platform_fees_key,
+    processor_fees_key,
+    refunds_owed_key,
+)
+
 # Disputes (chargebacks): their codes, legs and transfer ids are described in disputes.py.
-from .disputes import (DISPUTE_CODES, DISPUTE_ESCROW, DISPUTE_FEE, DISPUTE_FEE_RETURN, DISPUTE_NET,  # noqa: F401
-                       DISPUTE_RELEASE_FEE, DISPUTE_RELEASE_PFEE, DISPUTE_REPAY, DISPUTE_RETURNS, DISPUTE_TAKES,
-                       PAYOUT_REVERSAL, dispute_leg_id)
+from .disputes import (
+    DISPUTE_CODES,
+    DISPUTE_ESCROW,
+    DISPUTE_FEE,
+    DISPUTE_FEE_RETURN,
+    DISPUTE_NET,
+    DISPUTE_RELEASE_FEE,
+    DISPUTE_RELEASE_PFEE,
+    DISPUTE_REPAY,
+    DISPUTE_RETURNS,
+    DISPUTE_TAKES,
+    PAYOUT_REVERSAL,
+    dispute_leg_id,
+)
+from .errors import LedgerError, TransferConflict
+from .transfers import BatchResult, Transfer, balance, transfer, transfer_many, transfer_set
+from .verify import verify
 
 # Transfer codes (what moved the money). verify() knows the direction of each.
 PLEDGE_HOLD = "pledge_hold"

@@ -14,14 +14,16 @@ Keys:
 concurrent transaction made the same account first (unique key), the savepoint is rolled
 back and the winner's row is read instead.
 """
+
 import re
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.clock import utcnow
 from ..domain.money import SUPPORTED_CURRENCIES
 from ..extensions import db
-from ..models import LedgerAccount, Project, utcnow
+from ..models import LedgerAccount, Project
 from .errors import LedgerError
 
 _CURRENCY = r"[A-Z]{3}"
@@ -64,7 +66,7 @@ def parse_key(key):
     for kind, pattern in _PATTERNS:
         match = pattern.match(key or "")
         if match:
-            columns = {"kind": kind}
+            columns: dict[str, str | int] = {"kind": kind}
             for name, value in match.groupdict().items():
                 columns[name] = int(value) if name.endswith("_id") else value
             return columns
@@ -81,9 +83,9 @@ _ACCOUNTS_BY_KEY = select(LedgerAccount).where(LedgerAccount.key.in_(bindparam("
 
 def get_accounts(*keys):
     """{key: account} for these keys, in one query when they all exist (made now if not)."""
-    keys = [k.key if isinstance(k, LedgerAccount) else k for k in keys]
-    found = {a.key: a for a in db.session.scalars(_ACCOUNTS_BY_KEY, {"keys": sorted(set(keys))})}
-    for key in keys:
+    names = [k.key if isinstance(k, LedgerAccount) else k for k in keys]
+    found = {a.key: a for a in db.session.scalars(_ACCOUNTS_BY_KEY, {"keys": sorted(set(names))})}
+    for key in names:
         if key not in found:
             found[key] = get_account(key)
     return found

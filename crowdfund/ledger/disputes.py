@@ -21,6 +21,7 @@ until the transfer reversal from its connected account (`payout_reversal`) bring
 (PROCESSOR_FEES_PAID_BY = "firm"): on a disputed charge the platform bears it, as it does
 on a failed campaign.
 """
+
 DISPUTE_ESCROW = "dispute_escrow"
 DISPUTE_NET = "dispute_net"
 DISPUTE_RELEASE_FEE = "dispute_release_fee"
@@ -32,15 +33,27 @@ DISPUTE_REPAY = "dispute_repay"
 
 # What a dispute takes, leg by leg -> the release code whose account that leg comes from
 # (None: the project's escrow, for a pledge still held).
-DISPUTE_TAKES = {DISPUTE_ESCROW: None, DISPUTE_NET: "release_net", DISPUTE_RELEASE_FEE: "release_fee",
-                 DISPUTE_RELEASE_PFEE: "release_processor_fee"}
+DISPUTE_TAKES = {
+    DISPUTE_ESCROW: None,
+    DISPUTE_NET: "release_net",
+    DISPUTE_RELEASE_FEE: "release_fee",
+    DISPUTE_RELEASE_PFEE: "release_processor_fee",
+}
 # Each leg taken -> the code of the same leg given back when the dispute is won.
-DISPUTE_RETURNS = {code: "dispute_won_" + code[len("dispute_"):] for code in DISPUTE_TAKES}
-DISPUTE_CODES = frozenset({*DISPUTE_TAKES, *DISPUTE_RETURNS.values(), DISPUTE_FEE, DISPUTE_FEE_RETURN,
-                           PAYOUT_REVERSAL, DISPUTE_REPAY})
+DISPUTE_RETURNS = {code: "dispute_won_" + code[len("dispute_") :] for code in DISPUTE_TAKES}
+DISPUTE_CODES = frozenset(
+    {*DISPUTE_TAKES, *DISPUTE_RETURNS.values(), DISPUTE_FEE, DISPUTE_FEE_RETURN, PAYOUT_REVERSAL, DISPUTE_REPAY}
+)
 
-_LEGS = {DISPUTE_ESCROW: "escrow", DISPUTE_NET: "net", DISPUTE_RELEASE_FEE: "fee", DISPUTE_RELEASE_PFEE: "pfee",
-         DISPUTE_FEE: "processor_fee", PAYOUT_REVERSAL: "reversal", DISPUTE_REPAY: "repay"}
+_LEGS = {
+    DISPUTE_ESCROW: "escrow",
+    DISPUTE_NET: "net",
+    DISPUTE_RELEASE_FEE: "fee",
+    DISPUTE_RELEASE_PFEE: "pfee",
+    DISPUTE_FEE: "processor_fee",
+    PAYOUT_REVERSAL: "reversal",
+    DISPUTE_REPAY: "repay",
+}
 _LEGS.update({back: _LEGS[taken] for taken, back in DISPUTE_RETURNS.items()})
 _LEGS[DISPUTE_FEE_RETURN] = "processor_fee"
 _GIVING_BACK = frozenset({*DISPUTE_RETURNS.values(), DISPUTE_FEE_RETURN})

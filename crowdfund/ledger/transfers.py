@@ -8,6 +8,7 @@ for the winner's commit, writes nothing and compares against the winner's row;
 `transfer_many`'s insert fails on the primary key inside a savepoint, and it reads (and
 compares against) the winner's rows.
 """
+
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -15,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..database import bulk_insert, insert_new_returning, one_of
+from ..domain.clock import utcnow
 from ..domain.money import max_minor
 from ..extensions import db
-from ..models import LedgerAccount, LedgerTransfer, utcnow
+from ..models import LedgerAccount, LedgerTransfer
 from .accounts import find_account, get_account, get_accounts
 from .errors import LedgerError, TransferConflict
 
@@ -50,8 +52,9 @@ def _row(t, accounts):
     if not isinstance(t.id, str) or not t.id or len(t.id) > 100:
         raise LedgerError(f"Transfer id {t.id!r} must be a non-empty string of at most 100 characters.")
     if type(t.amount) is not int or t.amount <= 0:
-        raise LedgerError(f"Transfer {t.id}: the amount must be a positive whole number of minor units, "
-                          f"not {t.amount!r}.")
+        raise LedgerError(
+            f"Transfer {t.id}: the amount must be a positive whole number of minor units, not {t.amount!r}."
+        )
     if not t.code or len(t.code) > 30:
         raise LedgerError(f"Transfer {t.id}: a code of at most 30 characters is required.")
     debit, credit = accounts[t.debit], accounts[t.credit]
@@ -59,21 +62,28 @@ def _row(t, accounts):
         raise LedgerError(f"Transfer {t.id}: debit and credit are the same account ({debit.key}).")
     for account in (debit, credit):
         if account.currency != t.currency:
-            raise LedgerError(f"Transfer {t.id} is in {t.currency} but account {account.key} "
-                              f"is in {account.currency}.")
+            raise LedgerError(f"Transfer {t.id} is in {t.currency} but account {account.key} is in {account.currency}.")
     if t.amount > max_minor(t.currency):
         raise LedgerError(f"Transfer {t.id}: {t.amount} {t.currency} is beyond any plausible amount.")
-    return {"id": t.id, "debit_account_id": debit.id, "credit_account_id": credit.id, "amount": t.amount,
-            "currency": t.currency, "code": t.code, "pledge_id": t.pledge_id,
-            "settlement_id": t.settlement_id}
+    return {
+        "id": t.id,
+        "debit_account_id": debit.id,
+        "credit_account_id": credit.id,
+        "amount": t.amount,
+        "currency": t.currency,
+        "code": t.code,
+        "pledge_id": t.pledge_id,
+        "settlement_id": t.settlement_id,
+    }
 
 
 def _same(existing, row):
     for key in _COMPARED:
         value = existing[key] if isinstance(existing, dict) else getattr(existing, key)
         if value != row[key]:
-            raise TransferConflict(f"Transfer {row['id']} already exists with a different {key} "
-                                   f"({value!r}, not {row[key]!r}).")
+            raise TransferConflict(
+                f"Transfer {row['id']} already exists with a different {key} ({value!r}, not {row[key]!r})."
+            )
 
 
 def _key(account):
@@ -91,8 +101,9 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     # One statement: INSERT ... ON CONFLICT (id) DO NOTHING RETURNING the row. A replay (or
     # the loser of a race, once the winner has committed) gets no row back and compares
     # against the first one instead; no savepoint, no read before or after.
-    created = db.session.scalars(insert_new_returning(LedgerTransfer, "id", LedgerTransfer),
-                                 [dict(row, created_at=utcnow())]).first()
+    created = db.session.scalars(
+        insert_new_returning(LedgerTransfer, "id", LedgerTransfer), [dict(row, created_at=utcnow())]
+    ).first()
     if created is not None:
         return created
     existing = db.session.get(LedgerTransfer, id, populate_existing=True)
@@ -102,15 +113,18 @@ def transfer(id, debit, credit, amount, currency, code, pledge_id=None, settleme
     return existing
 
 
-
 def transfer_set(*many):
     """`transfer` for a few `Transfer`s written together (a hold and its processor fee): one
     account lookup and one INSERT ... ON CONFLICT DO NOTHING for all of them. Returns the rows."""
     accounts = get_accounts(*{k for t in many for k in (t.debit, t.credit)})
     rows = [_row(t, accounts) for t in many]
     now = utcnow()
-    created = {row.id: row for row in db.session.scalars(
-        insert_new_returning(LedgerTransfer, "id", LedgerTransfer), [dict(row, created_at=now) for row in rows])}
+    created = {
+        row.id: row
+        for row in db.session.scalars(
+            insert_new_returning(LedgerTransfer, "id", LedgerTransfer), [dict(row, created_at=now) for row in rows]
+        )
+    }
     result = []
     for row in rows:
         if row["id"] not in created:  # a replay: it must be the same transfer
@@ -136,7 +150,7 @@ def transfer_many(transfers):
         return BatchResult(0, 0)
     keys = {k for t in transfers for k in (t.debit, t.credit)}
     accounts = {key: get_account(key) for key in sorted(keys)}
-    rows = {}
+    rows: dict[str, dict] = {}
     for t in transfers:
         row = _row(t, accounts)
         if row["id"] in rows:
@@ -153,10 +167,10 @@ def transfer_many(transfers):
             with db.session.begin_nested():
                 # One INSERT ... SELECT FROM unnest(arrays) per chunk on PostgreSQL (executemany
                 # elsewhere). `.values(rows)` used to compile, and cache, a new statement with 9
-                # parameters per row for every distinct batch size: slow, and ~1 GB of compiled
-                # statements in a long settlement.
+                # parameters per row for every distinct batch size: slow, and the compiled
+                # statements piled up in memory through a long settlement.
                 for start in range(0, len(new), BATCH_ROWS):
-                    bulk_insert(db.session, LedgerTransfer.__table__, new[start:start + BATCH_ROWS])
+                    bulk_insert(db.session, LedgerTransfer.__table__, new[start : start + BATCH_ROWS])
         except IntegrityError:
             continue  # a concurrent writer got some ids first: compare against theirs and retry
         return BatchResult(created=len(new), replayed=len(transfers) - len(new))
@@ -167,7 +181,7 @@ def _existing(ids):
     found = {}
     table = LedgerTransfer.__table__
     for start in range(0, len(ids), BATCH_ROWS):
-        chunk = ids[start:start + BATCH_ROWS]
+        chunk = ids[start : start + BATCH_ROWS]
         for row in db.session.execute(select(table).where(one_of(table.c.id, chunk))).mappings():
             found[row["id"]] = dict(row)
     return found
@@ -178,8 +192,14 @@ def balance(account_key):
     account = find_account(_key(account_key))
     if account is None:
         return 0
-    credits = select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
-        LedgerTransfer.credit_account_id == account.id).scalar_subquery()
-    debits = select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
-        LedgerTransfer.debit_account_id == account.id).scalar_subquery()
-    return int(db.session.scalar(select(credits - debits)))
+    credits = (
+        select(func.coalesce(func.sum(LedgerTransfer.amount), 0))
+        .where(LedgerTransfer.credit_account_id == account.id)
+        .scalar_subquery()
+    )
+    debits = (
+        select(func.coalesce(func.sum(LedgerTransfer.amount), 0))
+        .where(LedgerTransfer.debit_account_id == account.id)
+        .scalar_subquery()
+    )
+    return int(db.session.execute(select(credits - debits)).scalar_one())

@@ -29,7 +29,9 @@
 4. Transfer ids are unique (the primary key sees to that); a pledge never has two holds
    (or two refunds), and its hold carries the id `pledge:<id>:hold`.
 """
+
 from collections import defaultdict
+from typing import cast
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -40,8 +42,7 @@ from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
 from .verify_disputes import DISPUTE_DIRECTIONS, dispute_problems, firm_mismatches
 
-PLEDGE_CODES = {"pledge_hold", "pledge_refund", "release_net", "release_fee", "processor_fee",
-                "release_processor_fee"}
+PLEDGE_CODES = {"pledge_hold", "pledge_refund", "release_net", "release_fee", "processor_fee", "release_processor_fee"}
 RELEASE_CODES = ("release_net", "release_fee", "release_processor_fee")
 # code -> (debit kind, credit kind, which side is the pledge's project escrow, if any)
 DIRECTIONS = {
@@ -79,21 +80,27 @@ def verify():
 
 def counts():
     """(transfers, accounts) — for the CLI's summary line."""
-    return (db.session.scalar(select(func.count()).select_from(LedgerTransfer)),
-            db.session.scalar(select(func.count()).select_from(LedgerAccount)))
+    return (
+        db.session.scalar(select(func.count()).select_from(LedgerTransfer)),
+        db.session.scalar(select(func.count()).select_from(LedgerAccount)),
+    )
 
 
 def _check_currencies():
     problems = []
     debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
-    totals = defaultdict(lambda: [0, 0])
+    totals: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])  # currency -> [debits, credits]
     for currency, total in db.session.execute(
-            select(debit.currency, func.sum(LedgerTransfer.amount))
-            .join(debit, debit.id == LedgerTransfer.debit_account_id).group_by(debit.currency)):
+        select(debit.currency, func.sum(LedgerTransfer.amount))
+        .join(debit, debit.id == LedgerTransfer.debit_account_id)
+        .group_by(debit.currency)
+    ):
         totals[currency][0] = int(total)
     for currency, total in db.session.execute(
-            select(credit.currency, func.sum(LedgerTransfer.amount))
-            .join(credit, credit.id == LedgerTransfer.credit_account_id).group_by(credit.currency)):
+        select(credit.currency, func.sum(LedgerTransfer.amount))
+        .join(credit, credit.id == LedgerTransfer.credit_account_id)
+        .group_by(credit.currency)
+    ):
         totals[currency][1] = int(total)
     for currency, (debits, credits) in sorted(totals.items()):
         if debits != credits:
@@ -103,23 +110,27 @@ def _check_currencies():
         .join(debit, debit.id == LedgerTransfer.debit_account_id)
         .join(credit, credit.id == LedgerTransfer.credit_account_id)
         .where(or_(LedgerTransfer.currency != debit.currency, LedgerTransfer.currency != credit.currency))
-        .order_by(LedgerTransfer.id))
+        .order_by(LedgerTransfer.id)
+    )
     for tid, currency, dkey, dcur, ckey, ccur in mismatched:
-        problems.append(f"Transfer {tid} is in {currency} but moves money from {dkey} ({dcur}) "
-                        f"to {ckey} ({ccur}).")
+        problems.append(f"Transfer {tid} is in {currency} but moves money from {dkey} ({dcur}) to {ckey} ({ccur}).")
     return problems
 
 
 def _balances():
     """{account id: credits - debits} for every account with transfers."""
-    result = defaultdict(int)
+    result: defaultdict[int, int] = defaultdict(int)
     for account_id, total in db.session.execute(
-            select(LedgerTransfer.credit_account_id, func.sum(LedgerTransfer.amount))
-            .group_by(LedgerTransfer.credit_account_id)):
+        select(LedgerTransfer.credit_account_id, func.sum(LedgerTransfer.amount)).group_by(
+            LedgerTransfer.credit_account_id
+        )
+    ):
         result[account_id] += int(total)
     for account_id, total in db.session.execute(
-            select(LedgerTransfer.debit_account_id, func.sum(LedgerTransfer.amount))
-            .group_by(LedgerTransfer.debit_account_id)):
+        select(LedgerTransfer.debit_account_id, func.sum(LedgerTransfer.amount)).group_by(
+            LedgerTransfer.debit_account_id
+        )
+    ):
         result[account_id] -= int(total)
     return result
 
@@ -128,10 +139,11 @@ def _check_escrow(balances):
     problems = []
     escrow = {}  # project id -> (account key, balance)
     for account_id, key, project_id, currency, project_currency in db.session.execute(
-            select(LedgerAccount.id, LedgerAccount.key, LedgerAccount.project_id, LedgerAccount.currency,
-                   Project.currency)
-            .outerjoin(Project, Project.id == LedgerAccount.project_id)
-            .where(LedgerAccount.kind == "escrow").order_by(LedgerAccount.id)):
+        select(LedgerAccount.id, LedgerAccount.key, LedgerAccount.project_id, LedgerAccount.currency, Project.currency)
+        .outerjoin(Project, Project.id == LedgerAccount.project_id)
+        .where(LedgerAccount.kind == "escrow")
+        .order_by(LedgerAccount.id)
+    ):
         amount = balances.get(account_id, 0)
         if amount < 0:
             problems.append(f"Escrow account {key} is negative: {amount} {currency}.")
@@ -139,47 +151,68 @@ def _check_escrow(balances):
             problems.append(f"Escrow account {key} does not match its project's currency.")
         if project_id is not None:
             escrow[project_id] = (key, amount)
-    held = {pid: (int(total), backers) for pid, total, backers in db.session.execute(
-        select(Pledge.project_id, func.sum(Pledge.amount), func.count(func.distinct(Pledge.backer_id)))
-        .where(Pledge.status == PS.HELD.value).group_by(Pledge.project_id))}
+    held = {
+        pid: (int(total), backers)
+        for pid, total, backers in db.session.execute(
+            select(Pledge.project_id, func.sum(Pledge.amount), func.count(func.distinct(Pledge.backer_id)))
+            .where(Pledge.status == PS.HELD.value)
+            .group_by(Pledge.project_id)
+        )
+    }
     for project_id in sorted(set(escrow) | set(held)):
         key, amount = escrow.get(project_id, (f"escrow:project:{project_id}", 0))
         held_total = held.get(project_id, (0, 0))[0]
         if amount != held_total:
-            problems.append(f"Project {project_id}: escrow {key} holds {amount} but its held pledges "
-                            f"add up to {held_total}.")
+            problems.append(
+                f"Project {project_id}: escrow {key} holds {amount} but its held pledges add up to {held_total}."
+            )
     for project_id, pledged, backer_count in db.session.execute(
-            select(Project.id, Project.pledged_amount, Project.backer_count)
-            .where(Project.status == ProjectStatus.LIVE.value).order_by(Project.id)):
+        select(Project.id, Project.pledged_amount, Project.backer_count)
+        .where(Project.status == ProjectStatus.LIVE.value)
+        .order_by(Project.id)
+    ):
         held_total, backers = held.get(project_id, (0, 0))
         if pledged != held_total:
-            problems.append(f"Project {project_id}: pledged_amount is {pledged} but its held pledges "
-                            f"add up to {held_total}.")
+            problems.append(
+                f"Project {project_id}: pledged_amount is {pledged} but its held pledges add up to {held_total}."
+            )
         if backer_count != backers:
-            problems.append(f"Project {project_id}: backer_count is {backer_count} but {backers} "
-                            f"backers have held pledges.")
+            problems.append(
+                f"Project {project_id}: backer_count is {backer_count} but {backers} backers have held pledges."
+            )
     return problems
 
 
 def _check_pledges():
     problems = []
-    moves = defaultdict(dict)  # pledge id -> code -> (count, total)
+    moves: defaultdict[int, dict[str, tuple[int, int]]] = defaultdict(dict)  # pledge id -> code -> (count, total)
     for pledge_id, code, count, total in db.session.execute(
-            select(LedgerTransfer.pledge_id, LedgerTransfer.code, func.count(), func.sum(LedgerTransfer.amount))
-            .where(LedgerTransfer.pledge_id.is_not(None))
-            .group_by(LedgerTransfer.pledge_id, LedgerTransfer.code)):
-        moves[pledge_id][code] = (count, int(total))
+        select(LedgerTransfer.pledge_id, LedgerTransfer.code, func.count(), func.sum(LedgerTransfer.amount))
+        .where(LedgerTransfer.pledge_id.is_not(None))
+        .group_by(LedgerTransfer.pledge_id, LedgerTransfer.code)
+    ):
+        moves[cast(int, pledge_id)][code] = (count, int(total))  # the query leaves out transfers with no pledge
     strays = db.session.execute(
-        select(LedgerTransfer.id, LedgerTransfer.code).where(
-            LedgerTransfer.pledge_id.is_(None), LedgerTransfer.code.in_(PLEDGE_CODES)).order_by(LedgerTransfer.id))
+        select(LedgerTransfer.id, LedgerTransfer.code)
+        .where(LedgerTransfer.pledge_id.is_(None), LedgerTransfer.code.in_(PLEDGE_CODES))
+        .order_by(LedgerTransfer.id)
+    )
     for tid, code in strays:
         problems.append(f"Transfer {tid} is a {code} but names no pledge.")
-    holds = dict(db.session.execute(select(LedgerTransfer.pledge_id, LedgerTransfer.id).where(
-        LedgerTransfer.code == "pledge_hold", LedgerTransfer.pledge_id.is_not(None))).all())
+    holds = dict(
+        db.session.execute(
+            select(LedgerTransfer.pledge_id, LedgerTransfer.id).where(
+                LedgerTransfer.code == "pledge_hold", LedgerTransfer.pledge_id.is_not(None)
+            )
+        ).all()
+    )
 
     has_transfers = select(LedgerTransfer.id).where(LedgerTransfer.pledge_id == Pledge.id).exists()
-    rows = db.session.execute(select(Pledge.id, Pledge.status, Pledge.amount).where(
-        or_(Pledge.status != PS.PENDING.value, has_transfers)).order_by(Pledge.id))
+    rows = db.session.execute(
+        select(Pledge.id, Pledge.status, Pledge.amount)
+        .where(or_(Pledge.status != PS.PENDING.value, has_transfers))
+        .order_by(Pledge.id)
+    )
     seen = set()
     for pledge_id, status, amount in rows:
         seen.add(pledge_id)
@@ -219,22 +252,28 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
     if hold_transfer_id is not None and count("pledge_hold") == 1 and hold_transfer_id != f"pledge:{pledge_id}:hold":
         problems.append(f"{name}: its hold has id {hold_transfer_id}, expected pledge:{pledge_id}:hold.")
     released = sum(count(code) for code in RELEASE_CODES)
-    if count("release_processor_fee") and (count("release_processor_fee") > 1 or total("release_processor_fee")
-                                           > total("processor_fee")):
-        problems.append(f"{name}: the firm bore {total('release_processor_fee')} of processor fees, but the "
-                        f"processor kept {total('processor_fee')}.")
+    if count("release_processor_fee") and (
+        count("release_processor_fee") > 1 or total("release_processor_fee") > total("processor_fee")
+    ):
+        problems.append(
+            f"{name}: the firm bore {total('release_processor_fee')} of processor fees, but the "
+            f"processor kept {total('processor_fee')}."
+        )
     if status == PS.HELD.value:
         if released or count("pledge_refund"):
             problems.append(f"{name} is held, but money has already left escrow for it.")
     elif status == PS.RELEASED.value:
         if count("release_net") > 1 or count("release_fee") > 1 or not released:
-            problems.append(f"{name} is released but has {count('release_net')} net and "
-                            f"{count('release_fee')} fee transfers (expected 1 and at most 1).")
+            problems.append(
+                f"{name} is released but has {count('release_net')} net and "
+                f"{count('release_fee')} fee transfers (expected 1 and at most 1)."
+            )
         elif sum(total(code) for code in RELEASE_CODES) != amount:
-            borne = (f" + processor fee {total('release_processor_fee')}" if count("release_processor_fee")
-                     else "")
-            problems.append(f"{name} is released but net {total('release_net')} + fee "
-                            f"{total('release_fee')}{borne} do not add up to the amount.")
+            borne = f" + processor fee {total('release_processor_fee')}" if count("release_processor_fee") else ""
+            problems.append(
+                f"{name} is released but net {total('release_net')} + fee "
+                f"{total('release_fee')}{borne} do not add up to the amount."
+            )
         if count("pledge_refund"):
             problems.append(f"{name} is released and also refunded.")
     elif status in (PS.REFUNDED.value, PS.CANCELLED.value):
@@ -256,19 +295,29 @@ def _refund_failure_problems(name, status, amount, count, total):
         return [f"{name} was never returned, but has {failed} failed refund(s) and {retried} retried one(s)."]
     problems = []
     if retried not in (failed, failed - 1):
-        problems.append(f"{name} has {failed} failed refund(s) and {retried} retried one(s) (expected as many, "
-                        f"or one fewer while the backer is owed it).")
+        problems.append(
+            f"{name} has {failed} failed refund(s) and {retried} retried one(s) (expected as many, "
+            f"or one fewer while the backer is owed it)."
+        )
     if total("refund_failed") != failed * amount or total("refund_retry") != retried * amount:
-        problems.append(f"{name}: its failed refunds ({total('refund_failed')}) and retries "
-                        f"({total('refund_retry')}) are not each of the pledge's amount.")
+        problems.append(
+            f"{name}: its failed refunds ({total('refund_failed')}) and retries "
+            f"({total('refund_retry')}) are not each of the pledge's amount."
+        )
     return problems
 
 
 def _check_refunds_owed(balances):
-    rows = db.session.execute(select(LedgerAccount.id, LedgerAccount.key, LedgerAccount.currency)
-                              .where(LedgerAccount.kind == "refunds_owed").order_by(LedgerAccount.id))
-    return [f"{key} is negative: {balances.get(account_id, 0)} {currency} more was refunded again than had failed."
-            for account_id, key, currency in rows if balances.get(account_id, 0) < 0]
+    rows = db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.key, LedgerAccount.currency)
+        .where(LedgerAccount.kind == "refunds_owed")
+        .order_by(LedgerAccount.id)
+    )
+    return [
+        f"{key} is negative: {balances.get(account_id, 0)} {currency} more was refunded again than had failed."
+        for account_id, key, currency in rows
+        if balances.get(account_id, 0) < 0
+    ]
 
 
 def _check_pledge_directions():
@@ -280,14 +329,21 @@ def _check_pledge_directions():
             escrow = credit if escrow_side == "credit" else debit
             checks += [escrow.project_id.is_(None), escrow.project_id != Pledge.project_id]
         wrong.append(and_(LedgerTransfer.code == code, or_(*checks)))
-    firm_mismatch = or_(and_(LedgerTransfer.code == "release_net", credit.firm_id != Project.firm_id),
-                        *firm_mismatches(LedgerTransfer.code, debit, credit, Project.firm_id))
+    firm_mismatch = or_(
+        and_(LedgerTransfer.code == "release_net", credit.firm_id != Project.firm_id),
+        *firm_mismatches(LedgerTransfer.code, debit, credit, Project.firm_id),
+    )
     rows = db.session.execute(
         select(LedgerTransfer.id, LedgerTransfer.code, LedgerTransfer.pledge_id, debit.key, credit.key)
         .join(debit, debit.id == LedgerTransfer.debit_account_id)
         .join(credit, credit.id == LedgerTransfer.credit_account_id)
         .join(Pledge, Pledge.id == LedgerTransfer.pledge_id)
         .join(Project, Project.id == Pledge.project_id)
-        .where(or_(*wrong, firm_mismatch)).order_by(LedgerTransfer.id))
-    return [f"Transfer {tid} ({code}) of pledge {pledge_id} runs from {dkey} to {ckey}, "
-            f"which is not where a {code} goes for that pledge." for tid, code, pledge_id, dkey, ckey in rows]
+        .where(or_(*wrong, firm_mismatch))
+        .order_by(LedgerTransfer.id)
+    )
+    return [
+        f"Transfer {tid} ({code}) of pledge {pledge_id} runs from {dkey} to {ckey}, "
+        f"which is not where a {code} goes for that pledge."
+        for tid, code, pledge_id, dkey, ckey in rows
+    ]

@@ -6,11 +6,21 @@ release put there) and, when won, gives each leg back to where it came from. So 
 whose status is `disputed` has its money with the backer: taken minus given back is its
 amount; any other pledge a dispute touched has had all of it given back.
 """
+
 from sqlalchemy import and_
 
 from ..models.pledge import PledgeStatus as PS
-from .disputes import (DISPUTE_CODES, DISPUTE_ESCROW, DISPUTE_FEE, DISPUTE_FEE_RETURN, DISPUTE_NET, DISPUTE_REPAY,
-                       DISPUTE_RETURNS, DISPUTE_TAKES, PAYOUT_REVERSAL)
+from .disputes import (
+    DISPUTE_CODES,
+    DISPUTE_ESCROW,
+    DISPUTE_FEE,
+    DISPUTE_FEE_RETURN,
+    DISPUTE_NET,
+    DISPUTE_REPAY,
+    DISPUTE_RETURNS,
+    DISPUTE_TAKES,
+    PAYOUT_REVERSAL,
+)
 
 # code -> (debit kind, credit kind, which side is the pledge's project escrow, if any)
 DISPUTE_DIRECTIONS = {
@@ -29,15 +39,21 @@ DISPUTE_DIRECTIONS = {
 }
 assert set(DISPUTE_DIRECTIONS) == DISPUTE_CODES
 # Codes that move a firm's payable -> the side it is on: it must be the pledge's project's firm.
-FIRM_SIDES = {DISPUTE_NET: "debit", DISPUTE_RETURNS[DISPUTE_NET]: "credit", PAYOUT_REVERSAL: "credit",
-              DISPUTE_REPAY: "debit"}
+FIRM_SIDES = {
+    DISPUTE_NET: "debit",
+    DISPUTE_RETURNS[DISPUTE_NET]: "credit",
+    PAYOUT_REVERSAL: "credit",
+    DISPUTE_REPAY: "debit",
+}
 RELEASES = {leg: release for leg, release in DISPUTE_TAKES.items() if release}
 
 
 def firm_mismatches(code_column, debit, credit, firm_id_column):
     """SQL conditions: a dispute transfer moving another firm's payable than the pledge's."""
-    return [and_(code_column == code, (debit if side == "debit" else credit).firm_id != firm_id_column)
-            for code, side in FIRM_SIDES.items()]
+    return [
+        and_(code_column == code, (debit if side == "debit" else credit).firm_id != firm_id_column)
+        for code, side in FIRM_SIDES.items()
+    ]
 
 
 def dispute_problems(name, status, amount, count, total):
@@ -55,14 +71,18 @@ def dispute_problems(name, status, amount, count, total):
     if from_release and count(DISPUTE_ESCROW) > count(DISPUTE_RETURNS[DISPUTE_ESCROW]):
         problems.append(f"{name}: its dispute took money from escrow and from the release at once.")
     if from_release and any(total(leg) != total(RELEASES[leg]) for leg in RELEASES):
-        problems.append(f"{name}: its dispute took {sum(total(leg) for leg in RELEASES)} after release, not what "
-                        f"the release put in each account ({sum(total(code) for code in RELEASES.values())}).")
+        problems.append(
+            f"{name}: its dispute took {sum(total(leg) for leg in RELEASES)} after release, not what "
+            f"the release put in each account ({sum(total(code) for code in RELEASES.values())})."
+        )
     taken = sum(total(code) for code in DISPUTE_TAKES)
     given = sum(total(code) for code in DISPUTE_RETURNS.values())
     if status == PS.DISPUTED.value:
         if taken - given != amount:
-            problems.append(f"{name} is disputed, but its dispute took {taken} and gave back {given}: the backer "
-                            f"does not have its amount.")
+            problems.append(
+                f"{name} is disputed, but its dispute took {taken} and gave back {given}: the backer "
+                f"does not have its amount."
+            )
         released = sum(total(code) for code in RELEASES.values())
         if released and released != amount:
             problems.append(f"{name} was released before its dispute, but its release moved {released}.")
@@ -71,9 +91,13 @@ def dispute_problems(name, status, amount, count, total):
     elif taken != given:
         problems.append(f"{name} is {status}, but a dispute took {taken} of it and gave back only {given}.")
     if total(PAYOUT_REVERSAL) > total(DISPUTE_NET):
-        problems.append(f"{name}: {total(PAYOUT_REVERSAL)} was taken back from the firm, more than its dispute "
-                        f"took from the firm's payable ({total(DISPUTE_NET)}).")
+        problems.append(
+            f"{name}: {total(PAYOUT_REVERSAL)} was taken back from the firm, more than its dispute "
+            f"took from the firm's payable ({total(DISPUTE_NET)})."
+        )
     if total(DISPUTE_FEE_RETURN) > total(DISPUTE_FEE):
-        problems.append(f"{name}: more of the dispute fee came back ({total(DISPUTE_FEE_RETURN)}) than was "
-                        f"charged ({total(DISPUTE_FEE)}).")
+        problems.append(
+            f"{name}: more of the dispute fee came back ({total(DISPUTE_FEE_RETURN)}) than was "
+            f"charged ({total(DISPUTE_FEE)})."
+        )
     return problems

@@ -1,14 +1,12 @@
 """Column types and helpers shared by every model."""
-from datetime import datetime, timezone
+
+from datetime import timezone
 
 from sqlalchemy import DDL, BigInteger, DateTime, Index, Integer, event
 from sqlalchemy.types import TypeDecorator
 
-from ..extensions import db  # noqa: F401  (re-exported for model modules)
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
+from ..domain.clock import utcnow  # noqa: F401  (for the model modules' column defaults)
+from ..extensions import db  # re-exported for model modules
 
 
 class UTCDateTime(TypeDecorator):
@@ -50,12 +48,15 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 # and the migration begins with them (see migrations/env.py). SQLite needs none.
 POSTGRESQL_EXTENSIONS = ("pg_trgm",)
 for _name in POSTGRESQL_EXTENSIONS:
-    event.listen(db.metadata, "before_create",
-                 DDL(f"CREATE EXTENSION IF NOT EXISTS {_name}").execute_if(dialect="postgresql"))
+    event.listen(
+        db.metadata, "before_create", DDL(f"CREATE EXTENSION IF NOT EXISTS {_name}").execute_if(dialect="postgresql")
+    )
 
 
 def trigram_indexes(table, *columns):
     """One index per column for `ILIKE '%words%'` searches: a pg_trgm GIN index on PostgreSQL
     (substring matches of 3+ characters come from the index), a plain one on SQLite."""
-    return [Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin",
-                  postgresql_ops={column: "gin_trgm_ops"}) for column in columns]
+    return [
+        Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+        for column in columns
+    ]

@@ -5,6 +5,7 @@ disputed once). The processor is the truth about the dispute; this row keeps wha
 about it: where the pledge's money was taken from (`pledge_status_before`), whether the
 campaign's running totals gave it up, and what we asked of the firm's connected account.
 """
+
 import enum
 
 from sqlalchemy import Boolean, ForeignKey, String, Text
@@ -15,9 +16,9 @@ from .base import BigId, Money, UTCDateTime, db, utcnow
 
 class DisputeStatus(str, enum.Enum):
     NEEDS_RESPONSE = "needs_response"  # evidence is due by `evidence_due_by`
-    UNDER_REVIEW = "under_review"      # evidence submitted; the card network decides
-    WON = "won"                        # the money came back
-    LOST = "lost"                      # the money stays with the backer
+    UNDER_REVIEW = "under_review"  # evidence submitted; the card network decides
+    WON = "won"  # the money came back
+    LOST = "lost"  # the money stays with the backer
 
 
 OPEN_DISPUTE_STATUSES = (DisputeStatus.NEEDS_RESPONSE.value, DisputeStatus.UNDER_REVIEW.value)

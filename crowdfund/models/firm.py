@@ -21,8 +21,11 @@ class Firm(db.Model):
     # Where released money is paid: the account the processor's onboarding made, never a
     # typed id (services/payout_accounts.py). None until the founder sets up payouts.
     payout_account = relationship(
-        "PayoutAccount", uselist=False, viewonly=True,
-        primaryjoin="and_(Firm.id == PayoutAccount.firm_id, PayoutAccount.role == 'current')")
+        "PayoutAccount",
+        uselist=False,
+        viewonly=True,
+        primaryjoin="and_(Firm.id == PayoutAccount.firm_id, PayoutAccount.role == 'current')",
+    )
 
     def has_member(self, user):
         return user is not None and any(m.user_id == user.id for m in self.members)
@@ -55,8 +58,15 @@ class PayoutAccount(db.Model):
     request naming it; a replaced or refused one is `retired` and kept for the record."""
 
     __tablename__ = "payout_accounts"
-    __table_args__ = (Index("uq_payout_accounts_current", "firm_id", unique=True,
-                            postgresql_where=text("role = 'current'"), sqlite_where=text("role = 'current'")),)
+    __table_args__ = (
+        Index(
+            "uq_payout_accounts_current",
+            "firm_id",
+            unique=True,
+            postgresql_where=text("role = 'current'"),
+            sqlite_where=text("role = 'current'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,5 @@
 """The double-entry ledger (after TigerBeetle): accounts and append-only transfers."""
+
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

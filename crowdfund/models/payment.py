@@ -6,6 +6,7 @@ transaction rolling back, exactly as a real processor's would. `SandboxWebhookEv
 the sandbox's queue of signed webhooks to send (written in the same sandbox transaction as
 the change it reports). `WebhookEvent` makes every processor event handled once.
 """
+
 from sqlalchemy import JSON, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,9 +39,15 @@ class SandboxWebhookEvent(db.Model):
 
     __tablename__ = "sandbox_webhook_events"
     # The delivery run's queue, oldest first: only undelivered rows (as the mail outbox's).
-    __table_args__ = (Index("ix_sandbox_webhook_events_undelivered", "created_at", "id",
-                            postgresql_where=text("delivered_at IS NULL"),
-                            sqlite_where=text("delivered_at IS NULL")),)
+    __table_args__ = (
+        Index(
+            "ix_sandbox_webhook_events_undelivered",
+            "created_at",
+            "id",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # evt_sbx_...
     type: Mapped[str] = mapped_column(String(100))  # payment_intent.succeeded ...

@@ -1,4 +1,5 @@
 """Pledges (reward pledges and equity commitments) and the backer's investor profile."""
+
 import enum
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -8,14 +9,14 @@ from .base import BigId, Money, UTCDateTime, db, utcnow
 
 
 class PledgeStatus(str, enum.Enum):
-    PENDING = "pending"      # payment in flight; units reserved
+    PENDING = "pending"  # payment in flight; units reserved
     REQUIRES_ACTION = "requires_action"  # the backer must authenticate or pay in a wallet; units reserved
-    HELD = "held"            # money in escrow
-    RELEASED = "released"    # campaign succeeded; money went to the firm (net) and fees
-    REFUNDED = "refunded"    # campaign did not succeed; money returned
+    HELD = "held"  # money in escrow
+    RELEASED = "released"  # campaign succeeded; money went to the firm (net) and fees
+    REFUNDED = "refunded"  # campaign did not succeed; money returned
     CANCELLED = "cancelled"  # the backer cancelled; money returned
-    FAILED = "failed"        # payment declined, refused or abandoned; never touched escrow
-    DISPUTED = "disputed"    # the backer disputed the charge; the processor took the money back
+    FAILED = "failed"  # payment declined, refused or abandoned; never touched escrow
+    DISPUTED = "disputed"  # the backer disputed the charge; the processor took the money back
 
 
 class Pledge(db.Model):
@@ -63,6 +64,9 @@ class Pledge(db.Model):
     parked: Mapped[bool] = mapped_column(Boolean, default=False)
     # Settlement leaves a pledge alone until then: a worker's claim on it, or a retry's back-off.
     settle_after = mapped_column(UTCDateTime)
+    # Equity: when the investor confirmed, for this commitment, that they may lose it all and
+    # cannot easily sell (the API's `acknowledge_risks`, the form's checkbox).
+    risks_acknowledged_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     held_at = mapped_column(UTCDateTime)
     ended_at = mapped_column(UTCDateTime)  # released, refunded, cancelled or failed

@@ -1,7 +1,8 @@
 """Projects (campaigns) and what hangs off them: tiers, equity terms, documents, reviews."""
+
 import enum
 
-from sqlalchemy import (JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text)
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import BigId, Money, UTCDateTime, db, trigram_indexes, utcnow
@@ -65,15 +66,20 @@ class Project(db.Model):
 
     firm = relationship("Firm")
     created_by = relationship("User")
-    tiers = relationship("RewardTier", back_populates="project", order_by="RewardTier.position",
-                         cascade="all, delete-orphan")
-    equity = relationship("EquityOffering", back_populates="project", uselist=False,
-                          cascade="all, delete-orphan")
+    tiers = relationship(
+        "RewardTier", back_populates="project", order_by="RewardTier.position", cascade="all, delete-orphan"
+    )
+    equity = relationship("EquityOffering", back_populates="project", uselist=False, cascade="all, delete-orphan")
     documents = relationship("ProjectDocument", back_populates="project", cascade="all, delete-orphan")
-    reviews = relationship("Review", back_populates="project", order_by="Review.created_at",
-                           cascade="all, delete-orphan")
-    updates = relationship("ProjectUpdate", back_populates="project", order_by="ProjectUpdate.created_at.desc()",
-                           cascade="all, delete-orphan")
+    reviews = relationship(
+        "Review", back_populates="project", order_by="Review.created_at", cascade="all, delete-orphan"
+    )
+    updates = relationship(
+        "ProjectUpdate",
+        back_populates="project",
+        order_by="ProjectUpdate.created_at.desc()",
+        cascade="all, delete-orphan",
+    )
 
     def __repr__(self):
         return f"<Project {self.id} {self.slug} {self.status}>"
@@ -174,9 +180,15 @@ class ProjectUpdate(db.Model):
     """News the founder posts to backers."""
 
     __tablename__ = "project_updates"
-    # The updates still to be mailed to their backers (services/updates.py, announce_pending).
-    __table_args__ = (Index("ix_project_updates_unannounced", "id", postgresql_where=text("announced_at IS NULL"),
-                            sqlite_where=text("announced_at IS NULL")),)
+    # The updates still to be mailed to their backers (workflows/announcements.py, announce_pending).
+    __table_args__ = (
+        Index(
+            "ix_project_updates_unannounced",
+            "id",
+            postgresql_where=text("announced_at IS NULL"),
+            sqlite_where=text("announced_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)

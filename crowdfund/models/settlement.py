@@ -1,8 +1,22 @@
-"""Settlement of a closed campaign, and the mail outbox."""
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+"""Settlement of a closed campaign."""
+
+import enum
+
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Money, UTCDateTime, db, utcnow
+
+
+class SettlementStatus(str, enum.Enum):
+    """Where a settlement is (the words stored in `settlements.status`)."""
+
+    PENDING = "pending"  # created with the campaign's close; not begun
+    RUNNING = "running"  # refunding or releasing the campaign's pledges
+    PAYING_OUT = "paying_out"  # a payout to the firm is being sent
+    WAITING_FOR_PAYOUT = "waiting_for_payout"  # a payout part not due yet, or backed off: see `due_at`
+    COMPLETED = "completed"
+    NEEDS_ATTENTION = "needs_attention"  # stopped until an admin retries it
 
 
 class Settlement(db.Model):
@@ -13,8 +27,7 @@ class Settlement(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
     outcome: Mapped[str] = mapped_column(String(10))  # release | refund
-    # pending|running|paying_out|waiting_for_payout|completed|needs_attention
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=SettlementStatus.PENDING.value)
     currency: Mapped[str] = mapped_column(String(3))
     # A release's payout (crowdfund/workflows/payouts.py): the firm's net minus the reserve,
     # sent once `payout_due_at` has passed; the reserve, by a second payout, after `reserve_due_at`.
@@ -35,23 +48,3 @@ class Settlement(db.Model):
     completed_at = mapped_column(UTCDateTime)
 
     project = relationship("Project")
-
-
-class OutboxMessage(db.Model):
-    """An email written in the same transaction as its event and delivered after commit."""
-
-    __tablename__ = "outbox_messages"
-    # The delivery run's queue, oldest first: only unsent rows, so a claim reads straight to
-    # them instead of past every message already sent (crowdfund/jobs/mail.py).
-    __table_args__ = (Index("ix_outbox_messages_unsent", "created_at", "id",
-                            postgresql_where=text("sent_at IS NULL"), sqlite_where=text("sent_at IS NULL")),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(150), unique=True)  # e.g. "pledge_receipt:42"
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
-    sent_at = mapped_column(UTCDateTime, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)

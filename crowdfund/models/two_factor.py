@@ -1,4 +1,5 @@
 """Two-factor sign-in: an authenticator app's secret, and the recovery codes that stand in for it."""
+
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 

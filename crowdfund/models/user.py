@@ -1,6 +1,6 @@
+from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from flask_login import UserMixin
 
 from .base import UTCDateTime, db, utcnow
 

@@ -1,18 +1,31 @@
 """Payment gateways: `get_gateway()` returns the one this app is configured for."""
+
 import threading
 
 from flask import current_app
 
-from .base import (DECLINED, PROCESSING, REQUIRES_ACTION, SUCCEEDED, ChargeResult, DisputeInfo,  # noqa: F401
-                   GatewayError, MoneyMovement, NextAction, PaymentGateway, ProcessorRecord, RefundRequest, TransientGatewayError,
-                   WebhookEventData)
-
+from .base import (
+    DECLINED,
+    PROCESSING,
+    REQUIRES_ACTION,
+    SUCCEEDED,
+    ChargeResult,
+    DisputeInfo,
+    GatewayError,
+    MoneyMovement,
+    NextAction,
+    PaymentGateway,
+    ProcessorRecord,
+    RefundRequest,
+    TransientGatewayError,
+    WebhookEventData,
+)
 
 _building = threading.Lock()
 
 
 def get_gateway(app=None):
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # the app, not its proxy
     gateway = app.extensions.get("payment_gateway")
     if gateway is None:
         with _building:  # one per app, even when its first requests come in threads at once

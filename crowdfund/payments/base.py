@@ -1,4 +1,5 @@
 """The payment gateway interface. Gateways never touch our own database session."""
+
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,15 +27,15 @@ BALANCE_INSUFFICIENT = "balance_insufficient"
 
 
 # What a payment can be, as the processor reports it (Stripe's PaymentIntent statuses, folded).
-SUCCEEDED = "succeeded"              # the money is taken
+SUCCEEDED = "succeeded"  # the money is taken
 REQUIRES_ACTION = "requires_action"  # the backer must authenticate or pay in a wallet; comes back later
-PROCESSING = "processing"            # taken by the processor, outcome not known yet: look again later
-DECLINED = "declined"                # refused, cancelled or abandoned: final, nothing was taken
+PROCESSING = "processing"  # taken by the processor, outcome not known yet: look again later
+DECLINED = "declined"  # refused, cancelled or abandoned: final, nothing was taken
 
 
 # What a connected account can be, as `account_status` reports it.
-ACCOUNT_PENDING = "pending"        # onboarding not finished: no payout yet
-ACCOUNT_VERIFIED = "verified"      # the processor will pay out to it
+ACCOUNT_PENDING = "pending"  # onboarding not finished: no payout yet
+ACCOUNT_VERIFIED = "verified"  # the processor will pay out to it
 ACCOUNT_RESTRICTED = "restricted"  # the processor will not, until its holder acts
 ACCOUNT_STATUSES = (ACCOUNT_PENDING, ACCOUNT_VERIFIED, ACCOUNT_RESTRICTED)
 
@@ -182,8 +183,18 @@ class PaymentGateway(ABC):
     name = "abstract"
 
     @abstractmethod
-    def charge(self, *, amount, currency, payment_method, idempotency_key, transfer_group,
-               description="", metadata=None, return_url=None) -> ChargeResult:
+    def charge(
+        self,
+        *,
+        amount,
+        currency,
+        payment_method,
+        idempotency_key,
+        transfer_group,
+        description="",
+        metadata=None,
+        return_url=None,
+    ) -> ChargeResult:
         """Charge the backer now. A decline is a ChargeResult(ok=False), not an exception.
 
         When the backer must act first (3-D Secure, a wallet), the result has
@@ -256,13 +267,19 @@ class PaymentGateway(ABC):
         (a chargeback after the firm was paid). The same key again returns the first reversal."""
         raise GatewayError(f"{self.name} cannot reverse payouts.", code="not_supported")
 
-    def refund_many(self, requests):
+    def refund_many(self, requests) -> "list[MoneyMovement | GatewayError]":
         """Refund a batch; returns a MoneyMovement or the exception, per request, in order."""
-        results = []
+        results: list[MoneyMovement | GatewayError] = []
         for request in requests:
             try:
-                results.append(self.refund(charge_ref=request.charge_ref, amount=request.amount,
-                                           currency=request.currency, idempotency_key=request.idempotency_key))
+                results.append(
+                    self.refund(
+                        charge_ref=request.charge_ref,
+                        amount=request.amount,
+                        currency=request.currency,
+                        idempotency_key=request.idempotency_key,
+                    )
+                )
             except GatewayError as error:
                 results.append(error)
         return results

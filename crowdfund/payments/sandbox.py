@@ -19,6 +19,7 @@ about as long as a real processor's, SANDBOX_LATENCY_JITTER (a fraction) either 
 wait comes before the sandbox opens its own connection: a real processor takes its time on
 the network and on its side, not holding a connection or a lock of ours meanwhile.
 """
+
 import hashlib
 import hmac
 import json
@@ -31,19 +32,33 @@ from sqlalchemy import bindparam, select, update
 from werkzeug.routing import BuildError
 
 from ..database import insert_new_returning
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import SandboxOperation, utcnow
+from ..models import SandboxOperation
 from . import sandbox_book, sandbox_events
-from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, TransientGatewayError,
-                   WebhookEventData)
+from .base import (
+    ChargeResult,
+    GatewayError,
+    MoneyMovement,
+    NextAction,
+    PaymentGateway,
+    TransientGatewayError,
+    WebhookEventData,
+)
 from .sandbox_accounts import SandboxAccountsMixin
 from .sandbox_disputes import DISPUTE_METHOD, SandboxDisputesMixin
 from .sandbox_faults import REFUSED, FaultPlan, refusal_message
 from .sandbox_refunds import SandboxRefundsMixin
 
 # Test payment methods, named like Stripe's.
-SUCCEEDING_METHODS = {"pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_unionpay",
-                      "pm_card_visa_debit", DISPUTE_METHOD}
+SUCCEEDING_METHODS = {
+    "pm_card_visa",
+    "pm_card_mastercard",
+    "pm_card_amex",
+    "pm_card_unionpay",
+    "pm_card_visa_debit",
+    DISPUTE_METHOD,
+}
 DECLINES = {
     "pm_card_chargeDeclined": ("card_declined", "Your card was declined."),
     "pm_card_insufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
@@ -51,10 +66,10 @@ DECLINES = {
 }
 # Methods the backer must finish on the sandbox's page first -> Stripe's `next_action.type`.
 ACTION_METHODS = {
-    "pm_card_threeDSecure2Required": "redirect_to_url",   # 3-D Secure
+    "pm_card_threeDSecure2Required": "redirect_to_url",  # 3-D Secure
     "pm_card_authenticationRequired": "redirect_to_url",  # 3-D Secure
-    "pm_alipay": "redirect_to_url",                       # Alipay's own page
-    "pm_wechat_pay": "wechat_pay_display_qr_code",        # a QR code to scan with WeChat
+    "pm_alipay": "redirect_to_url",  # Alipay's own page
+    "pm_wechat_pay": "wechat_pay_display_qr_code",  # a QR code to scan with WeChat
 }
 WALLETS = {"pm_alipay", "pm_wechat_pay"}
 # Why a payment that waited for the backer did not go through (decline_code -> message).
@@ -124,8 +139,11 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         # `after` faults hit once the work is done (the reply is lost); check the mode first:
         # `should_fail` uses up one of `fail_next`.
         if self.faults.after_commit == after and self.faults.should_fail(kind):
-            raise TransientGatewayError("The sandbox processor's reply was lost (injected fault)." if after
-                                        else "The sandbox processor timed out (injected fault).")
+            raise TransientGatewayError(
+                "The sandbox processor's reply was lost (injected fault)."
+                if after
+                else "The sandbox processor timed out (injected fault)."
+            )
 
     def _queue_events(self, conn, events):
         """Queue webhook `events` ([(type, object)]) in the transaction of `conn`."""
@@ -155,12 +173,21 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
                 # same key again is refused again (a new try needs a new key).
                 refused = self.faults.refusal(kind)
                 columns = {**params, "status": REFUSED, "decline_code": refused} if refused else decide(conn)
-                row = {"id": f"{kind[:2]}_sbx_{secrets.token_hex(10)}", "idempotency_key": idempotency_key,
-                       "kind": kind, "created_at": utcnow(), **columns}
+                row = {
+                    "id": f"{kind[:2]}_sbx_{secrets.token_hex(10)}",
+                    "idempotency_key": idempotency_key,
+                    "kind": kind,
+                    "created_at": utcnow(),
+                    **columns,
+                }
                 # ON CONFLICT DO NOTHING: a concurrent retry that won the race leaves no row
                 # to return, and we read theirs (no savepoint needed).
-                written = conn.execute(insert_new_returning(_OPERATIONS, "idempotency_key", _OPERATIONS.c.id,
-                                                            dialect_name=conn.dialect.name), row).first()
+                written = conn.execute(
+                    insert_new_returning(
+                        _OPERATIONS, "idempotency_key", _OPERATIONS.c.id, dialect_name=conn.dialect.name
+                    ),
+                    row,
+                ).first()
                 existing = row if written is not None else self._find(conn, idempotency_key)
                 if written is not None and events is not None and not refused:
                     queued = self._queue_events(conn, events(row))
@@ -168,11 +195,14 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
             self._events_recorded()
         for key, value in params.items():
             if existing.get(key) != value:
-                raise GatewayError(f"Idempotency key {idempotency_key} was used with different "
-                                   f"parameters ({key}).", code="idempotency_conflict")
+                raise GatewayError(
+                    f"Idempotency key {idempotency_key} was used with different parameters ({key}).",
+                    code="idempotency_conflict",
+                )
         if existing["status"] == REFUSED:
-            raise GatewayError(f"{refusal_message(existing['decline_code'], kind)} (injected)",
-                               code=existing["decline_code"])
+            raise GatewayError(
+                f"{refusal_message(existing['decline_code'], kind)} (injected)", code=existing["decline_code"]
+            )
         self._fault(kind, after=True)
         return existing
 
@@ -191,9 +221,11 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
             if op is None or op["kind"] != "charge":
                 raise GatewayError(f"No such payment: {ref}.", code="resource_missing")
             fee = self._fee_of(op["amount"]) if status == "succeeded" else None
-            changed = conn.execute(update(_OPERATIONS).where(
-                _OPERATIONS.c.id == ref, _OPERATIONS.c.status == "requires_action").values(
-                    status=status, decline_code=decline_code, fee=fee)).rowcount
+            changed = conn.execute(
+                update(_OPERATIONS)
+                .where(_OPERATIONS.c.id == ref, _OPERATIONS.c.status == "requires_action")
+                .values(status=status, decline_code=decline_code, fee=fee)
+            ).rowcount
             op = conn.execute(_OPERATION_BY_ID, {"ref": ref}).mappings().first()
             if changed:
                 queued = self._queue_events(conn, [(sandbox_events.INTENT_EVENT[status], self._intent(op))])
@@ -238,8 +270,10 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         """The charge as a Stripe PaymentIntent, for its webhook events."""
         error = self._decline_message(op) if op["status"] == "declined" else None
         return sandbox_events.payment_intent(
-            op, error=sandbox_events.payment_error(op, error) if error else None,
-            action=self._next_action(op) if op["status"] == "requires_action" else None)
+            op,
+            error=sandbox_events.payment_error(op, error) if error else None,
+            action=self._next_action(op) if op["status"] == "requires_action" else None,
+        )
 
     def _answer(self, op, *, first=False):
         """The ChargeResult for the charge `op`. `first`: the answer to the charge call itself,
@@ -255,26 +289,53 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         return ChargeResult(ok=False, decline_code=op["decline_code"], message=self._decline_message(op), **common)
 
     # -- the interface ----------------------------------------------------------------------
-    def charge(self, *, amount, currency, payment_method, idempotency_key, transfer_group,
-               description="", metadata=None, return_url=None):
+    def charge(
+        self,
+        *,
+        amount,
+        currency,
+        payment_method,
+        idempotency_key,
+        transfer_group,
+        description="",
+        metadata=None,
+        return_url=None,
+    ):
         action = ACTION_METHODS.get(payment_method)
         decline = DECLINES.get(payment_method)
         if payment_method not in SUCCEEDING_METHODS and decline is None and action is None:
-            return ChargeResult(ok=False, decline_code="invalid_payment_method",
-                                message="That payment method is not one of the sandbox test cards.")
+            return ChargeResult(
+                ok=False,
+                decline_code="invalid_payment_method",
+                message="That payment method is not one of the sandbox test cards.",
+            )
         status = "requires_action" if action else "declined" if decline else "succeeded"
 
         def decide(_conn):
-            return {"status": status, "amount": amount, "currency": currency, "payment_method": payment_method,
-                    "reference": transfer_group, "decline_code": decline[0] if decline else None,
-                    "fee": self._fee_of(amount) if status == "succeeded" else None,
-                    "extra": {"metadata": metadata or {}, "transfer_group": transfer_group,
-                              "return_url": return_url, "description": description or None}}
+            return {
+                "status": status,
+                "amount": amount,
+                "currency": currency,
+                "payment_method": payment_method,
+                "reference": transfer_group,
+                "decline_code": decline[0] if decline else None,
+                "fee": self._fee_of(amount) if status == "succeeded" else None,
+                "extra": {
+                    "metadata": metadata or {},
+                    "transfer_group": transfer_group,
+                    "return_url": return_url,
+                    "description": description or None,
+                },
+            }
 
-        op = self._record("charge", idempotency_key,
-                          {"amount": amount, "currency": currency, "payment_method": payment_method}, decide,
-                          look_first=False,
-                          events=lambda row: [(sandbox_events.INTENT_EVENT[status], self._intent(row))])
+        op = self._record(
+            "charge",
+            idempotency_key,
+            {"amount": amount, "currency": currency, "payment_method": payment_method},
+            decide,
+            look_first=False,
+            events=lambda row: [(sandbox_events.INTENT_EVENT[status], self._intent(row))],
+        )
         return self._answer(self._dispute_later(op), first=True)
 
     def retrieve(self, ref):
@@ -323,12 +384,21 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
             raise GatewayError(f"{destination!r} is not a payout account.", code="invalid_destination")
 
         def decide(_conn):
-            return {"status": "succeeded", "amount": amount, "currency": currency, "reference": destination,
-                    "extra": {"transfer_group": transfer_group}}
+            return {
+                "status": "succeeded",
+                "amount": amount,
+                "currency": currency,
+                "reference": destination,
+                "extra": {"transfer_group": transfer_group},
+            }
 
-        op = self._record("payout", idempotency_key,
-                          {"amount": amount, "currency": currency, "reference": destination}, decide,
-                          events=lambda row: [("transfer.created", sandbox_events.transfer(row))])
+        op = self._record(
+            "payout",
+            idempotency_key,
+            {"amount": amount, "currency": currency, "reference": destination},
+            decide,
+            events=lambda row: [("transfer.created", sandbox_events.transfer(row))],
+        )
         return MoneyMovement(ref=op["id"], amount=op["amount"], currency=op["currency"])
 
     # -- webhooks: HMAC-signed JSON, like Stripe's scheme in miniature ----------------------
@@ -343,4 +413,4 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
             event = json.loads(payload)
             return WebhookEventData(id=event["id"], type=event["type"], data=event.get("data", {}))
         except (ValueError, KeyError, TypeError):
-            raise GatewayError("The webhook body is not a sandbox event.", code="bad_payload")
+            raise GatewayError("The webhook body is not a sandbox event.", code="bad_payload") from None

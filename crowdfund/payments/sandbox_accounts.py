@@ -16,13 +16,16 @@ SANDBOX_ACCOUNTS_VERIFY: `instant` (development, and the tests that are not abou
 onboarding) opens accounts already verified, as if their holder had finished at once;
 `manual` opens them pending until the onboarding page is used.
 """
+
 import secrets
 
 from sqlalchemy import bindparam, select, update
 
 from ..database import insert_new_returning
-from ..models import SandboxAccount, utcnow
+from ..domain.clock import utcnow
+from ..models import SandboxAccount
 from .base import ACCOUNT_PENDING, ACCOUNT_RESTRICTED, ACCOUNT_VERIFIED, GatewayError
+from .sandbox_host import SandboxHost
 
 ONBOARD_PATH = "/sandbox/onboard/{}"  # the page standing in for Stripe's onboarding (crowdfund/web/sandbox)
 OUTCOMES = (ACCOUNT_VERIFIED, ACCOUNT_RESTRICTED)  # what a person can answer on that page
@@ -36,17 +39,26 @@ def account_object(account):
     """A sandbox account as Stripe's Account object (its webhook events carry it)."""
     status = account["status"]
     verified, restricted = status == ACCOUNT_VERIFIED, status == ACCOUNT_RESTRICTED
-    return {"id": account["id"], "object": "account", "type": "express", "country": account["country"],
-            "email": account["email"], "charges_enabled": verified, "payouts_enabled": verified,
-            "details_submitted": status != ACCOUNT_PENDING,
-            "capabilities": {"transfers": "active" if verified else "inactive" if restricted else "pending"},
-            "requirements": {"currently_due": ["external_account"] if status == ACCOUNT_PENDING else [],
-                             "past_due": ["external_account"] if restricted else [],
-                             "disabled_reason": "requirements.past_due" if restricted else None},
-            "metadata": dict((account.get("extra") or {}).get("metadata") or {})}
+    return {
+        "id": account["id"],
+        "object": "account",
+        "type": "express",
+        "country": account["country"],
+        "email": account["email"],
+        "charges_enabled": verified,
+        "payouts_enabled": verified,
+        "details_submitted": status != ACCOUNT_PENDING,
+        "capabilities": {"transfers": "active" if verified else "inactive" if restricted else "pending"},
+        "requirements": {
+            "currently_due": ["external_account"] if status == ACCOUNT_PENDING else [],
+            "past_due": ["external_account"] if restricted else [],
+            "disabled_reason": "requirements.past_due" if restricted else None,
+        },
+        "metadata": dict((account.get("extra") or {}).get("metadata") or {}),
+    }
 
 
-class SandboxAccountsMixin:
+class SandboxAccountsMixin(SandboxHost):
     """create_account, onboarding_link and account_status of the sandbox; its onboarding
     page's `finish_onboarding`. Needs SandboxGateway's `_engine`, `_call`, `_fault` and events."""
 
@@ -54,16 +66,27 @@ class SandboxAccountsMixin:
         self._call("account")
         instant = (self.app.config.get("SANDBOX_ACCOUNTS_VERIFY") or "instant") == "instant"
         now = utcnow()
-        row = {"id": f"acct_sbx_{secrets.token_hex(8)}", "idempotency_key": idempotency_key,
-               "status": ACCOUNT_VERIFIED if instant else ACCOUNT_PENDING, "country": country, "email": email,
-               "extra": {"metadata": {"firm_id": str(firm_id)}}, "created_at": now, "updated_at": now}
+        row = {
+            "id": f"acct_sbx_{secrets.token_hex(8)}",
+            "idempotency_key": idempotency_key,
+            "status": ACCOUNT_VERIFIED if instant else ACCOUNT_PENDING,
+            "country": country,
+            "email": email,
+            "extra": {"metadata": {"firm_id": str(firm_id)}},
+            "created_at": now,
+            "updated_at": now,
+        }
         with self._engine().begin() as conn:
-            written = conn.execute(insert_new_returning(_ACCOUNTS, "idempotency_key", _ACCOUNTS.c.id,
-                                                        dialect_name=conn.dialect.name), row).first()
-            account = row if written is not None else conn.execute(_ACCOUNT_BY_KEY, {"key": idempotency_key}).mappings().one()
+            written = conn.execute(
+                insert_new_returning(_ACCOUNTS, "idempotency_key", _ACCOUNTS.c.id, dialect_name=conn.dialect.name), row
+            ).first()
+            account = (
+                row if written is not None else conn.execute(_ACCOUNT_BY_KEY, {"key": idempotency_key}).mappings().one()
+            )
         if account["country"] != country or account["email"] != email:
-            raise GatewayError(f"Idempotency key {idempotency_key} was used with different parameters.",
-                               code="idempotency_conflict")
+            raise GatewayError(
+                f"Idempotency key {idempotency_key} was used with different parameters.", code="idempotency_conflict"
+            )
         self._fault("account", after=True)
         return account["id"]
 
@@ -98,8 +121,11 @@ class SandboxAccountsMixin:
             raise GatewayError(f"{outcome!r} is not an onboarding outcome.", code="invalid_outcome")
         queued = 0
         with self._engine().begin() as conn:
-            changed = conn.execute(update(_ACCOUNTS).where(_ACCOUNTS.c.id == ref, _ACCOUNTS.c.status != outcome)
-                                   .values(status=outcome, updated_at=utcnow())).rowcount
+            changed = conn.execute(
+                update(_ACCOUNTS)
+                .where(_ACCOUNTS.c.id == ref, _ACCOUNTS.c.status != outcome)
+                .values(status=outcome, updated_at=utcnow())
+            ).rowcount
             account = self._account(conn, ref)
             if changed:
                 queued = self._queue_events(conn, [("account.updated", account_object(account))])

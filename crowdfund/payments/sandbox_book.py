@@ -2,6 +2,7 @@
 succeeded charges with their fees, refunds and payouts, as a real processor's balance
 history lists them. A refund that failed later is listed twice, as Stripe's balance history
 does: the refund, and the `refund_failure` that gave its money back."""
+
 from sqlalchemy import or_, select
 
 from ..models import SandboxOperation
@@ -22,21 +23,28 @@ def in_period(query, since, until):
 
 def activity(conn, *, since=None, until=None):
     ops = _OPERATIONS.c
-    query = (select(ops.id, ops.kind, ops.status, ops.amount, ops.currency, ops.fee, ops.reference)
-             .where(or_(ops.status == "succeeded", (ops.kind == "refund") & (ops.status == "failed")))
-             .order_by(ops.created_at, ops.id))
+    query = (
+        select(ops.id, ops.kind, ops.status, ops.amount, ops.currency, ops.fee, ops.reference)
+        .where(or_(ops.status == "succeeded", (ops.kind == "refund") & (ops.status == "failed")))
+        .order_by(ops.created_at, ops.id)
+    )
     query = in_period(query, since, until)
     records = []
     for row in conn.execute(query).mappings():
         if row["kind"] == "charge":
             records.append(ProcessorRecord("charge", row["id"], row["amount"], row["currency"], fee=row["fee"] or 0))
         elif row["kind"] == "refund":
-            records.append(ProcessorRecord("refund", row["id"], row["amount"], row["currency"],
-                                           source=row["reference"]))
+            records.append(
+                ProcessorRecord("refund", row["id"], row["amount"], row["currency"], source=row["reference"])
+            )
             if row["status"] == "failed":
-                records.append(ProcessorRecord("refund_failure", row["id"], row["amount"], row["currency"],
-                                               source=row["reference"]))
+                records.append(
+                    ProcessorRecord(
+                        "refund_failure", row["id"], row["amount"], row["currency"], source=row["reference"]
+                    )
+                )
         elif row["kind"] == "payout":
-            records.append(ProcessorRecord("payout", row["id"], row["amount"], row["currency"],
-                                           source=row["reference"]))
+            records.append(
+                ProcessorRecord("payout", row["id"], row["amount"], row["currency"], source=row["reference"])
+            )
     return records + dispute_activity(conn, since=since, until=until)

@@ -1,12 +1,12 @@
 """Injected faults for the sandbox processor (tests): see `SandboxGateway.faults`."""
+
 import random
 import threading
-
 
 # What the processor says with each refusal `refuse` can inject (Stripe's words).
 REFUSALS = {
     "balance_insufficient": "You have insufficient available funds in your account: the payments you received "
-                            "are still pending.",
+    "are still pending.",
 }
 REFUSED = "refused"  # the status the sandbox records a refused operation with
 

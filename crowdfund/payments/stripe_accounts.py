@@ -13,7 +13,9 @@
 Every request names the gateway's API version and goes through its StripeClient, as the
 payments do; tests/payments/test_stripe_conformance.py checks these parameters too.
 """
+
 import stripe
+from stripe.params import AccountCreateParams, AccountLinkCreateParams
 
 from .base import ACCOUNT_PENDING, ACCOUNT_RESTRICTED, ACCOUNT_VERIFIED
 
@@ -36,30 +38,39 @@ def status_of(account):
 class StripeAccountsMixin:
     """create_account, onboarding_link and account_status. Needs StripeGateway's `client`."""
 
+    client: stripe.StripeClient  # set by StripeGateway
+
     def create_account(self, *, firm_id, country, email, idempotency_key):
         from .stripe_gateway import _gateway_error, _metadata
 
-        params = {"type": "express", "country": country,
-                  "capabilities": {"transfers": {"requested": True}},
-                  "metadata": _metadata({"firm_id": firm_id}, idempotency_key)}
+        params: AccountCreateParams = {
+            "type": "express",
+            "country": country,
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": _metadata({"firm_id": firm_id}, idempotency_key),
+        }
         if email:
             params["email"] = email
         try:
             account = self.client.v1.accounts.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return account.id
 
     def onboarding_link(self, ref, *, return_url, refresh_url):
         from .stripe_gateway import _gateway_error
 
         # No idempotency key: a link changes nothing, and each one may be used only once.
-        params = {"account": ref, "type": "account_onboarding", "return_url": return_url,
-                  "refresh_url": refresh_url}
+        params: AccountLinkCreateParams = {
+            "account": ref,
+            "type": "account_onboarding",
+            "return_url": return_url,
+            "refresh_url": refresh_url,
+        }
         try:
             link = self.client.v1.account_links.create(params)
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return link.url
 
     def account_status(self, ref):
@@ -68,5 +79,5 @@ class StripeAccountsMixin:
         try:
             account = self.client.v1.accounts.retrieve(ref)
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return status_of(account.to_dict())

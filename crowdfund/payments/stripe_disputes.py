@@ -11,10 +11,12 @@
 Every request names the gateway's API version and goes through its StripeClient;
 tests/payments/test_stripe_conformance.py checks these parameters too.
 """
+
 import logging
 from datetime import datetime, timezone
 
 import stripe
+from stripe.params import TransferReversalCreateParams
 
 from .base import DisputeInfo, MoneyMovement, ProcessorRecord
 
@@ -22,14 +24,21 @@ log = logging.getLogger(__name__)
 
 # Stripe's dispute statuses in our four words. An inquiry (warning_*) that closes without a
 # chargeback, or a dispute prevented before it began, cost us nothing: as good as won.
-STATUSES = {"warning_needs_response": "needs_response", "needs_response": "needs_response",
-            "appeal_needs_response": "needs_response", "warning_under_review": "under_review",
-            "under_review": "under_review", "appeal_under_review": "under_review", "won": "won",
-            "warning_closed": "won", "prevented": "won", "lost": "lost"}
+STATUSES = {
+    "warning_needs_response": "needs_response",
+    "needs_response": "needs_response",
+    "appeal_needs_response": "needs_response",
+    "warning_under_review": "under_review",
+    "under_review": "under_review",
+    "appeal_under_review": "under_review",
+    "won": "won",
+    "warning_closed": "won",
+    "prevented": "won",
+    "lost": "lost",
+}
 # Without balance transactions to read, the statuses of a chargeback (not an inquiry), whose
 # amount Stripe took; a won one's it gave back.
-WITHDRAWN_STATUSES = {"needs_response", "under_review", "appeal_needs_response", "appeal_under_review", "lost",
-                      "won"}
+WITHDRAWN_STATUSES = {"needs_response", "under_review", "appeal_needs_response", "appeal_under_review", "lost", "won"}
 DASHBOARD = "https://dashboard.stripe.com/{mode}disputes/{ref}"
 
 
@@ -48,12 +57,19 @@ def dispute_info(dispute):
     due_by = (dispute.get("evidence_details") or {}).get("due_by")
     pledge_id = str(metadata.get("pledge_id") or "")
     return DisputeInfo(
-        ref=dispute["id"], charge_ref=charge_ref, amount=int(dispute.get("amount") or 0), currency=currency,
-        reason=dispute.get("reason") or "general", status=STATUSES.get(status, "under_review"),
-        evidence_due_by=datetime.fromtimestamp(due_by, timezone.utc) if due_by else None, fee=fee,
-        funds_withdrawn=withdrawn, funds_reinstated=reinstated,
+        ref=dispute["id"],
+        charge_ref=charge_ref,
+        amount=int(dispute.get("amount") or 0),
+        currency=currency,
+        reason=dispute.get("reason") or "general",
+        status=STATUSES.get(status, "under_review"),
+        evidence_due_by=datetime.fromtimestamp(due_by, timezone.utc) if due_by else None,
+        fee=fee,
+        funds_withdrawn=withdrawn,
+        funds_reinstated=reinstated,
         pledge_id=int(pledge_id) if pledge_id.isdigit() else None,
-        evidence_url=DASHBOARD.format(mode="" if dispute.get("livemode") else "test/", ref=dispute["id"]))
+        evidence_url=DASHBOARD.format(mode="" if dispute.get("livemode") else "test/", ref=dispute["id"]),
+    )
 
 
 def _money_moved(dispute, currency):
@@ -65,12 +81,18 @@ def _money_moved(dispute, currency):
     if moves is None:
         return None, None, 0
     if any((move.get("currency") or "").upper() != currency for move in moves):
-        log.warning("Dispute %s: Stripe moved money in another currency than %s; booked by its status",
-                    dispute.get("id"), currency)
+        log.warning(
+            "Dispute %s: Stripe moved money in another currency than %s; booked by its status",
+            dispute.get("id"),
+            currency,
+        )
         return None, None, 0
     amounts = [int(move.get("amount") or 0) for move in moves]
-    return (-sum(a for a in amounts if a < 0), sum(a for a in amounts if a > 0),
-            sum(int(move.get("fee") or 0) for move in moves))
+    return (
+        -sum(a for a in amounts if a < 0),
+        sum(a for a in amounts if a > 0),
+        sum(int(move.get("fee") or 0) for move in moves),
+    )
 
 
 def activity_record(item, source):
@@ -79,8 +101,9 @@ def activity_record(item, source):
     `adjustment`s whose source is the dispute; a transfer reversal as `transfer_refund`."""
     currency, amount = (item.get("currency") or "").upper(), int(item.get("amount") or 0)
     if item.get("type") == "transfer_refund":
-        return ProcessorRecord("payout_reversal", source.get("id"), abs(amount), currency,
-                               source=source.get("transfer"))
+        return ProcessorRecord(
+            "payout_reversal", source.get("id"), abs(amount), currency, source=source.get("transfer")
+        )
     disputed = source.get("object") == "dispute" or item.get("reporting_category") in ("dispute", "dispute_reversal")
     if item.get("type") != "adjustment" or not disputed:
         return None
@@ -95,22 +118,25 @@ def activity_record(item, source):
 class StripeDisputesMixin:
     """retrieve_dispute and reverse_payout. Needs StripeGateway's `client`."""
 
+    client: stripe.StripeClient  # set by StripeGateway
+
     def retrieve_dispute(self, ref):
         from .stripe_gateway import _gateway_error
 
         try:
             dispute = self.client.v1.disputes.retrieve(ref, {"expand": ["payment_intent"]})
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return dispute_info(dispute.to_dict())
 
     def reverse_payout(self, payout_ref, *, amount, idempotency_key):
         from .stripe_gateway import _gateway_error, _metadata
 
-        params = {"amount": amount, "metadata": _metadata(None, idempotency_key)}
+        params: TransferReversalCreateParams = {"amount": amount, "metadata": _metadata(None, idempotency_key)}
         try:
-            reversal = self.client.v1.transfers.reversals.create(payout_ref, params,
-                                                                 {"idempotency_key": idempotency_key})
+            reversal = self.client.v1.transfers.reversals.create(
+                payout_ref, params, {"idempotency_key": idempotency_key}
+            )
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return MoneyMovement(ref=reversal.id, amount=reversal.amount, currency=reversal.currency.upper())

@@ -29,14 +29,31 @@ nothing is set on the `stripe` module, so two apps in one process never share St
 Amounts are in minor units already, as Stripe expects (JPY has no decimals in both); they
 are passed as they are. Currencies go to Stripe in lower case and come back in upper case.
 """
+
 import json
 import logging
+from typing import Any, cast
 
 import stripe
-from stripe.params import PaymentIntentCreateParams
+from stripe.params import (
+    BalanceTransactionListParams,
+    BalanceTransactionListParamsCreated,
+    PaymentIntentCreateParams,
+    RefundCreateParams,
+    TransferCreateParams,
+)
 
-from .base import (ChargeResult, GatewayError, MoneyMovement, NextAction, PaymentGateway, ProcessorRecord,
-                   RefundResult, TransientGatewayError, WebhookEventData)
+from .base import (
+    ChargeResult,
+    GatewayError,
+    MoneyMovement,
+    NextAction,
+    PaymentGateway,
+    ProcessorRecord,
+    RefundResult,
+    TransientGatewayError,
+    WebhookEventData,
+)
 from .stripe_accounts import StripeAccountsMixin
 from .stripe_disputes import StripeDisputesMixin, activity_record as dispute_activity_record
 
@@ -50,22 +67,33 @@ SUPPORTED_PAYMENT_METHODS = ("card", "alipay", "wechat_pay")
 
 # Newer API versions take the allowed types as `allowed_payment_method_types`; older ones
 # as `payment_method_types`. Whichever the pinned package types is the one its version takes.
-PAYMENT_METHOD_TYPES_PARAM = next(name for name in ("allowed_payment_method_types", "payment_method_types")
-                                  if name in PaymentIntentCreateParams.__annotations__)
+PAYMENT_METHOD_TYPES_PARAM = next(
+    name
+    for name in ("allowed_payment_method_types", "payment_method_types")
+    if name in PaymentIntentCreateParams.__annotations__
+)
 
 # Stripe's decline codes that say more than "declined" keep their name; the generic one is
 # reported like the sandbox does it.
 GENERIC_DECLINE_CODES = {None, "", "generic_decline"}
 # PaymentIntent error codes, in the words our pledge pages use (crowdfund/services/receipts.py).
-INTENT_ERROR_CODES = {"payment_intent_authentication_failure": "authentication_failed",
-                      "payment_intent_payment_attempt_failed": "payment_failed",
-                      "payment_intent_payment_attempt_expired": "action_expired"}
+INTENT_ERROR_CODES = {
+    "payment_intent_authentication_failure": "authentication_failed",
+    "payment_intent_payment_attempt_failed": "payment_failed",
+    "payment_intent_payment_attempt_expired": "action_expired",
+}
 # Where a PaymentIntent's fee is: its latest charge's balance transaction.
 FEE_EXPAND = ("latest_charge.balance_transaction",)
 # Balance transaction types that are money in, money back, a refund that failed and came
 # back to us, and money sent on.
-ACTIVITY_KINDS = {"charge": "charge", "payment": "charge", "refund": "refund", "payment_refund": "refund",
-                  "refund_failure": "refund_failure", "transfer": "payout"}
+ACTIVITY_KINDS = {
+    "charge": "charge",
+    "payment": "charge",
+    "refund": "refund",
+    "payment_refund": "refund",
+    "refund_failure": "refund_failure",
+    "transfer": "payout",
+}
 # next_action types that are a wallet to pay in, not the backer's bank confirming a card.
 WALLET_ACTIONS = {"alipay_handle_redirect", "wechat_pay_display_qr_code"}
 
@@ -84,9 +112,13 @@ class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
             raise RuntimeError(f"STRIPE_PAYMENT_METHODS has {unknown}; supported: {list(SUPPORTED_PAYMENT_METHODS)}.")
         self.api_version = config.get("STRIPE_API_VERSION") or stripe.api_version
         if self.api_version != stripe.api_version:
-            log.warning("STRIPE_API_VERSION %s is not the stripe package's %s; the parameters we send are "
-                        "those of the package's version.", self.api_version, stripe.api_version)
-        base_addresses = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
+            log.warning(
+                "STRIPE_API_VERSION %s is not the stripe package's %s; the parameters we send are "
+                "those of the package's version.",
+                self.api_version,
+                stripe.api_version,
+            )
+        api_base = config.get("STRIPE_API_BASE")
         if http_client is None:
             http_client = stripe.RequestsClient(timeout=config.get("STRIPE_TIMEOUT", DEFAULT_TIMEOUT))
         self.webhook_secret = config.get("STRIPE_WEBHOOK_SECRET")
@@ -94,13 +126,27 @@ class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
         # their own in Stripe, signed with that endpoint's secret.
         self.connect_webhook_secret = config.get("STRIPE_CONNECT_WEBHOOK_SECRET")
         self.client = stripe.StripeClient(
-            api_key, stripe_version=self.api_version, base_addresses=base_addresses, http_client=http_client,
-            max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_MAX_NETWORK_RETRIES))
+            api_key,
+            stripe_version=self.api_version,
+            base_addresses={"api": api_base} if api_base else None,
+            http_client=http_client,
+            max_network_retries=config.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_MAX_NETWORK_RETRIES),
+        )
 
     # -- charge ------------------------------------------------------------------------------
-    def charge(self, *, amount, currency, payment_method, idempotency_key, transfer_group,
-               description="", metadata=None, return_url=None):
-        params = {
+    def charge(
+        self,
+        *,
+        amount,
+        currency,
+        payment_method,
+        idempotency_key,
+        transfer_group,
+        description="",
+        metadata=None,
+        return_url=None,
+    ):
+        params: dict[str, Any] = {
             "amount": amount,
             "currency": currency.lower(),
             "payment_method": payment_method,
@@ -122,16 +168,22 @@ class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
             # WeChat Pay needs to know where the backer pays; ours is a web page (a QR code).
             params["payment_method_options"] = {"wechat_pay": {"client": "web"}}
         try:
-            intent = self.client.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+            # A dict, not the SDK's TypedDict: the allowed types' parameter is named at import time.
+            intent = self.client.v1.payment_intents.create(
+                cast(PaymentIntentCreateParams, params), {"idempotency_key": idempotency_key}
+            )
         except stripe.CardError as error:
             return _declined(error)
         except stripe.InvalidRequestError as error:
             if error.param == "payment_method":  # e.g. resource_missing: no such PaymentMethod
-                return ChargeResult(ok=False, decline_code="invalid_payment_method",
-                                    message="That card could not be used. Please enter it again.")
-            raise _gateway_error(error)
+                return ChargeResult(
+                    ok=False,
+                    decline_code="invalid_payment_method",
+                    message="That card could not be used. Please enter it again.",
+                )
+            raise _gateway_error(error) from error
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return _intent_result(intent.to_dict())
 
     # -- retrieve / cancel ---------------------------------------------------------------------
@@ -139,21 +191,22 @@ class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
         try:
             intent = self.client.v1.payment_intents.retrieve(ref, {"expand": list(FEE_EXPAND)})
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return _intent_result(intent.to_dict())
 
     def cancel(self, ref, *, idempotency_key):
         try:
             intent = self.client.v1.payment_intents.cancel(
-                ref, {"cancellation_reason": "abandoned"}, {"idempotency_key": idempotency_key})
+                ref, {"cancellation_reason": "abandoned"}, {"idempotency_key": idempotency_key}
+            )
         except stripe.InvalidRequestError as error:
             if error.code != "payment_intent_unexpected_state":
-                raise _gateway_error(error)
+                raise _gateway_error(error) from error
             # Too late to cancel: it succeeded (or ended) meanwhile. Say what it became.
             log.info("Stripe would not cancel %s (%s); retrieving it.", ref, error.user_message)
             return self.retrieve(ref)
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return _intent_result(intent.to_dict())
 
     def find_charge(self, idempotency_key):
@@ -164,44 +217,60 @@ class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
         quoted = idempotency_key.replace("\\", "\\\\").replace("'", "\\'")
         try:
             found = self.client.v1.payment_intents.search(
-                {"query": f"metadata['crowdfund_key']:'{quoted}'", "limit": 10,
-                 "expand": [f"data.{path}" for path in FEE_EXPAND]})
+                {
+                    "query": f"metadata['crowdfund_key']:'{quoted}'",
+                    "limit": 10,
+                    "expand": [f"data.{path}" for path in FEE_EXPAND],
+                }
+            )
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         intents = [intent.to_dict() for intent in found.data]
         if not intents:
             return None
         if len(intents) > 1:  # one key, one charge call: should not happen; the taken one counts
-            log.warning("%d PaymentIntents carry key %s: %s", len(intents), idempotency_key,
-                        [intent.get("id") for intent in intents])
+            log.warning(
+                "%d PaymentIntents carry key %s: %s",
+                len(intents),
+                idempotency_key,
+                [intent.get("id") for intent in intents],
+            )
         return _intent_result(max(intents, key=lambda i: (i.get("status") == "succeeded", i.get("created") or 0)))
 
     # -- what Stripe's books say: balance transactions --------------------------------------------
     def activity(self, *, since=None, until=None):
         """Charges (with Stripe's fee), refunds and transfers in the platform's balance history.
         A charge's or refund's source is expanded to name its PaymentIntent, our reference."""
-        params = {"limit": 100, "expand": ["data.source"]}
-        created = {key: int(moment.timestamp()) for key, moment in (("gte", since), ("lt", until)) if moment}
+        params: BalanceTransactionListParams = {"limit": 100, "expand": ["data.source"]}
+        created: BalanceTransactionListParamsCreated = {}
+        if since:
+            created["gte"] = int(since.timestamp())
+        if until:
+            created["lt"] = int(until.timestamp())
         if created:
             params["created"] = created
         try:
             page = self.client.v1.balance_transactions.list(params)
             records = [record for item in page.auto_paging_iter() if (record := _activity(item.to_dict()))]
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return records
 
     # -- refund ------------------------------------------------------------------------------
     def refund(self, *, charge_ref, amount, currency, idempotency_key):
-        params = {"payment_intent": charge_ref, "amount": amount,
-                  "metadata": _metadata(None, idempotency_key)}
+        params: RefundCreateParams = {
+            "payment_intent": charge_ref,
+            "amount": amount,
+            "metadata": _metadata(None, idempotency_key),
+        }
         try:
             refund = self.client.v1.refunds.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         if refund.status in ("failed", "canceled"):
-            raise GatewayError(f"Stripe refused refund {refund.id} of {charge_ref} ({refund.status}).",
-                               code=f"refund_{refund.status}")
+            raise GatewayError(
+                f"Stripe refused refund {refund.id} of {charge_ref} ({refund.status}).", code=f"refund_{refund.status}"
+            )
         # "pending" is fine: Stripe has taken the refund and will finish it.
         return MoneyMovement(ref=refund.id, amount=refund.amount, currency=refund.currency.upper())
 
@@ -209,38 +278,48 @@ class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
         try:
             refund = self.client.v1.refunds.retrieve(ref).to_dict()
         except stripe.StripeError as error:
-            raise _gateway_error(error)
-        return RefundResult(ref=refund["id"], status=refund.get("status") or "pending", amount=refund["amount"],
-                            currency=refund["currency"].upper(),
-                            charge_ref=refund.get("payment_intent") or refund.get("charge"),
-                            key=(refund.get("metadata") or {}).get("crowdfund_key"),
-                            failure_reason=refund.get("failure_reason"))
+            raise _gateway_error(error) from error
+        return RefundResult(
+            ref=refund["id"],
+            status=refund.get("status") or "pending",
+            amount=refund["amount"],
+            currency=refund["currency"].upper(),
+            charge_ref=refund.get("payment_intent") or refund.get("charge"),
+            key=(refund.get("metadata") or {}).get("crowdfund_key"),
+            failure_reason=refund.get("failure_reason"),
+        )
 
     # -- payout: a Transfer to the firm's connected account ----------------------------------
     def payout(self, *, amount, currency, destination, idempotency_key, transfer_group):
         if not destination or not destination.startswith("acct_"):
             raise GatewayError(f"{destination!r} is not a Stripe connected account.", code="invalid_destination")
-        params = {"amount": amount, "currency": currency.lower(), "destination": destination,
-                  "transfer_group": transfer_group, "metadata": _metadata(None, idempotency_key)}
+        params: TransferCreateParams = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "destination": destination,
+            "transfer_group": transfer_group,
+            "metadata": _metadata(None, idempotency_key),
+        }
         try:
             transfer = self.client.v1.transfers.create(params, {"idempotency_key": idempotency_key})
         except stripe.StripeError as error:
             # Stripe's `balance_insufficient` (card funds still pending) keeps its code: settlement
             # waits and tries again later (crowdfund/workflows/payouts.py).
-            raise _gateway_error(error)
+            raise _gateway_error(error) from error
         return MoneyMovement(ref=transfer.id, amount=transfer.amount, currency=transfer.currency.upper())
 
     # -- webhooks ----------------------------------------------------------------------------
     def parse_webhook(self, payload, headers):
         if not self.webhook_secret:
-            raise GatewayError("STRIPE_WEBHOOK_SECRET is not set; Stripe webhooks cannot be verified.",
-                               code="not_configured")
+            raise GatewayError(
+                "STRIPE_WEBHOOK_SECRET is not set; Stripe webhooks cannot be verified.", code="not_configured"
+            )
         try:
             event = self._construct_event(payload, headers.get("Stripe-Signature"))
         except stripe.SignatureVerificationError:
-            raise GatewayError("The webhook signature does not match.", code="bad_signature")
+            raise GatewayError("The webhook signature does not match.", code="bad_signature") from None
         except ValueError:
-            raise GatewayError("The webhook body is not a Stripe event.", code="bad_payload")
+            raise GatewayError("The webhook body is not a Stripe event.", code="bad_payload") from None
         # The verified body as plain JSON: handlers get dicts, not StripeObjects.
         body = json.loads(payload)
         return WebhookEventData(id=event.id, type=event.type, data=body.get("data") or {})
@@ -259,17 +338,19 @@ class StripeGateway(StripeDisputesMixin, StripeAccountsMixin, PaymentGateway):
 def _activity(item):
     """A balance transaction as a ProcessorRecord, or None for kinds we do not reconcile."""
     kind = ACTIVITY_KINDS.get(item.get("type"))
-    source = item.get("source") if isinstance(item.get("source"), dict) else {"id": item.get("source")}
+    source: dict[str, Any] = item["source"] if isinstance(item.get("source"), dict) else {"id": item.get("source")}
     if kind is None:  # a dispute's withdrawal or reinstatement, a transfer reversal, or none of ours
         return dispute_activity_record(item, source)
     currency, amount = (item.get("currency") or "").upper(), abs(int(item.get("amount") or 0))
     if kind == "charge":
-        return ProcessorRecord("charge", source.get("payment_intent") or source.get("id"), amount, currency,
-                               fee=int(item.get("fee") or 0))
+        return ProcessorRecord(
+            "charge", source.get("payment_intent") or source["id"], amount, currency, fee=int(item.get("fee") or 0)
+        )
     if kind in ("refund", "refund_failure"):  # a refund_failure's source is the refund that failed
-        return ProcessorRecord(kind, source.get("id"), amount, currency,
-                               source=source.get("payment_intent") or source.get("charge"))
-    return ProcessorRecord("payout", source.get("id"), amount, currency, source=source.get("destination"))
+        return ProcessorRecord(
+            kind, source["id"], amount, currency, source=source.get("payment_intent") or source.get("charge")
+        )
+    return ProcessorRecord("payout", source["id"], amount, currency, source=source.get("destination"))
 
 
 def _metadata(metadata, idempotency_key):
@@ -283,36 +364,51 @@ def _intent_result(intent):
     """A PaymentIntent (as a plain dict: from a response, or inside a card error) as a ChargeResult."""
     status = intent.get("status")
     currency = intent.get("currency")
-    known = {"ref": intent.get("id"), "amount": intent.get("amount"),
-             "currency": currency.upper() if currency else None}
+    known = {
+        "ref": intent.get("id"),
+        "amount": intent.get("amount"),
+        "currency": currency.upper() if currency else None,
+    }
     if status == "succeeded":
         return ChargeResult(ok=True, fee=_fee(intent), **known)
     if status == "requires_action":
         action = _next_action(intent.get("next_action") or {})
         if (intent.get("next_action") or {}).get("type") in WALLET_ACTIONS:
-            return ChargeResult(ok=False, message="Finish the payment in your wallet.", requires_action=True,
-                                client_secret=intent.get("client_secret"), next_action=action, **known)
-        return ChargeResult(ok=False, decline_code="authentication_required",
-                            message="Your bank asks you to confirm this payment.", requires_action=True,
-                            client_secret=intent.get("client_secret"), next_action=action, **known)
+            return ChargeResult(
+                ok=False,
+                message="Finish the payment in your wallet.",
+                requires_action=True,
+                client_secret=intent.get("client_secret"),
+                next_action=action,
+                **known,
+            )
+        return ChargeResult(
+            ok=False,
+            decline_code="authentication_required",
+            message="Your bank asks you to confirm this payment.",
+            requires_action=True,
+            client_secret=intent.get("client_secret"),
+            next_action=action,
+            **known,
+        )
     if status == "processing":
         # Taken by the processor, not settled yet (a wallet, some cards): look again later.
         return ChargeResult(ok=False, processing=True, message="The payment is being processed.", **known)
     if status == "requires_payment_method":
         # After a confirmation, this is a failed attempt: our flow never tries the intent again.
-        error = intent.get("last_payment_error") or {}
-        code = INTENT_ERROR_CODES.get(error.get("code"))
+        error: dict[str, Any] = intent.get("last_payment_error") or {}
+        code = INTENT_ERROR_CODES.get(error.get("code", ""))
         if not code:
             code = _decline_code(error.get("code"), error.get("decline_code")) if error else "payment_failed"
-        return ChargeResult(ok=False, decline_code=code,
-                            message=error.get("message") or "The payment did not go through.", **known)
+        return ChargeResult(
+            ok=False, decline_code=code, message=error.get("message") or "The payment did not go through.", **known
+        )
     if status == "canceled":
         return ChargeResult(ok=False, decline_code="canceled", message="The payment was cancelled.", **known)
     # requires_confirmation / requires_capture cannot happen for a confirmed, automatically
     # captured payment. Not final: nothing is decided on it, and cancelling it is still possible.
     log.warning("PaymentIntent %s is %s, which our charges never leave it in.", known["ref"], status)
-    return ChargeResult(ok=False, processing=True, message=f"The payment is {status}; it has not been taken.",
-                        **known)
+    return ChargeResult(ok=False, processing=True, message=f"The payment is {status}; it has not been taken.", **known)
 
 
 def _fee(intent):
@@ -348,9 +444,14 @@ def _declined(error):
         return _intent_result(intent)
     currency = intent.get("currency")
     code = _decline_code(error.code, body.get("decline_code"))
-    return ChargeResult(ok=False, ref=intent.get("id"), decline_code=code,
-                        message=body.get("message") or "Your card was declined.",
-                        amount=intent.get("amount"), currency=currency.upper() if currency else None)
+    return ChargeResult(
+        ok=False,
+        ref=intent.get("id"),
+        decline_code=code,
+        message=body.get("message") or "Your card was declined.",
+        amount=intent.get("amount"),
+        currency=currency.upper() if currency else None,
+    )
 
 
 def _decline_code(code, decline_code):
@@ -369,7 +470,8 @@ def _gateway_error(error):
     if isinstance(error, (stripe.AuthenticationError, stripe.PermissionError)):
         log.error("Stripe refused our credentials: %s", error)
         return GatewayError(message, code="stripe_not_authorized")
-    if isinstance(error, stripe.APIError) and (error.http_status is None or error.http_status >= 500
-                                               or error.http_status == 409):
+    if isinstance(error, stripe.APIError) and (
+        error.http_status is None or error.http_status >= 500 or error.http_status == 409
+    ):
         return TransientGatewayError(message, code="stripe_unavailable")
     return GatewayError(message, code=error.code or "stripe_error")

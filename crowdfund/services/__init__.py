@@ -2,6 +2,7 @@
 or raises a DomainError having changed nothing. Services flush, never commit;
 the request (or CLI command, or job) commits once, in one place.
 """
+
 from functools import wraps
 
 from ..extensions import db

@@ -3,6 +3,7 @@
 A new email address is unverified until its owner follows the link mailed to it
 (services/email_verification.py); changing it needs the current password, because
 whoever controls the address can reset the password."""
+
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -24,11 +25,22 @@ def time_zones():
     """The IANA zones a person can choose, sorted ("Africa/Abidjan" ... "Pacific/Wallis"), then
     "UTC": each place once, by its current name, without the legacy aliases ("US/Eastern",
     "Asia/Calcutta", "Etc/GMT+8")."""
-    regions = ("Africa/", "America/", "Antarctica/", "Arctic/", "Asia/", "Atlantic/", "Australia/", "Europe/",
-               "Indian/", "Pacific/")
+    regions = (
+        "Africa/",
+        "America/",
+        "Antarctica/",
+        "Arctic/",
+        "Asia/",
+        "Atlantic/",
+        "Australia/",
+        "Europe/",
+        "Indian/",
+        "Pacific/",
+    )
     aliases = get_global("zone_aliases")
-    return tuple(sorted(zone for zone in available_timezones()
-                        if zone.startswith(regions) and zone not in aliases)) + ("UTC",)
+    return tuple(sorted(zone for zone in available_timezones() if zone.startswith(regions) and zone not in aliases)) + (
+        "UTC",
+    )
 
 
 def clean_name(raw):

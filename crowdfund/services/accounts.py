@@ -1,4 +1,5 @@
 """Accounts: registration, authentication, passwords, admins."""
+
 import threading
 
 from email_validator import EmailNotValidError, validate_email
@@ -8,18 +9,21 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..domain.clock import utcnow
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..models import User, utcnow
+from ..models import User
 from . import email_verification, use_case, user_sessions
 
 # The most common passwords of at least ten characters; refusing them costs nothing.
-COMMON_PASSWORDS = frozenset("""
+COMMON_PASSWORDS = frozenset(
+    """
 1234567890 12345678910 0123456789 1234567891 qwertyuiop password123 password12
 password1! iloveyou12 qwerty1234 1q2w3e4r5t 1qaz2wsx3edc abcdefghij aaaaaaaaaa
 passw0rd123 welcome123 football12 baseball12 princess12 sunshine12 letmein123
 administrator 11111111111 0000000000 9876543210 qazwsxedcrfv zaq12wsxcde
-""".split())
+""".split()
+)
 
 # A fixed hash to check against when the email is unknown, so a login attempt
 # takes the same time whether or not the account exists: made once per hash method
@@ -34,7 +38,7 @@ def normalise_email(raw):
         result = validate_email((raw or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         message = _("That email address is not valid: %(reason)s", reason=exc)
-        raise ValidationError(message, fields={"email": message})
+        raise ValidationError(message, fields={"email": message}) from None
     return result.normalized.lower()
 
 
@@ -79,8 +83,10 @@ def register(email, password, name, *, is_admin=False):
     if not name:
         raise ValidationError(_("Enter your name."), fields={"name": _("Enter your name.")})
     if len(name) > 120:
-        raise ValidationError(_("Your name is too long (120 characters at most)."),
-                              fields={"name": _("Your name is too long (120 characters at most).")})
+        raise ValidationError(
+            _("Your name is too long (120 characters at most)."),
+            fields={"name": _("Your name is too long (120 characters at most).")},
+        )
     problem = password_problem(password, email)
     if problem:
         raise ValidationError(problem, fields={"password": problem})
@@ -169,10 +175,13 @@ def list_users(q=None, page=1, per_page=50):
     query = select(User)
     if q and q.strip():
         like = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(func.lower(User.email).like(like, escape="\\") | func.lower(User.name).like(like, escape="\\"))
+        query = query.where(
+            func.lower(User.email).like(like, escape="\\") | func.lower(User.name).like(like, escape="\\")
+        )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    users = db.session.scalars(query.order_by(User.created_at.desc(), User.id.desc())
-                               .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+    users = db.session.scalars(
+        query.order_by(User.created_at.desc(), User.id.desc()).offset((max(page, 1) - 1) * per_page).limit(per_page)
+    ).all()
     return users, total
 
 
@@ -184,6 +193,5 @@ def sign_in_refusal(user):
     if user.deleted_at is not None:
         return _("That email and password do not match an account.")
     if user.suspended_at is not None:
-        return _("This account is suspended, so it cannot sign in. Please contact us if you think "
-                 "this is a mistake.")
+        return _("This account is suspended, so it cannot sign in. Please contact us if you think this is a mistake.")
     return None

@@ -4,6 +4,7 @@ A token is `secrets.token_urlsafe(32)`, shown once when it is issued; only its S
 digest is stored (`ApiToken.token_hash`), so a copy of the database gives nobody a working
 token. Tokens expire after `API_TOKEN_TTL` seconds and can be revoked.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -12,9 +13,10 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import contains_eager
 
+from ..domain.clock import utcnow
 from ..errors import DomainError, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import ApiToken, utcnow
+from ..models import ApiToken
 from . import sign_in_limits, two_factor, use_case
 
 DEFAULT_TTL = 30 * 24 * 3600
@@ -43,19 +45,23 @@ def issue_token(email, password, *, otp=None, label=None, now=None):
         raise InvalidCredentials("That email and password do not match an account.")
     if user.suspended_at is not None:
         # Told plainly (the password was right), and no token: it could not be used anyway.
-        raise PermissionDenied("This account is suspended, so it cannot sign in. Please contact us if you "
-                               "think this is a mistake.", code="account_suspended")
+        raise PermissionDenied(
+            "This account is suspended, so it cannot sign in. Please contact us if you think this is a mistake.",
+            code="account_suspended",
+        )
     if two_factor.is_enabled(user):
         if not otp:
-            raise two_factor.CodeRequired("This account uses two-factor authentication: send the code from "
-                                          "its authenticator app as `otp`.")
+            raise two_factor.CodeRequired(
+                "This account uses two-factor authentication: send the code from its authenticator app as `otp`."
+            )
         two_factor.verify(user, otp, now=now)
     sign_in_limits.signed_in(user.email)
     now = now or utcnow()
     raw = secrets.token_urlsafe(32)
     ttl = int(current_app.config.get("API_TOKEN_TTL", DEFAULT_TTL))
-    token = ApiToken(user_id=user.id, token_hash=digest(raw), created_at=now,
-                     expires_at=now + timedelta(seconds=ttl), label=label)
+    token = ApiToken(
+        user_id=user.id, token_hash=digest(raw), created_at=now, expires_at=now + timedelta(seconds=ttl), label=label
+    )
     db.session.add(token)
     db.session.flush()
     return raw, token
@@ -73,9 +79,14 @@ def find_token(raw, *, now=None):
 
 
 # Every API request runs it: built once (see services/pledges.py). The user comes with it.
-_LIVE_TOKEN = (select(ApiToken).join(ApiToken.user).options(contains_eager(ApiToken.user))
-               .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None),
-                      ApiToken.expires_at > bindparam("now")))
+_LIVE_TOKEN = (
+    select(ApiToken)
+    .join(ApiToken.user)
+    .options(contains_eager(ApiToken.user))
+    .where(
+        ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None), ApiToken.expires_at > bindparam("now")
+    )
+)
 
 
 @use_case
@@ -93,16 +104,17 @@ def revoke_all(user, except_token=None, *, now=None):
     query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if except_token is not None:
         query = query.where(ApiToken.id != except_token.id)
-    result = db.session.execute(query.values(revoked_at=now or utcnow())
-                                .execution_options(synchronize_session="fetch"))
+    result = db.session.execute(query.values(revoked_at=now or utcnow()).execution_options(synchronize_session="fetch"))
     return result.rowcount
 
 
 def live_for(user, *, now=None):
     """`user`'s tokens that still work (not expired, not revoked), the newest first."""
-    return db.session.scalars(select(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > (now or utcnow()))
-        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all()
+    return db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > (now or utcnow()))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).all()
 
 
 @use_case

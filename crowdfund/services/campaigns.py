@@ -1,16 +1,18 @@
 """A campaign's life after approval: launch, cancel, suspend, and closing at the deadline."""
+
 from datetime import timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import func, select
 
+from ..domain.clock import utcnow
 from ..domain.money import format_money
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import Project, ProjectStatus as S, utcnow
-from . import payout_accounts, settlement_hooks, use_case
-from .projects import lock, require_member
+from ..models import Project, ProjectStatus as S
+from . import offerings, payout_accounts, settlement_hooks, use_case
+from .projects.access import lock, require_member
 from .reviews import require_admin
 from .transitions import can_move, transition
 
@@ -23,11 +25,14 @@ def _duration_words(seconds):
     return ngettext("%(num)d minute", "%(num)d minutes", max(1, seconds // 60))
 
 
-def launch_window(now=None):
-    """The earliest and latest deadline a campaign launched `now` may choose."""
+def launch_window(now=None, kind="reward"):
+    """The earliest and latest deadline a campaign of `kind` launched `now` may choose (an equity
+    offering's shortest run is the rulebook's: services/offerings.py)."""
     now = now or utcnow()
-    return (now + timedelta(seconds=current_app.config["CAMPAIGN_MIN_DURATION"]),
-            now + timedelta(seconds=current_app.config["CAMPAIGN_MAX_DURATION"]))
+    return (
+        now + timedelta(seconds=offerings.min_duration(kind)),
+        now + timedelta(seconds=current_app.config["CAMPAIGN_MAX_DURATION"]),
+    )
 
 
 @use_case
@@ -43,15 +48,20 @@ def launch(user, project, deadline, *, now=None):
     if deadline.tzinfo is None:
         raise TypeError("deadline must be an aware datetime")
     now = now or utcnow()
-    earliest, latest = launch_window(now)
+    earliest, latest = launch_window(now, project.kind)
     if deadline < earliest:
-        message = _("The deadline is too soon: a campaign runs at least %(duration)s.",
-                    duration=_duration_words(current_app.config["CAMPAIGN_MIN_DURATION"]))
+        message = _(
+            "The deadline is too soon: a campaign runs at least %(duration)s.",
+            duration=_duration_words(offerings.min_duration(project.kind)),
+        )
         raise ValidationError(message, fields={"deadline": message})
     if deadline > latest:
-        message = _("The deadline is too far away: a campaign runs at most %(duration)s.",
-                    duration=_duration_words(current_app.config["CAMPAIGN_MAX_DURATION"]))
+        message = _(
+            "The deadline is too far away: a campaign runs at most %(duration)s.",
+            duration=_duration_words(current_app.config["CAMPAIGN_MAX_DURATION"]),
+        )
         raise ValidationError(message, fields={"deadline": message})
+    offerings.require_within_issuer_cap(project, now)  # 409 issuer_cap_exceeded
     project.deadline = deadline.astimezone(timezone.utc)
     project.launched_at = now
     transition(project, S.LIVE, actor=user, note="Launched.")
@@ -59,8 +69,10 @@ def launch(user, project, deadline, *, now=None):
     return project
 
 
-NOTE_MISSING = {"cancelled": _l("Write a note saying why the campaign is cancelled."),
-                "suspended": _l("Write a note saying why the campaign is suspended.")}
+NOTE_MISSING = {
+    "cancelled": _l("Write a note saying why the campaign is cancelled."),
+    "suspended": _l("Write a note saying why the campaign is suspended."),
+}
 
 
 def _require_note(note, what):
@@ -78,7 +90,7 @@ def _end(project, status, *, actor, note, now=None):
     if was_live:
         project.closed_at = now or utcnow()
         db.session.flush()
-        settlement_hooks.campaign_closed(project)
+        settlement_hooks.open_settlement(project)
 
 
 def _stop(project, status, *, actor, note):
@@ -116,15 +128,20 @@ def close_due(now=None):
     Flushes only: the caller (CLI command, scheduler, Celery task) commits.
     """
     now = now or utcnow()
-    due = db.session.scalars(select(Project.id).where(Project.status == S.LIVE.value, Project.deadline <= now)
-                             .order_by(Project.deadline, Project.id)).all()
+    due = db.session.scalars(
+        select(Project.id)
+        .where(Project.status == S.LIVE.value, Project.deadline <= now)
+        .order_by(Project.deadline, Project.id)
+    ).all()
     postgres = db.session.get_bind().dialect.name == "postgresql"
     closed = 0
     for project_id in due:
         with db.session.begin_nested():
-            query = (select(Project).where(Project.id == project_id, Project.status == S.LIVE.value,
-                                           Project.deadline <= now)
-                     .execution_options(populate_existing=True))
+            query = (
+                select(Project)
+                .where(Project.id == project_id, Project.status == S.LIVE.value, Project.deadline <= now)
+                .execution_options(populate_existing=True)
+            )
             if postgres:
                 query = query.with_for_update(skip_locked=True)
             project = db.session.scalar(query)

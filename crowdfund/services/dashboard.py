@@ -2,6 +2,7 @@
 
 Read-only queries; members only (the views check `projects.is_member` first).
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from ..extensions import db
 from ..models import Pledge, RewardTier
 from ..models.pledge import PledgeStatus as PS
 from . import statements, updates
-from .projects import require_member
+from .projects.access import require_member
 
 # Pledges whose money is in escrow, or was released to the firm.
 COUNTED = (PS.HELD.value, PS.RELEASED.value)
@@ -19,9 +20,10 @@ COUNTED = (PS.HELD.value, PS.RELEASED.value)
 def funding_points(project):
     """[(held_at, cumulative amount)] for the pledges held (or released) on `project`, oldest first."""
     rows = db.session.execute(
-        select(Pledge.held_at, Pledge.amount).where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED),
-                                                   Pledge.held_at.is_not(None))
-        .order_by(Pledge.held_at, Pledge.id)).all()
+        select(Pledge.held_at, Pledge.amount)
+        .where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED), Pledge.held_at.is_not(None))
+        .order_by(Pledge.held_at, Pledge.id)
+    ).all()
     total, points = 0, []
     for held_at, amount in rows:
         total += amount
@@ -38,25 +40,39 @@ class TierSales:
 
 
 def tier_sales(project):
-    stats = {tier_id: (units, backers, revenue) for tier_id, units, backers, revenue in db.session.execute(
-        select(Pledge.tier_id, func.coalesce(func.sum(Pledge.quantity), 0), func.count(func.distinct(Pledge.backer_id)),
-               func.coalesce(func.sum(Pledge.reward_amount), 0))
-        .where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED), Pledge.tier_id.is_not(None))
-        .group_by(Pledge.tier_id)).all()}
+    stats = {
+        tier_id: (units, backers, revenue)
+        for tier_id, units, backers, revenue in db.session.execute(
+            select(
+                Pledge.tier_id,
+                func.coalesce(func.sum(Pledge.quantity), 0),
+                func.count(func.distinct(Pledge.backer_id)),
+                func.coalesce(func.sum(Pledge.reward_amount), 0),
+            )
+            .where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED), Pledge.tier_id.is_not(None))
+            .group_by(Pledge.tier_id)
+        ).all()
+    }
     return [TierSales(tier, *[int(v) for v in stats.get(tier.id, (0, 0, 0))]) for tier in project.tiers]
 
 
 def pledge_counts(project):
     """{status: count} of every pledge on the project."""
-    return dict(db.session.execute(select(Pledge.status, func.count()).where(Pledge.project_id == project.id)
-                                   .group_by(Pledge.status)).all())
+    return dict(
+        db.session.execute(
+            select(Pledge.status, func.count()).where(Pledge.project_id == project.id).group_by(Pledge.status)
+        ).all()
+    )
 
 
 def backers(user, project):
     """The pledges held or released on `project`, oldest first, for the founder's backer list."""
     require_member(user, project)
-    return db.session.scalars(select(Pledge).where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED))
-                              .order_by(Pledge.held_at, Pledge.id)).all()
+    return db.session.scalars(
+        select(Pledge)
+        .where(Pledge.project_id == project.id, Pledge.status.in_(COUNTED))
+        .order_by(Pledge.held_at, Pledge.id)
+    ).all()
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,10 @@ class Overview:
 
 def overview(project):
     launched = project.launched_at is not None
-    return Overview(funding_points=funding_points(project) if launched else [],
-                    statement=statements.statement(project) if launched else None,
-                    tier_sales=tier_sales(project) if project.kind == "reward" else [],
-                    pledge_counts=pledge_counts(project), can_post_update=updates.can_post(project))
+    return Overview(
+        funding_points=funding_points(project) if launched else [],
+        statement=statements.statement(project) if launched else None,
+        tier_sales=tier_sales(project) if project.kind == "reward" else [],
+        pledge_counts=pledge_counts(project),
+        can_post_update=updates.can_post(project),
+    )

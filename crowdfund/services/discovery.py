@@ -21,6 +21,7 @@ Counting every match is the dearest part of a broad listing, so it is done only 
 asked for and cannot be known otherwise: a page fetches one row more than it shows to tell
 whether a next page exists, and the last page knows the total from its own position.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -30,7 +31,8 @@ from ..database import in_subquery
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Firm, FirmMember, Project, ProjectKind, ProjectStatus
-from .projects import CATEGORIES, PUBLIC
+from .projects.access import PUBLIC
+from .projects.basics import CATEGORIES
 
 SORTS = ("newest", "ending_soon", "most_funded")
 STATUSES = tuple(s.value for s in ProjectStatus)
@@ -39,8 +41,12 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_QUERY_LENGTH = 100
 # Left unread (loaded if touched): neither a card nor the API's summary shows them.
-LONG_TEXTS = (defer(Project.description), defer(Project.description_html), defer(Project.risks),
-              defer(Project.use_of_funds))
+LONG_TEXTS = (
+    defer(Project.description),
+    defer(Project.description_html),
+    defer(Project.risks),
+    defer(Project.use_of_funds),
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,9 @@ def _visible(viewer):
     return or_(public, Project.firm_id.in_(own_firms))
 
 
-def search_projects(q=None, kind=None, status=None, category=None, sort=None, page=1, per_page=20, *,
-                    viewer=None, count=True):
+def search_projects(
+    q=None, kind=None, status=None, category=None, sort=None, page=1, per_page=20, *, viewer=None, count=True
+):
     """A page of projects matching the filters that `viewer` may see (see the module docstring).
 
     Each project comes with its firm and documents loaded (what a card shows), without its long
@@ -109,9 +116,13 @@ def search_projects(q=None, kind=None, status=None, category=None, sort=None, pa
     if q:
         pattern = f"%{_escape_like(q)}%"
         firm_matches = select(Firm.id).where(Firm.legal_name.ilike(pattern, escape="\\"))
-        conditions.append(or_(Project.title.ilike(pattern, escape="\\"),
-                              Project.summary.ilike(pattern, escape="\\"),
-                              in_subquery(Project.firm_id, firm_matches)))
+        conditions.append(
+            or_(
+                Project.title.ilike(pattern, escape="\\"),
+                Project.summary.ilike(pattern, escape="\\"),
+                in_subquery(Project.firm_id, firm_matches),
+            )
+        )
 
     if sort == "ending_soon":
         order = (Project.deadline.asc().nulls_last(), Project.id.asc())
@@ -123,9 +134,14 @@ def search_projects(q=None, kind=None, status=None, category=None, sort=None, pa
         launched = Project.launched_at.desc() if status in PUBLIC else Project.launched_at.desc().nulls_last()
         order = (launched, Project.created_at.desc(), Project.id.desc())
     offset = (page - 1) * per_page
-    rows = db.session.scalars(select(Project).where(*conditions).order_by(*order)
-                              .options(selectinload(Project.firm), selectinload(Project.documents), *LONG_TEXTS)
-                              .limit(per_page + 1).offset(offset)).all()
+    rows = db.session.scalars(
+        select(Project)
+        .where(*conditions)
+        .order_by(*order)
+        .options(selectinload(Project.firm), selectinload(Project.documents), *LONG_TEXTS)
+        .limit(per_page + 1)
+        .offset(offset)
+    ).all()
     items, has_next = list(rows[:per_page]), len(rows) > per_page
     if not has_next and (items or page == 1):
         total = offset + len(items)

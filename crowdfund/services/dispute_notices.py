@@ -7,6 +7,7 @@ webhooks come more than once) mails each person once.
     opened(dispute, pledge) -> the firm and every admin: a backer disputes a payment; its
                                reason, the amount taken back and the evidence deadline
 """
+
 from flask_babel import gettext as _
 
 from .firm_notices import _to_firm_and_admins
@@ -14,6 +15,12 @@ from .firm_notices import _to_firm_and_admins
 
 def opened(dispute, pledge):
     project = pledge.project
-    return _to_firm_and_admins(f"dispute_opened:{dispute.id}", project.firm_id, "mail/dispute_opened.txt",
-                               lambda: _("A backer disputes a payment to %(title)s", title=project.title),
-                               dispute=dispute, pledge=pledge, project=project)
+    return _to_firm_and_admins(
+        f"dispute_opened:{dispute.id}",
+        project.firm_id,
+        "mail/dispute_opened.txt",
+        lambda: _("A backer disputes a payment to %(title)s", title=project.title),
+        dispute=dispute,
+        pledge=pledge,
+        project=project,
+    )

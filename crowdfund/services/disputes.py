@@ -22,27 +22,33 @@ Money taken from a firm that was already paid leaves its payable negative: `firm
 says what its connected account owes back (a transfer reversal), or is owed again once the
 dispute is won. Lock order: pledge row -> settlement row -> project row.
 """
+
 import logging
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import change_tokens, ledger
+from .. import after_commit, change_tokens, ledger
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import Dispute, LedgerAccount, LedgerTransfer, Pledge, Project, Settlement, utcnow
+from ..models import Dispute, LedgerAccount, LedgerTransfer, Pledge, Project, Settlement
 from ..models.dispute import DisputeStatus as DS
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
-from . import dispute_notices, payout_accounts, settlement_hooks
+from . import dispute_notices, payout_accounts
 from .pledges import lock
 from .transitions import transition
 
 log = logging.getLogger(__name__)
 
 TAKEABLE = (PS.HELD.value, PS.RELEASED.value)
-CLOSED_PROJECT = {ProjectStatus.SUCCESSFUL.value, ProjectStatus.FAILED.value, ProjectStatus.CANCELLED.value,
-                  ProjectStatus.SUSPENDED.value}
+CLOSED_PROJECT = {
+    ProjectStatus.SUCCESSFUL.value,
+    ProjectStatus.FAILED.value,
+    ProjectStatus.CANCELLED.value,
+    ProjectStatus.SUSPENDED.value,
+}
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,23 @@ def apply(info, pledge_id):
     opened = dispute is None
     if opened:
         if db.session.scalar(select(Dispute.id).where(Dispute.pledge_id == pledge_id)) is not None:
-            log.error("Dispute %s names pledge %s, which another dispute holds already; left for an admin",
-                      info.ref, pledge_id)
+            log.error(
+                "Dispute %s names pledge %s, which another dispute holds already; left for an admin",
+                info.ref,
+                pledge_id,
+            )
             return None
-        dispute = Dispute(processor_ref=info.ref, pledge_id=pledge_id, amount=info.amount, currency=info.currency,
-                          pledge_status_before=pledge.status, opened_at=now, fee=0, booked=False,
-                          totals_moved=False)
+        dispute = Dispute(
+            processor_ref=info.ref,
+            pledge_id=pledge_id,
+            amount=info.amount,
+            currency=info.currency,
+            pledge_status_before=pledge.status,
+            opened_at=now,
+            fee=0,
+            booked=False,
+            totals_moved=False,
+        )
         db.session.add(dispute)
     dispute.status, dispute.reason, dispute.updated_at = info.status, info.reason[:50], now
     dispute.evidence_due_by = info.evidence_due_by
@@ -103,9 +120,17 @@ def apply(info, pledge_id):
         else:
             # Nothing of ours to take it from (the pledge was returned already, or the amounts
             # differ): the processor's balance and ours now differ, and reconcile says so.
-            log.error("Dispute %s of pledge %s (%s, %s %s): the processor withdrew %s %s, which our books "
-                      "cannot take from anywhere; left for an admin", info.ref, pledge_id, pledge.status,
-                      pledge.amount, pledge.currency, info.funds_withdrawn, info.currency)
+            log.error(
+                "Dispute %s of pledge %s (%s, %s %s): the processor withdrew %s %s, which our books "
+                "cannot take from anywhere; left for an admin",
+                info.ref,
+                pledge_id,
+                pledge.status,
+                pledge.amount,
+                pledge.currency,
+                info.funds_withdrawn,
+                info.currency,
+            )
     if info.funds_reinstated and taken and not given_back:  # seen only once won, too: taken, then given back
         _give_back(pledge, dispute)
     if dispute.booked:  # a fee on money our books could not take stays with what an admin must look at
@@ -120,9 +145,14 @@ def apply(info, pledge_id):
 
 def _moves(pledge_id):
     """{code: amount} of the pledge's ledger transfers."""
-    return {code: int(total) for code, total in db.session.execute(
-        select(LedgerTransfer.code, func.sum(LedgerTransfer.amount))
-        .where(LedgerTransfer.pledge_id == pledge_id).group_by(LedgerTransfer.code))}
+    return {
+        code: int(total)
+        for code, total in db.session.execute(
+            select(LedgerTransfer.code, func.sum(LedgerTransfer.amount))
+            .where(LedgerTransfer.pledge_id == pledge_id)
+            .group_by(LedgerTransfer.code)
+        )
+    }
 
 
 def _legs(pledge_id, codes):
@@ -133,7 +163,8 @@ def _legs(pledge_id, codes):
         .join(debit, debit.id == LedgerTransfer.debit_account_id)
         .join(credit, credit.id == LedgerTransfer.credit_account_id)
         .where(LedgerTransfer.pledge_id == pledge_id, LedgerTransfer.code.in_(codes))
-        .order_by(LedgerTransfer.code)).all()
+        .order_by(LedgerTransfer.code)
+    ).all()
 
 
 def _settlement_locked(project_id):
@@ -147,19 +178,40 @@ def _take(pledge, dispute):
     settlement = _settlement_locked(pledge.project_id)
     settlement_id = settlement.id if settlement is not None else None
     if pledge.status == PS.HELD.value:
-        moves = [ledger.Transfer(ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_ESCROW),
-                                 ledger.escrow_key(pledge.project_id), clearing, pledge.amount, pledge.currency,
-                                 ledger.DISPUTE_ESCROW, pledge.id)]
+        moves = [
+            ledger.Transfer(
+                ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_ESCROW),
+                ledger.escrow_key(pledge.project_id),
+                clearing,
+                pledge.amount,
+                pledge.currency,
+                ledger.DISPUTE_ESCROW,
+                pledge.id,
+            )
+        ]
     else:  # released: each part from the account its release went to
         leg_of = {release: leg for leg, release in ledger.DISPUTE_TAKES.items() if release}
-        moves = [ledger.Transfer(ledger.dispute_leg_id(pledge.id, leg_of[code]), credit_key, clearing, amount,
-                                 pledge.currency, leg_of[code], pledge.id, settlement_id)
-                 for code, amount, _debit_key, credit_key in _legs(pledge.id, list(leg_of))]
+        moves = [
+            ledger.Transfer(
+                ledger.dispute_leg_id(pledge.id, leg_of[code]),
+                credit_key,
+                clearing,
+                amount,
+                pledge.currency,
+                leg_of[code],
+                pledge.id,
+                settlement_id,
+            )
+            for code, amount, _debit_key, credit_key in _legs(pledge.id, list(leg_of))
+        ]
     ledger.transfer_set(*moves)
     before = pledge.status
     dispute.pledge_status_before, dispute.booked = before, True
-    transition(pledge, PS.DISPUTED, note=f"dispute {dispute.processor_ref} ({dispute.reason}): the processor took "
-                                         f"the money back")
+    transition(
+        pledge,
+        PS.DISPUTED,
+        note=f"dispute {dispute.processor_ref} ({dispute.reason}): the processor took the money back",
+    )
     if before == PS.HELD.value:
         dispute.totals_moved = _give_up_totals(pledge)
 
@@ -168,11 +220,21 @@ def _give_back(pledge, dispute):
     clearing = ledger.clearing_key(pledge.currency)
     settlement = _settlement_locked(pledge.project_id)
     settlement_id = settlement.id if settlement is not None else None
-    ledger.transfer_set(*[
-        ledger.Transfer(ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_RETURNS[code]), clearing, debit_key, amount,
-                        pledge.currency, ledger.DISPUTE_RETURNS[code], pledge.id,
-                        None if code == ledger.DISPUTE_ESCROW else settlement_id)
-        for code, amount, debit_key, _credit_key in _legs(pledge.id, list(ledger.DISPUTE_TAKES))])
+    ledger.transfer_set(
+        *[
+            ledger.Transfer(
+                ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_RETURNS[code]),
+                clearing,
+                debit_key,
+                amount,
+                pledge.currency,
+                ledger.DISPUTE_RETURNS[code],
+                pledge.id,
+                None if code == ledger.DISPUTE_ESCROW else settlement_id,
+            )
+            for code, amount, debit_key, _credit_key in _legs(pledge.id, list(ledger.DISPUTE_TAKES))
+        ]
+    )
     if pledge.status != PS.DISPUTED.value:  # pragma: no cover - only a dispute takes a pledge out of held/released
         log.error("Dispute %s won, but pledge %s is %s", dispute.processor_ref, pledge.id, pledge.status)
         return
@@ -183,23 +245,37 @@ def _give_back(pledge, dispute):
     project = db.session.get(Project, pledge.project_id)
     if dispute.pledge_status_before == PS.HELD.value and project.status in CLOSED_PROJECT:
         # Held again after its campaign closed: its settlement releases or refunds it.
-        settlement_hooks.start_after_commit(project.id)
+        after_commit.start_settlement(project.id)
 
 
 def _other_held(pledge):
-    return db.session.scalar(select(Pledge.id).where(
-        Pledge.project_id == pledge.project_id, Pledge.backer_id == pledge.backer_id,
-        Pledge.status == PS.HELD.value, Pledge.id != pledge.id).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(Pledge.id)
+            .where(
+                Pledge.project_id == pledge.project_id,
+                Pledge.backer_id == pledge.backer_id,
+                Pledge.status == PS.HELD.value,
+                Pledge.id != pledge.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _give_up_totals(pledge):
     """A live campaign's totals give the pledge up (as for a cancellation). True if they did:
     once the campaign has closed, its settlement owns them."""
     moved = db.session.execute(
-        update(Project).where(Project.id == pledge.project_id, Project.status == ProjectStatus.LIVE.value)
-        .values(pledged_amount=Project.pledged_amount - pledge.amount,
-                backer_count=Project.backer_count - (0 if _other_held(pledge) else 1))
-        .execution_options(synchronize_session=False)).rowcount
+        update(Project)
+        .where(Project.id == pledge.project_id, Project.status == ProjectStatus.LIVE.value)
+        .values(
+            pledged_amount=Project.pledged_amount - pledge.amount,
+            backer_count=Project.backer_count - (0 if _other_held(pledge) else 1),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if moved:
         change_tokens.campaign_changed(db.session, pledge.project_id)
     return bool(moved)
@@ -207,10 +283,14 @@ def _give_up_totals(pledge):
 
 def _take_back_totals(pledge):
     db.session.execute(
-        update(Project).where(Project.id == pledge.project_id)
-        .values(pledged_amount=Project.pledged_amount + pledge.amount,
-                backer_count=Project.backer_count + (0 if _other_held(pledge) else 1))
-        .execution_options(synchronize_session=False))
+        update(Project)
+        .where(Project.id == pledge.project_id)
+        .values(
+            pledged_amount=Project.pledged_amount + pledge.amount,
+            backer_count=Project.backer_count + (0 if _other_held(pledge) else 1),
+        )
+        .execution_options(synchronize_session=False)
+    )
     change_tokens.campaign_changed(db.session, pledge.project_id)
 
 
@@ -221,16 +301,31 @@ def _book_fee(pledge, dispute, info, moves):
     booked, returned = moves.get(ledger.DISPUTE_FEE, 0), moves.get(ledger.DISPUTE_FEE_RETURN, 0)
     fees, clearing = ledger.processor_fees_key(pledge.currency), ledger.clearing_key(pledge.currency)
     if info.fee > 0 and not booked:
-        ledger.transfer(ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_FEE), fees, clearing, info.fee,
-                        pledge.currency, ledger.DISPUTE_FEE, pledge_id=pledge.id)
+        ledger.transfer(
+            ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_FEE),
+            fees,
+            clearing,
+            info.fee,
+            pledge.currency,
+            ledger.DISPUTE_FEE,
+            pledge_id=pledge.id,
+        )
         booked = info.fee
     elif booked and not returned and info.fee < booked:
-        ledger.transfer(ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_FEE_RETURN), clearing, fees,
-                        booked - info.fee, pledge.currency, ledger.DISPUTE_FEE_RETURN, pledge_id=pledge.id)
+        ledger.transfer(
+            ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_FEE_RETURN),
+            clearing,
+            fees,
+            booked - info.fee,
+            pledge.currency,
+            ledger.DISPUTE_FEE_RETURN,
+            pledge_id=pledge.id,
+        )
         returned = booked - info.fee
     elif booked - returned != info.fee:
-        log.warning("Dispute %s: the processor's fee is now %s, our books say %s", info.ref, info.fee,
-                    booked - returned)
+        log.warning(
+            "Dispute %s: the processor's fee is now %s, our books say %s", info.ref, info.fee, booked - returned
+        )
     dispute.fee = booked - returned
 
 
@@ -246,8 +341,10 @@ def project_payable(project, settlement_id=None):
         mine = or_(mine, LedgerTransfer.settlement_id == settlement_id)
     credited = LedgerTransfer.credit_account_id == account.id
     total = db.session.scalar(
-        select(func.coalesce(func.sum(case((credited, LedgerTransfer.amount), else_=-LedgerTransfer.amount)), 0))
-        .where(mine, or_(credited, LedgerTransfer.debit_account_id == account.id)))
+        select(func.coalesce(func.sum(case((credited, LedgerTransfer.amount), else_=-LedgerTransfer.amount)), 0)).where(
+            mine, or_(credited, LedgerTransfer.debit_account_id == account.id)
+        )
+    )
     return int(total or 0)
 
 
@@ -259,14 +356,21 @@ def withheld_from_payout(settlement_id, project_id):
     booked at the same moment is counted here, or finds the payout's amount fixed."""
     db.session.execute(select(Settlement.id).where(Settlement.id == settlement_id).with_for_update())
     signed = case((LedgerTransfer.code == ledger.DISPUTE_NET, LedgerTransfer.amount), else_=-LedgerTransfer.amount)
-    taken = {pledge_id: int(amount) for pledge_id, amount in db.session.execute(
-        select(LedgerTransfer.pledge_id, func.sum(signed))
-        .join(Pledge, Pledge.id == LedgerTransfer.pledge_id)
-        .where(Pledge.project_id == project_id,
-               LedgerTransfer.code.in_((ledger.DISPUTE_NET, ledger.DISPUTE_RETURNS[ledger.DISPUTE_NET])))
-        .group_by(LedgerTransfer.pledge_id))}
-    for dispute in db.session.scalars(select(Dispute).join(Pledge, Pledge.id == Dispute.pledge_id)
-                                      .where(Pledge.project_id == project_id)):
+    taken = {
+        pledge_id: int(amount)
+        for pledge_id, amount in db.session.execute(
+            select(LedgerTransfer.pledge_id, func.sum(signed))
+            .join(Pledge, Pledge.id == LedgerTransfer.pledge_id)
+            .where(
+                Pledge.project_id == project_id,
+                LedgerTransfer.code.in_((ledger.DISPUTE_NET, ledger.DISPUTE_RETURNS[ledger.DISPUTE_NET])),
+            )
+            .group_by(LedgerTransfer.pledge_id)
+        )
+    }
+    for dispute in db.session.scalars(
+        select(Dispute).join(Pledge, Pledge.id == Dispute.pledge_id).where(Pledge.project_id == project_id)
+    ):
         dispute.withheld_from_payout = taken.get(dispute.pledge_id, 0) > 0
     return sum(amount for amount in taken.values() if amount > 0)
 
@@ -284,20 +388,35 @@ def firm_action(dispute_id):
     moves = _moves(pledge.id)
     owed = project_payable(project, settlement.id)
     net_taken = moves.get(ledger.DISPUTE_NET, 0)
-    if (pledge.status == PS.DISPUTED.value and owed < 0 and not dispute.reversal_ref
-            and not dispute.withheld_from_payout and net_taken):
-        return FirmAction("reverse", dispute.id, settlement.payout_ref, min(net_taken, -owed), project.currency,
-                          f"dispute-{dispute.id}-reversal")
-    repay = moves.get(ledger.PAYOUT_REVERSAL, 0) if dispute.reversal_ref else (
-        net_taken if dispute.withheld_from_payout else 0)
+    if (
+        pledge.status == PS.DISPUTED.value
+        and owed < 0
+        and not dispute.reversal_ref
+        and not dispute.withheld_from_payout
+        and net_taken
+    ):
+        return FirmAction(
+            "reverse",
+            dispute.id,
+            settlement.payout_ref,
+            min(net_taken, -owed),
+            project.currency,
+            f"dispute-{dispute.id}-reversal",
+        )
+    repay = (
+        moves.get(ledger.PAYOUT_REVERSAL, 0)
+        if dispute.reversal_ref
+        else (net_taken if dispute.withheld_from_payout else 0)
+    )
     if dispute.pledge_status_before == PS.HELD.value and pledge.status == PS.RELEASED.value:
         # Won after its campaign's payout, then released by its settlement's run: not paid yet.
         repay = moves.get(ledger.RELEASE_NET, 0)
     if dispute.status == DS.WON.value and not dispute.repay_ref and repay and owed > 0:
         destination = payout_accounts.verified_destination(project.firm_id)
         if destination is not None:
-            return FirmAction("repay", dispute.id, destination, min(repay, owed), project.currency,
-                              f"dispute-{dispute.id}-repay")
+            return FirmAction(
+                "repay", dispute.id, destination, min(repay, owed), project.currency, f"dispute-{dispute.id}-repay"
+            )
     return None
 
 
@@ -310,12 +429,28 @@ def record_firm_action(action, movement):
     payable = ledger.firm_payable_key(project.firm_id, project.currency)
     clearing = ledger.clearing_key(project.currency)
     if action.kind == "reverse" and dispute.reversal_ref is None:
-        ledger.transfer(ledger.dispute_leg_id(pledge.id, ledger.PAYOUT_REVERSAL), clearing, payable, movement.amount,
-                        project.currency, ledger.PAYOUT_REVERSAL, pledge_id=pledge.id, settlement_id=settlement_id)
+        ledger.transfer(
+            ledger.dispute_leg_id(pledge.id, ledger.PAYOUT_REVERSAL),
+            clearing,
+            payable,
+            movement.amount,
+            project.currency,
+            ledger.PAYOUT_REVERSAL,
+            pledge_id=pledge.id,
+            settlement_id=settlement_id,
+        )
         dispute.reversal_ref, dispute.reversal_error = movement.ref, None
     elif action.kind == "repay" and dispute.repay_ref is None:
-        ledger.transfer(ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_REPAY), payable, clearing, movement.amount,
-                        project.currency, ledger.DISPUTE_REPAY, pledge_id=pledge.id, settlement_id=settlement_id)
+        ledger.transfer(
+            ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_REPAY),
+            payable,
+            clearing,
+            movement.amount,
+            project.currency,
+            ledger.DISPUTE_REPAY,
+            pledge_id=pledge.id,
+            settlement_id=settlement_id,
+        )
         dispute.repay_ref, dispute.reversal_error = movement.ref, None
     dispute.updated_at = utcnow()
     db.session.flush()
@@ -334,9 +469,11 @@ def record_firm_error(action, error):
 def for_admin(limit=200):
     """Disputes, open ones first (soonest evidence deadline first), then the newest closed."""
     return db.session.scalars(
-        select(Dispute).options(joinedload(Dispute.pledge).joinedload(Pledge.project).joinedload(Project.firm))
+        select(Dispute)
+        .options(joinedload(Dispute.pledge).joinedload(Pledge.project).joinedload(Project.firm))
         .order_by(case((Dispute.closed_at.is_(None), 0), else_=1), Dispute.evidence_due_by, Dispute.id.desc())
-        .limit(limit)).all()
+        .limit(limit)
+    ).all()
 
 
 def firm_balances():
@@ -344,9 +481,10 @@ def firm_balances():
     is not zero: negative, the firm owes it (a reversal failed or is waiting); positive, it is
     owed (a dispute won after its payout)."""
     rows = db.session.execute(
-        select(Project, Settlement.id).join(Settlement, and_(Settlement.project_id == Project.id,
-                                                             Settlement.payout_ref.is_not(None)))
+        select(Project, Settlement.id)
+        .join(Settlement, and_(Settlement.project_id == Project.id, Settlement.payout_ref.is_not(None)))
         .where(Project.id.in_(select(Pledge.project_id).join(Dispute, Dispute.pledge_id == Pledge.id)))
-        .order_by(Project.id)).all()
+        .order_by(Project.id)
+    ).all()
     balances = [(project, project_payable(project, settlement_id)) for project, settlement_id in rows]
     return [(project, balance) for project, balance in balances if balance]

@@ -6,10 +6,11 @@ then the account may browse, sign in and edit drafts, but not pledge, invest or 
 project (`account_standing.require_may_transact`, when EMAIL_VERIFICATION_REQUIRED). The
 link names the address it was sent to: after another change of address it works no more.
 """
+
 from flask import current_app, url_for
 
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import utcnow
 from . import notifications, signed_links, use_case
 
 PURPOSE = "email-verification"
@@ -35,9 +36,12 @@ def request_verification(user, *, page_locale=None):
     db.session.flush()  # a new account needs its id in the link
     token = signed_links.make(PURPOSE, user, _fingerprint(user))
     link = url_for("auth.verify_email", token=token, _external=True)
-    return notifications.verify_email(user, link,
-                                      dedupe_key=f"verify_email:{user.id}:{signed_links.token_digest(token)}",
-                                      in_locale=None if user.locale else page_locale)
+    return notifications.verify_email(
+        user,
+        link,
+        dedupe_key=f"verify_email:{user.id}:{signed_links.token_digest(token)}",
+        in_locale=None if user.locale else page_locale,
+    )
 
 
 @use_case
@@ -45,8 +49,9 @@ def verify(token, *, now=None):
     """Mark the address the link was sent to as confirmed and return the user; following the
     link again changes nothing. LinkRefused when it expired (EMAIL_VERIFICATION_TTL), is not
     ours, or was sent to an address the account no longer has."""
-    user = signed_links.read(PURPOSE, token, max_age=current_app.config["EMAIL_VERIFICATION_TTL"],
-                             fingerprint_of=_fingerprint)
+    user = signed_links.read(
+        PURPOSE, token, max_age=current_app.config["EMAIL_VERIFICATION_TTL"], fingerprint_of=_fingerprint
+    )
     if user.email_verified_at is None:
         user.email_verified_at = now or utcnow()
         db.session.flush()

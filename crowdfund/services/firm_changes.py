@@ -13,17 +13,27 @@ An attempt to change a locked field directly (the JSON API's PATCH) is refused w
 `firm_locked`, and the refusal is recorded even though the request's own transaction is
 rolled back (`keep_refusal`, written by the web's unit of work after it ends).
 """
+
 import logging
 from dataclasses import dataclass
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import insert, or_, select
 
+from ..domain.clock import utcnow
 from ..domain.registration_numbers import normalise
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from ..models import FirmChangeRequest, FirmEdit, PayoutAccount, Project, ProjectStatus as S, Settlement, StateChange
-from ..models import utcnow
+from ..models import (
+    FirmChangeRequest,
+    FirmEdit,
+    PayoutAccount,
+    Project,
+    ProjectStatus as S,
+    Settlement,
+    SettlementStatus,
+    StateChange,
+)
 from ..payments.base import ACCOUNT_VERIFIED
 from . import firm_notices, payout_accounts, use_case
 from .firms import FIRM_FIELDS, clean, flush_unless_taken, require_member
@@ -32,10 +42,15 @@ from .reviews import require_admin
 log = logging.getLogger(__name__)
 
 LOCKED_FIELDS = ("legal_name", "country", "registration_number")
-FIELD_WORDS = {"legal_name": _l("Legal name"), "country": _l("Country"),
-               "registration_number": _l("Registration number"), "payout_account": _l("Payout account"),
-               "address": _l("Registered address"), "website": _l("Website"),
-               "description": _l("What the firm does")}
+FIELD_WORDS = {
+    "legal_name": _l("Legal name"),
+    "country": _l("Country"),
+    "registration_number": _l("Registration number"),
+    "payout_account": _l("Payout account"),
+    "address": _l("Registered address"),
+    "website": _l("Website"),
+    "description": _l("What the firm does"),
+}
 ENTITY = "firm_change"  # StateChange.entity of a request's life
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 # Projects whose money is at stake: from the first submission ...
@@ -48,16 +63,26 @@ REFUSALS_KEY = "crowdfund.refusals"
 
 def is_locked(firm_id):
     open_project = select(Project.id).where(Project.firm_id == firm_id, Project.status.in_(_OPEN)).exists()
-    unsettled = (select(Project.id).outerjoin(Settlement, Settlement.project_id == Project.id)
-                 .where(Project.firm_id == firm_id, Project.status.in_(_ENDED), Project.launched_at.is_not(None),
-                        or_(Settlement.id.is_(None), Settlement.status != "completed")).exists())
+    unsettled = (
+        select(Project.id)
+        .outerjoin(Settlement, Settlement.project_id == Project.id)
+        .where(
+            Project.firm_id == firm_id,
+            Project.status.in_(_ENDED),
+            Project.launched_at.is_not(None),
+            or_(Settlement.id.is_(None), Settlement.status != SettlementStatus.COMPLETED.value),
+        )
+        .exists()
+    )
     return bool(db.session.scalar(select(or_(open_project, unsettled))))
 
 
 def locked_message():
-    return _("The firm's legal name, country, registration number and payout account cannot be changed "
-             "while a campaign is in review, live or not yet settled. Ask for a change instead: an "
-             "administrator approves it.")
+    return _(
+        "The firm's legal name, country, registration number and payout account cannot be changed "
+        "while a campaign is in review, live or not yet settled. Ask for a change instead: an "
+        "administrator approves it."
+    )
 
 
 def pending_message():
@@ -130,8 +155,15 @@ def _new_request(user, firm, changes, *, payout_account=None):
         current = payout_accounts.current(firm.id)
         previous["payout_account"] = current.processor_ref if current else ""
         changes = {**changes, "payout_account": payout_account.processor_ref}
-    request = FirmChangeRequest(firm_id=firm.id, requested_by_id=user.id, changes=changes, previous=previous,
-                                payout_account_id=getattr(payout_account, "id", None), status=PENDING, reason="")
+    request = FirmChangeRequest(
+        firm_id=firm.id,
+        requested_by_id=user.id,
+        changes=changes,
+        previous=previous,
+        payout_account_id=getattr(payout_account, "id", None),
+        status=PENDING,
+        reason="",
+    )
     db.session.add(request)
     db.session.flush()
     _audit(request, None, PENDING, user, "asked: " + ", ".join(changes))
@@ -144,8 +176,16 @@ def _apply(firm, cleaned, *, actor, change_request=None):
     for key in FIRM_FIELDS:
         old, new = getattr(firm, key), cleaned.get(key, getattr(firm, key))
         if old != new:
-            db.session.add(FirmEdit(firm_id=firm.id, user_id=actor.id, field=key, old_value=old or "",
-                                    new_value=new or "", change_request_id=getattr(change_request, "id", None)))
+            db.session.add(
+                FirmEdit(
+                    firm_id=firm.id,
+                    user_id=actor.id,
+                    field=key,
+                    old_value=old or "",
+                    new_value=new or "",
+                    change_request_id=getattr(change_request, "id", None),
+                )
+            )
             setattr(firm, key, new)
             changed.append(key)
     return changed
@@ -154,8 +194,12 @@ def _apply(firm, cleaned, *, actor, change_request=None):
 # -- an admin decides ------------------------------------------------------------------------
 def _decidable(admin, request_id):
     require_admin(admin)
-    request = db.session.scalar(select(FirmChangeRequest).where(FirmChangeRequest.id == request_id)
-                                .with_for_update().execution_options(populate_existing=True))
+    request = db.session.scalar(
+        select(FirmChangeRequest)
+        .where(FirmChangeRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if request is None:
         raise NotFound(_("There is no such change request."))
     if request.firm.has_member(admin):
@@ -171,8 +215,13 @@ def approve(admin, request_id, *, reason=""):
     request = _decidable(admin, request_id)
     account = request.payout_account
     if account is not None and account.status != ACCOUNT_VERIFIED:
-        raise Conflict(_("The new payout account is not verified by the payment processor yet, so this "
-                         "change cannot be approved."), code="payout_account_not_ready")
+        raise Conflict(
+            _(
+                "The new payout account is not verified by the payment processor yet, so this "
+                "change cannot be approved."
+            ),
+            code="payout_account_not_ready",
+        )
     firm = request.firm
     fields = {key: value for key, value in request.changes.items() if key in LOCKED_FIELDS}
     cleaned = clean({**{key: getattr(firm, key) for key in FIRM_FIELDS}, **fields}, existing=firm)
@@ -207,8 +256,16 @@ def _decide(request, status, admin, reason):
 
 
 def _audit(request, from_state, to_state, actor, note):
-    db.session.add(StateChange(entity=ENTITY, entity_id=request.id, from_state=from_state, to_state=to_state,
-                               actor_id=getattr(actor, "id", actor), note=note))
+    db.session.add(
+        StateChange(
+            entity=ENTITY,
+            entity_id=request.id,
+            from_state=from_state,
+            to_state=to_state,
+            actor_id=getattr(actor, "id", actor),
+            note=note,
+        )
+    )
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -222,13 +279,16 @@ class Change:
 
 def describe(request):
     """The request's changes, each with its label and old and new values."""
-    return [Change(key, FIELD_WORDS.get(key, key), (request.previous or {}).get(key) or "", value or "")
-            for key, value in request.changes.items()]
+    return [
+        Change(key, FIELD_WORDS.get(key, key), (request.previous or {}).get(key) or "", value or "")
+        for key, value in request.changes.items()
+    ]
 
 
 def pending_request(firm_id):
-    return db.session.scalar(select(FirmChangeRequest).where(FirmChangeRequest.firm_id == firm_id,
-                                                             FirmChangeRequest.status == PENDING))
+    return db.session.scalar(
+        select(FirmChangeRequest).where(FirmChangeRequest.firm_id == firm_id, FirmChangeRequest.status == PENDING)
+    )
 
 
 def get_request(request_id):
@@ -240,10 +300,15 @@ def get_request(request_id):
 
 def admin_queue(limit=50):
     """Pending requests, oldest first, then the latest decided ones."""
-    pending = db.session.scalars(select(FirmChangeRequest).where(FirmChangeRequest.status == PENDING)
-                                 .order_by(FirmChangeRequest.id)).all()
-    decided = db.session.scalars(select(FirmChangeRequest).where(FirmChangeRequest.status != PENDING)
-                                 .order_by(FirmChangeRequest.decided_at.desc()).limit(limit)).all()
+    pending = db.session.scalars(
+        select(FirmChangeRequest).where(FirmChangeRequest.status == PENDING).order_by(FirmChangeRequest.id)
+    ).all()
+    decided = db.session.scalars(
+        select(FirmChangeRequest)
+        .where(FirmChangeRequest.status != PENDING)
+        .order_by(FirmChangeRequest.decided_at.desc())
+        .limit(limit)
+    ).all()
     return pending, decided
 
 
@@ -254,14 +319,23 @@ def proposed_account(request):
 # -- refusals outlive the request's rollback -----------------------------------------------------
 def keep_refusal(firm_id, actor_id, note):
     db.session.info.setdefault(REFUSALS_KEY, []).append(
-        {"entity": "firm", "entity_id": firm_id, "from_state": None, "to_state": "change_refused",
-         "actor_id": actor_id, "note": note, "created_at": utcnow()})
+        {
+            "entity": "firm",
+            "entity_id": firm_id,
+            "from_state": None,
+            "to_state": "change_refused",
+            "actor_id": actor_id,
+            "note": note,
+            "created_at": utcnow(),
+        }
+    )
 
 
 def write_refusals(session):
-    """Record the refusals a request kept, in a transaction of their own (the request's may
-    have been rolled back: the refusal is why). The web's unit of work calls it at the end."""
+    """Write the refusals a request kept, in a transaction of their own (the request's may have
+    been rolled back: the refusal is why). Flushes only; True if there were any, and the
+    caller (the web's unit of work, once the request's transaction has ended) commits."""
     rows = session.info.pop(REFUSALS_KEY, None)
     if rows:
         session.execute(insert(StateChange), rows)
-        session.commit()
+    return bool(rows)

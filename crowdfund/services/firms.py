@@ -1,4 +1,5 @@
 """Firms: founders register the company that raises money."""
+
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -22,8 +23,11 @@ FIRM_FIELDS = ("legal_name", "registration_number", "country", "address", "websi
 def country_names(locale="en"):
     """{ISO code: name} in `locale` (cached: treat the dict as read-only)."""
     territories = Locale.parse(locale).territories
-    return {code: name for code, name in territories.items() if len(code) == 2 and code.isalpha()
-            and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB")}
+    return {
+        code: name
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU", "EZ", "UN", "QO", "XA", "XB")
+    }
 
 
 def clean(data, existing=None):
@@ -72,8 +76,9 @@ def clean(data, existing=None):
 
 
 def find_registered(country, registration_number):
-    return db.session.scalar(select(Firm).where(Firm.country == country,
-                                                Firm.registration_number == registration_number))
+    return db.session.scalar(
+        select(Firm).where(Firm.country == country, Firm.registration_number == registration_number)
+    )
 
 
 def _number_taken():

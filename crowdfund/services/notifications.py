@@ -2,9 +2,9 @@
 
 Call these from a service, in the same transaction as the event they announce. Each one
 only adds `OutboxMessage` rows and flushes: if the caller's transaction rolls back, no
-mail exists; once it commits, the mail is delivered (after the request's commit, or by
-the next `deliver_mail` run). Each message has a `dedupe_key`, so announcing the same
-event twice (a retried job, a replayed webhook) queues it once.
+mail exists; once it commits, the mail is delivered (`after_commit.send_mail`: after the
+request's commit, or by the next `deliver_mail` run). Each message has a `dedupe_key`, so
+announcing the same event twice (a retried job, a replayed webhook) queues it once.
 
     pledge_receipt(pledge)                  -> the backer: pledge held in escrow, amount, reward
     pledge_cancelled(pledge)                -> the backer: cancelled, money returned
@@ -16,7 +16,7 @@ event twice (a retried job, a replayed webhook) queues it once.
     campaign_failed_refunded_many(pledges)  -> the same for a settlement batch, in bulk
     payout_sent(settlement)                 -> every member of the firm: the payout was sent
     project_update(update, backer_ids)      -> each of those backers: the founder's update
-                                               (services.updates.announce_pending picks them)
+                                               (workflows.announcements picks them)
     review_decision(project, review)        -> every member of the firm: approve / request
                                                changes / reject, with the reviewer's note
     password_reset(user, link, ...)         -> the account: a single-use link to set a new password
@@ -25,9 +25,11 @@ event twice (a retried job, a replayed webhook) queues it once.
 Every function returns the list of messages it newly queued (empty when all of them were
 queued before). The settlement notifications work in bulk (`_queue_many`): a batch of 500
 pledges costs one SELECT of the dedupe keys already queued, one SELECT of the recipients and
-one batched INSERT, not three statements and a savepoint per message. Bodies are plain text from `templates/mail/*.txt`, in the recipient's
-language (`user.locale`, else the default) with amounts formatted for that locale.
+one batched INSERT, not three statements and a savepoint per message. Bodies are plain text
+from `templates/mail/*.txt`, in the recipient's language (`user.locale`, else the default)
+with amounts formatted for that locale.
 """
+
 from datetime import timezone
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,62 +43,77 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import after_commit
 from ..database import bulk_insert, insert_new_returning, one_of
+from ..domain.clock import utcnow
 from ..domain.money import format_money
 from ..extensions import db
-from ..models import FirmMember, OutboxMessage, Pledge, PledgeStatus, Project, User, utcnow
-
-# Set on a session whose flush wrote an OutboxMessage; the web's unit of work reads it
-# after commit to start delivery (see `crowdfund.jobs.mail.deliver_queued_mail`).
-QUEUED_FLAG = "crowdfund.outbox_queued"
+from ..models import FirmMember, OutboxMessage, Pledge, PledgeStatus, Project, User
 
 
 @event.listens_for(Session, "after_flush")
 def _note_queued_mail(session, _flush_context):
     if any(isinstance(obj, OutboxMessage) for obj in session.new):
-        session.info[QUEUED_FLAG] = True
+        after_commit.send_mail(session)
 
 
 def _mark_queued():
-    """For mail written with a Core INSERT: no ORM object was flushed, so tell the unit of work."""
-    db.session.info[QUEUED_FLAG] = True
-
-
-def pop_queued_flag(session):
-    """True if mail was queued in `session` since the flag was last taken (and clear it)."""
-    return bool(session.info.pop(QUEUED_FLAG, False))
+    """For mail written with a Core INSERT: no ORM object was flushed, so say so."""
+    after_commit.send_mail()
 
 
 # ---------------------------------------------------------------------------- messages
 
+
 def pledge_receipt(pledge):
     backer, project = pledge.backer, pledge.project
-    return _queue_one(f"pledge_receipt:{pledge.id}", backer, "mail/pledge_receipt.txt",
-                      lambda: _("Your pledge to %(title)s", title=project.title),
-                      pledge=pledge, project=project)
+    return _queue_one(
+        f"pledge_receipt:{pledge.id}",
+        backer,
+        "mail/pledge_receipt.txt",
+        lambda: _("Your pledge to %(title)s", title=project.title),
+        pledge=pledge,
+        project=project,
+    )
 
 
 def pledge_cancelled(pledge):
     backer, project = pledge.backer, pledge.project
-    return _queue_one(f"pledge_cancelled:{pledge.id}", backer, "mail/pledge_cancelled.txt",
-                      lambda: _("Your pledge to %(title)s was cancelled", title=project.title),
-                      pledge=pledge, project=project)
+    return _queue_one(
+        f"pledge_cancelled:{pledge.id}",
+        backer,
+        "mail/pledge_cancelled.txt",
+        lambda: _("Your pledge to %(title)s was cancelled", title=project.title),
+        pledge=pledge,
+        project=project,
+    )
 
 
 def pledge_not_completed(pledge):
     """A payment that waited for the backer (3-D Secure, a wallet) ended without money taken."""
     backer, project = pledge.backer, pledge.project
-    return _queue_one(f"pledge_not_completed:{pledge.id}", backer, "mail/pledge_not_completed.txt",
-                      lambda: _("Your pledge to %(title)s was not completed", title=project.title),
-                      pledge=pledge, project=project)
+    return _queue_one(
+        f"pledge_not_completed:{pledge.id}",
+        backer,
+        "mail/pledge_not_completed.txt",
+        lambda: _("Your pledge to %(title)s was not completed", title=project.title),
+        pledge=pledge,
+        project=project,
+    )
 
 
 def books_differ(admins, problems, *, day):
     """Daily reconciliation found differences between our ledger and the processor's books."""
     for admin in admins:
-        _queue_one(f"books_differ:{day.isoformat()}:{admin.id}", admin, "mail/books_differ.txt",
-                   lambda: _("The ledger differs from the payment processor's books"),
-                   problems=problems[:50], more=max(len(problems) - 50, 0), day=day)
+        _queue_one(
+            f"books_differ:{day.isoformat()}:{admin.id}",
+            admin,
+            "mail/books_differ.txt",
+            lambda: _("The ledger differs from the payment processor's books"),
+            problems=problems[:50],
+            more=max(len(problems) - 50, 0),
+            day=day,
+        )
 
 
 def campaign_succeeded(project, pledges=None):
@@ -120,10 +137,18 @@ def campaign_succeeded(project, pledges=None):
     def subject():
         return _("%(title)s reached its goal", title=project.title)
 
-    return _queue_many([
-        (f"campaign_succeeded:{project.id}:{backer_id}", users[backer_id], "mail/campaign_succeeded.txt", subject,
-         {"project": project, "pledges": own, "total": sum(p.amount for p in own), "currency": own[0].currency})
-        for backer_id, own in by_backer.items()])
+    return _queue_many(
+        [
+            (
+                f"campaign_succeeded:{project.id}:{backer_id}",
+                users[backer_id],
+                "mail/campaign_succeeded.txt",
+                subject,
+                {"project": project, "pledges": own, "total": sum(p.amount for p in own), "currency": own[0].currency},
+            )
+            for backer_id, own in by_backer.items()
+        ]
+    )
 
 
 def campaign_failed_refunded(pledge):
@@ -139,19 +164,33 @@ def campaign_failed_refunded_many(pledges):
     projects, subjects, items = {}, {}, []
     for pledge in pledges:
         project = projects.get(pledge.project_id) or projects.setdefault(
-            pledge.project_id, db.session.get(Project, pledge.project_id))
-        subject = subjects.setdefault(project.id, lambda project=project: _("Your pledge to %(title)s was returned",
-                                                                               title=project.title))
-        items.append((f"campaign_refunded:{pledge.id}", users[pledge.backer_id], "mail/campaign_failed_refunded.txt",
-                      subject, {"pledge": pledge, "project": project}))
+            pledge.project_id, db.session.get(Project, pledge.project_id)
+        )
+        subject = subjects.setdefault(
+            project.id, lambda project=project: _("Your pledge to %(title)s was returned", title=project.title)
+        )
+        items.append(
+            (
+                f"campaign_refunded:{pledge.id}",
+                users[pledge.backer_id],
+                "mail/campaign_failed_refunded.txt",
+                subject,
+                {"pledge": pledge, "project": project},
+            )
+        )
     return _queue_many(items)
 
 
 def payout_sent(settlement):
     project = settlement.project
-    return _queue_to_firm(f"payout_sent:{settlement.id}", project.firm_id, "mail/payout_sent.txt",
-                          lambda: _("Payout sent for %(title)s", title=project.title),
-                          settlement=settlement, project=project)
+    return _queue_to_firm(
+        f"payout_sent:{settlement.id}",
+        project.firm_id,
+        "mail/payout_sent.txt",
+        lambda: _("Payout sent for %(title)s", title=project.title),
+        settlement=settlement,
+        project=project,
+    )
 
 
 def project_update(update, backer_ids):
@@ -161,8 +200,18 @@ def project_update(update, backer_ids):
     def subject():
         return _("News from %(project)s: %(title)s", project=project.title, title=update.title)
 
-    return _queue_many([(f"project_update:{update.id}:{backer_id}", users[backer_id], "mail/project_update.txt",
-                         subject, {"project": project, "update": update}) for backer_id in backer_ids])
+    return _queue_many(
+        [
+            (
+                f"project_update:{update.id}:{backer_id}",
+                users[backer_id],
+                "mail/project_update.txt",
+                subject,
+                {"project": project, "update": update},
+            )
+            for backer_id in backer_ids
+        ]
+    )
 
 
 REVIEW_SUBJECTS = {
@@ -176,28 +225,51 @@ def review_decision(project, review):
     subject = REVIEW_SUBJECTS.get(review.decision)
     if subject is None:
         raise ValueError(f"Unknown review decision {review.decision!r}")
-    return _queue_to_firm(f"review_decision:{review.id}", project.firm_id, "mail/review_decision.txt",
-                          lambda: subject(project.title), project=project, review=review)
+    return _queue_to_firm(
+        f"review_decision:{review.id}",
+        project.firm_id,
+        "mail/review_decision.txt",
+        lambda: subject(project.title),
+        project=project,
+        review=review,
+    )
 
 
 def password_reset(user, link, *, ttl_minutes, dedupe_key, in_locale=None):
     """The link that sets a new password (services/password_reset.py)."""
-    return _queue_one(dedupe_key, user, "mail/password_reset.txt", lambda: _("Reset your Crowdfund password"),
-                      in_locale=in_locale, link=link, ttl_minutes=ttl_minutes)
+    return _queue_one(
+        dedupe_key,
+        user,
+        "mail/password_reset.txt",
+        lambda: _("Reset your Crowdfund password"),
+        in_locale=in_locale,
+        link=link,
+        ttl_minutes=ttl_minutes,
+    )
 
 
 def verify_email(user, link, *, dedupe_key, in_locale=None):
     """The link that confirms the account's address (services/email_verification.py)."""
-    return _queue_one(dedupe_key, user, "mail/verify_email.txt", lambda: _("Confirm your email address"),
-                      in_locale=in_locale, link=link)
+    return _queue_one(
+        dedupe_key,
+        user,
+        "mail/verify_email.txt",
+        lambda: _("Confirm your email address"),
+        in_locale=in_locale,
+        link=link,
+    )
 
 
 # ---------------------------------------------------------------------------- machinery
 
+
 def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
     members = db.session.scalars(
-        select(User).join(FirmMember, FirmMember.user_id == User.id)
-        .where(FirmMember.firm_id == firm_id).order_by(User.id)).all()
+        select(User)
+        .join(FirmMember, FirmMember.user_id == User.id)
+        .where(FirmMember.firm_id == firm_id)
+        .order_by(User.id)
+    ).all()
     queued = []
     for user in members:
         queued += _queue_one(f"{key_prefix}:{user.id}", user, template, subject, **context)
@@ -216,9 +288,19 @@ def _queue_one(dedupe_key, user, template, subject, *, in_locale=None, **context
     # that got there first) writes nothing and returns no row, without spoiling the
     # caller's transaction.
     db.session.flush()
-    written = db.session.scalars(insert_new_returning(OutboxMessage, "dedupe_key", OutboxMessage), [{
-        "dedupe_key": dedupe_key, "to_address": user.email, "subject": subject_text,
-        "body_text": body.strip() + "\n", "created_at": utcnow(), "attempts": 0}]).all()
+    written = db.session.scalars(
+        insert_new_returning(OutboxMessage, "dedupe_key", OutboxMessage),
+        [
+            {
+                "dedupe_key": dedupe_key,
+                "to_address": user.email,
+                "subject": subject_text,
+                "body_text": body.strip() + "\n",
+                "created_at": utcnow(),
+                "attempts": 0,
+            }
+        ],
+    ).all()
     if written:
         _mark_queued()
     return written
@@ -238,8 +320,11 @@ def _users(ids):
     ids = sorted(set(ids))
     found = {}
     for start in range(0, len(ids), 1000):
-        for row in db.session.execute(select(User.id, User.email, User.name, User.locale, User.timezone)
-                                      .where(one_of(User.id, ids[start:start + 1000]))):
+        for row in db.session.execute(
+            select(User.id, User.email, User.name, User.locale, User.timezone).where(
+                one_of(User.id, ids[start : start + 1000])
+            )
+        ):
             found[row.id] = row
     return found
 
@@ -247,8 +332,11 @@ def _users(ids):
 def _existing_keys(keys):
     found = set()
     for start in range(0, len(keys), 1000):
-        found.update(db.session.scalars(select(OutboxMessage.dedupe_key)
-                                        .where(one_of(OutboxMessage.dedupe_key, keys[start:start + 1000]))))
+        found.update(
+            db.session.scalars(
+                select(OutboxMessage.dedupe_key).where(one_of(OutboxMessage.dedupe_key, keys[start : start + 1000]))
+            )
+        )
     return found
 
 
@@ -280,17 +368,30 @@ def _queue_many(items):
                 dedupe_key, user, template, subject, context = todo[index]
                 if subject not in subjects:  # the same subject function: the same words (per language)
                     subjects[subject] = " ".join(str(subject()).split())[:300]
-                body = templates.render(template, {**translation, "user": user, "fmt": _Helpers(locale, user),
-                                                   **context})
+                body = templates.render(
+                    template, {**translation, "user": user, "fmt": _Helpers(locale, user), **context}
+                )
                 messages[index] = Queued(dedupe_key, user.email, subjects[subject], body.strip() + "\n")
     if not messages:
         return []
     now = utcnow()
     try:
         with db.session.begin_nested():
-            bulk_insert(db.session, OutboxMessage.__table__, [
-                {"dedupe_key": m.dedupe_key, "to_address": m.to_address, "subject": m.subject,
-                 "body_text": m.body_text, "created_at": now, "attempts": 0} for m in messages])
+            bulk_insert(
+                db.session,
+                OutboxMessage.__table__,
+                [
+                    {
+                        "dedupe_key": m.dedupe_key,
+                        "to_address": m.to_address,
+                        "subject": m.subject,
+                        "body_text": m.body_text,
+                        "created_at": now,
+                        "attempts": 0,
+                    }
+                    for m in messages
+                ],
+            )
     except IntegrityError:
         queued = []
         for dedupe_key, user, template, subject, context in todo:
@@ -318,7 +419,7 @@ class _Templates:
         try:
             context = template.new_context({**template_globals, **variables}, shared=True)
             return self.environment.concat(template.root_render_func(context))
-        except Exception:
+        except Exception:  # noqa: BLE001 - handle_exception re-raises it
             self.environment.handle_exception()  # re-raises, with the template's lines in the traceback
 
 
@@ -369,5 +470,7 @@ class _Helpers:
             return ""
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return format_datetime(value, "medium", tzinfo=self.tz, locale=self.locale) + \
-            f" ({value.astimezone(self.tz).tzname()})"
+        return (
+            format_datetime(value, "medium", tzinfo=self.tz, locale=self.locale)
+            + f" ({value.astimezone(self.tz).tzname()})"
+        )

@@ -6,6 +6,7 @@ must not back it either. Every pledge asks in step 1 (services/pledges.py `reser
 and the API alike), inside the statement that locks the backer, so asking costs no round
 trip of its own; `refuse` then answers 403 `own_project`.
 """
+
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, or_, select
 
@@ -20,8 +21,8 @@ def owns(user_id, project_id):
     firm = select(Project.firm_id).where(Project.id == project_id).scalar_subquery()
     return or_(
         exists().where(FirmMember.firm_id == firm, FirmMember.user_id == user_id),
-        exists().where(Review.project_id == project_id, Review.reviewer_id == user_id,
-                       Review.decision == "approve"))
+        exists().where(Review.project_id == project_id, Review.reviewer_id == user_id, Review.decision == "approve"),
+    )
 
 
 # Built once: the backing form asks it each time it is shown.

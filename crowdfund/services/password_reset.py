@@ -7,11 +7,12 @@ the password hash (and the address), so setting a new password, by this link or 
 way, makes every earlier link worthless. A reset signs the account out of every browser
 and revokes every API token: whoever knew the old password is out.
 """
+
 from flask import current_app, url_for
 
+from ..domain.clock import utcnow
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import utcnow
 from . import accounts, api_tokens, notifications, signed_links, use_case, user_sessions
 
 PURPOSE = "password-reset"
@@ -37,15 +38,20 @@ def request_reset(email, *, page_locale=None):
         return
     token = make_token(user)
     link = url_for("auth.reset_password", token=token, _external=True)
-    notifications.password_reset(user, link, ttl_minutes=max(current_app.config["PASSWORD_RESET_TTL"] // 60, 1),
-                                 dedupe_key=f"password_reset:{user.id}:{signed_links.token_digest(token)}",
-                                 in_locale=None if user.locale else page_locale)
+    notifications.password_reset(
+        user,
+        link,
+        ttl_minutes=max(current_app.config["PASSWORD_RESET_TTL"] // 60, 1),
+        dedupe_key=f"password_reset:{user.id}:{signed_links.token_digest(token)}",
+        in_locale=None if user.locale else page_locale,
+    )
 
 
 def user_for_token(token, *, lock=False):
     """The account a live reset link belongs to; LinkRefused when expired, used or not ours."""
-    return signed_links.read(PURPOSE, token, max_age=current_app.config["PASSWORD_RESET_TTL"],
-                             fingerprint_of=_fingerprint, lock=lock)
+    return signed_links.read(
+        PURPOSE, token, max_age=current_app.config["PASSWORD_RESET_TTL"], fingerprint_of=_fingerprint, lock=lock
+    )
 
 
 @use_case

@@ -13,30 +13,33 @@ What depends on it: a campaign launches only when the account is verified
 `paying_out`, founders and admins are told once, and it starts again when an account of
 the firm becomes verified (`resume_waiting_payouts`, after the commit).
 """
+
 import logging
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import after_commit
+from ..domain.clock import utcnow
+from ..domain.vocabulary import status_in_sentence
 from ..errors import Conflict
 from ..extensions import db
-from ..models import FirmEdit, PayoutAccount, Project, Settlement, StateChange, utcnow
-from ..payments.base import ACCOUNT_PENDING, ACCOUNT_RESTRICTED, ACCOUNT_STATUSES, ACCOUNT_VERIFIED
+from ..models import FirmEdit, PayoutAccount, Project, Settlement, SettlementStatus, StateChange
+from ..payments.base import ACCOUNT_STATUSES, ACCOUNT_VERIFIED
 from . import firm_notices, settlement_hooks
 
 log = logging.getLogger(__name__)
 
 CURRENT, PROPOSED, RETIRED = "current", "proposed", "retired"
 ENTITY = "payout_account"  # StateChange.entity of its status changes
-STATUS_WORDS = {ACCOUNT_PENDING: _l("being set up"), ACCOUNT_VERIFIED: _l("verified"),
-                ACCOUNT_RESTRICTED: _l("restricted")}
 # The code a settlement's `last_error` starts with while its payout waits for an account.
 WAITING = "payout_account_not_ready"
 
 
 def current(firm_id):
-    return db.session.scalar(select(PayoutAccount).where(PayoutAccount.firm_id == firm_id,
-                                                         PayoutAccount.role == CURRENT))
+    return db.session.scalar(
+        select(PayoutAccount).where(PayoutAccount.firm_id == firm_id, PayoutAccount.role == CURRENT)
+    )
 
 
 def by_ref(ref):
@@ -45,15 +48,18 @@ def by_ref(ref):
 
 def status_of(firm_id):
     """The current account's status, or None when the firm has not set up payouts."""
-    return db.session.scalar(select(PayoutAccount.status).where(PayoutAccount.firm_id == firm_id,
-                                                                PayoutAccount.role == CURRENT))
+    return db.session.scalar(
+        select(PayoutAccount.status).where(PayoutAccount.firm_id == firm_id, PayoutAccount.role == CURRENT)
+    )
 
 
 def verified_destination(firm_id):
     """The ref to pay the firm at: its current account's, if verified; else None."""
-    return db.session.scalar(select(PayoutAccount.processor_ref).where(
-        PayoutAccount.firm_id == firm_id, PayoutAccount.role == CURRENT,
-        PayoutAccount.status == ACCOUNT_VERIFIED))
+    return db.session.scalar(
+        select(PayoutAccount.processor_ref).where(
+            PayoutAccount.firm_id == firm_id, PayoutAccount.role == CURRENT, PayoutAccount.status == ACCOUNT_VERIFIED
+        )
+    )
 
 
 def require_ready(firm_id):
@@ -64,10 +70,15 @@ def require_ready(firm_id):
 
 def not_ready_message(status):
     if status is None:
-        return _("Set up the firm's payout account before launching: the money raised can only be paid "
-                 "to an account the payment processor has verified.")
-    return _("The firm's payout account is %(status)s. A campaign can launch once the payment processor "
-             "has verified it: finish setting it up on the firm's page.", status=STATUS_WORDS[status])
+        return _(
+            "Set up the firm's payout account before launching: the money raised can only be paid "
+            "to an account the payment processor has verified."
+        )
+    return _(
+        "The firm's payout account is %(status)s. A campaign can launch once the payment processor "
+        "has verified it: finish setting it up on the firm's page.",
+        status=status_in_sentence(status, "payout_account"),
+    )
 
 
 # -- changes ---------------------------------------------------------------------------------------
@@ -79,8 +90,16 @@ def set_status(account, status, *, actor=None, note=""):
     if account.status == status:
         return False
     now = utcnow()
-    db.session.add(StateChange(entity=ENTITY, entity_id=account.id, from_state=account.status, to_state=status,
-                               actor_id=getattr(actor, "id", actor), note=note or "as the processor reports it"))
+    db.session.add(
+        StateChange(
+            entity=ENTITY,
+            entity_id=account.id,
+            from_state=account.status,
+            to_state=status,
+            actor_id=getattr(actor, "id", actor),
+            note=note or "as the processor reports it",
+        )
+    )
     account.status, account.status_changed_at = status, now
     if status == ACCOUNT_VERIFIED:
         account.verified_at = now
@@ -96,12 +115,26 @@ def open_account(firm, ref, status, *, processor, role, actor):
     proposed). A new current account replaces the old one (retired), logged as a FirmEdit."""
     if role == CURRENT:
         _retire_current(firm.id)
-    account = PayoutAccount(firm_id=firm.id, processor=processor, processor_ref=ref, status=status, role=role,
-                            verified_at=utcnow() if status == ACCOUNT_VERIFIED else None)
+    account = PayoutAccount(
+        firm_id=firm.id,
+        processor=processor,
+        processor_ref=ref,
+        status=status,
+        role=role,
+        verified_at=utcnow() if status == ACCOUNT_VERIFIED else None,
+    )
     db.session.add(account)
     db.session.flush()
-    db.session.add(StateChange(entity=ENTITY, entity_id=account.id, from_state=None, to_state=status,
-                               actor_id=getattr(actor, "id", actor), note=f"opened at {processor} as {role}"))
+    db.session.add(
+        StateChange(
+            entity=ENTITY,
+            entity_id=account.id,
+            from_state=None,
+            to_state=status,
+            actor_id=getattr(actor, "id", actor),
+            note=f"opened at {processor} as {role}",
+        )
+    )
     if role == CURRENT:
         _log_destination(firm.id, actor, account)
         if status == ACCOUNT_VERIFIED:
@@ -140,11 +173,22 @@ def _retire_current(firm_id):
 
 
 def _log_destination(firm_id, actor, account, change_request=None):
-    previous = db.session.scalar(select(FirmEdit.new_value).where(
-        FirmEdit.firm_id == firm_id, FirmEdit.field == "payout_account").order_by(FirmEdit.id.desc()).limit(1))
-    db.session.add(FirmEdit(firm_id=firm_id, user_id=getattr(actor, "id", actor), field="payout_account",
-                            old_value=previous or "", new_value=account.processor_ref,
-                            change_request_id=getattr(change_request, "id", None)))
+    previous = db.session.scalar(
+        select(FirmEdit.new_value)
+        .where(FirmEdit.firm_id == firm_id, FirmEdit.field == "payout_account")
+        .order_by(FirmEdit.id.desc())
+        .limit(1)
+    )
+    db.session.add(
+        FirmEdit(
+            firm_id=firm_id,
+            user_id=getattr(actor, "id", actor),
+            field="payout_account",
+            old_value=previous or "",
+            new_value=account.processor_ref,
+            change_request_id=getattr(change_request, "id", None),
+        )
+    )
 
 
 # -- settlement waits for it -----------------------------------------------------------------------
@@ -160,9 +204,14 @@ def payout_waits(settlement, project):
 def resume_waiting_payouts(firm_id):
     """After the commit, start again the payouts of `firm_id` that wait for its account."""
     waiting = db.session.scalars(
-        select(Settlement.project_id).join(Project, Project.id == Settlement.project_id)
-        .where(Project.firm_id == firm_id, Settlement.outcome == settlement_hooks.RELEASE,
-               Settlement.status == "paying_out")).all()
+        select(Settlement.project_id)
+        .join(Project, Project.id == Settlement.project_id)
+        .where(
+            Project.firm_id == firm_id,
+            Settlement.outcome == settlement_hooks.RELEASE,
+            Settlement.status == SettlementStatus.PAYING_OUT.value,
+        )
+    ).all()
     for project_id in waiting:
-        settlement_hooks.start_after_commit(project_id)
+        after_commit.start_settlement(project_id)
     return waiting

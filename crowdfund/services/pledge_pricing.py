@@ -4,36 +4,50 @@ Reads only: nothing here writes a row. `price_reward` / `price_equity` return th
 columns of a new pledge (integer minor units; the amount charged is always computed here,
 never taken from the input) or raise a ValidationError / Conflict naming the field.
 """
+
 from flask import current_app
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 
+from ..domain.clock import utcnow
+from ..domain.fx import UnknownRate
 from ..domain.money import format_money, max_minor
+from ..domain.vocabulary import status_in_sentence
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..models import EquityOffering, Pledge, RewardTier, User, utcnow
+from ..models import EquityOffering, Pledge, RewardTier, User
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
 from . import investors
 from .firms import country_names
-from .transitions import PROJECT_STATUS_WORDS
 
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
-ADDRESS_MISSING = {"name": _l("Enter the recipient's name."), "line1": _l("Enter the street address."),
-                   "city": _l("Enter the city."), "postal_code": _l("Enter the postal code."),
-                   "country": _l("Enter the country.")}
-WHOLE_MESSAGES = {"extra": _l("Enter the extra amount as a whole number."),
-                  "amount": _l("Enter the amount as a whole number."),
-                  "tier_id": _l("Enter the reward as a whole number."),
-                  "quantity": _l("Enter the quantity as a whole number."),
-                  "shares": _l("Enter the number of shares as a whole number.")}
+ADDRESS_MISSING = {
+    "name": _l("Enter the recipient's name."),
+    "line1": _l("Enter the street address."),
+    "city": _l("Enter the city."),
+    "postal_code": _l("Enter the postal code."),
+    "country": _l("Enter the country."),
+}
+WHOLE_MESSAGES = {
+    "extra": _l("Enter the extra amount as a whole number."),
+    "amount": _l("Enter the amount as a whole number."),
+    "tier_id": _l("Enter the reward as a whole number."),
+    "quantity": _l("Enter the quantity as a whole number."),
+    "shares": _l("Enter the number of shares as a whole number."),
+}
+RISKS_NOT_ACKNOWLEDGED = _l(
+    "Please confirm, for this investment, that you may lose all the money you invest and "
+    "that shares in a small firm are hard to sell."
+)
 
 # Units a backer already has on a tier (for the per-backer limit): a payment waiting for
 # the backer still holds its units.
 ACTIVE_STATUSES = (PS.PENDING.value, PS.REQUIRES_ACTION.value, PS.HELD.value)
-_PROJECT_TIER = select(RewardTier).where(RewardTier.id == bindparam("tier"),
-                                         RewardTier.project_id == bindparam("project"))
+_PROJECT_TIER = select(RewardTier).where(
+    RewardTier.id == bindparam("tier"), RewardTier.project_id == bindparam("project")
+)
 
 
 def _money(minor, currency):
@@ -45,12 +59,17 @@ def require_open(project, now=None):
     """Raise `project_not_live` unless the campaign takes pledges right now."""
     now = now or utcnow()
     if project.status != ProjectStatus.LIVE.value:
-        raise Conflict(_("This campaign is not taking pledges: it is %(status)s.",
-                         status=PROJECT_STATUS_WORDS.get(ProjectStatus(project.status), project.status)),
-                       code="project_not_live")
+        raise Conflict(
+            _(
+                "This campaign is not taking pledges: it is %(status)s.",
+                status=status_in_sentence(project.status, "project"),
+            ),
+            code="project_not_live",
+        )
     if project.deadline is None or project.deadline <= now:
-        raise Conflict(_("This campaign has reached its deadline and no longer takes pledges."),
-                       code="project_not_live")
+        raise Conflict(
+            _("This campaign has reached its deadline and no longer takes pledges."), code="project_not_live"
+        )
 
 
 def is_open(project, now=None):
@@ -73,24 +92,29 @@ def _whole(value, field, label):
 
 def _check_total(total, currency, field):
     if total > max_minor(currency):
-        message = _("That is more than any single pledge can be (at most %(amount)s).",
-                    amount=_money(max_minor(currency), currency))
+        message = _(
+            "That is more than any single pledge can be (at most %(amount)s).",
+            amount=_money(max_minor(currency), currency),
+        )
         raise ValidationError(message, code="amount_too_large", fields={field: message})
 
 
 def _extra(extra, currency):
     extra = _whole(extra, "extra", "the extra amount") or 0
     if extra < 0:
-        raise ValidationError(_("The extra amount cannot be negative."),
-                              fields={"extra": _("The extra amount cannot be negative.")})
+        raise ValidationError(
+            _("The extra amount cannot be negative."), fields={"extra": _("The extra amount cannot be negative.")}
+        )
     _check_total(extra, currency, "extra")
     return extra
 
 
 def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares, shipping_address, now):
     if shares:
-        raise ValidationError(_("This is a reward campaign; it does not sell shares."),
-                              fields={"shares": _("This is a reward campaign; it does not sell shares.")})
+        raise ValidationError(
+            _("This is a reward campaign; it does not sell shares."),
+            fields={"shares": _("This is a reward campaign; it does not sell shares.")},
+        )
     currency = project.currency
     extra = _extra(extra, currency)
     if tier_id in (None, ""):
@@ -99,34 +123,57 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
             message = _("Enter an amount above zero, or choose a reward.")
             raise ValidationError(message, fields={"amount": message})
         _check_total(amount + extra, currency, "amount")
-        return {"tier_id": None, "quantity": 1, "shares": None, "reward_amount": 0,
-                "extra_amount": amount + extra, "shipping_fee": 0, "amount": amount + extra,
-                "shipping_address": None}
+        return {
+            "tier_id": None,
+            "quantity": 1,
+            "shares": None,
+            "reward_amount": 0,
+            "extra_amount": amount + extra,
+            "shipping_fee": 0,
+            "amount": amount + extra,
+            "shipping_address": None,
+        }
 
     tier = db.session.scalar(_PROJECT_TIER, {"tier": _whole(tier_id, "tier_id", "the reward"), "project": project.id})
     if tier is None:
         raise ValidationError(_("Choose one of this campaign's rewards."), fields={"tier_id": _("Choose a reward.")})
     quantity = _whole(quantity, "quantity", "the quantity")
     if quantity is None or quantity < 1:
-        raise ValidationError(_("The quantity must be at least 1."), fields={"quantity": _("The quantity must be at least 1.")})
+        raise ValidationError(
+            _("The quantity must be at least 1."), fields={"quantity": _("The quantity must be at least 1.")}
+        )
     most = current_app.config["PLEDGE_MAX_QUANTITY"]
     if quantity > most:
         message = _("One pledge can hold at most %(num)d of a reward.", num=most)
         raise ValidationError(message, fields={"quantity": message})
     if tier.available_from is not None and now < tier.available_from:
-        raise ValidationError(_("The reward “%(title)s” is not available yet.", title=tier.title),
-                              code="tier_not_available", fields={"tier_id": _("Not available yet.")})
+        raise ValidationError(
+            _("The reward “%(title)s” is not available yet.", title=tier.title),
+            code="tier_not_available",
+            fields={"tier_id": _("Not available yet.")},
+        )
     if tier.available_until is not None and now >= tier.available_until:
-        raise ValidationError(_("The reward “%(title)s” is no longer available.", title=tier.title),
-                              code="tier_not_available", fields={"tier_id": _("No longer available.")})
+        raise ValidationError(
+            _("The reward “%(title)s” is no longer available.", title=tier.title),
+            code="tier_not_available",
+            fields={"tier_id": _("No longer available.")},
+        )
     if tier.per_backer_limit is not None:
-        held = db.session.scalar(select(func.coalesce(func.sum(Pledge.quantity), 0)).where(
-            Pledge.backer_id == backer_id, Pledge.tier_id == tier.id, Pledge.status.in_(ACTIVE_STATUSES)))
+        held = db.session.scalar(
+            select(func.coalesce(func.sum(Pledge.quantity), 0)).where(
+                Pledge.backer_id == backer_id, Pledge.tier_id == tier.id, Pledge.status.in_(ACTIVE_STATUSES)
+            )
+        )
         if held + quantity > tier.per_backer_limit:
             left = max(tier.per_backer_limit - held, 0)
-            message = _("Each backer can have at most %(limit)d of “%(title)s”; you already have %(held)d, "
-                        "so you can add %(left)d.", limit=tier.per_backer_limit, title=tier.title, held=held,
-                        left=left)
+            message = _(
+                "Each backer can have at most %(limit)d of “%(title)s”; you already have %(held)d, "
+                "so you can add %(left)d.",
+                limit=tier.per_backer_limit,
+                title=tier.title,
+                held=held,
+                left=left,
+            )
             raise ValidationError(message, code="per_backer_limit", fields={"quantity": message})
     reward = tier.price * quantity
     address, fee = None, 0
@@ -135,8 +182,16 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
         fee = tier.shipping_fee
     total = reward + extra + fee
     _check_total(total, currency, "quantity")
-    return {"tier_id": tier.id, "quantity": quantity, "shares": None, "reward_amount": reward,
-            "extra_amount": extra, "shipping_fee": fee, "amount": total, "shipping_address": address}
+    return {
+        "tier_id": tier.id,
+        "quantity": quantity,
+        "shares": None,
+        "reward_amount": reward,
+        "extra_amount": extra,
+        "shipping_fee": fee,
+        "amount": total,
+        "shipping_address": address,
+    }
 
 
 def clean_address(raw):
@@ -153,19 +208,23 @@ def clean_address(raw):
     if address["country"] and address["country"] not in country_names():
         errors["shipping_country"] = _("Choose the country to ship to.")
     if errors:
-        raise ValidationError(_("This reward ships: please give a full shipping address."), code="address_required",
-                              fields=errors)
+        raise ValidationError(
+            _("This reward ships: please give a full shipping address."), code="address_required", fields=errors
+        )
     return address
 
 
-def price_equity(backer_id, project, *, shares, tier_id, amount, extra, now):
-    offering = db.session.scalar(select(EquityOffering).where(EquityOffering.project_id == project.id)
-                                 .execution_options(populate_existing=True))
+def price_equity(backer_id, project, *, shares, tier_id, amount, extra, now, acknowledge_risks=False):
+    offering = db.session.scalar(
+        select(EquityOffering).where(EquityOffering.project_id == project.id).execution_options(populate_existing=True)
+    )
     if offering is None:
         raise Conflict(_("This campaign has no share offering."), code="project_not_live")
     if tier_id not in (None, "") or amount not in (None, "", 0) or extra not in (None, "", 0):
-        raise ValidationError(_("This is an equity campaign: choose a number of shares."),
-                              fields={"shares": _("Choose a number of shares.")})
+        raise ValidationError(
+            _("This is an equity campaign: choose a number of shares."),
+            fields={"shares": _("Choose a number of shares.")},
+        )
     shares = _whole(shares, "shares", "the number of shares")
     if shares is None or shares < max(offering.min_shares, 1):
         message = _("The smallest investment is %(num)d shares.", num=offering.min_shares)
@@ -173,22 +232,56 @@ def price_equity(backer_id, project, *, shares, tier_id, amount, extra, now):
     total = shares * offering.price_per_share
     _check_total(total, project.currency, "shares")
 
-    profile = investors.get_profile(db.session.get(User, backer_id))
+    user = db.session.get(User, backer_id)
+    profile = investors.get_profile(user)
     if not investors.is_complete(profile):
-        raise ValidationError(_("Before your first investment, please complete your investor profile and confirm "
-                                "that you understand the risks."), code="investor_profile_required")
-    if profile.currency != project.currency:
-        raise ValidationError(_("Your investor profile is in %(profile)s, but this offering is in %(offering)s. "
-                                "Please update your profile in %(offering)s.", profile=profile.currency,
-                                offering=project.currency),
-                              code="investor_profile_required")
+        raise ValidationError(
+            _(
+                "Before your first investment, please complete your investor profile and confirm "
+                "that you understand the risks."
+            ),
+            code="investor_profile_required",
+        )
+    # Each commitment on its own, not once for the profile: the investor reads it where they invest.
+    if acknowledge_risks is not True:
+        message = str(RISKS_NOT_ACKNOWLEDGED)
+        raise ValidationError(message, code="risks_not_acknowledged", fields={"acknowledge_risks": message})
     if not profile.accredited:
-        user = db.session.get(User, backer_id)
-        allowance = investors.allowance(user, profile, project.currency, now=now)
-        if total > allowance.remaining:
-            message = _("This investment of %(amount)s is over your 12-month investment limit.",
-                        amount=_money(total, project.currency)) + " " + allowance.describe()
-            raise ValidationError(message, code="investment_limit_exceeded", fields={"shares": message})
-    return {"tier_id": None, "quantity": 1, "shares": shares, "reward_amount": total, "extra_amount": 0,
-            "shipping_fee": 0, "amount": total, "shipping_address": None}
+        _require_within_limit(user, profile, project, total, now)
+    return {
+        "tier_id": None,
+        "quantity": 1,
+        "shares": shares,
+        "reward_amount": total,
+        "extra_amount": 0,
+        "shipping_fee": 0,
+        "amount": total,
+        "shipping_address": None,
+        "risks_acknowledged_at": now,
+    }
 
+
+def _require_within_limit(user, profile, project, total, now):
+    """The 12-month limit, across every currency the investor has committed in."""
+    try:
+        allowance = investors.allowance(user, profile, project.currency, now=now)
+        in_rule_currency = allowance.counts_as(total, project.currency)
+    except UnknownRate as missing:
+        raise Conflict(
+            _(
+                "There is no reference exchange rate for %(currency)s, so your investment limit cannot be "
+                "checked. Please try again later.",
+                currency=str(missing),
+            ),
+            code="fx_rate_missing",
+        ) from None
+    if in_rule_currency > allowance.remaining_in_rule_currency:
+        message = (
+            _(
+                "This investment of %(amount)s is over your 12-month investment limit.",
+                amount=_money(total, project.currency),
+            )
+            + " "
+            + allowance.describe()
+        )
+        raise ValidationError(message, code="investment_limit_exceeded", fields={"shares": message})

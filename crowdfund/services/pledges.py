@@ -9,6 +9,7 @@ calls, in which transaction each runs and in which order rows are locked. In sho
   pledge locked with `lock`;
 - `cancel_in_books`: the books side of a backer's cancellation.
 """
+
 import logging
 import secrets
 from dataclasses import dataclass
@@ -20,16 +21,17 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import change_tokens, ledger
+from ..domain.clock import utcnow
+from ..domain.vocabulary import status_in_sentence
 from ..errors import Conflict, NotFound, PaymentDeclined, ValidationError
 from ..extensions import db
-from ..models import EquityOffering, Pledge, Project, RewardTier, User, utcnow
+from ..models import EquityOffering, Pledge, Project, RewardTier, User
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus
-from . import notifications
+from . import investor_notices, notifications, offerings, own_project
 from .discovery import LONG_TEXTS
-from . import own_project
 from .pledge_pricing import price_equity, price_reward, require_open
-from .receipts import PLEDGE_STATUS_WORDS, cancel_deadline
+from .receipts import cancel_deadline, reflection_ends
 from .transitions import transition
 
 log = logging.getLogger(__name__)
@@ -43,30 +45,57 @@ _NO_SYNC = {"synchronize_session": False}
 # Step 1: lock the backer (one attempt at a time), look for this attempt's key, and ask
 # whether the backer is one of the campaign's own people.
 _BACKER_AND_ATTEMPT = (
-    select(User.id, Pledge, own_project.owns(User.id, bindparam("project")).label("is_own")).select_from(User)
+    select(User.id, Pledge, own_project.owns(User.id, bindparam("project")).label("is_own"))
+    .select_from(User)
     .outerjoin(Pledge, (Pledge.backer_id == User.id) & (Pledge.idempotency_key == bindparam("key")))
-    .where(User.id == bindparam("backer")).with_for_update(of=User, key_share=True))
+    .where(User.id == bindparam("backer"))
+    .with_for_update(of=User, key_share=True)
+)
 _RESERVE_TIER_UNITS = (
-    update(RewardTier).where(RewardTier.id == bindparam("tier"), or_(
-        RewardTier.quantity.is_(None), RewardTier.sold + bindparam("q") <= RewardTier.quantity))
-    .values(sold=RewardTier.sold + bindparam("q")).execution_options(**_NO_SYNC))
+    update(RewardTier)
+    .where(
+        RewardTier.id == bindparam("tier"),
+        or_(RewardTier.quantity.is_(None), RewardTier.sold + bindparam("q") <= RewardTier.quantity),
+    )
+    .values(sold=RewardTier.sold + bindparam("q"))
+    .execution_options(**_NO_SYNC)
+)
 # Step 3: lock the pledge, loading what its receipt shows (only the pledge row is locked).
 _LOCK_WITH_RECEIPT_DATA = (
-    select(Pledge).where(Pledge.id == bindparam("pledge"))
-    .options(joinedload(Pledge.backer), joinedload(Pledge.tier),
-             joinedload(Pledge.project).options(joinedload(Project.firm), *LONG_TEXTS))
-    .with_for_update(of=Pledge).execution_options(populate_existing=True))
+    select(Pledge)
+    .where(Pledge.id == bindparam("pledge"))
+    .options(
+        joinedload(Pledge.backer),
+        joinedload(Pledge.tier),
+        joinedload(Pledge.project).options(joinedload(Project.firm), *LONG_TEXTS),
+    )
+    .with_for_update(of=Pledge)
+    .execution_options(populate_existing=True)
+)
 _ADD_TO_TOTAL = (
-    update(Project).where(Project.id == bindparam("project"), Project.status == ProjectStatus.LIVE.value,
-                          Project.deadline > bindparam("now"))
-    .values(pledged_amount=Project.pledged_amount + bindparam("amount")).execution_options(**_NO_SYNC))
+    update(Project)
+    .where(
+        Project.id == bindparam("project"),
+        Project.status == ProjectStatus.LIVE.value,
+        Project.deadline > bindparam("now"),
+    )
+    .values(pledged_amount=Project.pledged_amount + bindparam("amount"))
+    .execution_options(**_NO_SYNC)
+)
+_ADD_TO_OFFERING_TOTAL = _ADD_TO_TOTAL.returning(Project.pledged_amount, Project.goal)
 # The backer's other held pledges on the project (are they counted among its backers already?).
-_OTHER_HELD = select(Pledge.id).where(Pledge.project_id == bindparam("project"),
-                                      Pledge.backer_id == bindparam("backer"),
-                                      Pledge.status == PS.HELD.value, Pledge.id != bindparam("pledge"))
+_OTHER_HELD = select(Pledge.id).where(
+    Pledge.project_id == bindparam("project"),
+    Pledge.backer_id == bindparam("backer"),
+    Pledge.status == PS.HELD.value,
+    Pledge.id != bindparam("pledge"),
+)
 _COUNT_NEW_BACKER = (
-    update(Project).where(Project.id == bindparam("project"), ~_OTHER_HELD.exists())
-    .values(backer_count=Project.backer_count + 1).execution_options(**_NO_SYNC))
+    update(Project)
+    .where(Project.id == bindparam("project"), ~_OTHER_HELD.exists())
+    .values(backer_count=Project.backer_count + 1)
+    .execution_options(**_NO_SYNC)
+)
 
 
 @dataclass(frozen=True)
@@ -85,8 +114,17 @@ class Attempt:
 
     @classmethod
     def of(cls, pledge):
-        return cls(pledge.id, pledge.backer_id, pledge.project_id, pledge.amount, pledge.currency,
-                   pledge.payment_method, pledge.tier_id, pledge.quantity, pledge.shares)
+        return cls(
+            pledge.id,
+            pledge.backer_id,
+            pledge.project_id,
+            pledge.amount,
+            pledge.currency,
+            pledge.payment_method,
+            pledge.tier_id,
+            pledge.quantity,
+            pledge.shares,
+        )
 
 
 def charge_key(pledge_id):
@@ -115,26 +153,50 @@ def failure_error(pledge):
 
 
 def find_attempt(backer_id, idempotency_key):
-    return db.session.scalar(select(Pledge).where(Pledge.backer_id == backer_id,
-                                                  Pledge.idempotency_key == idempotency_key))
+    return db.session.scalar(
+        select(Pledge).where(Pledge.backer_id == backer_id, Pledge.idempotency_key == idempotency_key)
+    )
 
 
 def require_same_request(existing, project_id, request_fingerprint):
     """The key of `existing` sent again: a replay of the same request, or Conflict 409
     `idempotency_key_reused` (another campaign, or, both fingerprinted, another body)."""
     if existing.project_id != project_id:
-        raise Conflict(_("This idempotency key was already used for a pledge to another campaign; "
-                         "use a new key for each attempt."), code="idempotency_key_reused")
+        raise Conflict(
+            _(
+                "This idempotency key was already used for a pledge to another campaign; "
+                "use a new key for each attempt."
+            ),
+            code="idempotency_key_reused",
+        )
     if request_fingerprint and existing.request_fingerprint and request_fingerprint != existing.request_fingerprint:
-        raise Conflict(_("This idempotency key was already used with a different request; send the same request "
-                         "again to get its pledge, or use a new key for a new attempt."),
-                       code="idempotency_key_reused")
+        raise Conflict(
+            _(
+                "This idempotency key was already used with a different request; send the same request "
+                "again to get its pledge, or use a new key for a new attempt."
+            ),
+            code="idempotency_key_reused",
+        )
 
 
 # -- step 1 -------------------------------------------------------------------------------------
 
-def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, quantity, amount, extra,
-            shares, shipping_address, request_fingerprint=None):
+
+def reserve(
+    backer_id,
+    project_id,
+    *,
+    idempotency_key,
+    payment_method,
+    tier_id,
+    quantity,
+    amount,
+    extra,
+    shares,
+    shipping_address,
+    request_fingerprint=None,
+    acknowledge_risks=False,
+):
     """Validate, price, insert the pending pledge and reserve its units (flush only).
 
     Returns an Attempt for a new pledge, or the earlier Pledge made with this key (nothing
@@ -142,20 +204,25 @@ def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, 
     IntegrityError when the same attempt was inserted concurrently (the workflow rolls back
     and returns theirs)."""
     if not isinstance(idempotency_key, str) or not 8 <= len(idempotency_key.strip()) <= 100:
-        raise ValidationError(_("This form has expired. Please reload the page and try again."),
-                              code="missing_idempotency_key")
+        raise ValidationError(
+            _("This form has expired. Please reload the page and try again."), code="missing_idempotency_key"
+        )
     idempotency_key = idempotency_key.strip()
     # One attempt at a time per backer: the limits below read the backer's other pledges.
     # The same statement looks for an earlier attempt with this key.
-    step_one = db.session.execute(_BACKER_AND_ATTEMPT, {"key": idempotency_key, "backer": backer_id,
-                                                        "project": project_id}).one()
+    step_one = db.session.execute(
+        _BACKER_AND_ATTEMPT, {"key": idempotency_key, "backer": backer_id, "project": project_id}
+    ).one()
     existing = step_one.Pledge
     if existing is not None:
         require_same_request(existing, project_id, request_fingerprint)
         return existing
     if not isinstance(payment_method, str) or not payment_method.strip() or len(payment_method) > 100:
-        raise ValidationError(_("Choose how you want to pay."), code="payment_method_required",
-                              fields={"payment_method": _("Choose how you want to pay.")})
+        raise ValidationError(
+            _("Choose how you want to pay."),
+            code="payment_method_required",
+            fields={"payment_method": _("Choose how you want to pay.")},
+        )
     now = utcnow()
     # Usually loaded by the caller in this transaction already (no query then). Its status
     # may be a moment old: step 3's guarded UPDATE is what a closing campaign cannot slip past.
@@ -166,19 +233,45 @@ def reserve(backer_id, project_id, *, idempotency_key, payment_method, tier_id, 
     if step_one.is_own:
         own_project.refuse(project)  # 403 own_project: no shill pledging
     if project.kind == ProjectKind.EQUITY.value:
-        priced = price_equity(backer_id, project, shares=shares, tier_id=tier_id, amount=amount, extra=extra,
-                              now=now)
+        priced = price_equity(
+            backer_id,
+            project,
+            shares=shares,
+            tier_id=tier_id,
+            amount=amount,
+            extra=extra,
+            now=now,
+            acknowledge_risks=acknowledge_risks,
+        )
     else:
-        priced = price_reward(backer_id, project, tier_id=tier_id, quantity=quantity, amount=amount,
-                              extra=extra, shares=shares, shipping_address=shipping_address, now=now)
-    pledge = Pledge(project_id=project.id, backer_id=backer_id, status=PS.PENDING.value,
-                    idempotency_key=idempotency_key, request_fingerprint=request_fingerprint,
-                    currency=project.currency,
-                    payment_method=payment_method.strip(), created_at=now, **priced)
+        priced = price_reward(
+            backer_id,
+            project,
+            tier_id=tier_id,
+            quantity=quantity,
+            amount=amount,
+            extra=extra,
+            shares=shares,
+            shipping_address=shipping_address,
+            now=now,
+        )
+    pledge = Pledge(
+        project_id=project.id,
+        backer_id=backer_id,
+        status=PS.PENDING.value,
+        idempotency_key=idempotency_key,
+        request_fingerprint=request_fingerprint,
+        currency=project.currency,
+        payment_method=payment_method.strip(),
+        created_at=now,
+        **priced,
+    )
     db.session.add(pledge)
     db.session.flush()
     # Last, just before COMMIT: every backer of the tier queues on its row's lock.
     _reserve_units(project, priced)
+    if priced["shares"] is not None:
+        offerings.require_investor_room(project, backer_id)  # after the offering's row is locked
     return Attempt.of(pledge)
 
 
@@ -187,24 +280,34 @@ def _reserve_units(project, priced):
     if priced["tier_id"] is not None:
         done = db.session.execute(_RESERVE_TIER_UNITS, {"tier": priced["tier_id"], "q": priced["quantity"]}).rowcount
         if not done:
-            left = db.session.scalar(select(RewardTier.quantity - RewardTier.sold).where(
-                RewardTier.id == priced["tier_id"]))
-            message = (_("This reward is sold out.") if not left else
-                       ngettext("Only %(num)d of this reward is left.", "Only %(num)d of this reward are left.", left))
+            left = db.session.scalar(
+                select(RewardTier.quantity - RewardTier.sold).where(RewardTier.id == priced["tier_id"])
+            )
+            message = (
+                _("This reward is sold out.")
+                if not left
+                else ngettext("Only %(num)d of this reward is left.", "Only %(num)d of this reward are left.", left)
+            )
             raise Conflict(message, code="sold_out", fields={"quantity": message})
         change_tokens.campaign_changed(db.session, project.id)  # units left, on its page
     elif priced["shares"] is not None:
         s = priced["shares"]
         done = db.session.execute(
-            update(EquityOffering).where(EquityOffering.project_id == project.id,
-                                         EquityOffering.shares_committed + s <= EquityOffering.shares_offered)
+            update(EquityOffering)
+            .where(
+                EquityOffering.project_id == project.id,
+                EquityOffering.shares_committed + s <= EquityOffering.shares_offered,
+            )
             .values(shares_committed=EquityOffering.shares_committed + s)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not done:
-            left = db.session.scalar(select(EquityOffering.shares_offered - EquityOffering.shares_committed)
-                                     .where(EquityOffering.project_id == project.id))
-            message = (_("Every share on offer is taken.") if not left else
-                       _("Only %(num)d shares are left.", num=left))
+            left = db.session.scalar(
+                select(EquityOffering.shares_offered - EquityOffering.shares_committed).where(
+                    EquityOffering.project_id == project.id
+                )
+            )
+            message = _("Every share on offer is taken.") if not left else _("Only %(num)d shares are left.", num=left)
             raise Conflict(message, code="sold_out", fields={"shares": message})
         change_tokens.campaign_changed(db.session, project.id)
 
@@ -213,14 +316,18 @@ def release_units(attempt):
     """Give back what step 1 reserved (a failed or cancelled pledge)."""
     if attempt.tier_id is not None:
         done = db.session.execute(
-            update(RewardTier).where(RewardTier.id == attempt.tier_id, RewardTier.sold >= attempt.quantity)
-            .values(sold=RewardTier.sold - attempt.quantity).execution_options(synchronize_session=False)).rowcount
+            update(RewardTier)
+            .where(RewardTier.id == attempt.tier_id, RewardTier.sold >= attempt.quantity)
+            .values(sold=RewardTier.sold - attempt.quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     elif attempt.shares is not None:
         done = db.session.execute(
-            update(EquityOffering).where(EquityOffering.project_id == attempt.project_id,
-                                         EquityOffering.shares_committed >= attempt.shares)
+            update(EquityOffering)
+            .where(EquityOffering.project_id == attempt.project_id, EquityOffering.shares_committed >= attempt.shares)
             .values(shares_committed=EquityOffering.shares_committed - attempt.shares)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
     else:
         return
     if not done:  # pragma: no cover - would mean the counters were already wrong
@@ -230,9 +337,11 @@ def release_units(attempt):
 
 # -- step 3: the processor's answer, applied under the pledge's lock --------------------------------
 
+
 def lock(pledge_id):
-    return db.session.scalars(select(Pledge).where(Pledge.id == pledge_id).with_for_update()
-                              .execution_options(populate_existing=True)).one()
+    return db.session.scalars(
+        select(Pledge).where(Pledge.id == pledge_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
 
 
 def lock_with_receipt_data(pledge_id):
@@ -244,9 +353,15 @@ def book_processor_fee(attempt, fee):
     """What the processor kept of this pledge's charge (its fee): the processor holds that
     much less for us from now on, whatever becomes of the pledge."""
     if fee:
-        ledger.transfer(ledger.processor_fee_id(attempt.id), ledger.processor_fees_key(attempt.currency),
-                        ledger.clearing_key(attempt.currency), fee, attempt.currency, ledger.PROCESSOR_FEE,
-                        pledge_id=attempt.id)
+        ledger.transfer(
+            ledger.processor_fee_id(attempt.id),
+            ledger.processor_fees_key(attempt.currency),
+            ledger.clearing_key(attempt.currency),
+            fee,
+            attempt.currency,
+            ledger.PROCESSOR_FEE,
+            pledge_id=attempt.id,
+        )
 
 
 def hold(pledge, attempt, charge_ref, *, actor_id, now, fee=None):
@@ -257,19 +372,51 @@ def hold(pledge, attempt, charge_ref, *, actor_id, now, fee=None):
     the books, the pledge and its receipt are written first, and the guarded UPDATE of the
     totals comes just before COMMIT."""
     currency, clearing = attempt.currency, ledger.clearing_key(attempt.currency)
-    moves = [ledger.Transfer(ledger.hold_id(attempt.id), clearing, ledger.escrow_key(attempt.project_id),
-                             attempt.amount, currency, ledger.PLEDGE_HOLD, attempt.id)]
+    moves = [
+        ledger.Transfer(
+            ledger.hold_id(attempt.id),
+            clearing,
+            ledger.escrow_key(attempt.project_id),
+            attempt.amount,
+            currency,
+            ledger.PLEDGE_HOLD,
+            attempt.id,
+        )
+    ]
     if fee:  # what the processor kept: it holds that much less for us (one INSERT with the hold)
-        moves.append(ledger.Transfer(ledger.processor_fee_id(attempt.id), ledger.processor_fees_key(currency),
-                                     clearing, fee, currency, ledger.PROCESSOR_FEE, attempt.id))
+        moves.append(
+            ledger.Transfer(
+                ledger.processor_fee_id(attempt.id),
+                ledger.processor_fees_key(currency),
+                clearing,
+                fee,
+                currency,
+                ledger.PROCESSOR_FEE,
+                attempt.id,
+            )
+        )
     ledger.transfer_set(*moves)
     pledge.charge_ref = charge_ref
     pledge.held_at = now
     pledge.next_action = None
     transition(pledge, PS.HELD, actor=actor_id, note="payment succeeded; money held in escrow")
     notifications.pledge_receipt(pledge)
-    moved = db.session.execute(_ADD_TO_TOTAL, {"project": attempt.project_id, "now": now,
-                                               "amount": attempt.amount}).rowcount
+    if attempt.shares is None:
+        moved = db.session.execute(
+            _ADD_TO_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
+        ).rowcount
+    else:  # an offering: the same UPDATE, returning the totals its progress notices need
+        totals = db.session.execute(
+            _ADD_TO_OFFERING_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
+        ).first()
+        moved = totals is not None
+        if moved:
+            investor_notices.progress(
+                attempt.project_id,
+                before=totals.pledged_amount - attempt.amount,
+                after=totals.pledged_amount,
+                goal=totals.goal,
+            )
     if not moved:
         return False
     change_tokens.campaign_changed(db.session, attempt.project_id)  # the totals on its page
@@ -294,8 +441,18 @@ def await_action(pledge, charge_ref, next_action, *, actor_id):
     return pledge
 
 
-def fail(pledge, attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None, tell_backer=False,
-         processor_fee=None):
+def fail(
+    pledge,
+    attempt,
+    *,
+    code,
+    message,
+    charge_ref=None,
+    refund_ref=None,
+    actor_id=None,
+    tell_backer=False,
+    processor_fee=None,
+):
     """Release the reserved units and end the open pledge as failed; nothing reached escrow.
 
     `tell_backer`: mail them (a payment that ended while they were not on our page).
@@ -321,32 +478,50 @@ def _other_held_params(attempt):
 
 # -- cancellation --------------------------------------------------------------------------------
 
+
 def cancel_in_books(user, pledge, attempt, *, now):
     """The books side of a backer's cancellation: escrow back to clearing, totals and units
     back, pledge cancelled, the backer told. Guarded by the campaign still being open."""
     if pledge.status != PS.HELD.value:
-        raise Conflict(_("This pledge is %(status)s; only a pledge held in escrow can be cancelled.",
-                         status=PLEDGE_STATUS_WORDS.get(pledge.status, pledge.status)),
-                       code="wrong_state")
+        raise Conflict(
+            _(
+                "This pledge is %(status)s; only a pledge held in escrow can be cancelled.",
+                status=status_in_sentence(pledge.status, "pledge"),
+            ),
+            code="wrong_state",
+        )
     project = db.session.get(Project, attempt.project_id, populate_existing=True)
     close = cancel_deadline(project)
     margin = timedelta(seconds=current_app.config["EQUITY_CANCEL_CUTOFF"]) if close else timedelta(0)
+    reflection = reflection_ends(pledge, project)
+    if reflection is not None and now < reflection:  # revocable without reason, cut-off or not
+        margin = timedelta(0)
     moved = db.session.execute(
-        update(Project).where(Project.id == project.id, Project.status == ProjectStatus.LIVE.value,
-                              Project.deadline > now + margin)
+        update(Project)
+        .where(Project.id == project.id, Project.status == ProjectStatus.LIVE.value, Project.deadline > now + margin)
         .values(pledged_amount=Project.pledged_amount - attempt.amount)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not moved:
         raise Conflict(_cancel_refusal(project, close), code="cancel_window_closed")
     change_tokens.campaign_changed(db.session, project.id)
     if db.session.scalar(_OTHER_HELD.limit(1), _other_held_params(attempt)) is None:
-        db.session.execute(update(Project).where(Project.id == project.id)
-                           .values(backer_count=Project.backer_count - 1)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Project)
+            .where(Project.id == project.id)
+            .values(backer_count=Project.backer_count - 1)
+            .execution_options(synchronize_session=False)
+        )
     release_units(attempt)
-    ledger.transfer(ledger.refund_id(attempt.id), ledger.escrow_key(attempt.project_id),
-                    ledger.clearing_key(attempt.currency), attempt.amount, attempt.currency,
-                    ledger.PLEDGE_REFUND, pledge_id=attempt.id)
+    ledger.transfer(
+        ledger.refund_id(attempt.id),
+        ledger.escrow_key(attempt.project_id),
+        ledger.clearing_key(attempt.currency),
+        attempt.amount,
+        attempt.currency,
+        ledger.PLEDGE_REFUND,
+        pledge_id=attempt.id,
+    )
     pledge.ended_at = now
     transition(pledge, PS.CANCELLED, actor=user, note="cancelled by the backer")
     notifications.pledge_cancelled(pledge)
@@ -357,5 +532,9 @@ def _cancel_refusal(project, close):
     if project.status != ProjectStatus.LIVE.value or close is None:
         return _("The campaign has ended, so this pledge can no longer be cancelled.")
     hours = current_app.config["EQUITY_CANCEL_CUTOFF"] / 3600
-    return _("Equity commitments can be cancelled until %(hours)s hours before the campaign's deadline "
-             "(%(close)s UTC); that time has passed.", hours=f"{hours:g}", close=f"{close:%Y-%m-%d %H:%M}")
+    return _(
+        "Equity commitments can be cancelled until %(hours)s hours before the campaign's deadline "
+        "(%(close)s UTC); that time has passed.",
+        hours=f"{hours:g}",
+        close=f"{close:%Y-%m-%d %H:%M}",
+    )

@@ -1,15 +1,19 @@
 """What a backer sees of pledges: the backing page, receipts, their list. Reads only."""
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l, gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..domain import rulebooks
+from ..domain.clock import utcnow
+from ..domain.fx import UnknownRate
 from ..errors import NotFound
 from ..extensions import db
-from ..models import EquityOffering, Pledge, Project, RewardTier, utcnow
+from ..models import EquityOffering, Pledge, Project, RewardTier
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus
 from . import investors
@@ -17,25 +21,29 @@ from .discovery import LONG_TEXTS
 from .pledge_pricing import is_open
 
 # What a person is told when the payment is refused (the processor's own words are kept on the pledge).
-DECLINE_MESSAGES = {"card_declined": _l("Your card was declined."),
-                    "insufficient_funds": _l("Your card has insufficient funds."),
-                    "expired_card": _l("Your card has expired."),
-                    "authentication_required": _l("Your bank asks you to confirm this payment; please use another card."),
-                    "authentication_failed": _l("Your bank could not confirm this payment, so nothing was taken."),
-                    "payment_failed": _l("The payment did not go through, so nothing was taken."),
-                    "canceled": _l("The payment was not completed in time, so nothing was taken."),
-                    "action_expired": _l("The payment was not completed in time, so nothing was taken.")}
-PLEDGE_STATUS_WORDS = {PS.PENDING.value: _l("pending"), PS.REQUIRES_ACTION.value: _l("waiting for your payment"),
-                       PS.HELD.value: _l("held in escrow"), PS.RELEASED.value: _l("released"),
-                       PS.REFUNDED.value: _l("refunded"), PS.CANCELLED.value: _l("cancelled"),
-                       PS.FAILED.value: _l("failed"), PS.DISPUTED.value: _l("disputed")}
+DECLINE_MESSAGES = {
+    "card_declined": _l("Your card was declined."),
+    "insufficient_funds": _l("Your card has insufficient funds."),
+    "expired_card": _l("Your card has expired."),
+    "authentication_required": _l("Your bank asks you to confirm this payment; please use another card."),
+    "authentication_failed": _l("Your bank could not confirm this payment, so nothing was taken."),
+    "payment_failed": _l("The payment did not go through, so nothing was taken."),
+    "canceled": _l("The payment was not completed in time, so nothing was taken."),
+    "action_expired": _l("The payment was not completed in time, so nothing was taken."),
+}
 # Statuses a campaign page is public in (before approval a project is nobody's business).
-PUBLIC_STATUSES = {ProjectStatus.LIVE.value, ProjectStatus.SUCCESSFUL.value, ProjectStatus.FAILED.value,
-                   ProjectStatus.CANCELLED.value, ProjectStatus.SUSPENDED.value}
+PUBLIC_STATUSES = {
+    ProjectStatus.LIVE.value,
+    ProjectStatus.SUCCESSFUL.value,
+    ProjectStatus.FAILED.value,
+    ProjectStatus.CANCELLED.value,
+    ProjectStatus.SUSPENDED.value,
+}
 # The backing form and its POST, built once (building a statement per call costs CPU).
 _PROJECT_BY_SLUG = select(Project).where(Project.slug == bindparam("slug")).options(*LONG_TEXTS)
-_PROJECT_WITH_TERMS = _PROJECT_BY_SLUG.options(selectinload(Project.tiers), joinedload(Project.equity),
-                                               joinedload(Project.firm))
+_PROJECT_WITH_TERMS = _PROJECT_BY_SLUG.options(
+    selectinload(Project.tiers), joinedload(Project.equity), joinedload(Project.firm)
+)
 
 
 def cancel_deadline(project):
@@ -43,6 +51,26 @@ def cancel_deadline(project):
     if project.kind == ProjectKind.EQUITY.value and project.deadline is not None:
         return project.deadline - timedelta(seconds=current_app.config["EQUITY_CANCEL_CUTOFF"])
     return None
+
+
+def reflection_ends(pledge, project):
+    """Until when this equity commitment may be revoked whatever the cut-off (the rulebook's
+    reflection period; never past the deadline), or None when the rulebook has none."""
+    if pledge.shares is None or project.deadline is None or pledge.created_at is None:
+        return None
+    seconds = rulebooks.from_config(current_app.config).reflection_period
+    if not seconds:
+        return None
+    return min(pledge.created_at + timedelta(seconds=seconds), project.deadline)
+
+
+def commitment_cancel_until(pledge, project=None):
+    """The last moment `pledge` may be cancelled: the project's cut-off, or later while the
+    commitment's reflection period runs."""
+    project = project or pledge.project
+    until = cancel_deadline(project) or project.deadline
+    reflection = reflection_ends(pledge, project)
+    return max(until, reflection) if reflection is not None and until is not None else until
 
 
 @dataclass(frozen=True)
@@ -87,19 +115,34 @@ def receipt(pledge, *, now=None):
         escrow = "returned" if pledge.refund_ref else "refund_pending"
     else:
         escrow = "not_charged" if not pledge.refund_ref else "returned"
-    until = cancel_deadline(project) or project.deadline
-    can_cancel = (pledge.status == PS.HELD.value and project.status == ProjectStatus.LIVE.value
-                  and until is not None and now < until)
+    until = commitment_cancel_until(pledge, project)
+    can_cancel = (
+        pledge.status == PS.HELD.value
+        and project.status == ProjectStatus.LIVE.value
+        and until is not None
+        and now < until
+    )
     return Receipt(
-        pledge=pledge, project=project, kind="equity" if equity else "reward", status=pledge.status,
-        amount=pledge.amount, currency=pledge.currency, tier_title=pledge.tier.title if pledge.tier else None,
-        quantity=pledge.quantity, shares=pledge.shares,
+        pledge=pledge,
+        project=project,
+        kind="equity" if equity else "reward",
+        status=pledge.status,
+        amount=pledge.amount,
+        currency=pledge.currency,
+        tier_title=pledge.tier.title if pledge.tier else None,
+        quantity=pledge.quantity,
+        shares=pledge.shares,
         price_per_share=project.equity.price_per_share if equity and project.equity else None,
-        reward_amount=pledge.reward_amount, extra_amount=pledge.extra_amount, shipping_fee=pledge.shipping_fee,
-        shipping_address=pledge.shipping_address, escrow=escrow, can_cancel=can_cancel,
+        reward_amount=pledge.reward_amount,
+        extra_amount=pledge.extra_amount,
+        shipping_fee=pledge.shipping_fee,
+        shipping_address=pledge.shipping_address,
+        escrow=escrow,
+        can_cancel=can_cancel,
         next_action=pledge.next_action if escrow == "awaiting_action" else None,
         cancel_until=until if pledge.status == PS.HELD.value else None,
-        failure_message=pledge.failure_message)
+        failure_message=pledge.failure_message,
+    )
 
 
 def get_pledge_for(user, pledge_id):
@@ -112,13 +155,15 @@ def get_pledge_for(user, pledge_id):
 
 def pledges_of(user):
     """The user's pledges, newest first, with their receipts."""
-    rows = db.session.scalars(select(Pledge).where(Pledge.backer_id == user.id)
-                              .order_by(Pledge.created_at.desc(), Pledge.id.desc())).all()
+    rows = db.session.scalars(
+        select(Pledge).where(Pledge.backer_id == user.id).order_by(Pledge.created_at.desc(), Pledge.id.desc())
+    ).all()
     now = utcnow()
     return [receipt(p, now=now) for p in rows]
 
 
 # -- the backing page --------------------------------------------------------------------------
+
 
 def project_for_backing(slug, *, with_terms=False):
     """The public campaign with this slug (NotFound for unknown or not-yet-public ones).
@@ -172,9 +217,18 @@ def backing_page(project, user, *, now=None):
     if project.kind == ProjectKind.EQUITY.value:
         profile = investors.get_profile(user)
         complete = investors.is_complete(profile)
-        if complete and profile.currency == project.currency:
-            allowance = investors.allowance(user, profile, project.currency, now=now)
+        if complete:  # the limit holds across currencies: shown in the offering's
+            try:
+                allowance = investors.allowance(user, profile, project.currency, now=now)
+            except UnknownRate:  # no reference rate: the form says nothing of the limit; pledging refuses
+                allowance = None
     options = tier_options(project, now=now) if project.kind == ProjectKind.REWARD.value else []
-    return BackingPage(project=project, open=open_now, tiers=options,
-                       ships=any(o.tier.shipping != "none" for o in options), offering=offering,
-                       profile_complete=complete, allowance=allowance)
+    return BackingPage(
+        project=project,
+        open=open_now,
+        tiers=options,
+        ships=any(o.tier.shipping != "none" for o in options),
+        offering=offering,
+        profile_complete=complete,
+        allowance=allowance,
+    )

@@ -22,6 +22,7 @@ pledges, the settlements and the ledger:
 With a period (`since`, `until`), only the processor's records of that period and the
 pledges and settlements made in it are compared, and the totals are left out.
 """
+
 from collections import defaultdict
 
 from sqlalchemy import and_, func, select
@@ -60,16 +61,20 @@ def differences(records, *, since=None, until=None):
                 problems.append(f"The processor took {charge.amount} {charge.currency} ({ref}) for no pledge of ours.")
             continue
         # A refund that failed is owed to the backer: on its way back, as far as a charge goes.
-        problems += _charge_problems(pledge, charge, fees.get(pledge.id, 0),
-                                     refunded.get(ref, 0) + owed.get(pledge.id, 0))
+        problems += _charge_problems(
+            pledge, charge, fees.get(pledge.id, 0), refunded.get(ref, 0) + owed.get(pledge.id, 0)
+        )
     for pledge in pledges:
         if pledge.id in holds and pledge.charge_ref not in charges:
-            problems.append(f"Pledge {pledge.id} is paid in our books ({pledge.charge_ref}), but the processor has "
-                            f"no such charge.")
+            problems.append(
+                f"Pledge {pledge.id} is paid in our books ({pledge.charge_ref}), but the processor has no such charge."
+            )
         returned = pledge.amount - owed.get(pledge.id, 0)
         if pledge.id in returns and pledge.refund_ref and refunded.get(pledge.charge_ref, 0) != returned:
-            problems.append(f"Pledge {pledge.id} was returned in our books ({returned} {pledge.currency}), but "
-                            f"the processor refunded {refunded.get(pledge.charge_ref, 0)} of {pledge.charge_ref}.")
+            problems.append(
+                f"Pledge {pledge.id} was returned in our books ({returned} {pledge.currency}), but "
+                f"the processor refunded {refunded.get(pledge.charge_ref, 0)} of {pledge.charge_ref}."
+            )
     problems += dispute_reconciliation.differences(records, payouts, since=since)  # before the payouts: see there
     problems += _payout_problems(payouts, since, until)
     if since is None and until is None:
@@ -81,14 +86,20 @@ def _charge_problems(pledge, charge, fee_booked, refunded):
     name = f"Pledge {pledge.id} ({pledge.status})"
     problems = []
     if (pledge.amount, pledge.currency) != (charge.amount, charge.currency):
-        problems.append(f"{name} is for {pledge.amount} {pledge.currency}, but the processor took "
-                        f"{charge.amount} {charge.currency} ({charge.ref}).")
+        problems.append(
+            f"{name} is for {pledge.amount} {pledge.currency}, but the processor took "
+            f"{charge.amount} {charge.currency} ({charge.ref})."
+        )
     if pledge.status in OPEN:
-        problems.append(f"{name}: the processor has taken its payment {charge.ref}, but our books do not show it "
-                        f"yet (`flask pledges reconcile` finishes it).")
+        problems.append(
+            f"{name}: the processor has taken its payment {charge.ref}, but our books do not show it "
+            f"yet (`flask pledges reconcile` finishes it)."
+        )
     elif pledge.status == PS.FAILED.value and refunded < charge.amount:
-        problems.append(f"{name} failed, but the processor took {charge.amount} {charge.currency} ({charge.ref}) "
-                        f"and refunded only {refunded}.")
+        problems.append(
+            f"{name} failed, but the processor took {charge.amount} {charge.currency} ({charge.ref}) "
+            f"and refunded only {refunded}."
+        )
     elif pledge.status not in PAID and pledge.status != PS.FAILED.value:
         problems.append(f"{name}: the processor took {charge.ref}, which our books do not account for.")
     if pledge.status in (PS.HELD.value, PS.RELEASED.value, PS.DISPUTED.value) and refunded:
@@ -104,16 +115,21 @@ def _payout_problems(payouts, since, until):
         ours.add(ref)
         record = payouts.get(ref)
         if record is None:
-            problems.append(f"Settlement {settlement_id} paid {amount} out ({ref}), but the processor has no such "
-                            f"payout.")
+            problems.append(
+                f"Settlement {settlement_id} paid {amount} out ({ref}), but the processor has no such payout."
+            )
         elif record.amount != amount:
-            problems.append(f"Settlement {settlement_id} paid {amount} out, but the processor's payout {ref} is "
-                            f"{record.amount} {record.currency}.")
+            problems.append(
+                f"Settlement {settlement_id} paid {amount} out, but the processor's payout {ref} is "
+                f"{record.amount} {record.currency}."
+            )
     if since is None:
         for ref, record in payouts.items():
             if ref not in ours:
-                problems.append(f"The processor paid {record.amount} {record.currency} out ({ref}) with no "
-                                f"settlement of ours behind it.")
+                problems.append(
+                    f"The processor paid {record.amount} {record.currency} out ({ref}) with no "
+                    f"settlement of ours behind it."
+                )
     return problems
 
 
@@ -136,8 +152,9 @@ def _total_problems(records):
 
 
 def _pledges(since, until):
-    query = select(Pledge.id, Pledge.status, Pledge.amount, Pledge.currency, Pledge.charge_ref,
-                   Pledge.refund_ref).where(Pledge.charge_ref.is_not(None))
+    query = select(
+        Pledge.id, Pledge.status, Pledge.amount, Pledge.currency, Pledge.charge_ref, Pledge.refund_ref
+    ).where(Pledge.charge_ref.is_not(None))
     return db.session.execute(_in_period(query, Pledge.created_at, since, until)).all()
 
 
@@ -145,8 +162,10 @@ def _our_payouts(since, until):
     """(settlement id, ref, amount) of every payout our settlements made: the payout, and
     the reserve paid after it (crowdfund/workflows/payouts.py)."""
     rows = []
-    for ref_column, amount_column in ((Settlement.payout_ref, Settlement.payout_amount),
-                                      (Settlement.reserve_ref, Settlement.reserve_amount)):
+    for ref_column, amount_column in (
+        (Settlement.payout_ref, Settlement.payout_amount),
+        (Settlement.reserve_ref, Settlement.reserve_amount),
+    ):
         query = select(Settlement.id, ref_column, amount_column).where(ref_column.is_not(None))
         rows += db.session.execute(_in_period(query, Settlement.created_at, since, until)).all()
     return rows
@@ -156,17 +175,23 @@ def _refunds_owed():
     """{pledge id: what our books owe its backer}: refunds that failed and were not sent again."""
     owed = defaultdict(int)
     for pledge_id, code, amount in db.session.execute(
-            select(LedgerTransfer.pledge_id, LedgerTransfer.code, func.sum(LedgerTransfer.amount))
-            .where(LedgerTransfer.code.in_((ledger.REFUND_FAILED, ledger.REFUND_RETRY)))
-            .group_by(LedgerTransfer.pledge_id, LedgerTransfer.code)):
+        select(LedgerTransfer.pledge_id, LedgerTransfer.code, func.sum(LedgerTransfer.amount))
+        .where(LedgerTransfer.code.in_((ledger.REFUND_FAILED, ledger.REFUND_RETRY)))
+        .group_by(LedgerTransfer.pledge_id, LedgerTransfer.code)
+    ):
         owed[pledge_id] += int(amount) if code == ledger.REFUND_FAILED else -int(amount)
     return owed
 
 
 def _booked(code):
     """{pledge id: amount} of the pledge transfers with `code`."""
-    return dict(db.session.execute(select(LedgerTransfer.pledge_id, LedgerTransfer.amount).where(
-        LedgerTransfer.code == code, LedgerTransfer.pledge_id.is_not(None))).all())
+    return dict(
+        db.session.execute(
+            select(LedgerTransfer.pledge_id, LedgerTransfer.amount).where(
+                LedgerTransfer.code == code, LedgerTransfer.pledge_id.is_not(None)
+            )
+        ).all()
+    )
 
 
 def _clearing_balances():
@@ -174,9 +199,10 @@ def _clearing_balances():
     result = defaultdict(int)
     for side, sign in ((LedgerTransfer.credit_account_id, 1), (LedgerTransfer.debit_account_id, -1)):
         for currency, amount in db.session.execute(
-                select(LedgerAccount.currency, func.sum(LedgerTransfer.amount))
-                .join(LedgerAccount, and_(LedgerAccount.id == side, LedgerAccount.kind == "gateway_clearing"))
-                .group_by(LedgerAccount.currency)):
+            select(LedgerAccount.currency, func.sum(LedgerTransfer.amount))
+            .join(LedgerAccount, and_(LedgerAccount.id == side, LedgerAccount.kind == "gateway_clearing"))
+            .group_by(LedgerAccount.currency)
+        ):
             result[currency] += sign * int(amount)
     return result
 

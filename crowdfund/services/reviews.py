@@ -1,4 +1,5 @@
 """Admin review of submitted projects: the queue, the checklist, the decision."""
+
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -6,7 +7,7 @@ from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..models import Project, ProjectKind, ProjectStatus as S, Review, StateChange
 from . import notifications, use_case
-from .projects import RISK_GRADES, lock
+from .projects.access import lock
 from .transitions import can_move, transition
 
 CHECKLIST = {
@@ -16,6 +17,7 @@ CHECKLIST = {
     "rewards_feasible": _l("The rewards and delivery dates are feasible"),
     "risks_disclosed": _l("The risks are honestly disclosed"),
 }
+RISK_GRADES = ("A", "B", "C", "D", "E")
 DECISIONS = {"approve": S.APPROVED, "request_changes": S.CHANGES_REQUESTED, "reject": S.REJECTED}
 DECISION_WORDS = {"approve": "Approved", "request_changes": "Changes requested", "reject": "Rejected"}
 
@@ -33,31 +35,40 @@ def require_admin(user):
 
 def _submitted_at():
     """When each project last entered review (from the audit trail)."""
-    return (select(StateChange.entity_id.label("project_id"), func.max(StateChange.created_at).label("at"))
-            .where(StateChange.entity == "project", StateChange.to_state == S.IN_REVIEW.value)
-            .group_by(StateChange.entity_id).subquery())
+    return (
+        select(StateChange.entity_id.label("project_id"), func.max(StateChange.created_at).label("at"))
+        .where(StateChange.entity == "project", StateChange.to_state == S.IN_REVIEW.value)
+        .group_by(StateChange.entity_id)
+        .subquery()
+    )
 
 
 def review_queue():
     """Projects waiting for review with the time each was submitted, oldest submission first."""
     submitted = _submitted_at()
     rows = db.session.execute(
-        select(Project, submitted.c.at).outerjoin(submitted, submitted.c.project_id == Project.id)
+        select(Project, submitted.c.at)
+        .outerjoin(submitted, submitted.c.project_id == Project.id)
         .where(Project.status == S.IN_REVIEW.value)
-        .order_by(submitted.c.at.asc(), Project.id.asc())).all()
+        .order_by(submitted.c.at.asc(), Project.id.asc())
+    ).all()
     return [(project, at) for project, at in rows]
 
 
 def submitted_at(project):
     return db.session.scalar(
         select(func.max(StateChange.created_at)).where(
-            StateChange.entity == "project", StateChange.entity_id == project.id,
-            StateChange.to_state == S.IN_REVIEW.value))
+            StateChange.entity == "project",
+            StateChange.entity_id == project.id,
+            StateChange.to_state == S.IN_REVIEW.value,
+        )
+    )
 
 
 def live_campaigns():
-    return db.session.scalars(select(Project).where(Project.status == S.LIVE.value)
-                              .order_by(Project.deadline.asc(), Project.id.asc())).all()
+    return db.session.scalars(
+        select(Project).where(Project.status == S.LIVE.value).order_by(Project.deadline.asc(), Project.id.asc())
+    ).all()
 
 
 @use_case
@@ -71,8 +82,10 @@ def review_project(reviewer, project, decision, *, checklist=None, risk_grade=No
     if project.firm.has_member(reviewer):
         raise PermissionDenied(_("You cannot review a project of a firm you belong to."))
     if decision not in DECISIONS:
-        raise ValidationError(_("Choose approve, request changes or reject."),
-                              fields={"decision": _("Choose approve, request changes or reject.")})
+        raise ValidationError(
+            _("Choose approve, request changes or reject."),
+            fields={"decision": _("Choose approve, request changes or reject.")},
+        )
     target = DECISIONS[decision]
     project = lock(project)
     if not can_move(project, target):
@@ -90,15 +103,26 @@ def review_project(reviewer, project, decision, *, checklist=None, risk_grade=No
         if risk_grade is None:
             errors["risk_grade"] = _("Give the project a risk grade (A to E) before approving.")
         if unticked:
-            errors.setdefault("checklist", _("Approval needs every checklist item: %(items)s.",
-                                             items=_(", ").join(CHECKLIST[key].lower() for key in unticked)))
+            errors.setdefault(
+                "checklist",
+                _(
+                    "Approval needs every checklist item: %(items)s.",
+                    items=_(", ").join(CHECKLIST[key].lower() for key in unticked),
+                ),
+            )
     elif not note:
         errors["note"] = _("Write a note for the founder explaining the decision.")
     if errors:
         headline = errors.get("checklist") or next(iter(errors.values()))
         raise ValidationError(headline, fields=errors)
-    review = Review(project=project, reviewer_id=reviewer.id, decision=decision, note=note,
-                    risk_grade=risk_grade, checklist=checklist)
+    review = Review(
+        project=project,
+        reviewer_id=reviewer.id,
+        decision=decision,
+        note=note,
+        risk_grade=risk_grade,
+        checklist=checklist,
+    )
     db.session.add(review)
     if decision == "approve":
         project.risk_grade = risk_grade

@@ -7,6 +7,7 @@ caller's transaction, once per dedupe key, so a replayed webhook or a retried jo
                                       the payout was paid out too
     refund_failed(pledge, attempt) -> the backer: their refund did not go through, we are on it
 """
+
 from flask_babel import gettext as _
 
 from .notifications import _queue_one, _queue_to_firm
@@ -14,14 +15,24 @@ from .notifications import _queue_one, _queue_to_firm
 
 def reserve_sent(settlement):
     project = settlement.project
-    return _queue_to_firm(f"reserve_sent:{settlement.id}", project.firm_id, "mail/reserve_sent.txt",
-                          lambda: _("The reserve for %(title)s was paid out", title=project.title),
-                          settlement=settlement, project=project)
+    return _queue_to_firm(
+        f"reserve_sent:{settlement.id}",
+        project.firm_id,
+        "mail/reserve_sent.txt",
+        lambda: _("The reserve for %(title)s was paid out", title=project.title),
+        settlement=settlement,
+        project=project,
+    )
 
 
 def refund_failed(pledge, attempt):
     """One message per failed attempt: a retry that fails again is news again."""
     project = pledge.project
-    return _queue_one(f"refund_failed:{pledge.id}:{attempt}", pledge.backer, "mail/refund_failed.txt",
-                      lambda: _("Your refund for %(title)s did not go through", title=project.title),
-                      pledge=pledge, project=project)
+    return _queue_one(
+        f"refund_failed:{pledge.id}:{attempt}",
+        pledge.backer,
+        "mail/refund_failed.txt",
+        lambda: _("Your refund for %(title)s did not go through", title=project.title),
+        pledge=pledge,
+        project=project,
+    )

@@ -15,6 +15,7 @@ so they hold across processes. When that store cannot be reached, an in-process 
 in for a while (and it is logged), as Flask-Limiter does for its routes with
 `RATELIMIT_IN_MEMORY_FALLBACK_ENABLED`: sign-in keeps working, limited per process.
 """
+
 import hashlib
 import logging
 import math
@@ -62,8 +63,9 @@ def _strategy():
     if fell_back != _Fallback.flask_limiter_fell_back:
         _Fallback.flask_limiter_fell_back = fell_back
         if fell_back:
-            log.warning("Rate limit storage unreachable: sign-in limits are counted in this process until "
-                        "it answers again")
+            log.warning(
+                "Rate limit storage unreachable: sign-in limits are counted in this process until it answers again"
+            )
         else:
             log.warning("Rate limit storage answers again: sign-in limits are shared again")
     return strategy
@@ -76,8 +78,11 @@ def _call(method, item, *identifiers):
     except Exception as error:  # whatever the store's client raises when it cannot be reached
         if strategy is _Fallback.strategy or not current_app.config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"):
             raise
-        log.warning("Rate limit storage unreachable (%s): counting failed sign-ins in this process "
-                    "for %d s", error.__class__.__name__, STORE_RETRY_SECONDS)
+        log.warning(
+            "Rate limit storage unreachable (%s): counting failed sign-ins in this process for %d s",
+            error.__class__.__name__,
+            STORE_RETRY_SECONDS,
+        )
         if _Fallback.strategy is None:
             name = current_app.config.get("RATELIMIT_STRATEGY", "fixed-window")
             _Fallback.strategy = STRATEGIES[name](MemoryStorage())
@@ -126,8 +131,11 @@ def account_key(email):
 
 
 def _locked_message(minutes):
-    return ngettext("Too many failed sign-ins for this account. Try again in %(num)d minute.",
-                    "Too many failed sign-ins for this account. Try again in %(num)d minutes.", minutes)
+    return ngettext(
+        "Too many failed sign-ins for this account. Try again in %(num)d minute.",
+        "Too many failed sign-ins for this account. Try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 def authenticate(email, password):
@@ -147,8 +155,11 @@ def signed_in(email):
 
 
 def _codes_message(minutes):
-    return ngettext("Too many wrong codes. Try again in %(num)d minute.",
-                    "Too many wrong codes. Try again in %(num)d minutes.", minutes)
+    return ngettext(
+        "Too many wrong codes. Try again in %(num)d minute.",
+        "Too many wrong codes. Try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 def check_code_attempts(user_id):
@@ -162,3 +173,16 @@ def code_failed(user_id):
 
 def code_accepted(user_id):
     _forget("RATELIMIT_TWO_FACTOR", "two-factor", str(user_id))
+
+
+# --- other per-account budgets (comments: services/comments.py), counted the same way ---------
+
+
+def refuse_when_spent(config_key, scope, key, message):
+    """Raise TooManyAttempts with `message(minutes)` while `key`'s budget `config_key` is spent."""
+    _refuse_when_spent(config_key, scope, key, message)
+
+
+def spend(config_key, scope, key):
+    """Count one use of `key`'s budget `config_key`."""
+    _count_failure(config_key, scope, key)

@@ -6,6 +6,7 @@ under a salt of its own purpose, so a link made for one purpose is refused by th
 The fingerprint is a digest of what the link depends on (for a reset: the password hash and
 the address), never the values themselves: the payload is only signed, not encrypted.
 """
+
 import hashlib
 import hmac
 

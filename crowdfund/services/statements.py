@@ -25,9 +25,10 @@ after release, it is no longer the platform's `fee`, the firm's processor-fee pa
 firm's to be paid; what was taken back from the firm's account after its payout (and paid
 to it again when a dispute was won) counts in `paid_out`.
 """
-from datetime import timezone
+
 import csv
 import io
+from datetime import timezone
 
 from sqlalchemy import case, func, select
 
@@ -39,9 +40,22 @@ from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, 
 from ..models.pledge import PledgeStatus as PS
 
 # The first seven in the order the CSV has always had them; what came later is appended.
-STATEMENT_KEYS = ("gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow",
-                  "processor_fees", "processor_fees_firm", "reserved", "reserved_until", "payout_due_at",
-                  "refunds_owed", "disputed")
+STATEMENT_KEYS = (
+    "gross",
+    "cancelled",
+    "refunded",
+    "fee",
+    "paid_out",
+    "awaiting_payout",
+    "in_escrow",
+    "processor_fees",
+    "processor_fees_firm",
+    "reserved",
+    "reserved_until",
+    "payout_due_at",
+    "refunds_owed",
+    "disputed",
+)
 # The keys that are moments, not amounts: datetimes here, ISO 8601 in the CSV and the API
 # (empty / null while there is none).
 STATEMENT_TIMES = ("reserved_until", "payout_due_at")
@@ -51,11 +65,15 @@ def statement(project):
     """The campaign's money, in minor units of `project.currency`."""
     sums = dict.fromkeys(STATEMENT_KEYS, 0)
     by_code = db.session.execute(
-        select(LedgerTransfer.code,
-               func.sum(case((Pledge.status == PS.CANCELLED.value, LedgerTransfer.amount), else_=0)),
-               func.sum(LedgerTransfer.amount))
+        select(
+            LedgerTransfer.code,
+            func.sum(case((Pledge.status == PS.CANCELLED.value, LedgerTransfer.amount), else_=0)),
+            func.sum(LedgerTransfer.amount),
+        )
         .join(Pledge, Pledge.id == LedgerTransfer.pledge_id)
-        .where(Pledge.project_id == project.id).group_by(LedgerTransfer.code)).all()
+        .where(Pledge.project_id == project.id)
+        .group_by(LedgerTransfer.code)
+    ).all()
     totals = {code: (int(cancelled or 0), int(total or 0)) for code, cancelled, total in by_code}
     sums["gross"] = totals.get(ledger.PLEDGE_HOLD, (0, 0))[1]
     sums["cancelled"], sums["refunded"] = totals.get(ledger.PLEDGE_REFUND, (0, 0))
@@ -65,8 +83,14 @@ def statement(project):
     net = totals.get(ledger.RELEASE_NET, (0, 0))[1]
     settlement_id = db.session.scalar(select(Settlement.id).where(Settlement.project_id == project.id))
     if settlement_id is not None:
-        sums["paid_out"] = int(db.session.scalar(select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
-            LedgerTransfer.settlement_id == settlement_id, LedgerTransfer.code == ledger.PAYOUT)) or 0)
+        sums["paid_out"] = int(
+            db.session.scalar(
+                select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
+                    LedgerTransfer.settlement_id == settlement_id, LedgerTransfer.code == ledger.PAYOUT
+                )
+            )
+            or 0
+        )
     sums["awaiting_payout"] = net - sums["paid_out"]
     account = ledger.accounts.find_account(ledger.escrow_key(project.id))
     sums["in_escrow"] = ledger.balance(account.key) if account is not None else 0
@@ -80,6 +104,7 @@ def statement(project):
 
 def _apply_disputes(sums, totals):
     """`disputed`, and what disputes took from the release's parts (see the module docstring)."""
+
     def amount(code):
         return totals.get(code, (0, 0))[1]
 
@@ -97,13 +122,19 @@ def _apply_disputes(sums, totals):
 def _payout_schedule(project_id):
     """reserved, reserved_until and payout_due_at, from the settlement's payout plan
     (crowdfund/workflows/payouts.py; none before its campaign's money is all released)."""
-    plan = db.session.execute(select(Settlement.reserve_amount, Settlement.reserve_ref, Settlement.reserve_due_at,
-                                     Settlement.payout_due_at).where(Settlement.project_id == project_id)).first()
+    plan = db.session.execute(
+        select(
+            Settlement.reserve_amount, Settlement.reserve_ref, Settlement.reserve_due_at, Settlement.payout_due_at
+        ).where(Settlement.project_id == project_id)
+    ).first()
     if plan is None:
         return {"reserved": 0, "reserved_until": None, "payout_due_at": None}
     reserved = int(plan.reserve_amount or 0) if plan.reserve_ref is None else 0
-    return {"reserved": reserved, "reserved_until": plan.reserve_due_at if reserved else None,
-            "payout_due_at": plan.payout_due_at}
+    return {
+        "reserved": reserved,
+        "reserved_until": plan.reserve_due_at if reserved else None,
+        "payout_due_at": plan.payout_due_at,
+    }
 
 
 def _reserve_within_what_is_owed(sums):
@@ -120,8 +151,9 @@ def _refunds_owed(totals):
 
 def iso(moment):
     """A statement's moment as the API writes it ("2030-01-31T18:00:00Z"); None stays None."""
-    return None if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace(
-        "+00:00", "Z")
+    return (
+        None if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
 
 
 def statement_csv(project):
@@ -129,9 +161,14 @@ def statement_csv(project):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["project_id", "currency", *STATEMENT_KEYS, "processor_fees_paid_by"])
-    writer.writerow([project.id, project.currency,
-                     *(iso(data[key]) if key in STATEMENT_TIMES else data[key] for key in STATEMENT_KEYS),
-                     data["processor_fees_paid_by"]])
+    writer.writerow(
+        [
+            project.id,
+            project.currency,
+            *(iso(data[key]) if key in STATEMENT_TIMES else data[key] for key in STATEMENT_KEYS),
+            data["processor_fees_paid_by"],
+        ]
+    )
     return out.getvalue()
 
 
@@ -149,8 +186,11 @@ def get_project(project_id):
 
 def holdings_of(user):
     """The user's entries in the share register, newest first."""
-    return db.session.scalars(select(ShareHolding).where(ShareHolding.user_id == user.id)
-                              .order_by(ShareHolding.acquired_at.desc(), ShareHolding.id.desc())).all()
+    return db.session.scalars(
+        select(ShareHolding)
+        .where(ShareHolding.user_id == user.id)
+        .order_by(ShareHolding.acquired_at.desc(), ShareHolding.id.desc())
+    ).all()
 
 
 def register_csv(project):
@@ -165,11 +205,21 @@ def register_csv(project):
 def _register_lines(project_id):
     yield "holder_name,holder_email,shares,price_per_share,currency,security_type,acquired_at,pledge_id\r\n"
     rows = db.session.execute(
-        select(User.name, User.email, ShareHolding.shares, ShareHolding.price_per_share, ShareHolding.currency,
-               ShareHolding.security_type, ShareHolding.acquired_at, ShareHolding.pledge_id)
+        select(
+            User.name,
+            User.email,
+            ShareHolding.shares,
+            ShareHolding.price_per_share,
+            ShareHolding.currency,
+            ShareHolding.security_type,
+            ShareHolding.acquired_at,
+            ShareHolding.pledge_id,
+        )
         .join(User, User.id == ShareHolding.user_id)
-        .where(ShareHolding.project_id == project_id).order_by(ShareHolding.id)
-        .execution_options(yield_per=1000))
+        .where(ShareHolding.project_id == project_id)
+        .order_by(ShareHolding.id)
+        .execution_options(yield_per=1000)
+    )
     for row in rows:
         out = io.StringIO()
         csv.writer(out).writerow([csv_cell(row[0]), csv_cell(row[1]), *row[2:6], row[6].isoformat(), row[7]])
@@ -178,13 +228,22 @@ def _register_lines(project_id):
 
 def settlement_overview(limit=100):
     """Recent settlements with how many pledges are still held or parked, newest first."""
-    held = (select(Pledge.project_id, func.count().label("held"),
-                   func.sum(case((Pledge.parked.is_(True), 1), else_=0)).label("parked"))
-            .where(Pledge.status == PS.HELD.value).group_by(Pledge.project_id).subquery())
+    held = (
+        select(
+            Pledge.project_id,
+            func.count().label("held"),
+            func.sum(case((Pledge.parked.is_(True), 1), else_=0)).label("parked"),
+        )
+        .where(Pledge.status == PS.HELD.value)
+        .group_by(Pledge.project_id)
+        .subquery()
+    )
     rows = db.session.execute(
         select(Settlement, func.coalesce(held.c.held, 0), func.coalesce(held.c.parked, 0))
         .outerjoin(held, held.c.project_id == Settlement.project_id)
-        .order_by(Settlement.id.desc()).limit(limit)).all()
+        .order_by(Settlement.id.desc())
+        .limit(limit)
+    ).all()
     return [(s, int(h), int(p)) for s, h, p in rows]
 
 

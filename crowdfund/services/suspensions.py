@@ -3,11 +3,13 @@
 Each step leaves an audit row (`StateChange`, entity "user"): who, when, and the reason.
 What the account already has stays as it is: its pledges are settled as usual.
 """
+
 from flask_babel import gettext as _
 
+from ..domain.clock import utcnow
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..extensions import db
-from ..models import StateChange, User, utcnow
+from ..models import StateChange, User
 from . import use_case, user_sessions
 from .account_deletion import ENTITY
 from .reviews import require_admin
@@ -43,8 +45,11 @@ def suspend(admin, user, reason):
     # Signed out everywhere now, so that lifting the suspension later revives no old session.
     # Its API tokens stay, refused (403 account_suspended) while the suspension lasts.
     user_sessions.end_all(user, now=user.suspended_at)
-    db.session.add(StateChange(entity=ENTITY, entity_id=user.id, from_state="active", to_state="suspended",
-                               actor_id=admin.id, note=reason))
+    db.session.add(
+        StateChange(
+            entity=ENTITY, entity_id=user.id, from_state="active", to_state="suspended", actor_id=admin.id, note=reason
+        )
+    )
     db.session.flush()
     return user
 
@@ -57,7 +62,10 @@ def lift(admin, user, note=""):
         raise Conflict(_("This account is not suspended."), code="not_suspended")
     user.suspended_at = None
     user.suspension_reason = None
-    db.session.add(StateChange(entity=ENTITY, entity_id=user.id, from_state="suspended", to_state="active",
-                               actor_id=admin.id, note=note))
+    db.session.add(
+        StateChange(
+            entity=ENTITY, entity_id=user.id, from_state="suspended", to_state="active", actor_id=admin.id, note=note
+        )
+    )
     db.session.flush()
     return user

@@ -4,12 +4,18 @@ Every change is checked against the table of legal moves and leaves an audit row
 (`StateChange`: who, when, from, to, why). An illegal move raises IllegalTransition
 and changes nothing.
 """
-from flask_babel import gettext as _, lazy_gettext as _l
+
+from flask_babel import gettext as _
 
 from ..database import bulk_insert
+from ..domain.clock import utcnow
+from ..domain.vocabulary import (
+    PLEDGE_STATUS_IN_SENTENCE as PLEDGE_STATUS_WORDS,
+    PROJECT_STATUS_IN_SENTENCE as PROJECT_STATUS_WORDS,
+)
 from ..errors import IllegalTransition
 from ..extensions import db
-from ..models import Pledge, Project, StateChange, utcnow
+from ..models import Pledge, Project, StateChange
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus as S
 
@@ -19,7 +25,11 @@ PROJECT_MOVES = {
     S.CHANGES_REQUESTED: {S.DRAFT, S.IN_REVIEW},
     S.APPROVED: {S.LIVE, S.CANCELLED},
     S.LIVE: {S.SUCCESSFUL, S.FAILED, S.CANCELLED, S.SUSPENDED},
-    S.REJECTED: set(), S.SUCCESSFUL: set(), S.FAILED: set(), S.CANCELLED: set(), S.SUSPENDED: set(),
+    S.REJECTED: set(),
+    S.SUCCESSFUL: set(),
+    S.FAILED: set(),
+    S.CANCELLED: set(),
+    S.SUSPENDED: set(),
 }
 
 PLEDGE_MOVES = {
@@ -27,19 +37,11 @@ PLEDGE_MOVES = {
     PS.REQUIRES_ACTION: {PS.HELD, PS.FAILED},
     PS.HELD: {PS.RELEASED, PS.REFUNDED, PS.CANCELLED, PS.DISPUTED},
     # A chargeback can come after release too; a dispute won puts the pledge back where it was.
-    PS.RELEASED: {PS.DISPUTED}, PS.DISPUTED: {PS.HELD, PS.RELEASED},
-    PS.REFUNDED: set(), PS.CANCELLED: set(), PS.FAILED: set(),
-}
-
-PROJECT_STATUS_WORDS = {
-    S.DRAFT: _l("a draft"), S.IN_REVIEW: _l("in review"), S.CHANGES_REQUESTED: _l("waiting for changes"),
-    S.APPROVED: _l("approved"), S.REJECTED: _l("rejected"), S.LIVE: _l("live"), S.SUCCESSFUL: _l("successful"),
-    S.FAILED: _l("failed"), S.CANCELLED: _l("cancelled"), S.SUSPENDED: _l("suspended"),
-}
-PLEDGE_STATUS_WORDS = {
-    PS.PENDING: _l("pending"), PS.REQUIRES_ACTION: _l("waiting for the backer's payment"), PS.HELD: _l("held"),
-    PS.RELEASED: _l("released"), PS.REFUNDED: _l("refunded"),
-    PS.CANCELLED: _l("cancelled"), PS.FAILED: _l("failed"), PS.DISPUTED: _l("disputed"),
+    PS.RELEASED: {PS.DISPUTED},
+    PS.DISPUTED: {PS.HELD, PS.RELEASED},
+    PS.REFUNDED: set(),
+    PS.CANCELLED: set(),
+    PS.FAILED: set(),
 }
 
 _TABLES = {Project: ("project", S, PROJECT_MOVES), Pledge: ("pledge", PS, PLEDGE_MOVES)}
@@ -57,9 +59,16 @@ def transition(obj, to, *, actor=None, note=""):
     if target not in moves[current]:
         raise IllegalTransition(_refusal(entity, obj, current, target), code="wrong_state")
     obj.status = target.value
-    db.session.add(StateChange(entity=entity, entity_id=obj.id, from_state=current.value,
-                               to_state=target.value, actor_id=getattr(actor, "id", actor),
-                               note=note or ""))
+    db.session.add(
+        StateChange(
+            entity=entity,
+            entity_id=obj.id,
+            from_state=current.value,
+            to_state=target.value,
+            actor_id=getattr(actor, "id", actor),
+            note=note or "",
+        )
+    )
     return obj
 
 
@@ -75,21 +84,42 @@ def record_many(entity, ids, from_state, to_state, *, actor=None, note=""):
     if not ids:
         return
     now = utcnow()
-    bulk_insert(db.session, StateChange.__table__, [
-        {"entity": entity, "entity_id": i, "from_state": from_state, "to_state": to_state,
-         "actor_id": getattr(actor, "id", actor), "note": note, "created_at": now} for i in ids])
+    bulk_insert(
+        db.session,
+        StateChange.__table__,
+        [
+            {
+                "entity": entity,
+                "entity_id": i,
+                "from_state": from_state,
+                "to_state": to_state,
+                "actor_id": getattr(actor, "id", actor),
+                "note": note,
+                "created_at": now,
+            }
+            for i in ids
+        ],
+    )
 
 
 def _refusal(entity, obj, current, target):
     if entity == "project":
-        return _("This project is %(current)s, so it cannot become %(target)s.",
-                 current=PROJECT_STATUS_WORDS[current], target=PROJECT_STATUS_WORDS[target])
-    return _("This pledge is %(current)s, so it cannot become %(target)s.",
-             current=PLEDGE_STATUS_WORDS[current], target=PLEDGE_STATUS_WORDS[target])
+        return _(
+            "This project is %(current)s, so it cannot become %(target)s.",
+            current=PROJECT_STATUS_WORDS[current],
+            target=PROJECT_STATUS_WORDS[target],
+        )
+    return _(
+        "This pledge is %(current)s, so it cannot become %(target)s.",
+        current=PLEDGE_STATUS_WORDS[current],
+        target=PLEDGE_STATUS_WORDS[target],
+    )
 
 
 def history(obj):
     entity = _TABLES[type(obj)][0]
     return db.session.scalars(
-        db.select(StateChange).where(StateChange.entity == entity, StateChange.entity_id == obj.id)
-        .order_by(StateChange.id)).all()
+        db.select(StateChange)
+        .where(StateChange.entity == entity, StateChange.entity_id == obj.id)
+        .order_by(StateChange.id)
+    ).all()

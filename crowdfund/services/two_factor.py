@@ -5,6 +5,7 @@ entering a code; only then is it on, and ten recovery codes are made and shown o
 is good once: the time step of the last one accepted is kept, and no code of that step or
 an earlier one is taken again. Wrong codes are counted per account (`sign_in_limits`).
 """
+
 import hashlib
 import hmac
 import secrets
@@ -14,9 +15,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from ..domain.clock import utcnow
 from ..errors import Conflict, DomainError, PermissionDenied, ValidationError
 from ..extensions import db
-from ..models import RecoveryCode, UserTwoFactor, utcnow
+from ..models import RecoveryCode, UserTwoFactor
 from . import sign_in_limits, use_case
 
 RECOVERY_CODE_COUNT = 10
@@ -47,19 +49,26 @@ def is_enabled(user):
 
 def must_enrol(user):
     """An administrator without two-factor sign-in, while `ADMIN_2FA_REQUIRED`: may do nothing else first."""
-    return (bool(getattr(user, "is_admin", False)) and current_app.config.get("ADMIN_2FA_REQUIRED", True)
-            and not is_enabled(user))
+    return (
+        bool(getattr(user, "is_admin", False))
+        and current_app.config.get("ADMIN_2FA_REQUIRED", True)
+        and not is_enabled(user)
+    )
 
 
 def provisioning_uri(user, settings):
     """The otpauth:// address an authenticator app reads from the QR code."""
-    return pyotp.TOTP(settings.secret).provisioning_uri(name=user.email,
-                                                        issuer_name=current_app.config["TWO_FACTOR_ISSUER"])
+    return pyotp.TOTP(settings.secret).provisioning_uri(
+        name=user.email, issuer_name=current_app.config["TWO_FACTOR_ISSUER"]
+    )
 
 
 def recovery_codes_left(user):
-    return db.session.scalar(select(func.count()).select_from(RecoveryCode)
-                             .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
 
 
 @use_case
@@ -102,8 +111,12 @@ def verify(user, code, *, now=None):
     person proved it: "app" or "recovery code"."""
     now = now or utcnow()
     # Locked (PostgreSQL) until the request ends: two requests with one code accept it once.
-    settings = db.session.scalar(select(UserTwoFactor).where(UserTwoFactor.user_id == user.id)
-                                 .with_for_update().execution_options(populate_existing=True))
+    settings = db.session.scalar(
+        select(UserTwoFactor)
+        .where(UserTwoFactor.user_id == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if settings is None or settings.enabled_at is None:
         raise InvalidCode(_("Two-factor authentication is not on for this account."))
     sign_in_limits.check_code_attempts(user.id)
@@ -124,8 +137,7 @@ def verify(user, code, *, now=None):
             sign_in_limits.code_accepted(user.id)
             return "recovery code"
     sign_in_limits.code_failed(user.id)
-    raise InvalidCode(_("That code is not right. Enter the current code from your app, or one of your "
-                        "recovery codes."))
+    raise InvalidCode(_("That code is not right. Enter the current code from your app, or one of your recovery codes."))
 
 
 @use_case
@@ -184,9 +196,15 @@ def _recovery_digest(code):
 
 
 def _use_recovery_code(user, code, now):
-    found = db.session.scalar(select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.code_digest == _recovery_digest(code),
-        RecoveryCode.used_at.is_(None)).with_for_update())
+    found = db.session.scalar(
+        select(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_digest == _recovery_digest(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .with_for_update()
+    )
     if found is None:
         return False
     found.used_at = now

@@ -8,6 +8,7 @@ when their owner ends them from /account/sessions, on a password change (all but
 browser that changed it) or reset (all), and by themselves after SESSION_IDLE_TIMEOUT
 seconds unseen.
 """
+
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 
+from ..domain.clock import utcnow
 from ..errors import NotFound
 from ..extensions import db
-from ..models import User, UserSession, utcnow
+from ..models import User, UserSession
 from . import use_case
 
 # Anything longer is not a key we made: it is not even hashed.
@@ -34,8 +36,14 @@ def start(user, *, user_agent=None, ip=None, now=None):
     """A new live session for `user`: returns `(raw_key, UserSession)`; the key is never stored."""
     now = now or utcnow()
     raw_key = secrets.token_urlsafe(32)
-    record = UserSession(user_id=user.id, key_digest=digest(raw_key), created_at=now, last_seen_at=now,
-                         user_agent=(user_agent or "")[:300] or None, ip=(ip or "")[:45] or None)
+    record = UserSession(
+        user_id=user.id,
+        key_digest=digest(raw_key),
+        created_at=now,
+        last_seen_at=now,
+        user_agent=(user_agent or "")[:300] or None,
+        ip=(ip or "")[:45] or None,
+    )
     db.session.add(record)
     db.session.flush()
     return raw_key, record
@@ -49,13 +57,22 @@ class SignedIn:
 
 # On the path of every signed-in page: one indexed lookup joining the record and its user,
 # built once (see services/pledges.py).
-_LIVE_SESSION = (select(User, UserSession.id, UserSession.last_seen_at)
-                 .join(UserSession, UserSession.user_id == User.id)
-                 .where(UserSession.key_digest == bindparam("digest"), UserSession.ended_at.is_(None),
-                        UserSession.last_seen_at > bindparam("idle_since")))
+_LIVE_SESSION = (
+    select(User, UserSession.id, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.key_digest == bindparam("digest"),
+        UserSession.ended_at.is_(None),
+        UserSession.last_seen_at > bindparam("idle_since"),
+    )
+)
 
-_TOUCH = (update(UserSession).where(UserSession.id == bindparam("session_id"))
-          .values(last_seen_at=bindparam("now")).execution_options(synchronize_session=False))
+_TOUCH = (
+    update(UserSession)
+    .where(UserSession.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 def signed_in_user(raw_key, *, now=None):
@@ -84,9 +101,12 @@ def end_by_key(raw_key, *, now=None):
     """End the session this cookie key belongs to (logout). Nothing happens for an unknown key."""
     if not isinstance(raw_key, str) or not raw_key or len(raw_key) > MAX_KEY_LENGTH:
         return
-    db.session.execute(update(UserSession).where(UserSession.key_digest == digest(raw_key),
-                                                 UserSession.ended_at.is_(None))
-                       .values(ended_at=now or utcnow()).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.key_digest == digest(raw_key), UserSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def end_all(user, *, except_id=None, now=None):
@@ -115,6 +135,8 @@ def active_for(user, *, now=None):
     """`user`'s live sessions, the most recently seen first."""
     now = now or utcnow()
     idle_since = now - timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
-    return db.session.scalars(select(UserSession).where(
-        UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.last_seen_at > idle_since)
-        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())).all()
+    return db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.last_seen_at > idle_since)
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    ).all()

@@ -1,4 +1,5 @@
 """The web front end: blueprints, error pages, headers, login wiring."""
+
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -16,7 +17,6 @@ def register_web(app):
     outages.init_app(app)  # the database out of reach: retried once, else 503, never a 500
     app.add_template_global(page_cache.this_page, "this_page")
 
-
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"
@@ -27,12 +27,14 @@ def register_web(app):
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .comments import bp as comments_bp
     from .firms import bp as firms_bp
     from .main import bp as main_bp
-    from .webhooks import bp as webhooks_bp
     from .pledges import bp as pledges_bp
     from .projects import bp as projects_bp
     from .settlement import bp as settlement_bp
+    from .sharing import bp as sharing_bp
+    from .webhooks import bp as webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
@@ -42,6 +44,8 @@ def register_web(app):
     app.register_blueprint(projects_bp)  # /projects/... (founders) and /p/<slug> (public)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(settlement_bp)  # statements, holdings, share register
+    app.register_blueprint(comments_bp)  # /p/<slug>/comments, /comments/<id>/..., /mail/unsubscribe/...
+    app.register_blueprint(sharing_bp)  # /robots.txt, /sitemap.xml, /favicon.ico
     if app.config["PAYMENT_GATEWAY"] == "sandbox":
         from .sandbox import register as register_sandbox
 
@@ -50,20 +54,19 @@ def register_web(app):
 
 
 ERROR_PAGES = {
-    400: (_l("Something in that request was not right"),
-          _l("The page could not understand what was sent. Go back, check the form and try again.")),
-    403: (_l("You cannot do that"),
-          _l("This page or action belongs to someone else, or needs other permissions.")),
-    404: (_l("We could not find that page"),
-          _l("The address may be mistyped, or the page may have moved.")),
-    405: (_l("That is not allowed here"),
-          _l("This page does not accept that kind of request.")),
-    413: (_l("That file is too large"),
-          _l("Please upload a smaller file.")),
-    429: (_l("Slow down a little"),
-          _l("There were too many attempts in a short time. Wait a minute and try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("Nothing you did caused this. The team has been told; please try again shortly.")),
+    400: (
+        _l("Something in that request was not right"),
+        _l("The page could not understand what was sent. Go back, check the form and try again."),
+    ),
+    403: (_l("You cannot do that"), _l("This page or action belongs to someone else, or needs other permissions.")),
+    404: (_l("We could not find that page"), _l("The address may be mistyped, or the page may have moved.")),
+    405: (_l("That is not allowed here"), _l("This page does not accept that kind of request.")),
+    413: (_l("That file is too large"), _l("Please upload a smaller file.")),
+    429: (_l("Slow down a little"), _l("There were too many attempts in a short time. Wait a minute and try again.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you did caused this. The team has been told; please try again shortly."),
+    ),
 }
 
 
@@ -71,7 +74,8 @@ def _register_error_pages(app):
     def render_error(status, description=None):
         title, text = ERROR_PAGES[status]
         if request.path.startswith("/api/"):
-            from ..api.errors import json_error
+            from ..errors import json_error
+
             return json_error(status, description or str(text))
         return render_template("errors/error.html", status=status, title=title, text=text), status
 
@@ -83,6 +87,7 @@ def _register_error_pages(app):
         title = _l("This form has expired")
         text = _l("For your safety the form could not be accepted. Reload the page and send it again.")
         if request.path.startswith("/api/"):
-            from ..api.errors import json_error
+            from ..errors import json_error
+
             return json_error(400, exc.description)
         return render_template("errors/error.html", status=400, title=title, text=text), 400

@@ -1,4 +1,5 @@
 """The base of every web form, and helpers shared by the forms."""
+
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -6,15 +7,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel import support
+from babel.numbers import get_currency_symbol
 from flask import current_app, request, url_for
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import Choice
-from wtforms.validators import Length, ValidationError
 from wtforms.i18n import messages_path
+from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import Select
 
+from ..domain.money import SUPPORTED_CURRENCIES, page_locale, to_major, to_minor
+from ..domain.numbers import syntax
 from ..errors import DomainError
 from ..services.firms import country_names
 
@@ -22,7 +26,7 @@ from ..services.firms import country_names
 class Form(FlaskForm):
     """FlaskForm, with WTForms' own messages ("This field is required.") translated from a
     catalogue read once per language and process: Flask-WTF reads it from disk again on
-    every request that builds a form (~0.15 ms each).
+    every request that builds a form.
 
     Every field of every form also refuses what no field means (`plain_input`): a NUL
     character (which PostgreSQL cannot store), control characters in text, and numbers
@@ -64,8 +68,11 @@ def plain_input(form, field):
     if not isinstance(field, StringField):
         return
     multi_line = isinstance(field, TextAreaField)
-    if not multi_line and not any(isinstance(v, Length) for v in field.validators) \
-            and any(len(value) > LONGEST_LINE for value in sent):
+    if (
+        not multi_line
+        and not any(isinstance(v, Length) for v in field.validators)
+        and any(len(value) > LONGEST_LINE for value in sent)
+    ):
         # A line with no bound of its own (an email address to sign in with, a password):
         # the services' checks of a 100 KB line cost seconds of CPU (email_validator's parser).
         raise ValidationError(_l("This is too long (at most %(max)d characters).", max=LONGEST_LINE))
@@ -75,7 +82,81 @@ def plain_input(form, field):
     if any(controls.search(value) for value in sent):
         raise ValidationError(
             _l("Remove the control characters (such as escapes) from this text; tabs and line breaks are fine.")
-            if multi_line else _l("Remove the control characters (such as tabs or line breaks) from this line."))
+            if multi_line
+            else _l("Remove the control characters (such as tabs or line breaks) from this line.")
+        )
+
+
+class MoneyField(StringField):
+    """An amount of money as a person types it, read into integer minor units (`data`) of the
+    currency named by the form's attribute `currency` (a field the person chooses it in, or
+    a plain code the form was made with).
+
+    The number is read as the page's language writes numbers (`to_minor`: "1,234.50",
+    "1234.5"; no more decimals than the currency has, none for JPY), and may carry the
+    currency's own sign or code before or after it ("¥1,234", "1,234 CNY", "1234元"). A sign of
+    another currency is not read: it would be a different amount. Empty: `data` is None.
+    """
+
+    def __init__(self, label=None, validators=None, *, currency="currency", **kwargs):
+        self.currency_attribute = currency
+        super().__init__(label, validators, **kwargs)
+
+    def currency(self):
+        """The currency code, or None while the person has not chosen a supported one."""
+        value = getattr(self._form, self.currency_attribute, None)  # WTForms keeps the form in `_form`
+        value = getattr(value, "data", value)  # a field: what was chosen in it
+        return value if value in SUPPORTED_CURRENCIES else None
+
+    def process_formdata(self, valuelist):
+        self.data = None  # read in pre_validate, once the currency field has its value too
+
+    def pre_validate(self, form):
+        typed = (self.raw_data or [""])[0]
+        currency = self.currency()
+        if not isinstance(typed, str) or not typed.strip() or currency is None:
+            return  # nothing typed (the validators say whether that will do), or no currency to read it in
+        try:
+            self.data = to_minor(without_currency_mark(typed, currency), currency)
+        except ValueError as error:
+            raise StopValidation(str(error)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        currency = self.currency()
+        if self.data is None or currency is None:
+            return ""
+        return str(to_major(self.data, currency)).replace(".", syntax(page_locale()).decimal)
+
+
+# How an amount's currency is written besides its CLDR signs: full-width signs from a Chinese
+# keyboard, and the yuan as Chinese writes it after an amount.
+FULL_WIDTH = str.maketrans({"￥": "¥", "＄": "$", "￡": "£"})
+LOCAL_MARKS = {"CNY": ("元",)}
+
+
+@cache
+def currency_marks(currency):
+    """The ways `currency` is written next to an amount, longest first ("CN¥" before "¥")."""
+    marks = {currency, *LOCAL_MARKS.get(currency, ())}
+    for locale in ("en", "zh"):
+        symbol = get_currency_symbol(currency, locale)
+        marks.add(symbol)
+        if symbol != currency and symbol.endswith(("¥", "$", "£", "€")):
+            marks.add(symbol[-1])  # "CN¥", "US$": the bare sign as most people type it
+    return tuple(sorted(marks, key=len, reverse=True))
+
+
+def without_currency_mark(text, currency):
+    """`text` with one sign or code of `currency` taken off its start or its end."""
+    text = text.strip().translate(FULL_WIDTH)
+    for mark in currency_marks(currency):
+        if text.startswith(mark):
+            return text[len(mark) :].strip()
+        if text.endswith(mark):
+            return text[: -len(mark)].strip()
+    return text
 
 
 @cache  # one entry per language the site offers (config LANGUAGES)
@@ -84,8 +165,8 @@ def wtforms_catalogue(locale):
 
 
 class CountrySelect(Select):
-    """WTForms' <select>, each <option> rendered once per process and then reused: rendering
-    the ~250 countries cost ~3.5 ms of CPU every time a form with one was shown."""
+    """WTForms' <select>, each <option> rendered once per process and then reused: the ~250
+    countries would otherwise be rendered again every time a form with one is shown."""
 
     @classmethod
     def render_option(cls, choice, **kwargs):

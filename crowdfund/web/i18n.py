@@ -1,4 +1,5 @@
 """Locale and time-zone choice, and the template filters that format for them."""
+
 from datetime import date, datetime, timezone
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -153,7 +154,8 @@ def init_app(app):
         ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
         pgettext=lambda c, s: _catalogue().upgettext(c, s),
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
-        newstyle=True)
+        newstyle=True,
+    )
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(datetime_filter, "datetime")
     app.add_template_filter(zoned_datetime_filter, "zoned")

@@ -15,6 +15,7 @@ the answer is **503** with `Retry-After`:
 
 Errors that are not outages (a bug, a constraint) stay what they were.
 """
+
 import logging
 
 from flask import current_app, g, render_template, request
@@ -80,8 +81,13 @@ def init_app(app):
                 raise
             first = error
         if not _committed():
-            log.warning("%s %s: the database connection dropped before anything was committed (%s); "
-                        "running the request once more", request.method, request.path, _reason(first))
+            log.warning(
+                "%s %s: the database connection dropped before anything was committed (%s); "
+                "running the request once more",
+                request.method,
+                request.path,
+                _reason(first),
+            )
             _start_over()
             _rewind_uploads()
             try:
@@ -90,8 +96,9 @@ def init_app(app):
                 if not is_outage(error):
                     raise
                 first = error
-        log.warning("%s %s: the database is out of reach (%s); answering 503", request.method, request.path,
-                    _reason(first))
+        log.warning(
+            "%s %s: the database is out of reach (%s); answering 503", request.method, request.path, _reason(first)
+        )
         _start_over()
         try:
             response = unavailable()
@@ -140,18 +147,21 @@ def unavailable():
     payment = is_payment_request()
     if payment:
         title = _("We are checking your payment")
-        text = _("Something on our side was interrupted while we handled your payment. If your card was "
-                 "charged, nothing is lost: we are checking the payment and will email you the outcome. "
-                 "Please do not pay again; sending the same pledge again will not charge you twice.")
+        text = _(
+            "Something on our side was interrupted while we handled your payment. If your card was "
+            "charged, nothing is lost: we are checking the payment and will email you the outcome. "
+            "Please do not pay again; sending the same pledge again will not charge you twice."
+        )
     else:
         title = _("We will be right back")
         text = _("The site could not reach its database for a moment. Please try again in a few seconds.")
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if request.path.startswith("/api/"):
-        from ..api.errors import json_error
+        from ..errors import json_error
 
-        response, _status = json_error(503, text, code="payment_being_checked" if payment else "service_unavailable",
-                                       headers=headers)
+        response, _status = json_error(
+            503, text, code="payment_being_checked" if payment else "service_unavailable", headers=headers
+        )
         return response
     page = render_template("errors/error.html", status=503, title=title, text=text)
     response = current_app.make_response((page, 503, headers))

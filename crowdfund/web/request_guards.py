@@ -9,6 +9,7 @@
 
 The JSON API reads its own paths and queries (api/registry.py, api/parsing.py).
 """
+
 import re
 
 from flask import render_template, request
@@ -38,8 +39,9 @@ def whole_number(text, maximum=INT_MAX):
 
 
 NUL_TITLE = _l("That address has a character we cannot read")
-NUL_TEXT = _l("The address or the search contains a NUL character (an invisible control character). "
-              "Remove it and try again.")
+NUL_TEXT = _l(
+    "The address or the search contains a NUL character (an invisible control character). Remove it and try again."
+)
 
 
 def _has_nul(values):

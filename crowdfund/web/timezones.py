@@ -1,4 +1,5 @@
 """The viewer's time zone, for reading and showing times typed in local time."""
+
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_timezone

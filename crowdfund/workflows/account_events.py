@@ -6,6 +6,7 @@ could replay an old one). The account is *retrieved* from the processor
 recorded as received, so a processor that cannot be reached makes the endpoint answer 503
 and the event comes again. An account that is not one of ours costs no processor call.
 """
+
 import logging
 
 from ..extensions import db

@@ -7,13 +7,15 @@ first means a settlement running at the deadline can never release a pledge whos
 was already sent back; a refund the processor did not confirm is retried by
 `workflows.reconcile` (a cancelled pledge with no `refund_ref`), never made twice.
 """
+
 import logging
 
 from flask_babel import gettext as _
 
+from ..domain.clock import utcnow
 from ..errors import DomainError, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Pledge, utcnow
+from ..models import Pledge
 from ..models.pledge import PledgeStatus as PS
 from ..payments import GatewayError, get_gateway
 from ..services import pledges
@@ -55,8 +57,12 @@ def cancel_pledge(user, pledge_id, *, now=None):
 def refund_cancelled(attempt, charge_ref):
     """Ask the processor to refund a cancelled pledge; record the refund. True when confirmed."""
     try:
-        movement = get_gateway().refund(charge_ref=charge_ref, amount=attempt.amount, currency=attempt.currency,
-                                        idempotency_key=pledges.refund_key(attempt.id))
+        movement = get_gateway().refund(
+            charge_ref=charge_ref,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            idempotency_key=pledges.refund_key(attempt.id),
+        )
     except GatewayError as error:
         log.warning("pledge %s: refund not confirmed (%s); reconcile will retry", attempt.id, error)
         return False

@@ -38,28 +38,42 @@ nothing of their own left uncommitted and must not commit for them. The steps of
 Lock order, everywhere: backer row -> tier/offering row (step 1); pledge row -> project
 row -> tier/offering row (step 3 and cancellation).
 """
+
 import logging
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..database import commit_keeping, once_more_if_disconnected
+from ..domain.clock import utcnow
+from ..domain.vocabulary import LATE_PLEDGE, LATE_PLEDGE_REFUND_PENDING
 from ..errors import Conflict, DomainError, PaymentDeclined
 from ..extensions import db
-from ..models import Pledge, utcnow
+from ..models import Pledge
 from ..payments import GatewayError, TransientGatewayError, get_gateway
-from ..services import account_standing, notifications, pledges
+from ..services import account_standing, pledges
 from ..services.pledges import OPEN_STATUSES, Attempt
 from ..services.receipts import DECLINE_MESSAGES
 
 log = logging.getLogger(__name__)
 
-LATE_REFUSAL = ("The campaign closed before your payment went through, so your pledge was not accepted. "
-                "The charge has been refunded to you.")
 
-
-def place_pledge(backer, project, *, idempotency_key, payment_method, return_url=None, tier_id=None,
-                 quantity=1, amount=None, extra=0, shares=None, shipping_address=None, request_fingerprint=None):
+def place_pledge(
+    backer,
+    project,
+    *,
+    idempotency_key,
+    payment_method,
+    return_url=None,
+    tier_id=None,
+    quantity=1,
+    amount=None,
+    extra=0,
+    shares=None,
+    shipping_address=None,
+    request_fingerprint=None,
+    acknowledge_risks=False,
+):
     """Back `project`: charge the backer and hold the money in escrow. Returns the pledge.
 
     Reward campaigns: a `tier_id` (with `quantity`) or, with no tier, a plain `amount`; an
@@ -81,10 +95,20 @@ def place_pledge(backer, project, *, idempotency_key, payment_method, return_url
     account_standing.require_may_transact(backer)  # 403 email_unverified / account_suspended: nothing written
     backer_id = backer.id
     try:
-        attempt = pledges.reserve(backer_id, project.id, idempotency_key=idempotency_key,
-                                  payment_method=payment_method, tier_id=tier_id, quantity=quantity,
-                                  amount=amount, extra=extra, shares=shares, shipping_address=shipping_address,
-                                  request_fingerprint=request_fingerprint)
+        attempt = pledges.reserve(
+            backer_id,
+            project.id,
+            idempotency_key=idempotency_key,
+            payment_method=payment_method,
+            tier_id=tier_id,
+            quantity=quantity,
+            amount=amount,
+            extra=extra,
+            shares=shares,
+            shipping_address=shipping_address,
+            request_fingerprint=request_fingerprint,
+            acknowledge_risks=acknowledge_risks,
+        )
     except DomainError:
         db.session.rollback()
         raise
@@ -107,10 +131,15 @@ def charge(attempt, *, actor_id, return_url=None, raise_decline=True):
     (reconcile, re-sending a charge that never answered, mails the backer instead)."""
     try:
         result = get_gateway().charge(
-            amount=attempt.amount, currency=attempt.currency, payment_method=attempt.payment_method,
-            idempotency_key=pledges.charge_key(attempt.id), transfer_group=f"project-{attempt.project_id}",
+            amount=attempt.amount,
+            currency=attempt.currency,
+            payment_method=attempt.payment_method,
+            idempotency_key=pledges.charge_key(attempt.id),
+            transfer_group=f"project-{attempt.project_id}",
             description=f"Pledge {attempt.id} to project {attempt.project_id}",
-            metadata={"pledge_id": attempt.id, "project_id": attempt.project_id}, return_url=return_url)
+            metadata={"pledge_id": attempt.id, "project_id": attempt.project_id},
+            return_url=return_url,
+        )
     except TransientGatewayError as error:
         log.warning("pledge %s: charge not confirmed (%s); left pending for reconcile", attempt.id, error)
         return db.session.get(Pledge, attempt.id)
@@ -120,15 +149,23 @@ def charge(attempt, *, actor_id, return_url=None, raise_decline=True):
             # without the first call's return_url): that payment is the truth, not a failure.
             return _adopt_existing(attempt, actor_id=actor_id)
         message = _("The payment could not be made. Please try another card.")
-        pledge = _fail(attempt, code=error.code or "payment_error", message=str(error), actor_id=actor_id,
-                       tell_backer=not raise_decline)
+        pledge = _fail(
+            attempt,
+            code=error.code or "payment_error",
+            message=str(error),
+            actor_id=actor_id,
+            tell_backer=not raise_decline,
+        )
         if not raise_decline:
             return pledge
-        raise PaymentDeclined(message, code=error.code or "payment_error", fields={"payment_method": message})
+        raise PaymentDeclined(
+            message, code=error.code or "payment_error", fields={"payment_method": message}
+        ) from error
     # The card may be charged now: a dropped database connection gets one more try at
     # recording it (step 3 is safe to repeat), before the pledge is left to reconcile.
-    return once_more_if_disconnected(db.session, apply_answer, attempt, result, actor_id=actor_id,
-                                     raise_decline=raise_decline)
+    return once_more_if_disconnected(
+        db.session, apply_answer, attempt, result, actor_id=actor_id, raise_decline=raise_decline
+    )
 
 
 def _adopt_existing(attempt, *, actor_id):
@@ -166,8 +203,15 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
     if result.amount is not None and (result.amount, result.currency) != (attempt.amount, attempt.currency):
         # Our server priced the payment; a different amount is not this pledge's payment.
         db.session.rollback()
-        log.error("pledge %s: processor reports %s %s for %s, expected %s %s; left for an admin",
-                  attempt.id, result.amount, result.currency, ref, attempt.amount, attempt.currency)
+        log.error(
+            "pledge %s: processor reports %s %s for %s, expected %s %s; left for an admin",
+            attempt.id,
+            result.amount,
+            result.currency,
+            ref,
+            attempt.amount,
+            attempt.currency,
+        )
         return db.session.get(Pledge, attempt.id)
     if result.ok:
         return _hold(attempt, ref, actor_id=actor_id, fee=result.fee, tell_backer=not raise_decline)
@@ -176,17 +220,25 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
         if pledge.status in OPEN_STATUSES:
             if result.requires_action:
                 action = result.next_action
-                pledges.await_action(pledge, ref, {"type": action.type if action else "use_stripe_sdk",
-                                                   "url": action.url if action else None,
-                                                   "client_secret": result.client_secret}, actor_id=actor_id)
+                pledges.await_action(
+                    pledge,
+                    ref,
+                    {
+                        "type": action.type if action else "use_stripe_sdk",
+                        "url": action.url if action else None,
+                        "client_secret": result.client_secret,
+                    },
+                    actor_id=actor_id,
+                )
             else:
                 pledge.charge_ref = ref  # processing: the processor answers later
         commit_keeping(db.session, pledge)
         return pledge
     code = result.decline_code or "card_declined"
     message = result.message or "Your card was declined."  # stored as the processor said it
-    pledge = _fail(attempt, code=code, message=message, charge_ref=ref, actor_id=actor_id,
-                   tell_backer=not raise_decline)
+    pledge = _fail(
+        attempt, code=code, message=message, charge_ref=ref, actor_id=actor_id, tell_backer=not raise_decline
+    )
     if raise_decline:
         shown = str(DECLINE_MESSAGES[code]) if code in DECLINE_MESSAGES else message
         raise PaymentDeclined(shown, code=code, fields={"payment_method": shown})
@@ -201,7 +253,6 @@ def _hold(attempt, charge_ref, *, actor_id, fee=None, tell_backer=False):
         return pledge
     if not pledges.hold(pledge, attempt, charge_ref, actor_id=actor_id, now=utcnow(), fee=fee):
         db.session.rollback()
-        notifications.pop_queued_flag(db.session)  # the receipt was rolled back with the rest
         return _refuse_late(attempt, charge_ref, actor_id=actor_id, fee=fee, tell_backer=tell_backer)
     commit_keeping(db.session, pledge)  # the caller answers with it: no SELECT after the commit
     return pledge
@@ -211,18 +262,28 @@ def _refuse_late(attempt, charge_ref, *, actor_id, fee=None, tell_backer=False):
     """The payment succeeded but the campaign closed meanwhile: refund, then fail the pledge
     (and mail the backer, with `tell_backer`: they are not on our page to hear it)."""
     try:
-        movement = get_gateway().refund(charge_ref=charge_ref, amount=attempt.amount, currency=attempt.currency,
-                                        idempotency_key=pledges.refund_key(attempt.id))
+        movement = get_gateway().refund(
+            charge_ref=charge_ref,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            idempotency_key=pledges.refund_key(attempt.id),
+        )
     except TransientGatewayError as error:
         # The charge is recorded on the pledge: reconcile retrieves it and refunds it again.
         log.warning("pledge %s: late pledge's refund not confirmed (%s); left for reconcile", attempt.id, error)
         _record_ref(attempt.id, charge_ref)
-        raise Conflict(_("The campaign closed before your payment went through, so your pledge was not "
-                         "accepted. Any charge will be refunded to you automatically."), code="project_not_live")
-    _fail(attempt, code="project_not_live", message=LATE_REFUSAL, charge_ref=charge_ref, refund_ref=movement.ref,
-          actor_id=actor_id, processor_fee=fee, tell_backer=tell_backer)
-    raise Conflict(_("The campaign closed before your payment went through, so your pledge was not accepted. "
-                     "The charge has been refunded to you."), code="project_not_live")
+        raise Conflict(_(LATE_PLEDGE_REFUND_PENDING), code="project_not_live") from error
+    _fail(
+        attempt,
+        code="project_not_live",
+        message=LATE_PLEDGE,
+        charge_ref=charge_ref,
+        refund_ref=movement.ref,
+        actor_id=actor_id,
+        processor_fee=fee,
+        tell_backer=tell_backer,
+    )
+    raise Conflict(_(LATE_PLEDGE), code="project_not_live")
 
 
 def _record_ref(pledge_id, charge_ref):
@@ -232,12 +293,22 @@ def _record_ref(pledge_id, charge_ref):
     db.session.commit()
 
 
-def _fail(attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None, tell_backer=False,
-          processor_fee=None):
+def _fail(
+    attempt, *, code, message, charge_ref=None, refund_ref=None, actor_id=None, tell_backer=False, processor_fee=None
+):
     """One transaction: release the reserved units and end the open pledge as failed."""
     pledge = pledges.lock(attempt.id)
     if pledge.status in OPEN_STATUSES:
-        pledges.fail(pledge, attempt, code=code, message=message, charge_ref=charge_ref, refund_ref=refund_ref,
-                     actor_id=actor_id, tell_backer=tell_backer, processor_fee=processor_fee)
+        pledges.fail(
+            pledge,
+            attempt,
+            code=code,
+            message=message,
+            charge_ref=charge_ref,
+            refund_ref=refund_ref,
+            actor_id=actor_id,
+            tell_backer=tell_backer,
+            processor_fee=processor_fee,
+        )
     commit_keeping(db.session, pledge)
     return pledge

@@ -14,10 +14,12 @@ is settled with (`settle_with_firm`): a transfer reversal when the firm was paid
 dispute took the money, a new transfer once a dispute is won after that. A failure there is
 kept on the dispute for an admin (`/admin/disputes`), and the firm owes the money meanwhile.
 """
+
 import logging
 
 from sqlalchemy import select
 
+from .. import after_commit
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Dispute, Pledge, Settlement
@@ -28,8 +30,13 @@ from . import checkout
 
 log = logging.getLogger(__name__)
 
-EVENTS = {"charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed",
-          "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"}
+EVENTS = {
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+}
 
 
 class PaymentNotSettled(TransientGatewayError):
@@ -78,7 +85,7 @@ def refresh(ref):
     except Exception:
         db.session.rollback()
         raise
-    _after_commit()
+    after_commit.run()  # the mail the dispute queued, and a settlement it handed a pledge back to
     if dispute_id is not None:
         settle_with_firm(dispute_id)
     return db.session.get(Dispute, dispute_id) if dispute_id is not None else None
@@ -94,8 +101,9 @@ def _settle_payment_first(pledge_id, charge_ref):
         if known is not None:
             checkout.check_payment(pledge_id)
         else:
-            checkout.apply_answer(attempt, get_gateway().retrieve(charge_ref), actor_id=None, raise_decline=False,
-                                  charge_ref=charge_ref)
+            checkout.apply_answer(
+                attempt, get_gateway().retrieve(charge_ref), actor_id=None, raise_decline=False, charge_ref=charge_ref
+            )
     except DomainError:  # paid after its campaign closed: refunded and failed
         db.session.rollback()
 
@@ -109,15 +117,21 @@ def settle_with_firm(dispute_id):
         gateway = get_gateway()
         try:
             if action.kind == "reverse":
-                movement = gateway.reverse_payout(action.ref, amount=action.amount,
-                                                  idempotency_key=action.idempotency_key)
+                movement = gateway.reverse_payout(
+                    action.ref, amount=action.amount, idempotency_key=action.idempotency_key
+                )
             else:
-                movement = gateway.payout(amount=action.amount, currency=action.currency, destination=action.ref,
-                                          idempotency_key=action.idempotency_key,
-                                          transfer_group=f"dispute-{dispute_id}")
+                movement = gateway.payout(
+                    amount=action.amount,
+                    currency=action.currency,
+                    destination=action.ref,
+                    idempotency_key=action.idempotency_key,
+                    transfer_group=f"dispute-{dispute_id}",
+                )
         except GatewayError as error:
-            log.warning("dispute %s: %s of %s with the firm's account failed: %s", dispute_id, action.kind,
-                        action.amount, error)
+            log.warning(
+                "dispute %s: %s of %s with the firm's account failed: %s", dispute_id, action.kind, action.amount, error
+            )
             disputes.record_firm_error(action, error)
         else:
             disputes.record_firm_action(action, movement)
@@ -130,17 +144,13 @@ def after_payout(settlement_id):
     that took a released pledge's net after the payout's amount was fixed has left the firm
     owing it: take it back now. Returns how many disputes were looked at."""
     ids = db.session.scalars(
-        select(Dispute.id).join(Pledge, Pledge.id == Dispute.pledge_id)
+        select(Dispute.id)
+        .join(Pledge, Pledge.id == Dispute.pledge_id)
         .join(Settlement, Settlement.project_id == Pledge.project_id)
-        .where(Settlement.id == settlement_id, Dispute.booked.is_(True)).order_by(Dispute.id)).all()
+        .where(Settlement.id == settlement_id, Dispute.booked.is_(True))
+        .order_by(Dispute.id)
+    ).all()
     db.session.commit()
     for dispute_id in ids:
         settle_with_firm(dispute_id)
     return len(ids)
-
-
-def _after_commit():
-    """Mail the dispute queued, and a settlement it handed a pledge back to."""
-    from ..jobs.settlement import after_commit
-
-    after_commit()

@@ -11,6 +11,7 @@ Every other event, payment or not, is then recorded once and handed to the loggi
 (`services.webhooks.receive_event`); an event about a payment our books have already
 finished with writes nothing. Commits its own steps.
 """
+
 import logging
 
 from sqlalchemy import bindparam, select
@@ -29,8 +30,13 @@ log = logging.getLogger(__name__)
 # built once, with no ORM object to load.
 _PAYMENT_OF_PLEDGE = select(Pledge.status, Pledge.charge_ref).where(Pledge.id == bindparam("pledge"))
 
-PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
-                  "payment_intent.requires_action", "payment_intent.processing"}
+PAYMENT_EVENTS = {
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.requires_action",
+    "payment_intent.processing",
+}
 
 
 def receive(event):
@@ -73,8 +79,13 @@ def look_again(event):
     if pledge is None or pledge.status not in OPEN_STATUSES:
         return pledge  # ended already (most events): nothing to ask, nothing to commit yet
     if pledge.charge_ref not in (None, ref):
-        log.warning("Webhook %s names payment %s for pledge %s, which is paid by %s; ignored.",
-                    event.id, ref, pledge_id, pledge.charge_ref)
+        log.warning(
+            "Webhook %s names payment %s for pledge %s, which is paid by %s; ignored.",
+            event.id,
+            ref,
+            pledge_id,
+            pledge.charge_ref,
+        )
         db.session.commit()
         return pledge
     if pledge.charge_ref is not None:

@@ -14,6 +14,7 @@ never committed is replayed by the next try instead of opening a second account.
 - `refresh` / `refresh_ref`: ask the processor for the account's status now and record it
   (the founder's return from onboarding, an admin about to approve, `account.updated`).
 """
+
 import logging
 from contextlib import contextmanager
 
@@ -45,10 +46,12 @@ def _processor():
         db.session.rollback()
         log.warning("payout account call failed: %s", error)
         if error.transient:
-            raise ProcessorUnavailable(_("The payment processor could not be reached. Please try again in a "
-                                         "moment.")) from error
-        raise Conflict(_("The payment processor refused: %(reason)s", reason=str(error)),
-                       code="processor_refused") from error
+            raise ProcessorUnavailable(
+                _("The payment processor could not be reached. Please try again in a moment.")
+            ) from error
+        raise Conflict(
+            _("The payment processor refused: %(reason)s", reason=str(error)), code="processor_refused"
+        ) from error
 
 
 def _account_key(firm_id):
@@ -84,7 +87,8 @@ def start(user, firm_id, *, return_url, refresh_url, replace=False):
         firm = firms.get_firm(firm_id)
         try:
             account = payout_accounts.by_ref(ref) or payout_accounts.open_account(
-                firm, ref, status, processor=gateway.name, role=CURRENT, actor=user)
+                firm, ref, status, processor=gateway.name, role=CURRENT, actor=user
+            )
             db.session.commit()
         except IntegrityError:  # the same click twice at once: the other one recorded the account
             db.session.rollback()
@@ -114,7 +118,8 @@ def propose(user, firm_id, data, *, return_url, refresh_url):
     # Step 3.
     firm = firms.get_firm(firm_id)
     account = payout_accounts.by_ref(ref) or payout_accounts.open_account(
-        firm, ref, status, processor=gateway.name, role=PROPOSED, actor=user)
+        firm, ref, status, processor=gateway.name, role=PROPOSED, actor=user
+    )
     request = firm_changes.request_change(user, firm, data, payout_account=account)
     db.session.commit()
     return request, url
@@ -138,8 +143,11 @@ def onboarding_url(user, firm_id, account_id, *, return_url, refresh_url):
 def refresh(firm_id):
     """Ask the processor about the firm's current and proposed accounts; record the answers.
     Returns the current account's status (None without one). Raises GatewayError."""
-    refs = db.session.scalars(select(PayoutAccount.processor_ref).where(
-        PayoutAccount.firm_id == firm_id, PayoutAccount.role.in_((CURRENT, PROPOSED)))).all()
+    refs = db.session.scalars(
+        select(PayoutAccount.processor_ref).where(
+            PayoutAccount.firm_id == firm_id, PayoutAccount.role.in_((CURRENT, PROPOSED))
+        )
+    ).all()
     db.session.commit()
     for ref in refs:
         refresh_ref(ref)
@@ -156,8 +164,12 @@ def refresh_ref(ref, *, note="as the processor reports it"):
     if known is None:
         return None
     status = get_gateway().account_status(ref)
-    account = db.session.scalar(select(PayoutAccount).where(PayoutAccount.id == known).with_for_update()
-                                .execution_options(populate_existing=True))
+    account = db.session.scalar(
+        select(PayoutAccount)
+        .where(PayoutAccount.id == known)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     payout_accounts.set_status(account, status, note=note)
     db.session.commit()
     return status

@@ -35,6 +35,7 @@ charge and at most its amount, so a campaign of many backers would need a transf
 charge, each a call, a key, a ledger row and a reconciliation line of its own; PAYOUT_DELAY
 (14 days in production) outlasts card funds' pending period, and a short balance waits.
 """
+
 import logging
 import time
 from datetime import timedelta
@@ -43,19 +44,25 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import case, func, or_, select, update
 
-from .. import ledger
+from .. import after_commit, ledger
+from ..domain.clock import utcnow
 from ..extensions import db
-from ..models import LedgerTransfer, Pledge, Project, Settlement, utcnow
+from ..models import LedgerTransfer, Pledge, Project, Settlement
 from ..models.pledge import PledgeStatus as PS
+from ..models.settlement import SettlementStatus as SS
 from ..payments import GatewayError, get_gateway
 from ..payments.base import BALANCE_INSUFFICIENT
-from ..services import notifications, payout_accounts, settlement_notices
-from ..services import disputes  # chargebacks: what a payout keeps back, and takes back after
+from ..services import (
+    disputes,  # chargebacks: what a payout keeps back, and takes back after
+    notifications,
+    payout_accounts,
+    settlement_notices,
+)
 from . import dispute_events
 
 log = logging.getLogger(__name__)
 
-WAITING = "waiting_for_payout"
+WAITING = SS.WAITING_FOR_PAYOUT.value
 LONGEST_BALANCE_WAIT = 24 * 3600  # seconds: a short balance is looked at again at least daily
 
 
@@ -100,11 +107,12 @@ def backoff(attempt):
 def pay_out(settlement_id, project_id, *, wait_for_retries=True, now=None):
     """Send whatever part of the payout is due (see module docstring). Returns the status."""
     settlement = db.session.get(Settlement, settlement_id)
-    if settlement.status == "completed":
+    if settlement.status == SS.COMPLETED:
         db.session.commit()
         return settlement.status
-    still_held = db.session.scalar(select(func.count()).select_from(Pledge).where(
-        Pledge.project_id == project_id, Pledge.status == PS.HELD.value))
+    still_held = db.session.scalar(
+        select(func.count()).select_from(Pledge).where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value)
+    )
     if still_held:  # another worker is still releasing a batch; it will pay out when done
         db.session.commit()
         return settlement.status
@@ -124,8 +132,14 @@ def pay_out(settlement_id, project_id, *, wait_for_retries=True, now=None):
 
 
 def _plan(settlement):
-    net = int(db.session.scalar(select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
-        LedgerTransfer.settlement_id == settlement.id, LedgerTransfer.code == ledger.RELEASE_NET)) or 0)
+    net = int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
+                LedgerTransfer.settlement_id == settlement.id, LedgerTransfer.code == ledger.RELEASE_NET
+            )
+        )
+        or 0
+    )
     net -= disputes.withheld_from_payout(settlement.id, settlement.project_id)  # not the firm's while disputed
     reserve = net * _config("PAYOUT_RESERVE_BPS") // 10_000
     succeeded = settlement.created_at
@@ -137,13 +151,23 @@ def _plan(settlement):
 def next_part(settlement):
     """The part of the payout still to send, or None when nothing is left."""
     if settlement.payout_amount and settlement.payout_ref is None:
-        return Part("payout", settlement.payout_amount, settlement.payout_due_at,
-                    payout_key(settlement.id, settlement.payout_refusals), payout_transfer_id(settlement.id))
+        return Part(
+            "payout",
+            settlement.payout_amount,
+            settlement.payout_due_at,
+            payout_key(settlement.id, settlement.payout_refusals),
+            payout_transfer_id(settlement.id),
+        )
     if settlement.reserve_amount and settlement.reserve_ref is None:
         # Never before the payout itself: a reserve is what is left of it.
         due = max(settlement.reserve_due_at, settlement.payout_due_at)
-        return Part("reserve", settlement.reserve_amount, due, reserve_key(settlement.id, settlement.payout_refusals),
-                    reserve_transfer_id(settlement.id))
+        return Part(
+            "reserve",
+            settlement.reserve_amount,
+            due,
+            reserve_key(settlement.id, settlement.payout_refusals),
+            reserve_transfer_id(settlement.id),
+        )
     return None
 
 
@@ -158,11 +182,11 @@ def _send(settlement, part, project_id, now, wait_for_retries):
     project = db.session.get(Project, project_id)
     # Only the firm's current account, and only once the processor has verified it.
     destination = payout_accounts.verified_destination(project.firm_id)
-    settlement.status = "paying_out"
+    settlement.status = SS.PAYING_OUT.value
     if destination is None:  # wait, told once; a verified account restarts it
         payout_accounts.payout_waits(settlement, project)
         db.session.commit()
-        _deliver_mail()
+        after_commit.run_mail()
         return settlement.status
     part = _within_what_is_owed(settlement, part, project)
     if not part.amount:  # chargebacks took all of it: nothing to send
@@ -174,8 +198,13 @@ def _send(settlement, part, project_id, now, wait_for_retries):
     db.session.commit()
     for attempt in range(1, _config("SETTLEMENT_MAX_ATTEMPTS") + 1):
         try:
-            movement = gateway.payout(amount=part.amount, currency=currency, destination=destination,
-                                      idempotency_key=part.key, transfer_group=f"project-{project_id}")
+            movement = gateway.payout(
+                amount=part.amount,
+                currency=currency,
+                destination=destination,
+                idempotency_key=part.key,
+                transfer_group=f"project-{project_id}",
+            )
         except GatewayError as error:
             refusals = _payout_failed(settlement_id, error)
             if error.code == BALANCE_INSUFFICIENT:
@@ -199,8 +228,13 @@ def _within_what_is_owed(settlement, part, project):
     owed = max(_owed_for(settlement, project), 0)
     if part.amount <= owed:
         return part
-    log.warning("settlement %s: the %s is cut from %s to %s, what the firm is still owed", settlement.id,
-                part.name, part.amount, owed)
+    log.warning(
+        "settlement %s: the %s is cut from %s to %s, what the firm is still owed",
+        settlement.id,
+        part.name,
+        part.amount,
+        owed,
+    )
     if part.name == "payout":
         settlement.payout_amount = owed
     else:
@@ -214,17 +248,31 @@ def _owed_for(settlement, project):
     payable = ledger.accounts.find_account(ledger.firm_payable_key(project.firm_id, project.currency))
     if payable is None:
         return 0
-    ours = or_(LedgerTransfer.settlement_id == settlement.id,
-               LedgerTransfer.pledge_id.in_(select(Pledge.id).where(Pledge.project_id == project.id)))
+    ours = or_(
+        LedgerTransfer.settlement_id == settlement.id,
+        LedgerTransfer.pledge_id.in_(select(Pledge.id).where(Pledge.project_id == project.id)),
+    )
     moved = case((LedgerTransfer.credit_account_id == payable.id, LedgerTransfer.amount), else_=-LedgerTransfer.amount)
-    return int(db.session.scalar(select(func.coalesce(func.sum(moved), 0)).where(
-        ours, or_(LedgerTransfer.credit_account_id == payable.id, LedgerTransfer.debit_account_id == payable.id))))
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(moved), 0)).where(
+                ours, or_(LedgerTransfer.credit_account_id == payable.id, LedgerTransfer.debit_account_id == payable.id)
+            )
+        )
+    )
 
 
 def _book(settlement_id, part, ref, firm_id, currency):
     """The part went out: its ledger transfer, its ref and the firm's mail, in one transaction."""
-    ledger.transfer(part.transfer_id, ledger.firm_payable_key(firm_id, currency), ledger.clearing_key(currency),
-                    part.amount, currency, ledger.PAYOUT, settlement_id=settlement_id)
+    ledger.transfer(
+        part.transfer_id,
+        ledger.firm_payable_key(firm_id, currency),
+        ledger.clearing_key(currency),
+        part.amount,
+        currency,
+        ledger.PAYOUT,
+        settlement_id=settlement_id,
+    )
     settlement = db.session.get(Settlement, settlement_id)
     if part.name == "payout":
         settlement.payout_ref = settlement.payout_ref or ref
@@ -236,7 +284,7 @@ def _book(settlement_id, part, ref, firm_id, currency):
     settlement.payout_refusals = 0  # the next part starts with its plain key
     db.session.commit()
     log.info("settlement %s: %s of %s %s sent (%s)", settlement_id, part.name, part.amount, currency, ref)
-    _deliver_mail()
+    after_commit.run_mail()
     dispute_events.after_payout(settlement_id)  # a dispute since the plan: take it back from the firm
 
 
@@ -247,9 +295,15 @@ def _payout_failed(settlement_id, error):
     trouble (`idempotency_conflict`: it was used for another payout, which a new key could
     pay a second time)."""
     refused = not error.transient and error.code != "idempotency_conflict"
-    db.session.execute(update(Settlement).where(Settlement.id == settlement_id).values(
-        payout_attempts=Settlement.payout_attempts + 1, last_error=f"{error.code or 'error'}: {error}",
-        payout_refusals=Settlement.payout_refusals + (1 if refused else 0)))
+    db.session.execute(
+        update(Settlement)
+        .where(Settlement.id == settlement_id)
+        .values(
+            payout_attempts=Settlement.payout_attempts + 1,
+            last_error=f"{error.code or 'error'}: {error}",
+            payout_refusals=Settlement.payout_refusals + (1 if refused else 0),
+        )
+    )
     db.session.commit()
     log.warning("payout of settlement %s failed: %s", settlement_id, error)
     return db.session.get(Settlement, settlement_id).payout_refusals
@@ -261,15 +315,18 @@ def _wait_for_balance(settlement_id, refusals, now):
     settlement = db.session.get(Settlement, settlement_id)
     settlement.status, settlement.due_at = WAITING, now + timedelta(seconds=wait)
     db.session.commit()
-    log.info("settlement %s: the processor's balance is short; trying again at %s", settlement_id,
-             settlement.due_at.isoformat())
+    log.info(
+        "settlement %s: the processor's balance is short; trying again at %s",
+        settlement_id,
+        settlement.due_at.isoformat(),
+    )
     return WAITING
 
 
 def _needs_attention_if_exhausted(settlement_id, error, attempt):
     settlement = db.session.get(Settlement, settlement_id)
     if not error.transient or attempt >= _config("SETTLEMENT_MAX_ATTEMPTS"):
-        settlement.status = "needs_attention"
+        settlement.status = SS.NEEDS_ATTENTION.value
     db.session.commit()
     return settlement.status
 
@@ -277,14 +334,8 @@ def _needs_attention_if_exhausted(settlement_id, error, attempt):
 def complete(settlement_id):
     """The settlement has nothing left to do."""
     settlement = db.session.get(Settlement, settlement_id)
-    if settlement.status != "completed":
-        settlement.status, settlement.completed_at = "completed", utcnow()
+    if settlement.status != SS.COMPLETED:
+        settlement.status, settlement.completed_at = SS.COMPLETED.value, utcnow()
         settlement.last_error, settlement.due_at = None, None
     db.session.commit()
     return settlement.status
-
-
-def _deliver_mail():
-    from ..jobs.mail import deliver_queued_mail
-
-    deliver_queued_mail()

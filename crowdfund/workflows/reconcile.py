@@ -7,15 +7,17 @@ never answered is sent again with the same idempotency key, and only while the p
 still remembers that key (`PROCESSOR_IDEMPOTENCY_WINDOW`); past it, the payment is looked
 up by our key instead. Commits its own steps, like the checkout.
 """
+
 import logging
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
+from ..domain.clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Pledge, utcnow
+from ..models import Pledge
 from ..models.pledge import PledgeStatus as PS
 from ..payments import ChargeResult, GatewayError, TransientGatewayError, get_gateway
 from ..services import pledges
@@ -42,15 +44,31 @@ def reconcile_pending(older_than=None, *, now=None):
     now = now or utcnow()
     older_than = older_than if older_than is not None else timedelta(seconds=config["PLEDGE_RECONCILE_AFTER"])
     expire_before = now - timedelta(seconds=config["PLEDGE_ACTION_TIMEOUT"])
-    rows = db.session.execute(select(Pledge.id, Pledge.created_at).where(or_(
-        and_(Pledge.status.in_(OPEN_STATUSES), Pledge.created_at <= now - older_than),
-        and_(Pledge.status == PS.REQUIRES_ACTION.value, Pledge.created_at <= expire_before))).order_by(Pledge.id)).all()
-    unrefunded = db.session.scalars(select(Pledge.id).where(
-        Pledge.status == PS.CANCELLED.value, Pledge.refund_ref.is_(None),
-        Pledge.charge_ref.is_not(None)).order_by(Pledge.id)).all()
+    rows = db.session.execute(
+        select(Pledge.id, Pledge.created_at)
+        .where(
+            or_(
+                and_(Pledge.status.in_(OPEN_STATUSES), Pledge.created_at <= now - older_than),
+                and_(Pledge.status == PS.REQUIRES_ACTION.value, Pledge.created_at <= expire_before),
+            )
+        )
+        .order_by(Pledge.id)
+    ).all()
+    unrefunded = db.session.scalars(
+        select(Pledge.id)
+        .where(Pledge.status == PS.CANCELLED.value, Pledge.refund_ref.is_(None), Pledge.charge_ref.is_not(None))
+        .order_by(Pledge.id)
+    ).all()
     db.session.commit()
-    summary = {"held": 0, "failed": 0, "expired": 0, "still_pending": 0, "refunds_confirmed": 0,
-               "refunds_outstanding": 0, "errors": 0}
+    summary = {
+        "held": 0,
+        "failed": 0,
+        "expired": 0,
+        "still_pending": 0,
+        "refunds_confirmed": 0,
+        "refunds_outstanding": 0,
+        "errors": 0,
+    }
     for pledge_id, created_at in rows:
         try:
             outcome = _finish(pledge_id, expire=created_at <= expire_before, now=now)
@@ -125,7 +143,11 @@ def _expire(pledge_id):
     return checkout.apply_answer(attempt, result, actor_id=None, raise_decline=False, charge_ref=ref)
 
 
-_NOT_FOUND = ChargeResult(ok=False, decline_code="payment_not_found",
-                          message="The processor has no payment for this pledge; nothing was taken.")
-_EXPIRED = ChargeResult(ok=False, decline_code="action_expired",
-                        message="The payment was not completed in time, so nothing was taken.")
+_NOT_FOUND = ChargeResult(
+    ok=False,
+    decline_code="payment_not_found",
+    message="The processor has no payment for this pledge; nothing was taken.",
+)
+_EXPIRED = ChargeResult(
+    ok=False, decline_code="action_expired", message="The payment was not completed in time, so nothing was taken."
+)

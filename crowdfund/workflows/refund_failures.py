@@ -32,12 +32,13 @@ A refund after the firm was paid cannot happen here: only held pledges are refun
 released pledge is never refunded, so there is no transfer from the firm's account to reverse.
 These functions commit their own work, except `retry_later`.
 """
+
 import logging
 import re
 
 from sqlalchemy import case, func, select
 
-from .. import ledger
+from .. import after_commit, ledger
 from ..errors import Conflict
 from ..extensions import db
 from ..models import LedgerTransfer, Pledge
@@ -49,9 +50,6 @@ log = logging.getLogger(__name__)
 
 EVENTS = {"refund.failed", "refund.updated", "charge.refund.updated"}
 KEY = re.compile(r"^pledge-(?P<pledge>[1-9][0-9]*)-refund(?:-(?P<try>[2-9]|[1-9][0-9]+))?$")
-# Pledges an admin sent back to the queue: a `retry_refund` job each, after the commit
-# (jobs/settlement.py `after_commit`).
-RETRY_KEY = "crowdfund.refund_retries_to_start"
 # A refund was made for pledges in these states (failed: a payment that came after its
 # campaign closed, refunded at once).
 RETURNED = (PS.REFUNDED.value, PS.CANCELLED.value, PS.FAILED.value)
@@ -121,26 +119,38 @@ def record_failure(refund):
         db.session.commit()
         return pledge
     number, currency = failed + 1, pledge.currency
-    ledger.transfer(ledger.refund_failed_id(pledge_id, number), ledger.clearing_key(currency),
-                    ledger.refunds_owed_key(currency), pledge.amount, currency, ledger.REFUND_FAILED,
-                    pledge_id=pledge_id)
+    ledger.transfer(
+        ledger.refund_failed_id(pledge_id, number),
+        ledger.clearing_key(currency),
+        ledger.refunds_owed_key(currency),
+        pledge.amount,
+        currency,
+        ledger.REFUND_FAILED,
+        pledge_id=pledge_id,
+    )
     pledge.parked, pledge.settle_after = True, None
     pledge.settlement_attempts = max(pledge.settlement_attempts if failed else 0, try_number or 1)
     pledge.settlement_error = f"refund_failed: {refund.failure_reason or refund.status} ({refund.ref})"
     settlement_notices.refund_failed(pledge, number)
     db.session.commit()
-    log.warning("refund %s of pledge %s failed: %s; parked for an admin", refund.ref, pledge_id,
-                refund.failure_reason or refund.status)
-    _deliver_mail()
+    log.warning(
+        "refund %s of pledge %s failed: %s; parked for an admin",
+        refund.ref,
+        pledge_id,
+        refund.failure_reason or refund.status,
+    )
+    after_commit.run_mail()
     return pledge
 
 
 def attempts(pledge_id):
     """(failed, retried) refund attempts of a pledge, from the ledger."""
-    row = db.session.execute(select(
-        func.coalesce(func.sum(case((LedgerTransfer.code == ledger.REFUND_FAILED, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((LedgerTransfer.code == ledger.REFUND_RETRY, 1), else_=0)), 0))
-        .where(LedgerTransfer.pledge_id == pledge_id)).one()
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((LedgerTransfer.code == ledger.REFUND_FAILED, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((LedgerTransfer.code == ledger.REFUND_RETRY, 1), else_=0)), 0),
+        ).where(LedgerTransfer.pledge_id == pledge_id)
+    ).one()
     return int(row[0]), int(row[1])
 
 
@@ -151,7 +161,7 @@ def retry_later(pledge, *, admin):
     if failed <= retried:
         raise Conflict("That pledge's refund is not waiting for an admin.")
     pledge.parked, pledge.settle_after = False, None
-    db.session.info.setdefault(RETRY_KEY, set()).add(pledge.id)
+    after_commit.retry_refund(pledge.id)  # a `retry_refund` job, once the caller commits
     log.info("admin %s retries the failed refund of pledge %s", getattr(admin, "id", admin), pledge.id)
     db.session.flush()
     return pledge
@@ -159,12 +169,15 @@ def retry_later(pledge, *, admin):
 
 def waiting_for_retry():
     """Pledges owed a refund that no admin holds back: retried by `flask settlement resume`."""
-    owed = (select(LedgerTransfer.pledge_id).where(LedgerTransfer.code.in_((ledger.REFUND_FAILED,
-                                                                           ledger.REFUND_RETRY)))
-            .group_by(LedgerTransfer.pledge_id)
-            .having(func.sum(case((LedgerTransfer.code == ledger.REFUND_FAILED, 1), else_=-1)) > 0))
-    ids = db.session.scalars(select(Pledge.id).where(Pledge.id.in_(owed), Pledge.parked.is_(False))
-                             .order_by(Pledge.id)).all()
+    owed = (
+        select(LedgerTransfer.pledge_id)
+        .where(LedgerTransfer.code.in_((ledger.REFUND_FAILED, ledger.REFUND_RETRY)))
+        .group_by(LedgerTransfer.pledge_id)
+        .having(func.sum(case((LedgerTransfer.code == ledger.REFUND_FAILED, 1), else_=-1)) > 0)
+    )
+    ids = db.session.scalars(
+        select(Pledge.id).where(Pledge.id.in_(owed), Pledge.parked.is_(False)).order_by(Pledge.id)
+    ).all()
     db.session.commit()
     return ids
 
@@ -183,8 +196,9 @@ def retry(pledge_id):
     charge_ref, amount, currency = pledge.charge_ref, pledge.amount, pledge.currency
     db.session.commit()
     try:  # no transaction is open while the processor works
-        movement = get_gateway().refund(charge_ref=charge_ref, amount=amount, currency=currency,
-                                        idempotency_key=refund_key(pledge_id, try_number))
+        movement = get_gateway().refund(
+            charge_ref=charge_ref, amount=amount, currency=currency, idempotency_key=refund_key(pledge_id, try_number)
+        )
     except GatewayError as error:
         pledge = pledges.lock(pledge_id)
         pledge.parked = not error.transient
@@ -195,15 +209,16 @@ def retry(pledge_id):
         log.warning("refund %s of pledge %s (try %s) failed: %s", number, pledge_id, try_number, error)
         return "parked" if pledge.parked else "waiting"
     pledge = pledges.lock(pledge_id)
-    ledger.transfer(ledger.refund_retry_id(pledge_id, number), ledger.refunds_owed_key(currency),
-                    ledger.clearing_key(currency), amount, currency, ledger.REFUND_RETRY, pledge_id=pledge_id)
+    ledger.transfer(
+        ledger.refund_retry_id(pledge_id, number),
+        ledger.refunds_owed_key(currency),
+        ledger.clearing_key(currency),
+        amount,
+        currency,
+        ledger.REFUND_RETRY,
+        pledge_id=pledge_id,
+    )
     pledge.refund_ref, pledge.settlement_error, pledge.settlement_attempts = movement.ref, None, try_number
     db.session.commit()
     log.info("refund %s of pledge %s sent (try %s, %s)", number, pledge_id, try_number, movement.ref)
     return "refunded"
-
-
-def _deliver_mail():
-    from ..jobs.mail import deliver_queued_mail
-
-    deliver_queued_mail()

@@ -1,8 +1,9 @@
 """Settlement: when a campaign ends, every held pledge is released to the firm or returned.
 
-`settlement_hooks.open_settlement` runs inside the transaction that ends the campaign and
-only writes a `Settlement` row. The work itself is `settle(project_id)`, a background job
-that works through the held pledges in batches:
+`settlement_hooks.open_settlement` runs inside the transaction that ends the campaign: it
+writes a `Settlement` row and asks for this settlement once that transaction commits
+(crowdfund/after_commit.py). The work itself is `settle(project_id)`, a background job that
+works through the held pledges in batches:
 
 - **release** (the campaign succeeded): one transaction per batch moves each pledge's money
   from escrow to the firm's payable account (net) and the platform's fees (fee, see
@@ -25,6 +26,7 @@ replayed with its key returns the first result, ledger transfers are idempotent 
 every status change is guarded by the status it expects. Memory stays flat: only one batch
 of pledges is loaded at a time. These functions commit their own work (they are jobs).
 """
+
 import logging
 import time
 from datetime import timedelta
@@ -33,24 +35,26 @@ from flask import current_app
 from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import ledger
+from .. import after_commit, ledger
 from ..database import one_of
+from ..domain.clock import utcnow
 from ..domain.fees import split_fee
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, utcnow
+from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind
+from ..models.settlement import SettlementStatus as SS
 from ..payments import RefundRequest, get_gateway
 from ..services import notifications, transitions
 from ..services.pledges import refund_key
-from ..services.settlement_hooks import RELEASE, start_after_commit
+from ..services.settlement_hooks import RELEASE
 from . import payouts, refund_failures
 
 log = logging.getLogger(__name__)
 
 # Statuses a resume runs again at once; `payouts.WAITING` waits for its `due_at`.
-UNFINISHED = ("pending", "running", "paying_out")
+UNFINISHED = (SS.PENDING.value, SS.RUNNING.value, SS.PAYING_OUT.value)
 
 
 def _config(key):
@@ -74,9 +78,12 @@ def settle(project_id, *, batch_size=None, wait_for_retries=True, now=None):
     if settlement is None:
         raise NotFound(f"Project {project_id} has no settlement.")
     settlement_id, outcome = settlement.id, settlement.outcome
-    if settlement.status == "pending":
-        db.session.execute(update(Settlement).where(Settlement.id == settlement_id,
-                                                    Settlement.status == "pending").values(status="running"))
+    if settlement.status == SS.PENDING:
+        db.session.execute(
+            update(Settlement)
+            .where(Settlement.id == settlement_id, Settlement.status == SS.PENDING.value)
+            .values(status=SS.RUNNING.value)
+        )
     db.session.commit()
 
     if outcome == RELEASE:
@@ -97,9 +104,13 @@ def due_for_a_run(now=None):
     """Project ids of the settlements a resume should run: unfinished ones, and those waiting
     for a payout whose moment has come."""
     now = now or utcnow()
-    ids = db.session.scalars(select(Settlement.project_id).where(or_(
-        Settlement.status.in_(UNFINISHED),
-        (Settlement.status == payouts.WAITING) & (Settlement.due_at <= now))).order_by(Settlement.id)).all()
+    ids = db.session.scalars(
+        select(Settlement.project_id)
+        .where(
+            or_(Settlement.status.in_(UNFINISHED), (Settlement.status == payouts.WAITING) & (Settlement.due_at <= now))
+        )
+        .order_by(Settlement.id)
+    ).all()
     db.session.commit()
     return ids
 
@@ -108,8 +119,12 @@ def due_for_a_run(now=None):
 def _release_batch(settlement_id, project_id, size):
     """Release one batch of held pledges in one transaction. Returns how many it released."""
     project = db.session.get(Project, project_id)
-    query = (select(Pledge).where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value)
-             .order_by(Pledge.id).limit(size))
+    query = (
+        select(Pledge)
+        .where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value)
+        .order_by(Pledge.id)
+        .limit(size)
+    )
     if _postgres():
         query = query.with_for_update(skip_locked=True, of=Pledge)
     pledges = db.session.scalars(query).all()
@@ -128,22 +143,59 @@ def _release_batch(settlement_id, project_id, size):
         kept = min(borne.get(pledge.id, 0), net)  # the firm bears what the processor kept
         net -= kept
         if net:
-            transfers.append(ledger.Transfer(ledger.release_net_id(pledge.id), escrow, payable, net, pledge.currency,
-                                             ledger.RELEASE_NET, pledge.id, settlement_id))
+            transfers.append(
+                ledger.Transfer(
+                    ledger.release_net_id(pledge.id),
+                    escrow,
+                    payable,
+                    net,
+                    pledge.currency,
+                    ledger.RELEASE_NET,
+                    pledge.id,
+                    settlement_id,
+                )
+            )
         if fee:
-            transfers.append(ledger.Transfer(ledger.release_fee_id(pledge.id), escrow, fees, fee, pledge.currency,
-                                             ledger.RELEASE_FEE, pledge.id, settlement_id))
+            transfers.append(
+                ledger.Transfer(
+                    ledger.release_fee_id(pledge.id),
+                    escrow,
+                    fees,
+                    fee,
+                    pledge.currency,
+                    ledger.RELEASE_FEE,
+                    pledge.id,
+                    settlement_id,
+                )
+            )
         if kept:
-            transfers.append(ledger.Transfer(ledger.release_processor_fee_id(pledge.id), escrow, processor_fees,
-                                             kept, pledge.currency, ledger.RELEASE_PROCESSOR_FEE, pledge.id,
-                                             settlement_id))
+            transfers.append(
+                ledger.Transfer(
+                    ledger.release_processor_fee_id(pledge.id),
+                    escrow,
+                    processor_fees,
+                    kept,
+                    pledge.currency,
+                    ledger.RELEASE_PROCESSOR_FEE,
+                    pledge.id,
+                    settlement_id,
+                )
+            )
     ledger.transfer_many(transfers)
     ids = [p.id for p in pledges]
-    db.session.execute(update(Pledge).where(one_of(Pledge.id, ids), Pledge.status == PS.HELD.value)
-                       .values(status=PS.RELEASED.value, ended_at=now, settle_after=None)
-                       .execution_options(synchronize_session=False))
-    transitions.record_many("pledge", ids, PS.HELD.value, PS.RELEASED.value,
-                            note=f"Campaign succeeded: released by settlement {settlement_id}.")
+    db.session.execute(
+        update(Pledge)
+        .where(one_of(Pledge.id, ids), Pledge.status == PS.HELD.value)
+        .values(status=PS.RELEASED.value, ended_at=now, settle_after=None)
+        .execution_options(synchronize_session=False)
+    )
+    transitions.record_many(
+        "pledge",
+        ids,
+        PS.HELD.value,
+        PS.RELEASED.value,
+        note=f"Campaign succeeded: released by settlement {settlement_id}.",
+    )
     if project.kind == ProjectKind.EQUITY.value:
         _register_shares(project, pledges, now)
     for pledge in pledges:  # what the notification reads; the UPDATE above already wrote it
@@ -151,22 +203,40 @@ def _release_batch(settlement_id, project_id, size):
     notifications.campaign_succeeded(project, pledges=pledges)
     db.session.commit()
     log.info("settlement %s: released %d pledge(s) of project %s", settlement_id, len(pledges), project_id)
-    _deliver_mail()
+    after_commit.run_mail()  # this batch's mail goes now; the settlement goes on
     return len(pledges)
 
 
 def _processor_fees_of(pledges):
     """{pledge id: what the processor kept of its charge} for a batch."""
-    return dict(db.session.execute(select(LedgerTransfer.pledge_id, LedgerTransfer.amount).where(
-        LedgerTransfer.code == ledger.PROCESSOR_FEE, one_of(LedgerTransfer.pledge_id, [p.id for p in pledges]))).all())
+    return dict(
+        db.session.execute(
+            select(LedgerTransfer.pledge_id, LedgerTransfer.amount).where(
+                LedgerTransfer.code == ledger.PROCESSOR_FEE, one_of(LedgerTransfer.pledge_id, [p.id for p in pledges])
+            )
+        ).all()
+    )
 
 
 def _register_shares(project, pledges, now):
     offering = project.equity
-    db.session.execute(insert(ShareHolding), [
-        {"user_id": p.backer_id, "firm_id": project.firm_id, "project_id": project.id, "pledge_id": p.id,
-         "shares": p.shares, "price_per_share": offering.price_per_share, "currency": p.currency,
-         "security_type": offering.security_type, "acquired_at": now} for p in pledges])
+    db.session.execute(
+        insert(ShareHolding),
+        [
+            {
+                "user_id": p.backer_id,
+                "firm_id": project.firm_id,
+                "project_id": project.id,
+                "pledge_id": p.id,
+                "shares": p.shares,
+                "price_per_share": offering.price_per_share,
+                "currency": p.currency,
+                "security_type": offering.security_type,
+                "acquired_at": now,
+            }
+            for p in pledges
+        ],
+    )
 
 
 # -- refund -------------------------------------------------------------------------------------
@@ -177,17 +247,28 @@ def _claim_refunds(project_id, size, now):
     SKIP LOCKED on PostgreSQL) RETURNING what the refund needs.
     """
     pledges = Pledge.__table__
-    claimable = (select(pledges.c.id).where(pledges.c.project_id == project_id, pledges.c.status == PS.HELD.value,
-                                            pledges.c.parked.is_(False),
-                                            (pledges.c.settle_after.is_(None)) | (pledges.c.settle_after <= now))
-                 .order_by(pledges.c.id).limit(size))
+    claimable = (
+        select(pledges.c.id)
+        .where(
+            pledges.c.project_id == project_id,
+            pledges.c.status == PS.HELD.value,
+            pledges.c.parked.is_(False),
+            (pledges.c.settle_after.is_(None)) | (pledges.c.settle_after <= now),
+        )
+        .order_by(pledges.c.id)
+        .limit(size)
+    )
     if _postgres():
         claimable = claimable.with_for_update(skip_locked=True)
     lease = now + timedelta(seconds=_config("SETTLEMENT_CLAIM_SECONDS"))
     claimed = db.session.execute(
-        update(pledges).where(pledges.c.id.in_(claimable)).values(settle_after=lease)
-        .returning(pledges.c.id, pledges.c.charge_ref, pledges.c.amount, pledges.c.currency,
-                   pledges.c.settlement_attempts)).all()
+        update(pledges)
+        .where(pledges.c.id.in_(claimable))
+        .values(settle_after=lease)
+        .returning(
+            pledges.c.id, pledges.c.charge_ref, pledges.c.amount, pledges.c.currency, pledges.c.settlement_attempts
+        )
+    ).all()
     db.session.commit()
     return sorted(claimed, key=lambda row: row.id)
 
@@ -198,16 +279,21 @@ def _refund_batch(settlement_id, project_id, size):
     if not claimed:
         return 0
     # Step 2: no transaction is open while the gateway works.
-    results = get_gateway().refund_many([
-        RefundRequest(charge_ref=row.charge_ref, amount=row.amount, currency=row.currency,
-                      idempotency_key=refund_key(row.id)) for row in claimed])
+    results = get_gateway().refund_many(
+        [
+            RefundRequest(
+                charge_ref=row.charge_ref, amount=row.amount, currency=row.currency, idempotency_key=refund_key(row.id)
+            )
+            for row in claimed
+        ]
+    )
     # Step 3: book what happened, in one transaction.
     done = {row.id: result for row, result in zip(claimed, results, strict=True) if not isinstance(result, Exception)}
     failed = [(row, result) for row, result in zip(claimed, results, strict=True) if isinstance(result, Exception)]
     _book_refunds(settlement_id, project_id, done)
     _record_failures(failed)
     db.session.commit()
-    _deliver_mail()
+    after_commit.run_mail()  # this batch's mail goes now; the settlement goes on
     return len(claimed)
 
 
@@ -219,12 +305,29 @@ def _book_refunds(settlement_id, project_id, done):
     if not refunded:
         return
     escrow = ledger.escrow_key(project_id)
-    ledger.transfer_many([
-        ledger.Transfer(ledger.refund_id(p.id), escrow, ledger.clearing_key(p.currency), p.amount, p.currency,
-                        ledger.PLEDGE_REFUND, p.id, settlement_id) for p in refunded])
+    ledger.transfer_many(
+        [
+            ledger.Transfer(
+                ledger.refund_id(p.id),
+                escrow,
+                ledger.clearing_key(p.currency),
+                p.amount,
+                p.currency,
+                ledger.PLEDGE_REFUND,
+                p.id,
+                settlement_id,
+            )
+            for p in refunded
+        ]
+    )
     project = db.session.get(Project, project_id)
-    transitions.record_many("pledge", [p.id for p in refunded], PS.HELD.value, PS.REFUNDED.value,
-                            note=f"Campaign {project.status}: refunded by settlement {settlement_id}.")
+    transitions.record_many(
+        "pledge",
+        [p.id for p in refunded],
+        PS.HELD.value,
+        PS.REFUNDED.value,
+        note=f"Campaign {project.status}: refunded by settlement {settlement_id}.",
+    )
     notifications.campaign_failed_refunded_many(refunded)
     log.info("settlement %s: refunded %d pledge(s) of project %s", settlement_id, len(refunded), project_id)
 
@@ -241,22 +344,34 @@ def _mark_refunded(done, now):
         # once a concurrent cancellation's lock is released), updates the rest and returns
         # what the booking needs. It replaces a SELECT ... FOR UPDATE of whole Pledge objects.
         rows = db.session.execute(
-            text("UPDATE pledges SET status = :status, refund_ref = data.ref, ended_at = :now, settle_after = NULL, "
-                 "settlement_error = NULL FROM unnest(CAST(:ids AS BIGINT[]), CAST(:refs AS VARCHAR[])) "
-                 "AS data(id, ref) WHERE pledges.id = data.id AND pledges.status = :held "
-                 "RETURNING pledges.id, pledges.project_id, pledges.backer_id, pledges.amount, pledges.currency"),
-            dict(values, ids=ids, refs=[done[i].ref for i in ids])).all()
+            text(
+                "UPDATE pledges SET status = :status, refund_ref = data.ref, ended_at = :now, settle_after = NULL, "
+                "settlement_error = NULL FROM unnest(CAST(:ids AS BIGINT[]), CAST(:refs AS VARCHAR[])) "
+                "AS data(id, ref) WHERE pledges.id = data.id AND pledges.status = :held "
+                "RETURNING pledges.id, pledges.project_id, pledges.backer_id, pledges.amount, pledges.currency"
+            ),
+            dict(values, ids=ids, refs=[done[i].ref for i in ids]),
+        ).all()
         return sorted(rows, key=lambda row: row.id)
     pledges = Pledge.__table__
     rows = db.session.execute(
         select(pledges.c.id, pledges.c.project_id, pledges.c.backer_id, pledges.c.amount, pledges.c.currency)
-        .where(one_of(pledges.c.id, ids), pledges.c.status == PS.HELD.value).order_by(pledges.c.id)).all()
+        .where(one_of(pledges.c.id, ids), pledges.c.status == PS.HELD.value)
+        .order_by(pledges.c.id)
+    ).all()
     if rows:
         db.session.execute(
-            update(pledges).where(pledges.c.id == bindparam("pid"), pledges.c.status == PS.HELD.value)
-            .values(status=PS.REFUNDED.value, refund_ref=bindparam("ref"), ended_at=now, settle_after=None,
-                    settlement_error=None),
-            [{"pid": row.id, "ref": done[row.id].ref} for row in rows])
+            update(pledges)
+            .where(pledges.c.id == bindparam("pid"), pledges.c.status == PS.HELD.value)
+            .values(
+                status=PS.REFUNDED.value,
+                refund_ref=bindparam("ref"),
+                ended_at=now,
+                settle_after=None,
+                settlement_error=None,
+            ),
+            [{"pid": row.id, "ref": done[row.id].ref} for row in rows],
+        )
     return rows
 
 
@@ -268,15 +383,29 @@ def _record_failures(failed):
     for row, error in failed:
         attempts = row.settlement_attempts + 1
         parked = not getattr(error, "transient", False) or attempts >= limit
-        rows.append({"pid": row.id, "attempts": attempts, "parked": parked,
-                     "error": f"{getattr(error, 'code', None) or type(error).__name__}: {error}",
-                     "after": None if parked else now + timedelta(seconds=payouts.backoff(attempts))})
-        log.warning("refund of pledge %s failed (attempt %s%s): %s", row.id, attempts,
-                    ", parked" if parked else "", error)
+        rows.append(
+            {
+                "pid": row.id,
+                "attempts": attempts,
+                "parked": parked,
+                "error": f"{getattr(error, 'code', None) or type(error).__name__}: {error}",
+                "after": None if parked else now + timedelta(seconds=payouts.backoff(attempts)),
+            }
+        )
+        log.warning(
+            "refund of pledge %s failed (attempt %s%s): %s", row.id, attempts, ", parked" if parked else "", error
+        )
     db.session.execute(
-        update(Pledge.__table__).where(Pledge.__table__.c.id == bindparam("pid"))
-        .values(settlement_attempts=bindparam("attempts"), parked=bindparam("parked"),
-                settlement_error=bindparam("error"), settle_after=bindparam("after")), rows)
+        update(Pledge.__table__)
+        .where(Pledge.__table__.c.id == bindparam("pid"))
+        .values(
+            settlement_attempts=bindparam("attempts"),
+            parked=bindparam("parked"),
+            settlement_error=bindparam("error"),
+            settle_after=bindparam("after"),
+        ),
+        rows,
+    )
 
 
 def _seconds_until_next_retry(project_id):
@@ -288,9 +417,15 @@ def _seconds_until_next_retry(project_id):
     """
     now = utcnow()
     horizon = now + timedelta(seconds=payouts.backoff(_config("SETTLEMENT_MAX_ATTEMPTS")))
-    soonest = db.session.scalar(select(func.min(Pledge.settle_after)).where(
-        Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(False),
-        Pledge.settlement_attempts > 0, Pledge.settle_after <= horizon))
+    soonest = db.session.scalar(
+        select(func.min(Pledge.settle_after)).where(
+            Pledge.project_id == project_id,
+            Pledge.status == PS.HELD.value,
+            Pledge.parked.is_(False),
+            Pledge.settlement_attempts > 0,
+            Pledge.settle_after <= horizon,
+        )
+    )
     db.session.commit()
     if soonest is None:
         return None
@@ -298,13 +433,19 @@ def _seconds_until_next_retry(project_id):
 
 
 def _finish_refunds(settlement_id, project_id):
-    parked = db.session.scalar(select(func.count()).select_from(Pledge).where(
-        Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(True)))
-    waiting = db.session.scalar(select(func.count()).select_from(Pledge).where(
-        Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(False)))
+    parked = db.session.scalar(
+        select(func.count())
+        .select_from(Pledge)
+        .where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(True))
+    )
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(Pledge)
+        .where(Pledge.project_id == project_id, Pledge.status == PS.HELD.value, Pledge.parked.is_(False))
+    )
     settlement = db.session.get(Settlement, settlement_id)
     if parked:
-        settlement.status = "needs_attention"
+        settlement.status = SS.NEEDS_ATTENTION.value
         settlement.last_error = f"{parked} refund(s) parked for an admin."
     elif not waiting:
         db.session.commit()
@@ -324,9 +465,9 @@ def retry_parked(pledge_id, *, admin):
         raise Conflict("That pledge is not waiting for an admin.")
     pledge.parked, pledge.settlement_attempts, pledge.settle_after = False, 0, None
     settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == pledge.project_id))
-    if settlement is not None and settlement.status == "needs_attention":
-        settlement.status = "running"
-    start_after_commit(pledge.project_id)
+    if settlement is not None and settlement.status == SS.NEEDS_ATTENTION:
+        settlement.status = SS.RUNNING.value
+    after_commit.start_settlement(pledge.project_id)
     log.info("admin %s retries the parked refund of pledge %s", getattr(admin, "id", admin), pledge_id)
     db.session.flush()
     return pledge
@@ -335,16 +476,10 @@ def retry_parked(pledge_id, *, admin):
 def retry_payout(settlement_id, *, admin):
     """An admin retries a payout that needed attention."""
     settlement = db.session.get(Settlement, settlement_id)
-    if settlement is None or settlement.outcome != RELEASE or settlement.status != "needs_attention":
+    if settlement is None or settlement.outcome != RELEASE or settlement.status != SS.NEEDS_ATTENTION:
         raise Conflict("That settlement is not waiting for a payout retry.")
-    settlement.status, settlement.payout_attempts = "running", 0
-    start_after_commit(settlement.project_id)
+    settlement.status, settlement.payout_attempts = SS.RUNNING.value, 0
+    after_commit.start_settlement(settlement.project_id)
     log.info("admin %s retries the payout of settlement %s", getattr(admin, "id", admin), settlement_id)
     db.session.flush()
     return settlement
-
-
-def _deliver_mail():
-    from ..jobs.mail import deliver_queued_mail
-
-    deliver_queued_mail()

@@ -7,6 +7,7 @@ concern until it answers again.
 It creates the tables, signs up `users` ({"email", "password", "name"}), then serves on
 127.0.0.1 and a free port, which it prints as "PORT <n>". `serving_in_a_process` runs it.
 """
+
 import json
 import os
 import subprocess
@@ -31,11 +32,20 @@ class AppProcess:
 @contextmanager
 def serving_in_a_process(tmp_path, config, users=()):
     log_path = tmp_path / "app-process.log"
-    env = dict(os.environ, CROWDFUND_INSTANCE_PATH=str(tmp_path / "instance"),
-               CROWDFUND_TEST_APP=json.dumps({"config": config, "users": list(users)}))
+    env = dict(
+        os.environ,
+        CROWDFUND_INSTANCE_PATH=str(tmp_path / "instance"),
+        CROWDFUND_TEST_APP=json.dumps({"config": config, "users": list(users)}),
+    )
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "tests.accounts.app_process"], cwd=ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=log, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.accounts.app_process"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     try:
         deadline = time.monotonic() + 60
         line = process.stdout.readline()

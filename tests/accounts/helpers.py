@@ -1,4 +1,5 @@
 """What the account tests share: verified people, pledges, and the audit trail."""
+
 import itertools
 
 from sqlalchemy import select
@@ -22,26 +23,45 @@ def pledge(db, backer, project, **kwargs):
     verified(db, backer)
     if "amount" not in kwargs and "shares" not in kwargs:
         kwargs.setdefault("tier_id", project.tiers[0].id)
-    return checkout.place_pledge(backer, project, idempotency_key=f"account-test-{next(_keys):06d}",
-                                 payment_method="pm_card_visa", **kwargs)
+    if kwargs.get("shares") is not None:
+        kwargs.setdefault("acknowledge_risks", True)
+    return checkout.place_pledge(
+        backer, project, idempotency_key=f"account-test-{next(_keys):06d}", payment_method="pm_card_visa", **kwargs
+    )
 
 
 def standing_changes(db, user):
     """The audit rows about `user`'s account, oldest first: (from, to, actor id, note)."""
     db.session.expire_all()
-    return [(row.from_state, row.to_state, row.actor_id, row.note) for row in db.session.scalars(
-        select(StateChange).where(StateChange.entity == "user", StateChange.entity_id == user.id)
-        .order_by(StateChange.id))]
+    return [
+        (row.from_state, row.to_state, row.actor_id, row.note)
+        for row in db.session.scalars(
+            select(StateChange)
+            .where(StateChange.entity == "user", StateChange.entity_id == user.id)
+            .order_by(StateChange.id)
+        )
+    ]
 
 
-ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "line2": "", "city": "London",
-           "postal_code": "SW1Y 4JH", "country": "GB"}
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 St James's Square",
+    "line2": "",
+    "city": "London",
+    "postal_code": "SW1Y 4JH",
+    "country": "GB",
+}
 
 
 def shipping_campaign(make, db, **kwargs):
     """A live reward campaign (USD) whose one reward ships worldwide for $5.00."""
-    from tests.pledges.builders import live_reward_project
+    from tests.support.builders import live_reward_project
 
-    return live_reward_project(make, db, currency="USD", goal=100_000, tiers=[
-        {"title": "A boxed lamp", "price": 2500, "quantity": 50, "shipping": "worldwide", "shipping_fee": 500}],
-        **kwargs)
+    return live_reward_project(
+        make,
+        db,
+        currency="USD",
+        goal=100_000,
+        tiers=[{"title": "A boxed lamp", "price": 2500, "quantity": 50, "shipping": "worldwide", "shipping_fee": 500}],
+        **kwargs,
+    )

@@ -1,6 +1,7 @@
 """Browsers for the session tests: each a test client of its own (its own cookie jar)."""
+
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, pass_second_step
+from tests.support.factories import PASSWORD, pass_second_step
 
 COOKIE = "session"
 
@@ -9,8 +10,10 @@ def browser_signed_in(app, user, password=PASSWORD, user_agent="Mozilla/5.0 (X11
     """A new browser (test client) that signed in as `user` through the login page."""
     client = app.test_client()
     client.environ_base["HTTP_USER_AGENT"] = user_agent
-    response = client.post("/account/login", data={
-        "email": user.email, "password": password, "csrf_token": csrf_token(client, "/account/login")})
+    response = client.post(
+        "/account/login",
+        data={"email": user.email, "password": password, "csrf_token": csrf_token(client, "/account/login")},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     if response.headers["Location"].endswith("/account/2fa/verify"):
         pass_second_step(client, user)

@@ -1,4 +1,5 @@
 """Download my data: one JSON file of everything we hold about the person, and no secret."""
+
 import json
 import re
 
@@ -8,7 +9,7 @@ from crowdfund.models import ApiToken, User
 from tests.accounts.helpers import ADDRESS, pledge, shipping_campaign
 from tests.api.conftest import Api
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def download(client):
@@ -29,12 +30,17 @@ def test_the_file_holds_the_profile_pledges_tokens_sessions_and_mail(client, mak
     backer = make.user(name="Ada Lovelace", email="ada@example.com")
     project = shipping_campaign(make, db)
     held = pledge(db, backer, project, quantity=2, shipping_address=ADDRESS)
-    raw_token = Api(client).post("/tokens", {"email": backer.email, "password": PASSWORD,
-                                             "label": "my laptop"}).get_json()["token"]
+    raw_token = (
+        Api(client)
+        .post("/tokens", {"email": backer.email, "password": PASSWORD, "label": "my laptop"})
+        .get_json()["token"]
+    )
     login(backer)
     # An email change: a mail to the new address with a one-time link in it.
-    client.post("/account/email", data={"email": "ada@newmail.example", "password": PASSWORD,
-                                        "csrf_token": csrf_token(client, "/account")})
+    client.post(
+        "/account/email",
+        data={"email": "ada@newmail.example", "password": PASSWORD, "csrf_token": csrf_token(client, "/account")},
+    )
     text = download(client)
     data = json.loads(text)
 
@@ -54,14 +60,22 @@ def test_the_file_holds_the_profile_pledges_tokens_sessions_and_mail(client, mak
     # No secret of any kind.
     stored = db.session.get(User, backer.id)
     token_hash = db.session.scalar(select(ApiToken.token_hash).where(ApiToken.user_id == backer.id))
-    for secret in (PASSWORD, stored.password_hash, raw_token, token_hash, "password_hash", "token_hash",
-                   "key_digest", "client_secret"):
+    for secret in (
+        PASSWORD,
+        stored.password_hash,
+        raw_token,
+        token_hash,
+        "password_hash",
+        "token_hash",
+        "key_digest",
+        "client_secret",
+    ):
         assert secret not in text, secret
     assert not re.search(r"/account/verify/[A-Za-z0-9_\-.]{20,}", text)
 
 
 def test_the_file_holds_firms_projects_and_the_investor_profile(client, make, login, db):
-    from tests.pledges.builders import investor
+    from tests.support.builders import investor
 
     founder = make.user(name="Fay Founder")
     firm = make.firm(owner=founder, legal_name="Lantern Workshop Ltd")
@@ -71,7 +85,8 @@ def test_the_file_holds_firms_projects_and_the_investor_profile(client, make, lo
     data = json.loads(download(client))
     assert [(f["legal_name"], f["role"]) for f in data["firms"]] == [("Lantern Workshop Ltd", "owner")]
     assert [(p["id"], p["title"], p["status"]) for p in data["projects_founded"]] == [
-        (project.id, "Brass desk lamp", "draft")]
+        (project.id, "Brass desk lamp", "draft")
+    ]
     assert data["investor_profile"]["annual_income"] == 8_000_000
     assert data["investor_profile"]["net_worth"] == 20_000_000
     assert data["pledges"] == [] and data["holdings"] == []

@@ -1,16 +1,25 @@
 """Delete my account: the personal data goes, the money records stay; refused while money of
 the person's is in escrow or they alone answer for a live campaign."""
+
 import pytest
 from sqlalchemy import func, select
 
-from crowdfund.models import (ApiToken, FirmMember, InvestorProfile, OutboxMessage, Pledge, ShareHolding, User,
-                              UserSession)
+from crowdfund.models import (
+    ApiToken,
+    FirmMember,
+    InvestorProfile,
+    OutboxMessage,
+    Pledge,
+    ShareHolding,
+    User,
+    UserSession,
+)
 from crowdfund.workflows import cancel
 from tests.accounts.helpers import ADDRESS, pledge, shipping_campaign, standing_changes
 from tests.api.conftest import Api, error_of
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
-from tests.settlement.helpers import close, equity_campaign
+from tests.support.factories import PASSWORD
+from tests.support.settlement import close, equity_campaign
 
 
 def delete(client, password=PASSWORD, confirm=True):
@@ -55,10 +64,13 @@ def test_refused_while_the_only_founder_of_a_live_campaign(client, make, login, 
     assert members == [partner.id]
 
 
-@pytest.mark.parametrize("password, confirm, message", [
-    ("not my password", True, "Your password is not right."),
-    (PASSWORD, False, "Tick the box to confirm that you want to delete your account."),
-])
+@pytest.mark.parametrize(
+    "password, confirm, message",
+    [
+        ("not my password", True, "Your password is not right."),
+        (PASSWORD, False, "Tick the box to confirm that you want to delete your account."),
+    ],
+)
 def test_needs_the_password_and_the_confirmation(client, make, login, db, password, confirm, message):
     user = login(make.user(name="Ada Lovelace"))
     response = delete(client, password=password, confirm=confirm)
@@ -93,27 +105,45 @@ def test_deletion_anonymises_the_person_and_keeps_the_money_records(app, client,
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 0 and result.output.startswith("Ledger OK"), result.output
     # Nothing reaches or signs in as the person any more.
-    assert db.session.scalar(select(func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == person_id, ApiToken.revoked_at.is_(None))) == 0
-    assert db.session.scalar(select(func.count()).select_from(UserSession).where(
-        UserSession.user_id == person_id, UserSession.ended_at.is_(None))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ApiToken)
+            .where(ApiToken.user_id == person_id, ApiToken.revoked_at.is_(None))
+        )
+        == 0
+    )
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(UserSession)
+            .where(UserSession.user_id == person_id, UserSession.ended_at.is_(None))
+        )
+        == 0
+    )
     assert error_of(Api(client).get("/me", token=token))["code"] == "invalid_token"
     assert client.get("/account").status_code == 302  # this browser is signed out
-    response = client.post("/account/login", data={"email": old_email, "password": PASSWORD,
-                                                   "csrf_token": csrf_token(client, "/account/login")})
+    response = client.post(
+        "/account/login",
+        data={"email": old_email, "password": PASSWORD, "csrf_token": csrf_token(client, "/account/login")},
+    )
     assert response.status_code == 422
     assert "That email and password do not match an account." in response.get_data(as_text=True)
     # The mail they were sent keeps no address or text of theirs.
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.to_address == old_email)) == 0
+    assert (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_address == old_email))
+        == 0
+    )
     wiped = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == user.email)).all()
     assert wiped and all(m.body_text == "" for m in wiped)
     assert standing_changes(db, person) == [("active", "deleted", person_id, "")]
     # The register shows the shares, without the name.
     db.session.expire_all()
     founder = make.founder_of(project)
-    client.post("/account/login", data={"email": founder.email, "password": PASSWORD,
-                                        "csrf_token": csrf_token(client, "/account/login")})
+    client.post(
+        "/account/login",
+        data={"email": founder.email, "password": PASSWORD, "csrf_token": csrf_token(client, "/account/login")},
+    )
     register = client.get(f"/projects/{project.id}/register.csv").get_data(as_text=True)
     assert f"Deleted user,deleted-{person_id}@invalid,12," in register and old_email not in register
 

@@ -1,4 +1,5 @@
 """/account: a person sees and edits their name, language, time zone and email address."""
+
 import re
 
 import pytest
@@ -9,7 +10,7 @@ from crowdfund.models import OutboxMessage, User
 from crowdfund.workflows import checkout
 from tests.accounts.helpers import verified
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def save_profile(client, **fields):
@@ -19,8 +20,9 @@ def save_profile(client, **fields):
 
 
 def change_email(client, email, password=PASSWORD):
-    return client.post("/account/email", data={"email": email, "password": password,
-                                               "csrf_token": csrf_token(client, "/account")})
+    return client.post(
+        "/account/email", data={"email": email, "password": password, "csrf_token": csrf_token(client, "/account")}
+    )
 
 
 def fresh(db, user):
@@ -65,13 +67,16 @@ def test_name_language_and_time_zone_are_saved_and_used(client, make, login, db)
     assert '<html lang="en">' in client.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"name": ""}, "This field is required."),
-    ({"name": "Ada\x07Lovelace"}, "control characters"),
-    ({"name": "A" * 121}, "Field cannot be longer than 120 characters."),
-    ({"timezone": "Mars/Olympus_Mons"}, "Not a valid choice."),
-    ({"locale": "fr"}, "Not a valid choice."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"name": ""}, "This field is required."),
+        ({"name": "Ada\x07Lovelace"}, "control characters"),
+        ({"name": "A" * 121}, "Field cannot be longer than 120 characters."),
+        ({"timezone": "Mars/Olympus_Mons"}, "Not a valid choice."),
+        ({"locale": "fr"}, "Not a valid choice."),
+    ],
+)
 def test_a_bad_profile_is_refused_with_a_message_and_nothing_saved(client, make, login, db, fields, message):
     user = login(make.user(name="Ada Byron"))
     response = save_profile(client, **fields)
@@ -95,16 +100,24 @@ def test_an_email_change_needs_the_password_and_a_new_confirmation(client, make,
     assert "Not confirmed yet" in client.get("/account").get_data(as_text=True)
     project = make.live_project()
     with pytest.raises(PermissionDenied) as refused:  # until the new address is confirmed
-        checkout.place_pledge(user, project, idempotency_key="account-test-unverified",
-                              payment_method="pm_card_visa", tier_id=project.tiers[0].id)
+        checkout.place_pledge(
+            user,
+            project,
+            idempotency_key="account-test-unverified",
+            payment_method="pm_card_visa",
+            tier_id=project.tiers[0].id,
+        )
     assert refused.value.code == "email_unverified"
 
 
-@pytest.mark.parametrize("email, message", [
-    ("taken@example.com", "An account with this email address already exists."),
-    ("not an address", "That email address is not valid"),
-    ("ada@example.com", "That is already your email address."),
-])
+@pytest.mark.parametrize(
+    "email, message",
+    [
+        ("taken@example.com", "An account with this email address already exists."),
+        ("not an address", "That email address is not valid"),
+        ("ada@example.com", "That is already your email address."),
+    ],
+)
 def test_an_email_change_to_an_unusable_address_is_refused(client, make, login, db, email, message):
     make.user(email="taken@example.com")
     user = login(make.user(email="ada@example.com"))

@@ -1,6 +1,7 @@
 """Email verification: a link mailed at registration; until it is followed the account may
 browse, sign in and edit drafts, but not pledge, invest or submit a project (web and API:
 403 `email_unverified`)."""
+
 import re
 
 import pytest
@@ -10,9 +11,9 @@ from crowdfund.models import OutboxMessage, Pledge, User
 from tests.accounts.sessions_helpers import browser_signed_in
 from tests.api.conftest import Api
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
-from tests.mail_links import body_of, last_mail, link_in, path_of, verify_by_mail
-from tests.pledges.builders import investor, live_equity_project, live_reward_project
+from tests.support.builders import investor, live_equity_project, live_reward_project
+from tests.support.factories import PASSWORD
+from tests.support.mail_links import body_of, last_mail, link_in, path_of, verify_by_mail
 
 BANNER = "Please confirm your email address"
 
@@ -23,8 +24,14 @@ def api(client):
 
 
 def register(client, email="newcomer@example.com", **extra):
-    data = {"name": "Nia", "email": email, "password": PASSWORD, "confirm": PASSWORD, "accept_terms": "y",
-            "csrf_token": csrf_token(client, "/account/register")}
+    data = {
+        "name": "Nia",
+        "email": email,
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "accept_terms": "y",
+        "csrf_token": csrf_token(client, "/account/register"),
+    }
     data.update(extra)
     return client.post("/account/register", data=data)
 
@@ -39,8 +46,10 @@ def mails_to(db, address):
 
 def back_form(client, slug):
     page = client.get(f"/p/{slug}/back").get_data(as_text=True)
-    return {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
-            "idempotency_key": re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)}
+    return {
+        "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+        "idempotency_key": re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1),
+    }
 
 
 def test_registration_mails_a_link_that_confirms_the_address(app, db, client):
@@ -87,8 +96,9 @@ def test_an_unverified_account_may_edit_drafts_but_not_submit_on_the_web(app, ma
     login(founder)
     edit = client.get(f"/projects/{project.id}/edit")
     assert edit.status_code == 200
-    response = client.post(f"/projects/{project.id}/submit",
-                           data={"csrf_token": csrf_token(client, f"/projects/{project.id}/submit")})
+    response = client.post(
+        f"/projects/{project.id}/submit", data={"csrf_token": csrf_token(client, f"/projects/{project.id}/submit")}
+    )
     assert response.status_code == 403
     assert "Please confirm your email address first" in response.get_data(as_text=True)
     db.session.refresh(project)
@@ -105,10 +115,18 @@ def test_the_api_refuses_pledge_investment_and_submission_with_403_email_unverif
 
     draft = make.project(firm=make.firm(owner=person))
     attempts = [
-        api.post(f"/projects/{reward.id}/pledges", {"tier_id": reward.tiers[0].id, "payment_method": "pm_card_visa"},
-                 token=token, headers={"Idempotency-Key": "unverified-1"}),
-        api.post(f"/projects/{equity.id}/pledges", {"shares": 3, "payment_method": "pm_card_visa"},
-                 token=token, headers={"Idempotency-Key": "unverified-2"}),
+        api.post(
+            f"/projects/{reward.id}/pledges",
+            {"tier_id": reward.tiers[0].id, "payment_method": "pm_card_visa"},
+            token=token,
+            headers={"Idempotency-Key": "unverified-1"},
+        ),
+        api.post(
+            f"/projects/{equity.id}/pledges",
+            {"shares": 3, "payment_method": "pm_card_visa"},
+            token=token,
+            headers={"Idempotency-Key": "unverified-2"},
+        ),
         api.post(f"/projects/{draft.id}/submit", token=token),
     ]
     for response in attempts:
@@ -121,8 +139,12 @@ def test_the_api_refuses_pledge_investment_and_submission_with_403_email_unverif
     person.email_verified_at = db.session.get(User, person.id).created_at
     db.session.commit()
     assert api.get("/me", token=token).get_json()["email_verified"] is True
-    ok = api.post(f"/projects/{reward.id}/pledges", {"tier_id": reward.tiers[0].id, "payment_method": "pm_card_visa"},
-                  token=token, headers={"Idempotency-Key": "unverified-3"})
+    ok = api.post(
+        f"/projects/{reward.id}/pledges",
+        {"tier_id": reward.tiers[0].id, "payment_method": "pm_card_visa"},
+        token=token,
+        headers={"Idempotency-Key": "unverified-3"},
+    )
     assert ok.status_code == 201 and pledges(db) == 1
 
 
@@ -130,8 +152,12 @@ def test_with_verification_not_required_an_unverified_account_may_pledge(app, ma
     monkeypatch.setitem(app.config, "EMAIL_VERIFICATION_REQUIRED", False)
     project = live_reward_project(make, db)
     token = api.token_for(make.user(verified=False))
-    response = api.post(f"/projects/{project.id}/pledges", {"amount": 1500, "payment_method": "pm_card_visa"},
-                        token=token, headers={"Idempotency-Key": "not-required-1"})
+    response = api.post(
+        f"/projects/{project.id}/pledges",
+        {"amount": 1500, "payment_method": "pm_card_visa"},
+        token=token,
+        headers={"Idempotency-Key": "not-required-1"},
+    )
     assert response.status_code == 201
 
 

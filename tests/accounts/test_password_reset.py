@@ -1,5 +1,6 @@
 """Password reset by email: from the mail alone, once, within PASSWORD_RESET_TTL, with the same
 answer for every address, and everyone who knew the old password signed out."""
+
 import re
 import time
 
@@ -11,8 +12,8 @@ from crowdfund.services import accounts
 from tests.accounts.sessions_helpers import browser_signed_in, copy_of, is_signed_in
 from tests.api.conftest import Api
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
-from tests.mail_links import body_of, last_mail, link_in, path_of
+from tests.support.factories import PASSWORD
+from tests.support.mail_links import body_of, last_mail, link_in, path_of
 
 NEW_PASSWORD = "remembered at last, truly"
 
@@ -22,8 +23,10 @@ def ask_for_link(client, email):
 
 
 def set_password(client, path, password=NEW_PASSWORD, confirm=None):
-    return client.post(path, data={"password": password, "confirm": confirm or password,
-                                   "csrf_token": csrf_token(client, "/account/login")})
+    return client.post(
+        path,
+        data={"password": password, "confirm": confirm or password, "csrf_token": csrf_token(client, "/account/login")},
+    )
 
 
 def reset_link(user):
@@ -110,10 +113,18 @@ def test_the_answer_is_the_same_whether_or_not_the_address_has_an_account(app, m
     unknown = ask_for_link(app.test_client(), "unknown@example.com")
     assert known.status_code == unknown.status_code == 200
     assert main_text(known).replace("known@example.com", "X") == main_text(unknown).replace("unknown@example.com", "X")
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.to_address == "unknown@example.com")) == 0
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.to_address == "known@example.com")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_address == "unknown@example.com")
+        )
+        == 0
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_address == "known@example.com")
+        )
+        == 1
+    )
 
 
 def test_text_that_is_no_address_is_refused_on_the_form(client, db):

@@ -1,6 +1,7 @@
 """Sessions that end when they should: a signed-in browser is a record on the server, and a
 copy of its cookie is worth nothing once the record ended (logout, a password change, the
 sessions page)."""
+
 import re
 from datetime import timedelta
 
@@ -11,14 +12,15 @@ from crowdfund.services import api_tokens
 from tests.accounts.sessions_helpers import browser_signed_in, copy_of, is_signed_in
 from tests.api.conftest import Api
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 NEW_PASSWORD = "a brand new passphrase"
 
 
 def live_sessions(db, user):
-    return db.session.scalars(select(UserSession).where(UserSession.user_id == user.id,
-                                                        UserSession.ended_at.is_(None))).all()
+    return db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    ).all()
 
 
 def test_a_copied_session_cookie_stops_working_after_logout(app, make, db):
@@ -61,9 +63,15 @@ def test_a_password_change_ends_every_other_session_and_revokes_api_tokens(app, 
     token = api.token_for(user)
     assert api.get("/me", token=token).status_code == 200
 
-    response = phone.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
-        "csrf_token": csrf_token(phone, "/account/password")})
+    response = phone.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            "csrf_token": csrf_token(phone, "/account/password"),
+        },
+    )
     assert response.status_code == 302
     assert "signed out" in phone.get("/").get_data(as_text=True)
 
@@ -86,16 +94,18 @@ def test_the_sessions_page_lists_browsers_and_tokens_and_ends_them(app, make, db
     assert "my spreadsheet" in page
 
     phone_session = next(s for s in live_sessions(db, user) if "iPhone" in s.user_agent)
-    response = laptop.post(f"/account/sessions/{phone_session.id}/end",
-                           data={"csrf_token": csrf_token(laptop, "/account/sessions")})
+    response = laptop.post(
+        f"/account/sessions/{phone_session.id}/end", data={"csrf_token": csrf_token(laptop, "/account/sessions")}
+    )
     assert response.status_code == 302
     assert not is_signed_in(phone)
     assert is_signed_in(laptop)
     assert "Safari on iPhone" not in laptop.get("/account/sessions").get_data(as_text=True)
 
     token_row = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one()
-    response = laptop.post(f"/account/tokens/{token_row.id}/revoke",
-                           data={"csrf_token": csrf_token(laptop, "/account/sessions")})
+    response = laptop.post(
+        f"/account/tokens/{token_row.id}/revoke", data={"csrf_token": csrf_token(laptop, "/account/sessions")}
+    )
     assert response.status_code == 302
     assert api.get("/me", token=token["token"]).status_code == 401
     assert "my spreadsheet" not in laptop.get("/account/sessions").get_data(as_text=True)
@@ -121,8 +131,12 @@ def test_nobody_ends_another_persons_session_or_token(app, make, db):
     db.session.commit()
     session_id = live_sessions(db, owner)[0].id
     token_id = token.id
-    for path in (f"/account/sessions/{session_id}/end", f"/account/tokens/{token_id}/revoke",
-                 "/account/sessions/2147483648/end", "/account/tokens/99999999999999999999/revoke"):
+    for path in (
+        f"/account/sessions/{session_id}/end",
+        f"/account/tokens/{token_id}/revoke",
+        "/account/sessions/2147483648/end",
+        "/account/tokens/99999999999999999999/revoke",
+    ):
         response = other_browser.post(path, data={"csrf_token": csrf_token(other_browser, "/account/sessions")})
         assert response.status_code == 404, path
     assert is_signed_in(owner_browser)
@@ -176,9 +190,17 @@ def test_a_suspended_account_is_signed_out_of_its_live_sessions(app, make, db):
 
 
 def test_registration_signs_in_through_a_session_record(app, db, client):
-    response = client.post("/account/register", data={
-        "name": "Rosa", "email": "rosa@example.com", "password": PASSWORD, "confirm": PASSWORD,
-        "accept_terms": "y", "csrf_token": csrf_token(client, "/account/register")})
+    response = client.post(
+        "/account/register",
+        data={
+            "name": "Rosa",
+            "email": "rosa@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "accept_terms": "y",
+            "csrf_token": csrf_token(client, "/account/register"),
+        },
+    )
     assert response.status_code == 302
     assert is_signed_in(client)
     record = db.session.scalars(select(UserSession)).one()

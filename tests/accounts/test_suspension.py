@@ -1,5 +1,6 @@
 """An admin suspends an account: no sign-in, no API, no new pledges; with a reason and an
 audit row; and lifts it again."""
+
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from crowdfund.models import Pledge, User, UserSession
 from tests.accounts.helpers import pledge, standing_changes, verified
 from tests.api.conftest import Api, error_of
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 REASON = "Card testing: 40 declined pledges in an hour."
 
@@ -21,13 +22,17 @@ def suspend(client, user, reason=REASON):
 
 
 def lift(client, user, note="Spoke to them; a stolen card, now reported."):
-    return client.post(f"/admin/users/{user.id}/unsuspend", data={
-        "note": note, "csrf_token": csrf_token(client, f"/admin/users/{user.id}/suspend")})
+    return client.post(
+        f"/admin/users/{user.id}/unsuspend",
+        data={"note": note, "csrf_token": csrf_token(client, f"/admin/users/{user.id}/suspend")},
+    )
 
 
 def sign_in(client, user):
-    return client.post("/account/login", data={"email": user.email, "password": PASSWORD,
-                                               "csrf_token": csrf_token(client, "/account/login")})
+    return client.post(
+        "/account/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client, "/account/login")},
+    )
 
 
 def fresh(db, user):
@@ -67,15 +72,27 @@ def test_a_suspended_person_cannot_sign_in_and_is_told_why(client, make, login, 
     suspend(client, person)
 
     assert signed_in.get("/account").status_code == 302  # the session they had ends
-    assert db.session.scalar(select(func.count()).select_from(UserSession).where(
-        UserSession.user_id == person.id, UserSession.ended_at.is_(None))) == 0  # and stays ended after a lift
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(UserSession)
+            .where(UserSession.user_id == person.id, UserSession.ended_at.is_(None))
+        )
+        == 0
+    )  # and stays ended after a lift
     response = sign_in(signed_in, person)
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "This account is suspended, so it cannot sign in." in page
     assert "do not match" not in page
     # A wrong password still says only that: the suspension is told to the account's owner alone.
-    response = signed_in.post("/account/login", data={
-        "email": person.email, "password": "wrong password!", "csrf_token": csrf_token(signed_in, "/account/login")})
+    response = signed_in.post(
+        "/account/login",
+        data={
+            "email": person.email,
+            "password": "wrong password!",
+            "csrf_token": csrf_token(signed_in, "/account/login"),
+        },
+    )
     assert "do not match" in response.get_data(as_text=True) and "suspended" not in response.get_data(as_text=True)
 
 
@@ -89,9 +106,12 @@ def test_a_suspended_persons_tokens_are_refused(client, make, login, db, admin):
     response = api.get("/me", token=token)
     assert response.status_code == 403 and error_of(response)["code"] == "account_suspended"
     project = make.live_project()
-    response = api.post(f"/projects/{project.id}/pledges", {"tier_id": project.tiers[0].id, "quantity": 1,
-                                                            "payment_method": "pm_card_visa"},
-                        token=token, headers={"Idempotency-Key": "suspended-attempt-1"})
+    response = api.post(
+        f"/projects/{project.id}/pledges",
+        {"tier_id": project.tiers[0].id, "quantity": 1, "payment_method": "pm_card_visa"},
+        token=token,
+        headers={"Idempotency-Key": "suspended-attempt-1"},
+    )
     assert response.status_code == 403 and error_of(response)["code"] == "account_suspended"
     assert db.session.scalar(select(func.count()).select_from(Pledge)) == 0
     # nor is a new token given out: the password is right, so the answer says why
@@ -126,13 +146,17 @@ def test_lifting_the_suspension_lets_the_person_back_in(client, make, login, db,
     person = fresh(db, person)
     assert person.suspended_at is None and person.suspension_reason is None and person.is_active
     assert [row[:3] for row in standing_changes(db, person)] == [
-        ("active", "suspended", admin.id), ("suspended", "active", admin.id)]
+        ("active", "suspended", admin.id),
+        ("suspended", "active", admin.id),
+    ]
     own = client.application.test_client()
     assert sign_in(own, person).status_code == 302
     # Their data tells them what happened and why, by "staff": the admin is not named.
     text = own.get("/account/data.json").get_data(as_text=True)
     assert [(row["to"], row["by"], row["note"]) for row in json.loads(text)["audit"]] == [
-        ("suspended", "staff", REASON), ("active", "staff", "Spoke to them; a stolen card, now reported.")]
+        ("suspended", "staff", REASON),
+        ("active", "staff", "Spoke to them; a stolen card, now reported."),
+    ]
     assert admin.email not in text
 
 

@@ -1,15 +1,15 @@
 """Failed sign-ins are limited per account as well as per address, the web login and the API's
 token requests sharing each budget; with the limits' Redis stopped, both still work, and limit."""
+
 import re
 
 import pytest
 import requests
 
 from tests.accounts.app_process import serving_in_a_process
-from tests.api.conftest import api, error_of  # noqa: F401  (api: a fixture)
+from tests.api.conftest import error_of
 from tests.conftest import backend, csrf_token, new_database
-from tests.factories import PASSWORD
-from tests.redis_process import redis_process  # noqa: F401  (a fixture)
+from tests.support.factories import PASSWORD
 
 LOCKED = "Too many failed sign-ins for this account"
 
@@ -21,8 +21,10 @@ def roomy_address_budget(app, monkeypatch):
 
 
 def web_login(client, email, password):
-    return client.post("/account/login", data={"email": email, "password": password,
-                                               "csrf_token": csrf_token(client, "/account/login")})
+    return client.post(
+        "/account/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/account/login")},
+    )
 
 
 def test_failed_sign_ins_lock_the_account_across_the_web_and_the_api(client, api, make, roomy_address_budget):
@@ -54,6 +56,7 @@ def test_an_address_without_an_account_is_locked_with_the_same_words(client, mak
     def message(response):
         page = response.get_data(as_text=True)
         return re.search(r'<div class="form-errors" role="alert">\s*<p>(.*?)</p>', page).group(1)
+
     assert message(known) == message(unknown) and LOCKED in message(known)
 
 
@@ -81,13 +84,18 @@ def test_the_per_address_budget_is_shared_by_the_web_and_the_api(client, api, ma
 
 # --- Redis stopped ------------------------------------------------------------------------------
 
+
 def web_session(server, email, password):
     """(response to the login form, the browser session) on a server in another process."""
     browser = requests.Session()
     page = browser.get(f"{server.url}/account/login", timeout=30).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = browser.post(f"{server.url}/account/login", allow_redirects=False, timeout=30,
-                            data={"email": email, "password": password, "csrf_token": token})
+    response = browser.post(
+        f"{server.url}/account/login",
+        allow_redirects=False,
+        timeout=30,
+        data={"email": email, "password": password, "csrf_token": token},
+    )
     return response, browser
 
 
@@ -95,11 +103,15 @@ def token_request(server, email, password):
     return requests.post(f"{server.url}/api/v1/tokens", json={"email": email, "password": password}, timeout=30)
 
 
-def test_with_redis_stopped_sign_in_and_tokens_still_work_and_still_limit(tmp_path, redis_process):  # noqa: F811
+def test_with_redis_stopped_sign_in_and_tokens_still_work_and_still_limit(tmp_path, redis_process):
     people = [{"email": f"{name}@example.com", "password": PASSWORD} for name in ("ada", "bob", "cy")]
     with new_database(backend(), tmp_path) as url:
-        config = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_STORAGE_URI": redis_process.url(0),
-                  "RATELIMIT_LOGIN": "100 per minute", "RATELIMIT_LOGIN_ACCOUNT": "3 per 15 minutes"}
+        config = {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": redis_process.url(0),
+            "RATELIMIT_LOGIN": "100 per minute",
+            "RATELIMIT_LOGIN_ACCOUNT": "3 per 15 minutes",
+        }
         with serving_in_a_process(tmp_path, config, people) as server:
             # Redis up: the limits are counted there.
             response, _browser = web_session(server, "ada@example.com", "a wrong guess!")
@@ -113,8 +125,9 @@ def test_with_redis_stopped_sign_in_and_tokens_still_work_and_still_limit(tmp_pa
             assert browser.get(f"{server.url}/me/pledges", allow_redirects=False, timeout=30).status_code == 200
             issued = token_request(server, "bob@example.com", PASSWORD)
             assert issued.status_code == 201, issued.text
-            me = requests.get(f"{server.url}/api/v1/me", timeout=30,
-                              headers={"Authorization": f"Bearer {issued.json()['token']}"})
+            me = requests.get(
+                f"{server.url}/api/v1/me", timeout=30, headers={"Authorization": f"Bearer {issued.json()['token']}"}
+            )
             assert me.json()["email"] == "bob@example.com"
 
             # ... and they still limit, in the process: cy's budget spent on the web and the API together.

@@ -1,5 +1,6 @@
 """Two-factor sign-in on the web: enrolment, the code after the password, recovery codes,
 codes good once, turning it off, and a code asked again before payout details change."""
+
 import re
 
 import pyotp
@@ -8,15 +9,22 @@ from sqlalchemy import select
 
 from crowdfund.models import PayoutAccount, RecoveryCode, UserTwoFactor
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, enrol_two_factor, otp_for
+from tests.support.factories import PASSWORD, enrol_two_factor, otp_for
 
 VERIFY = "/account/2fa/verify"
 APP_NAMES = {"Google", "Microsoft", "Authenticator", "Password"}  # "Google Authenticator", "1Password"
 
 
 def password_step(client, user, password=PASSWORD, next_url=""):
-    return client.post("/account/login", data={"email": user.email, "password": password, "next": next_url,
-                                               "csrf_token": csrf_token(client, "/account/login")})
+    return client.post(
+        "/account/login",
+        data={
+            "email": user.email,
+            "password": password,
+            "next": next_url,
+            "csrf_token": csrf_token(client, "/account/login"),
+        },
+    )
 
 
 def code_step(client, code):
@@ -55,7 +63,7 @@ def test_enrolment_shows_a_qr_code_and_the_key_and_turns_on_with_a_code(client, 
     stored = db.session.scalars(select(RecoveryCode.code_digest).where(RecoveryCode.user_id == user.id)).all()
     assert len(stored) == 10 and not set(shown) & set(stored)  # digests only
     page = client.get("/account/2fa").get_data(as_text=True)
-    assert "10 recovery codes are left" in page and "data-testid=\"recovery-codes\"" not in page
+    assert "10 recovery codes are left" in page and 'data-testid="recovery-codes"' not in page
 
 
 def test_sign_in_asks_for_the_code_after_a_right_password_and_only_then_signs_in(client, make, db):
@@ -128,8 +136,9 @@ def test_wrong_codes_are_limited_per_account(client, make, app, monkeypatch):
 def test_turning_it_off_needs_the_password_and_a_code(client, make, login, db):
     user = login(make.user(two_factor=True))
     page = "/account/2fa/disable"
-    wrong = client.post(page, data={"password": "not it at all", "code": otp_for(user),
-                                    "csrf_token": csrf_token(client, page)})
+    wrong = client.post(
+        page, data={"password": "not it at all", "code": otp_for(user), "csrf_token": csrf_token(client, page)}
+    )
     assert wrong.status_code == 422 and "password is not right" in wrong.get_data(as_text=True)
     no_code = client.post(page, data={"password": PASSWORD, "code": "12", "csrf_token": csrf_token(client, page)})
     assert no_code.status_code == 422
@@ -147,8 +156,9 @@ def test_new_recovery_codes_replace_the_old_ones(client, make, login, db):
     old = enrol_two_factor(user)
     db.session.commit()
     login(user)
-    response = client.post("/account/2fa", data={"code": otp_for(user),
-                                                  "csrf_token": csrf_token(client, "/account/2fa")})
+    response = client.post(
+        "/account/2fa", data={"code": otp_for(user), "csrf_token": csrf_token(client, "/account/2fa")}
+    )
     new = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", response.get_data(as_text=True))
     assert len(new) == 10 and not set(new) & set(old)
     log_out(client)
@@ -159,9 +169,11 @@ def test_new_recovery_codes_replace_the_old_ones(client, make, login, db):
 
 # --- payout details: a code again -------------------------------------------------------------
 
+
 def set_up_payouts(client, firm_id, **extra):
-    return client.post(f"/firms/{firm_id}/payout-account",
-                       data={"csrf_token": csrf_token(client, f"/firms/{firm_id}"), **extra})
+    return client.post(
+        f"/firms/{firm_id}/payout-account", data={"csrf_token": csrf_token(client, f"/firms/{firm_id}"), **extra}
+    )
 
 
 @pytest.fixture()
@@ -202,7 +214,7 @@ def test_the_two_factor_pages_speak_chinese(client, make, login, db, app, monkey
 
     def chinese_main(response, *must_contain):
         html = response.get_data(as_text=True)
-        main = html[html.index("<main"):html.index("</main>")]
+        main = html[html.index("<main") : html.index("</main>")]
         english = set(english_words(main)) - APP_NAMES
         assert '<html lang="zh-Hans">' in html and not english, english
         for text in must_contain:
@@ -215,8 +227,9 @@ def test_the_two_factor_pages_speak_chinese(client, make, login, db, app, monkey
     secret = secret_on_page(enrol.get_data(as_text=True))
     token = csrf_token(client, "/account/2fa")
     chinese_main(client.post("/account/2fa", data={"code": "000000", "csrf_token": token}), "验证码不正确")
-    chinese_main(client.post("/account/2fa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}),
-                 "您的恢复码")
+    chinese_main(
+        client.post("/account/2fa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}), "您的恢复码"
+    )
     chinese_main(client.get("/account/2fa"), "还剩 10 个恢复码")
     chinese_main(client.get("/account/2fa/disable"), "关闭两步验证")
     firm = make.firm(owner=user, payout=None)

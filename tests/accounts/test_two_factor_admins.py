@@ -1,14 +1,14 @@
 """Administrators need two-factor sign-in (ADMIN_2FA_REQUIRED, on by default): at their first
 sign-in without it they enrol before anything else, on the web and in the API."""
+
 import re
 
 import pyotp
 from sqlalchemy import select
 
 from crowdfund.models import Project, ProjectStatus, Review
-from tests.api.conftest import api  # noqa: F401  (a fixture)
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, otp_for
+from tests.support.factories import PASSWORD, otp_for
 
 ENROL = "/account/2fa"
 
@@ -38,12 +38,15 @@ def test_an_admin_without_it_is_sent_to_enrol_from_every_page(client, make, logi
 
 def test_an_admin_signs_in_with_the_code_and_may_not_turn_it_off(client, make, login, db):
     admin = make.admin()
-    response = client.post("/account/login", data={"email": admin.email, "password": PASSWORD,
-                                                   "csrf_token": csrf_token(client, "/account/login")})
+    response = client.post(
+        "/account/login",
+        data={"email": admin.email, "password": PASSWORD, "csrf_token": csrf_token(client, "/account/login")},
+    )
     assert response.headers["Location"].endswith("/account/2fa/verify")
     assert client.get("/admin/reviews").status_code == 302  # not signed in yet
-    client.post("/account/2fa/verify", data={"code": otp_for(admin),
-                                             "csrf_token": csrf_token(client, "/account/2fa/verify")})
+    client.post(
+        "/account/2fa/verify", data={"code": otp_for(admin), "csrf_token": csrf_token(client, "/account/2fa/verify")}
+    )
     assert client.get("/admin/reviews").status_code == 200
     assert "Turn off two-factor authentication" not in client.get(ENROL).get_data(as_text=True)
     off = client.get("/account/2fa/disable")
@@ -67,6 +70,7 @@ def test_the_admin_api_refuses_an_admin_without_it(api, make, db):
     assert api.get("/me", token=token).status_code == 200  # the rest of the API is the admin's as anyone's
 
     enrolled = make.admin()
-    accepted = api.post(f"/admin/projects/{project.id}/review", {"decision": "reject", "note": "No."},
-                        token=api.token_for(enrolled))
+    accepted = api.post(
+        f"/admin/projects/{project.id}/review", {"decision": "reject", "note": "No."}, token=api.token_for(enrolled)
+    )
     assert accepted.status_code == 200, accepted.get_json()

@@ -1,6 +1,7 @@
 """POST /api/v1/tokens for an account with two-factor sign-in: the code goes in `otp`."""
-from tests.api.conftest import api, error_of  # noqa: F401  (api: a fixture)
-from tests.factories import PASSWORD, enrol_two_factor, otp_for
+
+from tests.api.conftest import error_of
+from tests.support.factories import PASSWORD, enrol_two_factor, otp_for
 
 
 def ask(api, user, **extra):

@@ -1,7 +1,7 @@
 import pytest
 
 from crowdfund.services import two_factor
-from tests.factories import PASSWORD, otp_for
+from tests.support.factories import PASSWORD, otp_for
 
 PREFIX = "/api/v1"
 
@@ -45,7 +45,6 @@ class Api:
 @pytest.fixture()
 def api(client):
     return Api(client)
-
 
 
 def error_of(response):

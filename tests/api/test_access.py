@@ -5,6 +5,7 @@ one; a backer with a held pledge and an investor profile. Each request below wou
 for its rightful caller (the bodies are valid), so a missing check would show as a change
 in the database or as the owners' data in a response.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -12,13 +13,21 @@ from sqlalchemy import select
 
 from crowdfund.api.registry import OPERATIONS
 from crowdfund.extensions import db as _db
-from crowdfund.models import utcnow
+from crowdfund.models import Comment, utcnow
 from crowdfund.services import api_tokens, investors
 from tests.api.conftest import error_of
-from tests.factories import PASSWORD, PNG_BYTES
+from tests.support.factories import PASSWORD, PNG_BYTES
 
-SECRETS = ("owner.secret@example.com", "victim.secret@example.com", "Hidden Quokka Draft", "Hidden Wombat Review",
-           "Secret Zebra Tier", "Vera Victim", "7654321", "99887766")
+SECRETS = (
+    "owner.secret@example.com",
+    "victim.secret@example.com",
+    "Hidden Quokka Draft",
+    "Hidden Wombat Review",
+    "Secret Zebra Tier",
+    "Vera Victim",
+    "7654321",
+    "99887766",
+)
 OWNER_COLUMNS = ("user_id", "backer_id", "uploaded_by_id", "created_by_id", "actor_id", "author_id", "reviewer_id")
 
 
@@ -32,18 +41,45 @@ def world(app, db, make, api):
     approved = make.approved_project(firm=firm)
     live = make.live_project(firm=firm)
     victim = make.user(email="victim.secret@example.com", name="Vera Victim")
-    investors.save_profile(victim, {"currency": "USD", "annual_income": 7654321, "net_worth": 7654321,
-                                    "accredited": False, "other_investments_12m": 0, "risk_acknowledged": True})
+    investors.save_profile(
+        victim,
+        {
+            "currency": "USD",
+            "annual_income": 7654321,
+            "net_worth": 7654321,
+            "accredited": False,
+            "other_investments_12m": 0,
+            "risk_acknowledged": True,
+        },
+    )
     db.session.commit()
     victim_token = api.token_for(victim)
-    pledge = api.post(f"/projects/{live.id}/pledges", {"tier_id": live.tiers[0].id, "payment_method": "pm_card_visa"},
-                      token=victim_token)
+    pledge = api.post(
+        f"/projects/{live.id}/pledges",
+        {"tier_id": live.tiers[0].id, "payment_method": "pm_card_visa"},
+        token=victim_token,
+    )
     assert pledge.status_code == 201, pledge.get_json()
     intruder = make.user(email="intruder@example.com", name="Ivan Intruder")
     tokens = [api_tokens.issue_token(intruder.email, PASSWORD)[0] for _ in range(2)]
+    quiet_firm = make.firm(owner=owner)  # no campaign with a public page: no public profile either
+    note = Comment(project_id=draft.id, author_id=owner.id, body="Hidden Quokka Draft note", body_html="<p>x</p>")
+    db.session.add(note)  # a comment where nobody else may see it
     db.session.commit()
-    return {"owner": owner, "firm": firm, "draft": draft, "in_review": in_review, "approved": approved, "live": live,
-            "victim": victim, "pledge_id": pledge.get_json()["id"], "intruder": intruder, "tokens": tokens}
+    return {
+        "owner": owner,
+        "firm": firm,
+        "draft": draft,
+        "in_review": in_review,
+        "approved": approved,
+        "live": live,
+        "victim": victim,
+        "pledge_id": pledge.get_json()["id"],
+        "intruder": intruder,
+        "tokens": tokens,
+        "quiet_firm": quiet_firm,
+        "comment_id": note.id,
+    }
 
 
 def _tier_body():
@@ -57,42 +93,93 @@ def table(w):
     draft, review, approved, live = w["draft"].id, w["in_review"].id, w["approved"].id, w["live"].id
     pledge = w["pledge_id"]
     return {
-        "create_user": ("POST", "/users", {"email": "owner.secret@example.com", "password": PASSWORD, "name": "X",
-                                            "accept_terms": True},
-                        {409}, {409}),
-        "create_token": ("POST", "/tokens", {"email": "owner.secret@example.com", "password": "not the password"},
-                         {401}, {401}),
+        "create_user": (
+            "POST",
+            "/users",
+            {"email": "owner.secret@example.com", "password": PASSWORD, "name": "X", "accept_terms": True},
+            {409},
+            {409},
+        ),
+        "create_token": (
+            "POST",
+            "/tokens",
+            {"email": "owner.secret@example.com", "password": "not the password"},
+            {401},
+            {401},
+        ),
         "revoke_token": ("DELETE", "/tokens/current", None, "own", {401}),
         "me": ("GET", "/me", None, "own", {401}),
-        "create_firm": ("POST", "/firms", {"name": "Copycat Ltd", "registration_number": "99887766", "country": "GB",
-                                           "address": "Elsewhere"}, {409}, {401}),
-        "get_firm": ("GET", f"/firms/{w['firm'].id}", None, {404}, {401}),
+        "create_firm": (
+            "POST",
+            "/firms",
+            {"name": "Copycat Ltd", "registration_number": "99887766", "country": "GB", "address": "Elsewhere"},
+            {409},
+            {401},
+        ),
+        "get_firm": ("GET", f"/firms/{w['quiet_firm'].id}", None, {404}, {404}),
         "update_firm": ("PATCH", f"/firms/{w['firm'].id}", {"address": "Hijacked"}, {404}, {401}),
         "set_up_payout_account": ("POST", f"/firms/{w['firm'].id}/payout-account", None, {404}, {401}),
         "get_investor_profile": ("GET", "/me/investor-profile", None, {404}, {401}),
-        "put_investor_profile": ("PUT", "/me/investor-profile", {
-            "currency": "USD", "annual_income": 1, "net_worth": 1, "other_investments_12m": 0,
-            "risk_acknowledged": True}, "own", {401}),
+        "put_investor_profile": (
+            "PUT",
+            "/me/investor-profile",
+            {
+                "currency": "USD",
+                "annual_income": 1,
+                "net_worth": 1,
+                "other_investments_12m": 0,
+                "risk_acknowledged": True,
+            },
+            "own",
+            {401},
+        ),
         "my_holdings": ("GET", "/me/holdings", None, "own", {401}),
         "openapi_document": ("GET", "/openapi.json", None, {200}, {200}),
         "list_projects": ("GET", "/projects?status=draft", None, {200}, {200}),
         "get_project": ("GET", f"/projects/{draft}", None, {404}, {404}),
-        "create_project": ("POST", "/projects", {"firm_id": w["firm"].id, "kind": "reward", "title": "Mine now",
-                                                 "summary": "x", "category": "design", "currency": "USD",
-                                                 "goal": 1000}, {403}, {401}),
+        "create_project": (
+            "POST",
+            "/projects",
+            {
+                "firm_id": w["firm"].id,
+                "kind": "reward",
+                "title": "Mine now",
+                "summary": "x",
+                "category": "design",
+                "currency": "USD",
+                "goal": 1000,
+            },
+            {403},
+            {401},
+        ),
         "update_project": ("PATCH", f"/projects/{draft}", {"title": "Hijacked"}, {404}, {401}),
         "add_tier": ("POST", f"/projects/{draft}/tiers", _tier_body(), {404}, {401}),
         "upload_document": ("POST", f"/projects/{draft}/documents", "cover", {404}, {401}),
         "submit_project": ("POST", f"/projects/{draft}/submit", None, {404}, {401}),
-        "review_project": ("POST", f"/admin/projects/{review}/review", {
-            "decision": "reject", "note": "No."}, {403}, {401}),
+        "review_project": (
+            "POST",
+            f"/admin/projects/{review}/review",
+            {"decision": "reject", "note": "No."},
+            {403},
+            {401},
+        ),
         "launch_project": ("POST", f"/projects/{approved}/launch", {"deadline": deadline}, {404}, {401}),
+        "close_early": ("POST", f"/projects/{live}/close-early", {"deadline": deadline}, {403}, {401}),
         "project_statement": ("GET", f"/projects/{live}/statement", None, {403}, {401}),
-        "place_pledge": ("POST", f"/projects/{review}/pledges", {"shares": 10, "payment_method": "pm_card_visa"},
-                         {404}, {401}),
+        "place_pledge": (
+            "POST",
+            f"/projects/{review}/pledges",
+            {"shares": 10, "payment_method": "pm_card_visa"},
+            {404},
+            {401},
+        ),
         "get_pledge": ("GET", f"/pledges/{pledge}", None, {404}, {401}),
         "my_pledges": ("GET", "/me/pledges", None, "own", {401}),
         "cancel_pledge": ("POST", f"/pledges/{pledge}/cancel", None, {404}, {401}),
+        "list_comments": ("GET", f"/projects/{draft}/comments", None, {404}, {404}),
+        "post_comment": ("POST", f"/projects/{draft}/comments", {"body": "Mine now"}, {404}, {401}),
+        "report_comment": ("POST", f"/comments/{w['comment_id']}/report", {"reason": "x"}, {404}, {401}),
+        "hide_comment": ("POST", f"/admin/comments/{w['comment_id']}/hide", {"reason": "x"}, {403}, {401}),
     }
 
 
@@ -116,8 +203,14 @@ def snapshot(intruder_id):
 def send(api, method, path, body, token):
     if body == "cover":
         import io
-        return api.call(method, path, token=token, content_type="multipart/form-data",
-                        data={"kind": "cover", "file": (io.BytesIO(PNG_BYTES), "c.png", "image/png")})
+
+        return api.call(
+            method,
+            path,
+            token=token,
+            content_type="multipart/form-data",
+            data={"kind": "cover", "file": (io.BytesIO(PNG_BYTES), "c.png", "image/png")},
+        )
     return api.call(method, path, json=body, token=token)
 
 
@@ -145,8 +238,10 @@ def test_no_leak_and_no_action_with_another_users_token_or_none(world, api, who)
             assert secret not in text, (endpoint, secret, text)
         assert snapshot(intruder_id) == before, f"{method} {path} changed someone else's data"
     # and the owners still have everything
-    assert api.get(f"/projects/{world['draft'].id}", token=api.token_for(world["owner"])).get_json()["title"] \
+    assert (
+        api.get(f"/projects/{world['draft'].id}", token=api.token_for(world["owner"])).get_json()["title"]
         == "Hidden Quokka Draft"
+    )
 
 
 def test_a_revoked_or_expired_token_is_refused(world, api, db, app):

@@ -1,5 +1,6 @@
 """Pledges through the API and the web form when the backer must complete the payment
 (3-D Secure, Alipay, WeChat Pay): 202 with a next action, then the outcome on GET."""
+
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,11 +15,15 @@ def live(make):
     return make.live_project()
 
 
-@pytest.mark.parametrize("method, action", [("pm_card_threeDSecure2Required", "redirect_to_url"),
-                                            ("pm_alipay", "redirect_to_url"),
-                                            ("pm_wechat_pay", "wechat_pay_display_qr_code")])
-def test_the_api_answers_202_with_the_next_action_then_shows_the_outcome(api, client, make, db, live, method,
-                                                                         action):
+@pytest.mark.parametrize(
+    "method, action",
+    [
+        ("pm_card_threeDSecure2Required", "redirect_to_url"),
+        ("pm_alipay", "redirect_to_url"),
+        ("pm_wechat_pay", "wechat_pay_display_qr_code"),
+    ],
+)
+def test_the_api_answers_202_with_the_next_action_then_shows_the_outcome(api, client, make, db, live, method, action):
     token = api.token_for(make.user())
     body = {"tier_id": live.tiers[0].id, "payment_method": method}
     answer = api.post(f"/projects/{live.id}/pledges", body, token=token, headers={"Idempotency-Key": "wallet-12345"})

@@ -9,6 +9,7 @@ must be refused with nothing written; anything else (huge amounts, odd numbers) 
 least not answer 500. Plus: the whole body nested 10,000 deep, a body over the size limit,
 and an Idempotency-Key replayed with another body.
 """
+
 import itertools
 import json
 from datetime import timedelta
@@ -21,25 +22,60 @@ from crowdfund.api.registry import OPERATIONS
 from crowdfund.extensions import limiter
 from crowdfund.models import Pledge, utcnow
 from tests.api.conftest import PREFIX, Api, error_of
-from tests.bad_input import CONTROL, HUGE_IDS, LONG, MEGABYTE, NUL, Findings, changed_tables, shown, snapshot
-from tests.factories import PASSWORD
-from tests.pledges.builders import charges
+from tests.support.bad_input import CONTROL, HUGE_IDS, LONG, MEGABYTE, NUL, Findings, changed_tables, shown, snapshot
+from tests.support.builders import charges
+from tests.support.factories import PASSWORD
 
 DEEP = 10_000
 NEXT_YEAR = utcnow().year + 1
 # Plausible values by field name, so that the one bad field is what gets a body refused.
 GOOD = {
-    "email": "sweep.api@example.com", "password": PASSWORD, "name": "Sweep", "accept_terms": True,
-    "label": "sweep", "registration_number": "87654321", "country": "GB", "address": "1 Sweep Street",
-    "website": "https://example.com", "description": "Plain words.", "currency": "USD", "annual_income": 9_000_000,
-    "net_worth": 20_000_000, "accredited": False, "other_investments_12m": 0, "risk_acknowledged": True,
-    "kind": "reward", "title": "Sweep", "summary": "A sweep.", "risks": "Some.", "use_of_funds": "Tools.",
-    "category": "design", "goal": 500_000, "duration_days": 30, "price": 2500, "quantity": 2, "per_backer_limit": 2,
-    "estimated_delivery": f"{NEXT_YEAR}-06", "shipping": "none", "shipping_fee": 0, "decision": "approve",
-    "note": "Because.", "risk_grade": "B", "deadline": (utcnow() + timedelta(days=20)).isoformat(),
-    "payment_method": "pm_card_visa", "extra": 0, "line1": "2 Road", "line2": "", "city": "Leeds",
-    "postal_code": "LS1 1AA", "price_per_share": 1000, "shares_offered": 1000, "min_shares": 5,
-    "pre_money_valuation": 100_000_000, "shares_outstanding": 100_000, "security_type": "ordinary_shares",
+    "email": "sweep.api@example.com",
+    "password": PASSWORD,
+    "name": "Sweep",
+    "accept_terms": True,
+    "label": "sweep",
+    "registration_number": "87654321",
+    "country": "GB",
+    "address": "1 Sweep Street",
+    "website": "https://example.com",
+    "description": "Plain words.",
+    "currency": "USD",
+    "annual_income": 9_000_000,
+    "net_worth": 20_000_000,
+    "accredited": False,
+    "other_investments_12m": 0,
+    "risk_acknowledged": True,
+    "kind": "reward",
+    "title": "Sweep",
+    "summary": "A sweep.",
+    "risks": "Some.",
+    "use_of_funds": "Tools.",
+    "category": "design",
+    "goal": 500_000,
+    "duration_days": 30,
+    "price": 2500,
+    "quantity": 2,
+    "per_backer_limit": 2,
+    "estimated_delivery": f"{NEXT_YEAR}-06",
+    "shipping": "none",
+    "shipping_fee": 0,
+    "decision": "approve",
+    "note": "Because.",
+    "risk_grade": "B",
+    "deadline": (utcnow() + timedelta(days=20)).isoformat(),
+    "payment_method": "pm_card_visa",
+    "extra": 0,
+    "line1": "2 Road",
+    "line2": "",
+    "city": "Leeds",
+    "postal_code": "LS1 1AA",
+    "price_per_share": 1000,
+    "shares_offered": 1000,
+    "min_shares": 5,
+    "pre_money_valuation": 100_000_000,
+    "shares_outstanding": 100_000,
+    "security_type": "ordinary_shares",
 }
 NOT_JSON_NUMBERS = (float("inf"), float("nan"), 1e308, "1e999999999", "12,50", "１２")
 
@@ -60,13 +96,24 @@ def world(make, db, client):
     unlocked = make.firm(owner=founder)  # no campaign: its details may change
     admin, backer = make.admin(), make.user(name="Backer")
     tokens = {"founder": api.token_for(founder), "admin": api.token_for(admin), "backer": api.token_for(backer)}
-    pledge = api.post(f"/projects/{live.id}/pledges", {"tier_id": live.tiers[0].id, "payment_method": "pm_card_visa"},
-                      token=tokens["backer"])
+    pledge = api.post(
+        f"/projects/{live.id}/pledges",
+        {"tier_id": live.tiers[0].id, "payment_method": "pm_card_visa"},
+        token=tokens["backer"],
+    )
     assert pledge.status_code == 201, pledge.get_json()
+    comment = api.post(f"/projects/{live.id}/comments", {"body": "A question"}, token=tokens["backer"])
+    assert comment.status_code == 201, comment.get_json()
     limiter.reset()
-    return {"api": api, "tokens": tokens, "firm_id": unlocked.id, "pledge_id": pledge.get_json()["id"],
-            "tier_id": live.tiers[0].id, "projects": {"draft": draft.id, "submitted": submitted.id,
-                                                       "approved": approved.id, "live": live.id}}
+    return {
+        "api": api,
+        "tokens": tokens,
+        "firm_id": unlocked.id,
+        "pledge_id": pledge.get_json()["id"],
+        "comment_id": comment.get_json()["id"],
+        "tier_id": live.tiers[0].id,
+        "projects": {"draft": draft.id, "submitted": submitted.id, "approved": approved.id, "live": live.id},
+    }
 
 
 def caller(path):
@@ -79,9 +126,21 @@ def caller(path):
 
 def path_values(op, world):
     projects = world["projects"]
-    project = (projects["live"] if op.path.endswith("/pledges") else projects["submitted"] if "/review" in op.path
-               else projects["approved"] if op.path.endswith("/launch") else projects["draft"])
-    return {"project_id": project, "firm_id": world["firm_id"], "pledge_id": world["pledge_id"]}
+    project = (
+        projects["live"]
+        if op.path.endswith(("/pledges", "/comments"))
+        else projects["submitted"]
+        if "/review" in op.path
+        else projects["approved"]
+        if op.path.endswith("/launch")
+        else projects["draft"]
+    )
+    return {
+        "project_id": project,
+        "firm_id": world["firm_id"],
+        "pledge_id": world["pledge_id"],
+        "comment_id": world["comment_id"],
+    }
 
 
 def url(op, values):
@@ -161,11 +220,25 @@ def send(findings, api, op, path, body, token, what, raw=None):
     limiter.reset()
     headers = {"Idempotency-Key": f"sweep-key-{next(_keys):06d}"} if op.headers else {}
     if raw is not None:
-        return findings.call(what, lambda: api.client.open(PREFIX + path, method=op.method, data=raw, headers={
-            **headers, "Authorization": f"Bearer {token}", "Content-Type": "application/json"}))
+        return findings.call(
+            what,
+            lambda: api.client.open(
+                PREFIX + path,
+                method=op.method,
+                data=raw,
+                headers={**headers, "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            ),
+        )
     data = json.dumps(body, allow_nan=True)
-    return findings.call(what, lambda: api.client.open(PREFIX + path, method=op.method, data=data, headers={
-        **headers, "Authorization": f"Bearer {token}", "Content-Type": "application/json"}))
+    return findings.call(
+        what,
+        lambda: api.client.open(
+            PREFIX + path,
+            method=op.method,
+            data=data,
+            headers={**headers, "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        ),
+    )
 
 
 def plausible_body(op, world):
@@ -178,6 +251,7 @@ def plausible_body(op, world):
     return body
 
 
+@pytest.mark.slow  # every field of every operation: left out of `make test-fast`
 def test_every_body_field_refuses_what_its_schema_refuses_and_writes_nothing(world, db):
     findings, api = Findings(), world["api"]
     for op in [op for op in OPERATIONS if op.body]:
@@ -196,27 +270,45 @@ def test_every_body_field_refuses_what_its_schema_refuses_and_writes_nothing(wor
             findings.add(f"{op.method} {op.path}: a refused body wrote to {', '.join(changed_tables(before, after))}")
         for field, schema in fields:
             for odd in may_be_accepted(schema):
-                send(findings, api, op, path, with_value(good, field, odd), token,
-                     f"{op.method} {op.path} {'.'.join(field)}={shown(odd)}")
+                send(
+                    findings,
+                    api,
+                    op,
+                    path,
+                    with_value(good, field, odd),
+                    token,
+                    f"{op.method} {op.path} {'.'.join(field)}={shown(odd)}",
+                )
     assert not findings.items, findings.report()
 
 
 def test_every_text_a_request_takes_is_bounded():
     """100 KB shipping lines once reached receipts and CSVs: every string field of every
     request body has a maxLength (a closed list of words has its enum)."""
-    unbounded = [f"{op.method} {op.path} {'.'.join(field)}"
-                 for op in OPERATIONS for body in (op.body, op.multipart) if body
-                 for field, schema in leaves(body)
-                 if "string" in str(schema.get("type")) and "enum" not in schema
-                 and schema.get("format") != "binary" and "maxLength" not in schema]
+    unbounded = [
+        f"{op.method} {op.path} {'.'.join(field)}"
+        for op in OPERATIONS
+        for body in (op.body, op.multipart)
+        if body
+        for field, schema in leaves(body)
+        if "string" in str(schema.get("type"))
+        and "enum" not in schema
+        and schema.get("format") != "binary"
+        and "maxLength" not in schema
+    ]
     assert unbounded == []
 
 
 def test_malformed_bodies_are_refused_on_every_operation(world, db):
     findings, api = Findings(), world["api"]
-    bodies = {"nested 10000 deep": "[" * DEEP + "]" * DEEP, "an object nested 10000 deep": '{"a":' * DEEP + "1" + "}" * DEEP,
-              "not JSON": "{'a': 1", "a NUL key": '{"\\u0000": 1}', "a lone surrogate": '{"name": "\\ud800"}',
-              "over the size limit": '{"description": "' + "x" * (parsing.MAX_JSON_BYTES + 10) + '"}'}
+    bodies = {
+        "nested 10000 deep": "[" * DEEP + "]" * DEEP,
+        "an object nested 10000 deep": '{"a":' * DEEP + "1" + "}" * DEEP,
+        "not JSON": "{'a': 1",
+        "a NUL key": '{"\\u0000": 1}',
+        "a lone surrogate": '{"name": "\\ud800"}',
+        "over the size limit": '{"description": "' + "x" * (parsing.MAX_JSON_BYTES + 10) + '"}',
+    }
     before = snapshot()
     for op in [op for op in OPERATIONS if op.body]:
         path, token = url(op, path_values(op, world)), world["tokens"][caller(op.path)]
@@ -240,25 +332,32 @@ def test_ids_past_the_columns_and_odd_queries_never_500(world, db):
         for name in op.path_params:
             for huge in HUGE_IDS + ("١٢", "-1", "0"):
                 path = url(op, {**real, name: huge})
-                response = send(findings, api, op, path, example(op.body) if op.body else None, token,
-                                f"{op.method} {path}")
+                response = send(
+                    findings, api, op, path, example(op.body) if op.body else None, token, f"{op.method} {path}"
+                )
                 # An upload's form is read before its project: sent without one, 400.
                 if response is not None and response.status_code not in ((404, 400) if op.multipart else (404,)):
                     findings.add(f"{op.method} {path}: {response.status_code}, not 404")
         for param in op.query:
             for odd in (NUL, CONTROL, "9" * 40, "²", "-1", "1e999999999", LONG):
                 path = url(op, real) + "?" + urlencode({param.name: odd})
-                findings.call(f"{op.method} {op.path}?{param.name}={shown(odd)}",
-                              lambda: api.client.open(PREFIX + path, method=op.method,
-                                                      headers={"Authorization": f"Bearer {token}"}))
+                findings.call(
+                    f"{op.method} {op.path}?{param.name}={shown(odd)}",
+                    lambda: api.client.open(
+                        PREFIX + path, method=op.method, headers={"Authorization": f"Bearer {token}"}
+                    ),
+                )
     assert snapshot() == before
     assert not findings.items, findings.report()
 
 
 def test_a_deeply_nested_body_is_refused_as_invalid_json(api, make):
     token = api.token_for(make.user())
-    response = api.client.post(PREFIX + "/firms", data="[" * DEEP + "]" * DEEP,
-                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = api.client.post(
+        PREFIX + "/firms",
+        data="[" * DEEP + "]" * DEEP,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and error_of(response)["code"] == "invalid_json"
     nested = {"name": "Deep Ltd"}
     for _ in range(40):
@@ -277,14 +376,21 @@ def test_a_shipping_address_line_is_bounded(api, make, db):
     live = make.live_project()
     make.tier(live, title="Shipped", shipping="worldwide", shipping_fee="5")
     token = api.token_for(make.user())
-    address = {"name": "A Backer", "line1": "2 Road", "line2": "x" * 100_000, "city": "Leeds",
-               "postal_code": "LS1 1AA", "country": "GB"}
+    address = {
+        "name": "A Backer",
+        "line1": "2 Road",
+        "line2": "x" * 100_000,
+        "city": "Leeds",
+        "postal_code": "LS1 1AA",
+        "country": "GB",
+    }
     body = {"tier_id": live.tiers[1].id, "payment_method": "pm_card_visa", "shipping_address": address}
     response = api.post(f"/projects/{live.id}/pledges", body, token=token)
     assert response.status_code == 422
     assert error_of(response)["fields"] == {"shipping_address.line2": "This must be at most 200 characters."}
-    response = api.post(f"/projects/{live.id}/pledges", with_value(body, ("shipping_address", "city"), "Lee\nds"),
-                        token=token)
+    response = api.post(
+        f"/projects/{live.id}/pledges", with_value(body, ("shipping_address", "city"), "Lee\nds"), token=token
+    )
     assert response.status_code == 422 and "shipping_address.city" in error_of(response)["fields"]
     assert db.session.query(Pledge).count() == 0
 

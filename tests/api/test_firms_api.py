@@ -1,4 +1,5 @@
 """/api/v1/firms/{id}: read, edit (some details lock), set up the payout account."""
+
 from sqlalchemy import select
 
 from crowdfund.models import FirmEdit, PayoutAccount, StateChange
@@ -36,13 +37,17 @@ def test_set_up_payouts_answers_the_status_and_the_onboarding_page(make, db, api
 def test_patch_edits_an_unlocked_firm_and_logs_each_field(make, db, api):
     owner = make.user()
     firm = make.firm(owner=owner)
-    response = api.patch(f"/firms/{firm.id}", {"name": "Renamed Ltd", "website": None, "description": "Pots."},
-                         token=api.token_for(owner))
+    response = api.patch(
+        f"/firms/{firm.id}",
+        {"name": "Renamed Ltd", "website": None, "description": "Pots."},
+        token=api.token_for(owner),
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["name"], body["website"], body["description"]) == ("Renamed Ltd", None, "Pots.")
-    fields = db.session.scalars(select(FirmEdit.field).where(FirmEdit.firm_id == firm.id,
-                                                            FirmEdit.field != "payout_account")).all()
+    fields = db.session.scalars(
+        select(FirmEdit.field).where(FirmEdit.firm_id == firm.id, FirmEdit.field != "payout_account")
+    ).all()
     assert sorted(fields) == ["description", "legal_name", "website"]
 
 
@@ -52,9 +57,11 @@ def test_patch_refuses_locked_fields_and_records_the_attempt(make, db, api):
     make.live_project(firm=firm)
     token = api.token_for(owner)
 
-    response = api.patch(f"/firms/{firm.id}", {"name": "Diverted Ltd", "country": "FR",
-                                               "registration_number": "123456789", "address": "Elsewhere"},
-                         token=token)
+    response = api.patch(
+        f"/firms/{firm.id}",
+        {"name": "Diverted Ltd", "country": "FR", "registration_number": "123456789", "address": "Elsewhere"},
+        token=token,
+    )
 
     assert response.status_code == 409
     error = error_of(response)

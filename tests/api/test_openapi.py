@@ -1,4 +1,5 @@
 """openapi.json describes exactly the /api/v1 routes the app serves, accurately."""
+
 import re
 
 from crowdfund.api.registry import INT_MAX
@@ -12,7 +13,7 @@ def _served(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
         for method in rule.methods & METHODS:
             served.add((method, path))
     return served
@@ -44,20 +45,44 @@ def test_document_shape(api):
     document = response.get_json()
     assert document["openapi"].startswith("3.1")
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": "A token from POST /tokens."}
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from POST /tokens.",
+    }
     create = document["paths"]["/projects/{project_id}/pledges"]["post"]
     assert create["security"] == [{"bearerAuth": []}]
     assert {"201", "401", "402", "404", "409", "422"} <= set(create["responses"])
     pledge = create["responses"]["201"]["content"]["application/json"]["schema"]
     assert pledge["additionalProperties"] is False
-    assert set(pledge["required"]) >= {"id", "project_id", "status", "amount", "currency", "tier_id", "quantity",
-                                       "shares", "created_at"}
-    assert pledge["properties"]["status"]["enum"] == ["pending", "requires_action", "held", "released", "refunded",
-                                                      "cancelled", "failed", "disputed"]
+    assert set(pledge["required"]) >= {
+        "id",
+        "project_id",
+        "status",
+        "amount",
+        "currency",
+        "tier_id",
+        "quantity",
+        "shares",
+        "created_at",
+    }
+    assert pledge["properties"]["status"]["enum"] == [
+        "pending",
+        "requires_action",
+        "held",
+        "released",
+        "refunded",
+        "cancelled",
+        "failed",
+        "disputed",
+    ]
     assert create["responses"]["202"]["content"]["application/json"]["schema"] == pledge  # waits for the backer
     project_id = create["parameters"][0]
-    assert project_id == {"name": "project_id", "in": "path", "required": True,
-                          "schema": {"type": "integer", "minimum": 1, "maximum": INT_MAX}}
+    assert project_id == {
+        "name": "project_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+    }
     assert document["paths"]["/users"]["post"]["security"] == []
     assert document["paths"]["/projects"]["get"]["security"] == [{}, {"bearerAuth": []}]
 

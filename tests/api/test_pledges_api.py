@@ -1,5 +1,6 @@
 """Pledges through the API: idempotency, declines, cancellation, the investor profile,
 and the money statement and share register contracts."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -8,8 +9,9 @@ from tests.api.conftest import error_of
 
 
 def charges(db):
-    return db.session.scalar(select(func.count()).select_from(SandboxOperation).where(
-        SandboxOperation.kind == "charge"))
+    return db.session.scalar(
+        select(func.count()).select_from(SandboxOperation).where(SandboxOperation.kind == "charge")
+    )
 
 
 @pytest.fixture()
@@ -26,8 +28,12 @@ def test_the_idempotency_key_makes_a_retry_safe(api, make, db, live):
     assert first.get_json() == second.get_json()
     assert charges(db) == 1
     other = make.live_project()
-    reused = api.post(f"/projects/{other.id}/pledges", {"tier_id": other.tiers[0].id, "payment_method": "pm_card_visa"},
-                      token=token, headers={"Idempotency-Key": "retry-me-123"})
+    reused = api.post(
+        f"/projects/{other.id}/pledges",
+        {"tier_id": other.tiers[0].id, "payment_method": "pm_card_visa"},
+        token=token,
+        headers={"Idempotency-Key": "retry-me-123"},
+    )
     assert reused.status_code == 409 and error_of(reused)["code"] == "idempotency_key_reused"
     # without the header, each request is a new attempt
     api.post(f"/projects/{live.id}/pledges", body, token=token)
@@ -65,8 +71,9 @@ def test_not_live_and_hidden_projects(api, make):
 def test_cancel_and_who_may_see_a_pledge(api, make, live):
     backer, admin = make.user(), make.admin()
     token = api.token_for(backer)
-    pledge = api.post(f"/projects/{live.id}/pledges", {"amount": 1500, "payment_method": "pm_card_visa"},
-                      token=token).get_json()
+    pledge = api.post(
+        f"/projects/{live.id}/pledges", {"amount": 1500, "payment_method": "pm_card_visa"}, token=token
+    ).get_json()
     assert pledge["status"] == "held" and pledge["tier_id"] is None and pledge["quantity"] == 1
     admin_token = api.token_for(admin)
     assert api.get(f"/pledges/{pledge['id']}", token=admin_token).get_json() == pledge
@@ -81,15 +88,36 @@ def test_cancel_and_who_may_see_a_pledge(api, make, live):
 def test_investor_profile(api, make):
     token = api.token_for(make.user())
     assert api.get("/me/investor-profile", token=token).status_code == 404
-    unconfirmed = api.put("/me/investor-profile", {"currency": "USD", "annual_income": 10_000_000,
-                                                   "net_worth": 50_000_000, "other_investments_12m": 0,
-                                                   "risk_acknowledged": False}, token=token)
+    unconfirmed = api.put(
+        "/me/investor-profile",
+        {
+            "currency": "USD",
+            "annual_income": 10_000_000,
+            "net_worth": 50_000_000,
+            "other_investments_12m": 0,
+            "risk_acknowledged": False,
+        },
+        token=token,
+    )
     assert unconfirmed.status_code == 422 and "risk_acknowledged" in error_of(unconfirmed)["fields"]
-    saved = api.put("/me/investor-profile", {"currency": "USD", "annual_income": 10_000_000, "net_worth": 50_000_000,
-                                             "other_investments_12m": 100_000, "risk_acknowledged": True},
-                    token=token).get_json()
+    saved = api.put(
+        "/me/investor-profile",
+        {
+            "currency": "USD",
+            "annual_income": 10_000_000,
+            "net_worth": 50_000_000,
+            "other_investments_12m": 100_000,
+            "risk_acknowledged": True,
+        },
+        token=token,
+    ).get_json()
     # $100,000 income, $500,000 net worth: 5% of the greater is $25,000; $1,000 already elsewhere
-    assert saved["allowance"] == {"limit": 2_500_000, "committed": 100_000, "remaining": 2_400_000}
+    assert saved["allowance"] == {
+        "limit": 2_500_000,
+        "committed": 100_000,
+        "remaining": 2_400_000,
+        "rates_as_of": None,
+    }  # all in dollars: nothing converted
     assert api.get("/me/investor-profile", token=token).get_json() == saved
 
 
@@ -98,8 +126,22 @@ def test_investor_profile(api, make):
 # money identity, register entries listed for their holder), so they pass with the
 # temporary settlement module of this branch and with the real one that replaces it.
 
-STATEMENT_KEYS = {"project_id", "gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow",
-                  "currency", "processor_fees", "processor_fees_firm", "reserved", "refunds_owed", "disputed"}
+STATEMENT_KEYS = {
+    "project_id",
+    "gross",
+    "cancelled",
+    "refunded",
+    "fee",
+    "paid_out",
+    "awaiting_payout",
+    "in_escrow",
+    "currency",
+    "processor_fees",
+    "processor_fees_firm",
+    "reserved",
+    "refunds_owed",
+    "disputed",
+}
 STATEMENT_TIMES = {"reserved_until", "payout_due_at"}  # ISO 8601, or null
 
 
@@ -108,10 +150,12 @@ def test_statement_contract(api, make, live):
     where refunded is all money returned (cancellations included)."""
     founder = api.token_for(make.founder_of(live))
     backer = api.token_for(make.user())
-    kept = api.post(f"/projects/{live.id}/pledges", {"amount": 4000, "payment_method": "pm_card_visa"},
-                    token=backer).get_json()
-    dropped = api.post(f"/projects/{live.id}/pledges", {"amount": 1000, "payment_method": "pm_card_visa"},
-                       token=backer).get_json()
+    kept = api.post(
+        f"/projects/{live.id}/pledges", {"amount": 4000, "payment_method": "pm_card_visa"}, token=backer
+    ).get_json()
+    dropped = api.post(
+        f"/projects/{live.id}/pledges", {"amount": 1000, "payment_method": "pm_card_visa"}, token=backer
+    ).get_json()
     api.post(f"/pledges/{dropped['id']}/cancel", token=backer)
     statement = api.get(f"/projects/{live.id}/statement", token=founder).get_json()
     assert set(statement) == STATEMENT_KEYS | STATEMENT_TIMES | {"processor_fees_paid_by"}
@@ -121,9 +165,13 @@ def test_statement_contract(api, make, live):
     assert statement["currency"] == "USD" and statement["project_id"] == live.id
     assert (statement["gross"], statement["cancelled"], statement["refunded"]) == (5000, 1000, 1000)
     assert statement["in_escrow"] == kept["amount"]
-    assert statement["gross"] - statement["refunded"] == (statement["in_escrow"] + statement["fee"]
-                                                          + statement["processor_fees_firm"]
-                                                          + statement["paid_out"] + statement["awaiting_payout"])
+    assert statement["gross"] - statement["refunded"] == (
+        statement["in_escrow"]
+        + statement["fee"]
+        + statement["processor_fees_firm"]
+        + statement["paid_out"]
+        + statement["awaiting_payout"]
+    )
     admin = api.token_for(make.admin())
     assert api.get(f"/projects/{live.id}/statement", token=admin).status_code == 200
     assert api.get(f"/projects/{live.id}/statement", token=backer).status_code == 403
@@ -134,18 +182,45 @@ def test_holdings_contract(api, make, db):
     live = make.live_project(kind="equity")
     investor = make.user()
     token = api.token_for(investor)
-    api.put("/me/investor-profile", {"currency": "USD", "annual_income": 0, "net_worth": 0, "accredited": True,
-                                     "other_investments_12m": 0, "risk_acknowledged": True}, token=token)
-    pledge = api.post(f"/projects/{live.id}/pledges", {"shares": 7, "payment_method": "pm_card_visa"},
-                      token=token).get_json()
+    api.put(
+        "/me/investor-profile",
+        {
+            "currency": "USD",
+            "annual_income": 0,
+            "net_worth": 0,
+            "accredited": True,
+            "other_investments_12m": 0,
+            "risk_acknowledged": True,
+        },
+        token=token,
+    )
+    pledge = api.post(
+        f"/projects/{live.id}/pledges",
+        {"shares": 7, "payment_method": "pm_card_visa", "acknowledge_risks": True},
+        token=token,
+    ).get_json()
     assert api.get("/me/holdings", token=token).get_json() == {"items": []}
-    db.session.add(ShareHolding(user_id=investor.id, firm_id=live.firm_id, project_id=live.id,
-                                pledge_id=pledge["id"], shares=7, price_per_share=1000, currency="USD"))
+    db.session.add(
+        ShareHolding(
+            user_id=investor.id,
+            firm_id=live.firm_id,
+            project_id=live.id,
+            pledge_id=pledge["id"],
+            shares=7,
+            price_per_share=1000,
+            currency="USD",
+        )
+    )
     db.session.commit()
     items = api.get("/me/holdings", token=token).get_json()["items"]
     assert len(items) == 1
     assert {k: v for k, v in items[0].items() if k != "acquired_at"} == {
-        "firm_id": live.firm_id, "project_id": live.id, "shares": 7, "price_per_share": 1000, "currency": "USD"}
+        "firm_id": live.firm_id,
+        "project_id": live.id,
+        "shares": 7,
+        "price_per_share": 1000,
+        "currency": "USD",
+    }
     assert items[0]["acquired_at"].endswith("Z")
     assert api.get("/me/holdings", token=api.token_for(make.user())).get_json() == {"items": []}
     assert db.session.get(Pledge, pledge["id"]).shares == 7

@@ -1,4 +1,5 @@
 """Projects through the API: visibility, discovery, editing rules, review."""
+
 from crowdfund.services import discovery
 from tests.api.conftest import error_of
 
@@ -20,9 +21,15 @@ def test_the_public_page_of_a_live_equity_campaign(api, make):
     live = make.live_project(kind="equity")
     shown = api.get(f"/projects/{live.id}").get_json()
     assert shown["status"] == "live" and shown["risk_grade"] == "B" and shown["tiers"] == []
-    assert shown["equity"] == {"security_type": "ordinary_shares", "price_per_share": 1000, "shares_offered": 1000,
-                               "min_shares": 5, "pre_money_valuation": 100_000_000, "shares_outstanding": 100000,
-                               "shares_remaining": 1000}
+    assert shown["equity"] == {
+        "security_type": "ordinary_shares",
+        "price_per_share": 1000,
+        "shares_offered": 1000,
+        "min_shares": 5,
+        "pre_money_valuation": 100_000_000,
+        "shares_outstanding": 100000,
+        "shares_remaining": 1000,
+    }
     assert shown["deadline"].endswith("Z")
 
 
@@ -78,11 +85,26 @@ def test_after_approval_only_the_story_changes(api, make):
 def test_equity_terms_errors_are_reported_under_equity(api, make):
     firm = make.firm()
     token = api.token_for(firm.members[0].user)
-    response = api.post("/projects", {
-        "firm_id": firm.id, "kind": "equity", "title": "Shares", "summary": "S", "category": "design",
-        "currency": "USD", "goal": 100_000, "equity": {"price_per_share": 100, "shares_offered": 10, "min_shares": 1,
-                                                       "pre_money_valuation": 10_000, "shares_outstanding": 100}},
-        token=token)
+    response = api.post(
+        "/projects",
+        {
+            "firm_id": firm.id,
+            "kind": "equity",
+            "title": "Shares",
+            "summary": "S",
+            "category": "design",
+            "currency": "USD",
+            "goal": 100_000,
+            "equity": {
+                "price_per_share": 100,
+                "shares_offered": 10,
+                "min_shares": 1,
+                "pre_money_valuation": 10_000,
+                "shares_outstanding": 100,
+            },
+        },
+        token=token,
+    )
     assert response.status_code == 422
     assert list(error_of(response)["fields"]) == ["equity.shares_offered"]
     assert api.get("/projects?status=draft", token=token).get_json()["total"] == 0  # all or nothing
@@ -107,12 +129,20 @@ def test_documents_must_be_what_they_claim(api, make):
     project = make.project(kind="equity", complete=False)
     token = api.token_for(make.founder_of(project))
     import io
-    fake = api.post(f"/projects/{project.id}/documents", token=token, content_type="multipart/form-data",
-                    data={"kind": "business_plan", "file": (io.BytesIO(b"MZ not a pdf"), "plan.pdf",
-                                                            "application/pdf")})
+
+    fake = api.post(
+        f"/projects/{project.id}/documents",
+        token=token,
+        content_type="multipart/form-data",
+        data={"kind": "business_plan", "file": (io.BytesIO(b"MZ not a pdf"), "plan.pdf", "application/pdf")},
+    )
     assert fake.status_code == 422 and "file" in error_of(fake)["fields"]
-    no_file = api.post(f"/projects/{project.id}/documents", token=token, content_type="multipart/form-data",
-                       data={"kind": "business_plan"})
+    no_file = api.post(
+        f"/projects/{project.id}/documents",
+        token=token,
+        content_type="multipart/form-data",
+        data={"kind": "business_plan"},
+    )
     assert no_file.status_code == 422 and error_of(no_file)["fields"] == {"file": "Choose a file to upload."}
     as_json = api.post(f"/projects/{project.id}/documents", {"kind": "cover"}, token=token)
     assert as_json.status_code == 400

@@ -6,13 +6,14 @@ submitted and a live project), an admin and a backer (with a held pledge). Ids t
 generator picks are steered half of the time onto those real records, so the handlers
 run their real paths, not only the 404s.
 """
+
 import os
 
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from flask import has_app_context
+from schemathesis import GenerationMode
 
 from crowdfund import api as _api
 from crowdfund.extensions import db as _db, limiter
@@ -25,6 +26,7 @@ SEED = int(os.environ.get("API_FUZZ_SEED", "20260101"))
 
 def _isolated(app):
     """The app, each request in its own app context as in production (see FreshContextClient)."""
+
     def wsgi(environ, start_response):
         if has_app_context():
             _db.session.commit()
@@ -34,6 +36,7 @@ def _isolated(app):
         finally:
             if has_app_context():
                 _db.session.commit()
+
     return wsgi
 
 
@@ -48,12 +51,20 @@ def world(app, db, make, client):
     admin = make.admin()
     backer = make.user(name="Backer")
     tokens = {"founder": api.token_for(founder), "admin": api.token_for(admin), "backer": api.token_for(backer)}
-    response = api.post(f"/projects/{live.id}/pledges", {"tier_id": live.tiers[0].id, "payment_method": "pm_card_visa"},
-                        token=tokens["backer"])
+    response = api.post(
+        f"/projects/{live.id}/pledges",
+        {"tier_id": live.tiers[0].id, "payment_method": "pm_card_visa"},
+        token=tokens["backer"],
+    )
     assert response.status_code == 201, response.get_json()
     limiter.reset()
-    return {"tokens": tokens, "project_ids": [draft.id, submitted.id, live.id], "live_id": live.id,
-            "pledge_id": response.get_json()["id"], "firm_id": firm.id}
+    return {
+        "tokens": tokens,
+        "project_ids": [draft.id, submitted.id, live.id],
+        "live_id": live.id,
+        "pledge_id": response.get_json()["id"],
+        "firm_id": firm.id,
+    }
 
 
 @pytest.fixture()
@@ -94,8 +105,12 @@ def _steer(case, world):
                 ids = [world["live_id"]] if path.endswith("/pledges") else world["project_ids"]
                 params[name] = ids[value // 2 % len(ids)]
     body = case.body
-    if isinstance(body, dict) and type(body.get("firm_id")) is int and body["firm_id"] >= 1 \
-            and body["firm_id"] % 2 == 0:
+    if (
+        isinstance(body, dict)
+        and type(body.get("firm_id")) is int
+        and body["firm_id"] >= 1
+        and body["firm_id"] % 2 == 0
+    ):
         body["firm_id"] = world["firm_id"]
 
 
@@ -103,22 +118,36 @@ def _steer(case, world):
 # mode. Negative cases need something to break: a parameter, a body or a required token.
 # (Not `schema.parametrize()`: schemathesis 4.32's pytest plugin reads `node._nodeid`, which
 # pytest 9 no longer has; the strategy API below is the same generator and checks.)
-CASES = [(op.method, op.path, op.endpoint.split(".", 1)[1], mode)
-         for op in _api.registry.OPERATIONS
-         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if mode == GenerationMode.POSITIVE or op.access != "public" or op.body or op.multipart or op.query
-         or op.headers or op.path_params]
+CASES = [
+    (op.method, op.path, op.endpoint.split(".", 1)[1], mode)
+    for op in _api.registry.OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode == GenerationMode.POSITIVE
+    or op.access != "public"
+    or op.body
+    or op.multipart
+    or op.query
+    or op.headers
+    or op.path_params
+]
 
 
-@pytest.mark.parametrize(("method", "path", "operation_id", "mode"), CASES,
-                         ids=[f"{m} {p} {mode.value}" for m, p, _, mode in CASES])
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id", "mode"), CASES, ids=[f"{m} {p} {mode.value}" for m, p, _, mode in CASES]
+)
 def test_api_conforms_to_its_schema(api_schema, world, method, path, operation_id, mode):
     operation = api_schema.find_operation_by_id(operation_id)
     assert (operation.method.upper(), operation.path) == (method, path)
 
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
-    @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
-                         suppress_health_check=list(hypothesis.HealthCheck), phases=[hypothesis.Phase.generate])
+    @hypothesis.settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        phases=[hypothesis.Phase.generate],
+    )
     @hypothesis.seed(SEED)
     def run(case):
         _steer(case, world)

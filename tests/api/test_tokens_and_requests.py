@@ -1,4 +1,5 @@
 """Tokens, and how the API reads requests and reports errors."""
+
 import hashlib
 from datetime import timedelta
 
@@ -6,7 +7,7 @@ from sqlalchemy import select
 
 from crowdfund.models import ApiToken, Project, utcnow
 from tests.api.conftest import error_of
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def test_a_token_is_stored_only_as_its_sha256_and_lives_api_token_ttl(app, db, api, make, monkeypatch):
@@ -42,15 +43,15 @@ def test_registration_errors_name_the_field(api, make):
     assert response.status_code == 422
     assert "email" in error_of(response)["fields"]
     api.post("/users", {"email": "taken@example.com", "password": PASSWORD, "name": "A", "accept_terms": True})
-    again = api.post("/users", {"email": "Taken@Example.com", "password": PASSWORD, "name": "B",
-                                "accept_terms": True})
+    again = api.post("/users", {"email": "Taken@Example.com", "password": PASSWORD, "name": "B", "accept_terms": True})
     assert again.status_code == 409 and error_of(again)["code"] == "email_taken"
     token = api.token_for(make.user())
     firm = {"name": "Cup Co Ltd", "registration_number": "12345678", "country": "GB", "address": "1 Cup St"}
     assert api.post("/firms", firm, token=token).status_code == 201
     copy = api.post("/firms", {**firm, "name": "Copy Co Ltd"}, token=token)
     assert copy.status_code == 409 and error_of(copy)["fields"] == {
-        "registration_number": "A firm with this registration number is already registered."}
+        "registration_number": "A firm with this registration number is already registered."
+    }
 
 
 def test_malformed_requests(api, make, db):
@@ -61,8 +62,15 @@ def test_malformed_requests(api, make, db):
     assert not_json.status_code == 400 and error_of(not_json)["code"] == "invalid_json"
     a_list = api.post("/projects", [1, 2], token=token)
     assert a_list.status_code == 400
-    valid = {"firm_id": firm.id, "kind": "reward", "title": "T", "summary": "S", "category": "design",
-             "currency": "USD", "goal": 1000}
+    valid = {
+        "firm_id": firm.id,
+        "kind": "reward",
+        "title": "T",
+        "summary": "S",
+        "category": "design",
+        "currency": "USD",
+        "goal": 1000,
+    }
     typo = api.post("/projects", {**valid, "colour": "red"}, token=token)
     assert typo.status_code == 422 and error_of(typo)["fields"] == {"colour": "This field is not known here."}
     for goal in ("10", 10.5, True, None):
@@ -87,16 +95,22 @@ def test_amounts_are_minor_units_of_the_projects_currency(api, make):
     assert (yen["goal"], dollars["goal"]) == (500000, 500000)  # ¥500,000 and $5,000.00, as sent
     absurd = api.post("/projects", {**base, "currency": "USD", "goal": 10**40}, token=token)
     assert absurd.status_code == 422 and error_of(absurd)["fields"] == {"goal": "That amount is too large."}
-    tier = api.post(f"/projects/{dollars['id']}/tiers", {"title": "Mug", "price": 1250, "quantity": 10**12,
-                                                         "estimated_delivery": f"{utcnow().year + 1}-01"},
-                    token=token)
+    tier = api.post(
+        f"/projects/{dollars['id']}/tiers",
+        {"title": "Mug", "price": 1250, "quantity": 10**12, "estimated_delivery": f"{utcnow().year + 1}-01"},
+        token=token,
+    )
     assert tier.status_code == 422 and "quantity" in error_of(tier)["fields"]
 
 
 def test_ids_out_of_range_are_404_not_errors(api, make):
     token = api.token_for(make.user())
-    for path in ("/projects/0", "/projects/99999999999999999999", "/pledges/9223372036854775808",
-                 "/projects/2147483648/statement"):
+    for path in (
+        "/projects/0",
+        "/projects/99999999999999999999",
+        "/pledges/9223372036854775808",
+        "/projects/2147483648/statement",
+    ):
         response = api.get(path, token=token)
         assert response.status_code == 404, path
         assert error_of(response)["code"] == "not_found"
@@ -114,5 +128,11 @@ def test_the_api_needs_no_csrf_token_and_ignores_the_web_session(app, client, ap
     login(user)  # a browser session cookie is not an API credential
     assert api.get("/me").status_code == 401
     token = api.token_for(user)
-    assert api.post("/firms", {"name": "Cup Co Ltd", "registration_number": "12345678", "country": "GB",
-                               "address": "1 Cup St"}, token=token).status_code == 201
+    assert (
+        api.post(
+            "/firms",
+            {"name": "Cup Co Ltd", "registration_number": "12345678", "country": "GB", "address": "1 Cup St"},
+            token=token,
+        ).status_code
+        == 201
+    )

@@ -1,5 +1,6 @@
 """The phone's authenticator app, for browser tests: it reads the key the enrolment page shows
 under the QR code (as a person types it in), and gives codes the site has not taken yet."""
+
 import time
 from datetime import datetime, timezone
 

@@ -3,11 +3,13 @@
 The server is werkzeug's, in a thread on 127.0.0.1 and a free port, serving an app of its
 own with a fresh database (SQLite in a temporary folder, or a new PostgreSQL database under
 TEST_DB=postgresql). Tests marked `browser` are skipped, with the reason, when Chromium or
-Playwright is missing, except under CI=true, where that is a failure. They take ~40 s, so
-they run in the SQLite leg only, unless BROWSER_TESTS_ON_POSTGRES=1.
+Playwright is missing, except under CI=true, where that is a failure. They are slow and the
+pages do not depend on the database, so they run in the SQLite leg only, unless
+BROWSER_TESTS_ON_POSTGRES=1.
 
 Never run `playwright install`: the browser is the system's Chromium.
 """
+
 import os
 import threading
 from contextlib import contextmanager
@@ -18,8 +20,14 @@ import pytest
 from tests.conftest import backend, new_database
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -39,7 +47,7 @@ def browser_missing():
 def pytest_runtest_setup(item):
     if item.get_closest_marker("browser"):
         if backend() == "postgresql" and os.environ.get("BROWSER_TESTS_ON_POSTGRES") != "1":
-            # ~40 s per run: they run in the SQLite leg (the pages do not depend on the database).
+            # Slow, and the pages do not depend on the database: they run in the SQLite leg.
             pytest.skip("browser tests run in the SQLite leg; set BROWSER_TESTS_ON_POSTGRES=1 to run them here too")
         reason = browser_missing()
         if reason:
@@ -120,16 +128,26 @@ def new_page(browser):
     contexts, problems = [], []
 
     def make(phone=False, locale="en-US", timezone="Asia/Shanghai"):
-        options = {"viewport": PHONE if phone else DESKTOP, "locale": locale, "timezone_id": timezone,
-                   "device_scale_factor": 1}
+        options = {
+            "viewport": PHONE if phone else DESKTOP,
+            "locale": locale,
+            "timezone_id": timezone,
+            "device_scale_factor": 1,
+        }
         if phone:
             options.update(is_mobile=True, has_touch=True)
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda message: problems.append(message.text)
-                if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
+        )
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         return page
 

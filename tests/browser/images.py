@@ -1,4 +1,5 @@
 """A real (decodable) PNG made with the standard library, for cover uploads in browser tests."""
+
 import struct
 import zlib
 

@@ -1,6 +1,7 @@
 """The account page in a real browser on a phone: it fits 390 px without sideways scrolling,
 in English and in Chinese, and "Download my data" saves a JSON file with the person's pledge.
 Screenshots go to tests/artifacts/account-*.png."""
+
 import json
 import re
 
@@ -11,8 +12,10 @@ from tests.browser.test_story import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 
-PEOPLE = {"en": ("Ada Lovelace-Byron of Ockham", "ada.lovelace.byron.of.ockham@example.com"),
-          "zh": ("李娜", "li.na@example.com")}
+PEOPLE = {
+    "en": ("Ada Lovelace-Byron of Ockham", "ada.lovelace.byron.of.ockham@example.com"),
+    "zh": ("李娜", "li.na@example.com"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +24,7 @@ def pledges(live_server):
     from crowdfund.extensions import db
     from crowdfund.workflows import checkout
     from tests.accounts.helpers import ADDRESS, shipping_campaign
-    from tests.factories import Factories
+    from tests.support.factories import Factories
 
     with live_server.app.app_context():
         make = Factories(db)
@@ -29,19 +32,27 @@ def pledges(live_server):
         found = {}
         for language, (name, email) in PEOPLE.items():
             person = make.user(name=name, email=email, password=PASSWORD)
-            held = checkout.place_pledge(person, project, idempotency_key=f"browser-account-{language}",
-                                         payment_method="pm_card_visa", tier_id=project.tiers[0].id,
-                                         shipping_address=ADDRESS)
+            held = checkout.place_pledge(
+                person,
+                project,
+                idempotency_key=f"browser-account-{language}",
+                payment_method="pm_card_visa",
+                tier_id=project.tiers[0].id,
+                shipping_address=ADDRESS,
+            )
             assert held.status == "held"
             found[language] = held.id
         db.session.remove()
         return found
 
 
-@pytest.mark.parametrize("language, locale, heading, button", [
-    ("en", "en-US", "Your account", "Download my data"),
-    ("zh", "zh-CN", "您的账户", "下载我的数据"),
-])
+@pytest.mark.parametrize(
+    "language, locale, heading, button",
+    [
+        ("en", "en-US", "Your account", "Download my data"),
+        ("zh", "zh-CN", "您的账户", "下载我的数据"),
+    ],
+)
 def test_download_my_data_on_a_phone(new_page, live_server, pledges, language, locale, heading, button):
     name, email = PEOPLE[language]
     page = new_page(phone=True, locale=locale)

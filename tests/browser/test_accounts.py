@@ -1,10 +1,11 @@
 """Password reset and email verification in a real browser, in English and in Chinese: the
 mail the server delivered (instance/mail/*.eml) is read as its recipient would, and its link
 opened in the browser. Screenshots go to tests/artifacts/accounts-*.png."""
+
 import pytest
 
 from tests.browser.conftest import shoot
-from tests.mail_links import last_mail, link_in
+from tests.support.mail_links import last_mail, link_in
 
 pytestmark = pytest.mark.browser
 
@@ -12,14 +13,28 @@ OLD_PASSWORD = "an old browser password"
 NEW_PASSWORD = "a new browser password"
 
 WORDS = {
-    "en": {"locale": "en-US", "forgot": "Forgot your password?", "sent": "Look in your mailbox",
-           "reset_subject": "Reset your Crowdfund password", "signed_in": "you are signed in",
-           "log_out": "Log out", "verify_subject": "Confirm your email address",
-           "banner": "Please confirm your email address", "confirmed": "is confirmed as your email address"},
-    "zh": {"locale": "zh-CN", "forgot": "忘记密码？", "sent": "请查看您的邮箱",
-           "reset_subject": "重设您的 Crowdfund 密码", "signed_in": "您已登录",
-           "log_out": "退出登录", "verify_subject": "确认您的电子邮箱地址",
-           "banner": "请确认您的电子邮箱地址", "confirmed": "已确认为您的电子邮箱地址"},
+    "en": {
+        "locale": "en-US",
+        "forgot": "Forgot your password?",
+        "sent": "Look in your mailbox",
+        "reset_subject": "Reset your Crowdfund password",
+        "signed_in": "you are signed in",
+        "log_out": "Log out",
+        "verify_subject": "Confirm your email address",
+        "banner": "Please confirm your email address",
+        "confirmed": "is confirmed as your email address",
+    },
+    "zh": {
+        "locale": "zh-CN",
+        "forgot": "忘记密码？",
+        "sent": "请查看您的邮箱",
+        "reset_subject": "重设您的 Crowdfund 密码",
+        "signed_in": "您已登录",
+        "log_out": "退出登录",
+        "verify_subject": "确认您的电子邮箱地址",
+        "banner": "请确认您的电子邮箱地址",
+        "confirmed": "已确认为您的电子邮箱地址",
+    },
 }
 
 
@@ -36,7 +51,7 @@ def submit(page):
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_a_forgotten_password_is_reset_from_the_mail_and_the_person_is_signed_in(live_server, new_page, language):
     from crowdfund.extensions import db
-    from tests.factories import Factories
+    from tests.support.factories import Factories
 
     words, email = WORDS[language], f"forgetful.{language}@example.com"
     with live_server.app.app_context():

@@ -7,6 +7,7 @@ QR code, and a payment left waiting until `reconcile_pending` expires it. Each t
 what the backer sees (the sandbox page, the receipt, the campaign page) and, in the database,
 at the pledge and the ledger. Screenshots go to tests/artifacts/payments-*.png.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,10 +27,14 @@ FIRM = "Lantern Workshop Ltd"
 QUANTITY = 50
 AMOUNT = "$120.00"  # the reward, no shipping
 THREE_D_SECURE = "Visa •••• 3220 (asks for 3-D Secure)"
-BACKERS = {"desktop": ("Dee Desktop", "dee@example.com"), "phone": ("Pia Phone", "pia@example.com"),
-           "chinese": ("李娜", "li.na@example.com"), "wechat": ("Wen Wechat", "wen@example.com"),
-           "abandon": ("Abe Abandon", "abe@example.com"),
-           "later": ("Lou Later", "lou@example.com")}
+BACKERS = {
+    "desktop": ("Dee Desktop", "dee@example.com"),
+    "phone": ("Pia Phone", "pia@example.com"),
+    "chinese": ("李娜", "li.na@example.com"),
+    "wechat": ("Wen Wechat", "wen@example.com"),
+    "abandon": ("Abe Abandon", "abe@example.com"),
+    "later": ("Lou Later", "lou@example.com"),
+}
 # The founder's own words may stay English on a Chinese page; ours may not.
 CAMPAIGN_WORDS = set(re.findall(r"[A-Za-z]{3,}", f"{TITLE} {TIER} {TIER_TEXT} {FIRM}"))
 
@@ -45,20 +50,28 @@ class Campaign:
 def campaign(live_server):
     from crowdfund.extensions import db
     from crowdfund.models import utcnow
-    from crowdfund.services import campaigns, projects, reviews
-    from tests.factories import Factories
+    from crowdfund.services import campaigns, reviews
+    from crowdfund.services.projects import submission
+    from tests.support.factories import Factories
 
     with live_server.app.app_context():
         make = Factories(db)
         founder = make.user(email="fay@example.com", name="Fay Founder", password=PASSWORD)
         firm = make.firm(owner=founder, legal_name=FIRM)
         project = make.project(firm=firm, complete=False, title=TITLE, goal="1000", currency="USD")
-        tier = make.tier(project, title=TIER, description=TIER_TEXT, price="120", quantity=str(QUANTITY),
-                         shipping="none")
-        projects.submit(founder, project)
+        tier = make.tier(
+            project, title=TIER, description=TIER_TEXT, price="120", quantity=str(QUANTITY), shipping="none"
+        )
+        submission.submit(founder, project)
         admin = make.admin()
-        reviews.review_project(admin, project, "approve", risk_grade="B", note="Clear plan.",
-                               checklist={key: True for key in reviews.applicable_checks(project)})
+        reviews.review_project(
+            admin,
+            project,
+            "approve",
+            risk_grade="B",
+            note="Clear plan.",
+            checklist={key: True for key in reviews.applicable_checks(project)},
+        )
         campaigns.launch(founder, project, utcnow() + timedelta(days=20))
         db.session.commit()
         for name, email in BACKERS.values():
@@ -68,6 +81,7 @@ def campaign(live_server):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
 
 def backer(new_page, live_server, who, **options):
     page = new_page(**options)
@@ -110,8 +124,7 @@ def pledge_row(live_server, pledge_id):
     with live_server.app.app_context():
         pledge = db.session.get(Pledge, pledge_id)
         charge = db.session.get(SandboxOperation, pledge.charge_ref) if pledge.charge_ref else None
-        return (pledge.status, pledge.failure_code, pledge.charge_ref, charge and charge.status,
-                ledger.verify())
+        return (pledge.status, pledge.failure_code, pledge.charge_ref, charge and charge.status, ledger.verify())
 
 
 def assert_held(live_server, pledge_id):
@@ -129,6 +142,7 @@ def assert_chinese(page, *must_contain):
 
 
 # -- the tests -------------------------------------------------------------------------------
+
 
 def test_a_3d_secure_card_completed_on_the_bank_page_is_held_in_escrow(live_server, campaign, new_page):
     page = backer(new_page, live_server, "desktop")
@@ -237,8 +251,11 @@ def test_an_abandoned_payment_waits_then_expires_and_the_bank_page_takes_nothing
     assert page.locator(".receipt .badge").inner_text() == "Waiting for your payment"
     assert page.get_by_text("Your bank or wallet is waiting for you to confirm this payment.").is_visible()
     # Where it points (not its host: see test_the_receipt_link_takes_a_waiting_backer_back_to_pay).
-    assert page.get_by_role("link", name="Complete your payment").get_attribute("href").endswith(
-        bank_url.replace(live_server.url, ""))
+    assert (
+        page.get_by_role("link", name="Complete your payment")
+        .get_attribute("href")
+        .endswith(bank_url.replace(live_server.url, ""))
+    )
     shoot(page, "payments-waiting-receipt-desktop")
     assert units_left(page, campaign) == before - 1  # kept for the backer meanwhile
 

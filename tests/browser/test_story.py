@@ -6,6 +6,7 @@ backer pledges with the sandbox card pm_card_visa, sees the receipt and the prog
 move. Once for a reward campaign, once for an equity one (investor profile, disclosure
 PDFs, shares). Screenshots of the main pages go to tests/artifacts/ (desktop and phone).
 """
+
 import itertools
 import re
 
@@ -14,8 +15,8 @@ import pytest
 from tests.browser.authenticator import AuthenticatorApp
 from tests.browser.conftest import shoot
 from tests.browser.images import gradient_png
-from tests.factories import PDF_BYTES, VALID_USCC
-from tests.mail_links import last_mail, link_in
+from tests.support.factories import PDF_BYTES, VALID_USCC
+from tests.support.mail_links import last_mail, link_in
 
 pytestmark = pytest.mark.browser
 
@@ -93,8 +94,10 @@ def new_project(page, base, *, kind, title, goal, currency="USD"):
     page.get_by_label("Currency").select_option(currency)
     page.get_by_label("Funding goal").fill(goal)
     page.get_by_label("Planned duration (days)").fill("30")
-    page.get_by_label("Description").fill("## Our story\n\nWe make **durable** things in a small workshop.\n\n"
-                                          "- Made to last\n- Repairable\n- Fairly priced")
+    page.get_by_label("Description").fill(
+        "## Our story\n\nWe make **durable** things in a small workshop.\n\n"
+        "- Made to last\n- Repairable\n- Fairly priced"
+    )
     page.get_by_label("Risks and challenges").fill("Our supplier of brass may be late.")
     page.get_by_label("Use of funds").fill("Tooling, the first batch and postage.")
     page.get_by_role("button", name="Create project").click()
@@ -139,8 +142,11 @@ def launch(page, base, project_id):
 
 
 def figures(page):
-    return (page.get_by_test_id("raised").inner_text(), page.get_by_test_id("percent").inner_text(),
-            page.get_by_test_id("backers").inner_text())
+    return (
+        page.get_by_test_id("raised").inner_text(),
+        page.get_by_test_id("percent").inner_text(),
+        page.get_by_test_id("backers").inner_text(),
+    )
 
 
 def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
@@ -225,8 +231,12 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     # The same pages on a phone, and the home page with its search.
     phone = new_page(phone=True)
     log_in(phone, base, "bo@example.com")
-    for name, path in (("home", "/"), ("project", page_url.replace(base, "")), ("back", page_url.replace(base, "") + "/back"),
-                       ("my-pledges", "/me/pledges")):
+    for name, path in (
+        ("home", "/"),
+        ("project", page_url.replace(base, "")),
+        ("back", page_url.replace(base, "") + "/back"),
+        ("my-pledges", "/me/pledges"),
+    ):
         expect_ok(phone.goto(base + path))
         shoot(phone, f"{name}-phone")
     phone.goto(f"{base}/?q=lamp&sort=most_funded")
@@ -286,11 +296,13 @@ def test_an_equity_campaign_from_sign_up_to_an_investment(live_server, new_page)
     investor.get_by_role("button", name="Save my investor profile").click()
     investor.wait_for_url(re.compile(r"/back$"))
     investor.get_by_label("Number of shares").fill("2")
+    investor.get_by_label(re.compile("I may lose all the money I invest in this offering")).check()
     investor.get_by_label("Pay with").select_option("pm_card_visa")
     investor.get_by_role("button", name="Invest now").click()
     assert investor.get_by_text("The smallest investment is 5 shares.").first.is_visible()
     assert investor.get_by_label("Number of shares").input_value() == "2"
     investor.get_by_label("Number of shares").fill("50")
+    investor.get_by_label(re.compile("I may lose all the money I invest in this offering")).check()
     investor.get_by_label("Pay with").select_option("pm_card_visa")
     shoot(investor, "equity-invest-desktop")
     investor.get_by_role("button", name="Invest now").click()
@@ -321,13 +333,28 @@ def test_the_other_pages_on_a_phone_and_a_desktop(live_server, new_page):
     with live_server.app.app_context():
         accounts.make_admin("pages-admin@example.com", PASSWORD, "Page Admin")
         owner = accounts.register("pages-founder@example.com", PASSWORD, "Page Founder")
-        firms.register_firm(owner, {"legal_name": "Page Firm Ltd", "country": "GB", "registration_number": "77777777",
-                                    "address": "1 Page Street"})
+        firms.register_firm(
+            owner,
+            {
+                "legal_name": "Page Firm Ltd",
+                "country": "GB",
+                "registration_number": "77777777",
+                "address": "1 Page Street",
+            },
+        )
         db.session.commit()
-    pages = {"anonymous": ["/account/login", "/account/register", "/no-such-page"],
-             "pages-founder@example.com": ["/firms/", "/firms/new", "/projects/", "/projects/new", "/me/pledges",
-                                           "/me/investor-profile"],
-             "pages-admin@example.com": ["/admin/reviews", "/admin/campaigns", "/admin/users", "/admin/firm-changes"]}
+    pages = {
+        "anonymous": ["/account/login", "/account/register", "/no-such-page"],
+        "pages-founder@example.com": [
+            "/firms/",
+            "/firms/new",
+            "/projects/",
+            "/projects/new",
+            "/me/pledges",
+            "/me/investor-profile",
+        ],
+        "pages-admin@example.com": ["/admin/reviews", "/admin/campaigns", "/admin/users", "/admin/firm-changes"],
+    }
     for who, paths in pages.items():
         for phone in (False, True):
             page = new_page(phone=phone)

@@ -1,20 +1,32 @@
 """Two-factor sign-in in a real browser, in English and in Chinese: a person turns it on (the
 key under the QR code typed into the "app", a code to confirm, the recovery codes shown once)
 and signs in with a code; an administrator's first sign-in goes to enrolment first."""
+
 import pytest
 
 from tests.browser.authenticator import SUBMIT, AuthenticatorApp
 from tests.browser.conftest import shoot
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 TEXT = {
-    "en": {"locale": "en-US", "setup": "Set up two-factor authentication", "codes": "Your recovery codes",
-           "step": "Enter your code", "admin": "Administrators must use two-factor authentication",
-           "on": "Two-factor authentication is on."},
-    "zh": {"locale": "zh-CN", "setup": "设置两步验证", "codes": "您的恢复码", "step": "输入验证码",
-           "admin": "管理员必须使用两步验证", "on": "两步验证已开启。"},
+    "en": {
+        "locale": "en-US",
+        "setup": "Set up two-factor authentication",
+        "codes": "Your recovery codes",
+        "step": "Enter your code",
+        "admin": "Administrators must use two-factor authentication",
+        "on": "Two-factor authentication is on.",
+    },
+    "zh": {
+        "locale": "zh-CN",
+        "setup": "设置两步验证",
+        "codes": "您的恢复码",
+        "step": "输入验证码",
+        "admin": "管理员必须使用两步验证",
+        "on": "两步验证已开启。",
+    },
 }
 
 
@@ -24,8 +36,11 @@ def make_person(live, email, admin=False):
     from crowdfund.services import accounts
 
     with live.app.app_context():
-        user = accounts.make_admin(email, PASSWORD, "Ada Admin") if admin else \
-            accounts.register(email, PASSWORD, "Lin Wei")
+        user = (
+            accounts.make_admin(email, PASSWORD, "Ada Admin")
+            if admin
+            else accounts.register(email, PASSWORD, "Lin Wei")
+        )
         user.email_verified_at = utcnow()
         db.session.commit()
 

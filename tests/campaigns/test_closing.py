@@ -1,5 +1,6 @@
 """Closing campaigns at their deadline: once, correctly, from the CLI, the scheduler and
 from concurrent runners."""
+
 import threading
 import time
 from datetime import timedelta
@@ -33,7 +34,12 @@ def test_successful_or_failed_by_the_held_total(db, make):
     db.session.commit()
     assert close_due() == 3
     db.session.commit()
-    assert [_status(db, p) for p in (reached, exactly, short, running)] == ["successful", "successful", "failed", "live"]
+    assert [_status(db, p) for p in (reached, exactly, short, running)] == [
+        "successful",
+        "successful",
+        "failed",
+        "live",
+    ]
     closed = db.session.get(Project, short.id)
     assert closed.closed_at is not None
     row = db.session.query(StateChange).filter_by(entity_id=short.id, to_state="failed").one()
@@ -154,6 +160,7 @@ def test_a_runner_with_a_stale_list_rechecks_each_row(app, db, make):
 
 # --- the in-process scheduler --------------------------------------------------------
 
+
 def test_no_scheduler_in_tests_unless_asked(app):
     assert "deadline_scheduler" not in app.extensions
 
@@ -161,8 +168,7 @@ def test_no_scheduler_in_tests_unless_asked(app):
 def test_the_scheduler_closes_a_due_campaign_and_starts_once(db, make, database_url):
     project = make.live_project(deadline=past())
     db.session.commit()
-    worker = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, SCHEDULER_ENABLED=True,
-                        SCHEDULER_INTERVAL=0.1)
+    worker = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, SCHEDULER_ENABLED=True, SCHEDULER_INTERVAL=0.1)
     running = worker.extensions["deadline_scheduler"]
     try:
         second = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, SCHEDULER_ENABLED=True)

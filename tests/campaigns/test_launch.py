@@ -1,4 +1,5 @@
 """Launching inside the allowed window, cancelling and suspending."""
+
 from datetime import timedelta
 
 import pytest
@@ -29,9 +30,14 @@ def test_a_deadline_just_inside_the_window_launches(db, make, small_window, seco
     assert history(project)[-1].to_state == "live"
 
 
-@pytest.mark.parametrize("seconds,words", [(59, "too soon: a campaign runs at least 1 minute"),
-                                           (-10, "too soon"),
-                                           (3601, "too far away: a campaign runs at most 1 hour")])
+@pytest.mark.parametrize(
+    "seconds,words",
+    [
+        (59, "too soon: a campaign runs at least 1 minute"),
+        (-10, "too soon"),
+        (3601, "too far away: a campaign runs at most 1 hour"),
+    ],
+)
 def test_a_deadline_just_outside_the_window_is_refused(db, make, small_window, seconds, words):
     project = make.approved_project()
     now = utcnow()
@@ -75,8 +81,12 @@ def test_the_founder_cancels_with_a_note(db, make, start):
     assert project.status == "cancelled"
     assert (project.closed_at is not None) == (start == "live")
     row = history(project)[-1]
-    assert (row.from_state, row.to_state, row.actor_id, row.note) == (start, "cancelled", owner.id,
-                                                                      "Our supplier closed.")
+    assert (row.from_state, row.to_state, row.actor_id, row.note) == (
+        start,
+        "cancelled",
+        owner.id,
+        "Our supplier closed.",
+    )
 
 
 def test_a_draft_cannot_be_cancelled(db, make):

@@ -1,16 +1,16 @@
 """Where a campaign's money goes: only to the firm's verified payout account, which only an
 admin's approval can change while the firm's campaigns are under way."""
+
 import pytest
 from sqlalchemy import select
 
-from crowdfund.jobs.settlement import after_commit
+from crowdfund import after_commit
 from crowdfund.models import OutboxMessage, SandboxOperation, StateChange
 from crowdfund.services import firm_changes, payout_accounts
-from crowdfund.workflows import settlement as settlement_service
-from crowdfund.workflows import checkout, payout_onboarding
+from crowdfund.workflows import checkout, payout_onboarding, settlement as settlement_service
 from tests.api.conftest import Api, error_of
-from tests.factories import payout_refresh_url, payout_return_url
-from tests.settlement.helpers import assert_ledger_ok, close, reward_campaign, settlement_of
+from tests.support.factories import payout_refresh_url, payout_return_url
+from tests.support.settlement import assert_ledger_ok, close, reward_campaign, settlement_of
 
 
 @pytest.fixture()
@@ -20,9 +20,14 @@ def api(client):
 
 def payouts(db):
     """[(destination, amount)] of every payout the sandbox processor made."""
-    return [tuple(row) for row in db.session.execute(
-        select(SandboxOperation.reference, SandboxOperation.amount).where(SandboxOperation.kind == "payout")
-        .order_by(SandboxOperation.created_at))]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(SandboxOperation.reference, SandboxOperation.amount)
+            .where(SandboxOperation.kind == "payout")
+            .order_by(SandboxOperation.created_at)
+        )
+    ]
 
 
 def test_launch_waits_for_a_verified_payout_account(make, db, api, app, monkeypatch):
@@ -62,18 +67,21 @@ def test_settlement_waits_for_an_unverified_account_then_pays_it(make, db, sandb
     assert (project.status, settlement.status) == ("successful", "paying_out")
     assert settlement.last_error.startswith("payout_account_not_ready")
     assert payouts(db) == []
-    told = db.session.scalars(select(OutboxMessage.to_address).where(
-        OutboxMessage.dedupe_key.like(f"payout_waiting:{settlement.id}:%"))).all()
+    told = db.session.scalars(
+        select(OutboxMessage.to_address).where(OutboxMessage.dedupe_key.like(f"payout_waiting:{settlement.id}:%"))
+    ).all()
     founder, reviewer = make.founder_of(project), project.reviews[0].reviewer
     assert sorted(told) == sorted([founder.email, reviewer.email])
     assert settlement_service.settle(project.id) == "paying_out"  # a resume: still waiting
-    assert len(db.session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.dedupe_key.like("payout_waiting:%"))).all()) == 2  # nobody mailed twice
+    assert (
+        len(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key.like("payout_waiting:%"))).all())
+        == 2
+    )  # nobody mailed twice
 
     # The firm finishes onboarding; asking the processor again restarts the payout by itself.
     sandbox.finish_onboarding(ref, "verified")
     payout_onboarding.refresh_ref(ref)
-    after_commit()  # what the request or job that asked does after its commit
+    after_commit.run()  # what the request or job that asked does after its commit
 
     settlement = settlement_of(db, project)
     assert settlement.status == "completed" and settlement.last_error is None
@@ -100,8 +108,9 @@ def test_the_payout_diversion_fails_and_an_approved_change_is_what_moves_it(make
     assert firm.payout_account.processor_ref == original
 
     # 2. The founder asks for a new account; it is verified, but no admin has approved it.
-    request, _url = payout_onboarding.propose(founder, firm.id, {}, return_url=payout_return_url,
-                                              refresh_url=payout_refresh_url)
+    request, _url = payout_onboarding.propose(
+        founder, firm.id, {}, return_url=payout_return_url, refresh_url=payout_refresh_url
+    )
     new = request.payout_account.processor_ref
     assert request.payout_account.status == "verified" and new != original
 
@@ -113,8 +122,13 @@ def test_the_payout_diversion_fails_and_an_approved_change_is_what_moves_it(make
     firm_changes.approve(admin, request.id, reason="Called the founder.")
     db.session.commit()
     second = make.live_project(firm=firm, goal="25")  # the firm's next campaign
-    checkout.place_pledge(make.user(), second, idempotency_key="attempt-second-1", payment_method="pm_card_visa",
-                          tier_id=second.tiers[0].id)
+    checkout.place_pledge(
+        make.user(),
+        second,
+        idempotency_key="attempt-second-1",
+        payment_method="pm_card_visa",
+        tier_id=second.tiers[0].id,
+    )
     close(db, second)
     assert payouts(db)[-1] == (new, 2375)
     assert payout_accounts.verified_destination(firm.id) == new

@@ -1,11 +1,13 @@
 """Submission checks and the admin review."""
+
 from datetime import timedelta
 
 import pytest
 
 from crowdfund.errors import IllegalTransition, PermissionDenied, ValidationError
 from crowdfund.models import Firm, FirmMember, Project, Review, StateChange
-from crowdfund.services import projects, reviews
+from crowdfund.services import reviews
+from crowdfund.services.projects import access, basics, submission
 from crowdfund.services.transitions import history
 
 ALL_TICKED = {key: True for key in reviews.CHECKLIST}
@@ -14,7 +16,7 @@ ALL_TICKED = {key: True for key in reviews.CHECKLIST}
 def test_submission_says_exactly_what_is_missing_for_a_reward_project(db, make):
     project = make.project(complete=False, description="", risks="", use_of_funds="")
     with pytest.raises(ValidationError) as refused:
-        projects.submit(make.founder_of(project), project)
+        submission.submit(make.founder_of(project), project)
     assert refused.value.fields == {
         "description": "Describe the project.",
         "risks": "Describe the risks and challenges.",
@@ -29,17 +31,17 @@ def test_submission_says_exactly_what_is_missing_for_a_reward_project(db, make):
 def test_submission_of_an_equity_project_needs_terms_and_both_documents(db, make):
     project = make.project(kind="equity", complete=False)
     with pytest.raises(ValidationError) as refused:
-        projects.submit(make.founder_of(project), project)
+        submission.submit(make.founder_of(project), project)
     assert set(refused.value.fields) == {"equity", "business_plan", "financial_statements"}
     db.session.rollback()
     make.equity_terms(project)
     make.document(project, "business_plan")
     with pytest.raises(ValidationError) as refused:
-        projects.submit(make.founder_of(project), project)
+        submission.submit(make.founder_of(project), project)
     assert refused.value.fields == {"financial_statements": "Upload the financial statements (PDF)."}
     db.session.rollback()
     make.document(project, "financial_statements")
-    projects.submit(make.founder_of(project), project)
+    submission.submit(make.founder_of(project), project)
     assert project.status == "in_review"
 
 
@@ -49,7 +51,7 @@ def test_submission_needs_a_firm_with_a_valid_registration_number(db, make):
     db.session.commit()
     db.session.expire_all()
     with pytest.raises(ValidationError) as refused:
-        projects.submit(make.founder_of(project), project)
+        submission.submit(make.founder_of(project), project)
     assert list(refused.value.fields) == ["firm"]
     assert "registration number is not valid" in refused.value.fields["firm"]
 
@@ -57,7 +59,7 @@ def test_submission_needs_a_firm_with_a_valid_registration_number(db, make):
 def test_a_complete_project_goes_to_review_with_an_audit_row(db, make):
     project = make.project()
     owner = make.founder_of(project)
-    projects.submit(owner, project)
+    submission.submit(owner, project)
     db.session.commit()
     row = history(project)[-1]
     assert (row.from_state, row.to_state, row.actor_id) == ("draft", "in_review", owner.id)
@@ -66,7 +68,7 @@ def test_a_complete_project_goes_to_review_with_an_audit_row(db, make):
 def test_only_the_firms_people_submit(db, make):
     project = make.project()
     with pytest.raises(PermissionDenied):
-        projects.submit(make.user(), project)
+        submission.submit(make.user(), project)
 
 
 def test_the_queue_is_oldest_submission_first_and_admins_only(db, make):
@@ -84,10 +86,12 @@ def test_approval_needs_every_applicable_check_and_a_grade(db, make):
     project = make.submitted_project()
     admin = make.admin()
     with pytest.raises(ValidationError) as refused:
-        reviews.review_project(admin, project, "approve",
-                               checklist={**ALL_TICKED, "rewards_feasible": False}, risk_grade="B")
-    assert refused.value.message == ("Approval needs every checklist item: "
-                                     "the rewards and delivery dates are feasible.")
+        reviews.review_project(
+            admin, project, "approve", checklist={**ALL_TICKED, "rewards_feasible": False}, risk_grade="B"
+        )
+    assert refused.value.message == (
+        "Approval needs every checklist item: the rewards and delivery dates are feasible."
+    )
     assert "rewards_feasible" in refused.value.fields
     db.session.rollback()
     with pytest.raises(ValidationError) as refused:
@@ -97,8 +101,9 @@ def test_approval_needs_every_applicable_check_and_a_grade(db, make):
     assert db.session.get(Project, project.id).status == "in_review"
     assert db.session.query(Review).count() == 0
     # financials_present does not apply to a reward project: leaving it unticked is fine.
-    reviews.review_project(admin, project, "approve", checklist={**ALL_TICKED, "financials_present": False},
-                           risk_grade="c")
+    reviews.review_project(
+        admin, project, "approve", checklist={**ALL_TICKED, "financials_present": False}, risk_grade="c"
+    )
     db.session.commit()
     review = db.session.query(Review).one()
     assert (project.status, project.risk_grade, review.risk_grade) == ("approved", "C", "C")
@@ -109,12 +114,14 @@ def test_equity_approval_needs_financials_but_not_rewards(db, make):
     project = make.submitted_project(kind="equity")
     admin = make.admin()
     with pytest.raises(ValidationError) as refused:
-        reviews.review_project(admin, project, "approve", checklist={**ALL_TICKED, "financials_present": False},
-                               risk_grade="D")
+        reviews.review_project(
+            admin, project, "approve", checklist={**ALL_TICKED, "financials_present": False}, risk_grade="D"
+        )
     assert list(refused.value.fields) == ["financials_present", "checklist"]
     db.session.rollback()
-    reviews.review_project(admin, project, "approve", checklist={**ALL_TICKED, "rewards_feasible": False},
-                           risk_grade="D")
+    reviews.review_project(
+        admin, project, "approve", checklist={**ALL_TICKED, "rewards_feasible": False}, risk_grade="D"
+    )
     assert project.status == "approved"
 
 
@@ -129,7 +136,7 @@ def test_changes_and_rejection_need_a_note_the_founder_sees(db, make, decision, 
     reviews.review_project(admin, project, decision, note="Show a prototype photo.")
     db.session.commit()
     assert project.status == status
-    assert projects.latest_review(project).note == "Show a prototype photo."
+    assert access.latest_review(project).note == "Show a prototype photo."
     assert history(project)[-1].note == "Show a prototype photo."
 
 
@@ -137,8 +144,8 @@ def test_after_changes_are_requested_the_founder_edits_and_resubmits(db, make):
     project = make.submitted_project()
     reviews.review_project(make.admin(), project, "request_changes", note="Lower the goal.")
     owner = make.founder_of(project)
-    projects.update_project(owner, project, {"goal": "3000"})
-    projects.submit(owner, project)
+    basics.update_project(owner, project, {"goal": 300_000})
+    submission.submit(owner, project)
     db.session.commit()
     assert (project.status, project.goal) == ("in_review", 300000)
     assert [r.to_state for r in history(project)] == ["in_review", "changes_requested", "in_review"]
@@ -187,8 +194,9 @@ def test_two_reviewers_at_once_decide_once(app, db, make):
     assert project.status == "in_review"  # the second reviewer's view, loaded now
     with app.app_context():  # the first reviewer, in their own request
         mine = _db.session.get(Project, project.id)
-        reviews.review_project(_db.session.get(type(first), first.id), mine, "approve",
-                               checklist=ALL_TICKED, risk_grade="B")
+        reviews.review_project(
+            _db.session.get(type(first), first.id), mine, "approve", checklist=ALL_TICKED, risk_grade="B"
+        )
         _db.session.commit()
     with pytest.raises(IllegalTransition) as refused:
         reviews.review_project(second, project, "reject", note="No.")

@@ -1,5 +1,6 @@
 """The project state machine: every legal move works and leaves an audit row; every illegal
 one is refused with a clear message and changes nothing in the database."""
+
 import pytest
 
 from crowdfund.errors import IllegalTransition
@@ -35,8 +36,12 @@ def test_every_legal_move_changes_the_status_and_is_audited(db, make):
         db.session.expire_all()
         assert db.session.get(Project, project.id).status == target.value, (start, target)
         row = history(project)[-1]
-        assert (row.from_state, row.to_state, row.actor_id, row.note) == \
-            (start.value, target.value, admin.id, f"{start.value} to {target.value}")
+        assert (row.from_state, row.to_state, row.actor_id, row.note) == (
+            start.value,
+            target.value,
+            admin.id,
+            f"{start.value} to {target.value}",
+        )
         assert _audit_count(db, project) == before + 1
 
 
@@ -47,8 +52,10 @@ def test_every_illegal_move_is_refused_and_changes_nothing(db, make):
         before = _audit_count(db, project)
         with pytest.raises(IllegalTransition) as refused:
             transition(project, target, note="should not happen")
-        assert refused.value.message.startswith("This project is") and \
-            "so it cannot become" in refused.value.message, (start, target)
+        assert refused.value.message.startswith("This project is") and "so it cannot become" in refused.value.message, (
+            start,
+            target,
+        )
         db.session.commit()  # even committing afterwards stores nothing
         db.session.expire_all()
         assert db.session.get(Project, project.id).status == start.value, (start, target)

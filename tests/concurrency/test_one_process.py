@@ -5,6 +5,7 @@ anonymous visitors on cached pages, all in threads of one process against a live
 Nothing is lost or oversold, every pledge is charged once, the settlement completes, the
 ledger balances, and every visitor gets the page they asked for.
 """
+
 import random
 import re
 import secrets
@@ -17,16 +18,15 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from crowdfund import ledger
+from crowdfund import after_commit, ledger
 from crowdfund.extensions import db
-from crowdfund.jobs.settlement import after_commit
 from crowdfund.models import LedgerTransfer, Pledge, RewardTier, SandboxOperation, Settlement
 from crowdfund.payments import sandbox as sandbox_module
 from crowdfund.services.campaigns import close_due
 from crowdfund.workflows import checkout
-from tests.factories import PASSWORD, Factories
-from tests.live_server import serving
-from tests.pledges.builders import live_reward_project
+from tests.support.builders import live_reward_project
+from tests.support.factories import PASSWORD, Factories
+from tests.support.live_server import serving
 
 LATENCY = 0.05  # each processor call; long enough for calls from different threads to overlap
 PLEDGERS, PLEDGES_EACH, HOT_UNITS, VISITORS, SETTLED_PLEDGES = 12, 5, 25, 3, 8
@@ -55,8 +55,9 @@ class InFlight:
 def server(tmp_path, monkeypatch):
     in_flight = InFlight()
     monkeypatch.setattr(sandbox_module, "time", in_flight)
-    with serving(tmp_path / "live", SANDBOX_LATENCY=LATENCY, SANDBOX_LATENCY_JITTER=0.3, PAGE_CACHE_SECONDS=10,
-                 WEB_THREADS=16) as live:
+    with serving(
+        tmp_path / "live", SANDBOX_LATENCY=LATENCY, SANDBOX_LATENCY_JITTER=0.3, PAGE_CACHE_SECONDS=10, WEB_THREADS=16
+    ) as live:
         live.in_flight = in_flight
         yield live
 
@@ -94,13 +95,19 @@ def test_pledges_settlement_and_cached_pages_at_once_in_one_process(server):
     with app.app_context():
         make = Factories(db)
         hot = live_reward_project(make, db, tiers=[{"title": "Hot", "price": 2_500, "quantity": HOT_UNITS}])
-        spread = [live_reward_project(make, db, tiers=[{"title": "Open", "price": 1_000, "quantity": None}])
-                  for _ in range(3)]
+        spread = [
+            live_reward_project(make, db, tiers=[{"title": "Open", "price": 1_000, "quantity": None}]) for _ in range(3)
+        ]
         # A campaign closing as the others take pledges: it misses its goal, so every pledge is refunded.
         closing = live_reward_project(make, db, deadline_in=timedelta(days=1))
         for n in range(SETTLED_PLEDGES):
-            held = checkout.place_pledge(make.user(), closing, idempotency_key=f"settle-{n}",
-                                         payment_method="pm_card_visa", tier_id=closing.tiers[0].id)
+            held = checkout.place_pledge(
+                make.user(),
+                closing,
+                idempotency_key=f"settle-{n}",
+                payment_method="pm_card_visa",
+                tier_id=closing.tiers[0].id,
+            )
             assert held.status == "held"
         backers = [make.user().email for _ in range(PLEDGERS)]
         targets = {"hot": (hot.id, hot.tiers[0].id)} | {f"open{i}": (p.id, p.tiers[0].id) for i, p in enumerate(spread)}
@@ -117,9 +124,12 @@ def test_pledges_settlement_and_cached_pages_at_once_in_one_process(server):
         for n in range(PLEDGES_EACH):
             name = "hot" if n % 2 == 0 else f"open{rng.randrange(3)}"
             project_id, tier_id = targets[name]
-            response = session.post(f"{server.url}/api/v1/projects/{project_id}/pledges", timeout=60,
-                                    json={"tier_id": tier_id, "quantity": 1, "payment_method": "pm_card_visa"},
-                                    headers={"Authorization": f"Bearer {token}", "Idempotency-Key": secrets.token_urlsafe(18)})
+            response = session.post(
+                f"{server.url}/api/v1/projects/{project_id}/pledges",
+                timeout=60,
+                json={"tier_id": tier_id, "quantity": 1, "payment_method": "pm_card_visa"},
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": secrets.token_urlsafe(18)},
+            )
             answers[response.status_code] += 1
             if response.status_code == 201:
                 assert response.json()["status"] == "held", response.text
@@ -141,7 +151,7 @@ def test_pledges_settlement_and_cached_pages_at_once_in_one_process(server):
         with app.app_context():
             assert close_due(now=closing_deadline + timedelta(seconds=1)) == 1
             db.session.commit()
-            after_commit()  # no broker: the settlement runs here, to the end
+            after_commit.run()  # no broker: the settlement runs here, to the end
             db.session.remove()
 
     def pledgers():
@@ -157,25 +167,40 @@ def test_pledges_settlement_and_cached_pages_at_once_in_one_process(server):
     assert sum(views.values()) >= len(pages)
     with app.app_context():
         # Nothing lost: every acknowledged pledge is held, with its ledger hold.
-        held = db.session.scalars(select(Pledge.id).join(LedgerTransfer, LedgerTransfer.id == func.concat(
-            "pledge:", Pledge.id, ":hold")).where(Pledge.id.in_(acknowledged), Pledge.status == "held")).all()
+        held = db.session.scalars(
+            select(Pledge.id)
+            .join(LedgerTransfer, LedgerTransfer.id == func.concat("pledge:", Pledge.id, ":hold"))
+            .where(Pledge.id.in_(acknowledged), Pledge.status == "held")
+        ).all()
         assert len(acknowledged) == len(set(acknowledged)) == len(held)
         # Nothing oversold: the hot tier sold out exactly.
         tier = db.session.get(RewardTier, hot_tier)
-        units = db.session.scalar(select(func.coalesce(func.sum(Pledge.quantity), 0)).where(
-            Pledge.tier_id == hot_tier, Pledge.status.in_(("pending", "held"))))
+        units = db.session.scalar(
+            select(func.coalesce(func.sum(Pledge.quantity), 0)).where(
+                Pledge.tier_id == hot_tier, Pledge.status.in_(("pending", "held"))
+            )
+        )
         assert tier.sold == units == HOT_UNITS
         # Every pledge charged once, and the closed campaign's refunded once each.
-        charges = db.session.scalar(select(func.count()).select_from(SandboxOperation).where(
-            SandboxOperation.kind == "charge", SandboxOperation.status == "succeeded"))
+        charges = db.session.scalar(
+            select(func.count())
+            .select_from(SandboxOperation)
+            .where(SandboxOperation.kind == "charge", SandboxOperation.status == "succeeded")
+        )
         assert charges == len(acknowledged) + SETTLED_PLEDGES
         settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == closing_id))
         assert settlement.status == "completed"
-        statuses = dict(db.session.execute(select(Pledge.status, func.count()).where(
-            Pledge.project_id == closing_id).group_by(Pledge.status)).all())
+        statuses = dict(
+            db.session.execute(
+                select(Pledge.status, func.count()).where(Pledge.project_id == closing_id).group_by(Pledge.status)
+            ).all()
+        )
         assert statuses == {"refunded": SETTLED_PLEDGES}
-        refunds = db.session.scalar(select(func.count(func.distinct(SandboxOperation.reference))).where(
-            SandboxOperation.kind == "refund", SandboxOperation.status == "succeeded"))
+        refunds = db.session.scalar(
+            select(func.count(func.distinct(SandboxOperation.reference))).where(
+                SandboxOperation.kind == "refund", SandboxOperation.status == "succeeded"
+            )
+        )
         assert refunds == SETTLED_PLEDGES
         assert ledger.verify() == []
         db.session.remove()

@@ -1,5 +1,6 @@
 """What the threads of one process share: its connection pools, the objects it builds on first
 use, and its page cache."""
+
 import random
 import re
 import secrets
@@ -14,9 +15,9 @@ from crowdfund import create_app, payments
 from crowdfund.extensions import cache, db as _db, limiter
 from crowdfund.jobs.celery_app import get_celery
 from crowdfund.services import accounts
-from tests.factories import Factories
-from tests.live_server import serving
-from tests.pledges.builders import live_reward_project
+from tests.support.builders import live_reward_project
+from tests.support.factories import Factories
+from tests.support.live_server import serving
 
 
 def at_once(n, work):
@@ -41,10 +42,12 @@ def at_once(n, work):
 
 def slowly_counted(fn, calls):
     """`fn`, taking a moment longer, each call counted: threads that come at once overlap in it."""
+
     def wrapper(*args, **kwargs):
         calls.append(1)
         time.sleep(0.05)
         return fn(*args, **kwargs)
+
     return wrapper
 
 
@@ -56,6 +59,7 @@ def fresh_app(app, db):
     def build(**config):
         built.append(create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], **config))
         return built[-1]
+
     yield build
     for other in built:
         with other.app_context():
@@ -63,6 +67,7 @@ def fresh_app(app, db):
 
 
 # -- the pools ------------------------------------------------------------------------------------
+
 
 def test_the_database_pool_holds_a_connection_per_thread_and_as_many_again(fresh_app, monkeypatch):
     monkeypatch.delenv("WEB_THREADS", raising=False)
@@ -88,8 +93,13 @@ def test_every_thread_may_hold_a_connection_while_the_processor_writes_its_own_b
         with app.app_context():
             _db.session.execute(text("SELECT 1"))  # the request's own connection, held to its end
             holding.wait(timeout=30)
-            result = gateway.charge(amount=1000, currency="GBP", payment_method="pm_card_visa",
-                                    idempotency_key=f"thread-{i}-{secrets.token_hex(4)}", transfer_group="project-1")
+            result = gateway.charge(
+                amount=1000,
+                currency="GBP",
+                payment_method="pm_card_visa",
+                idempotency_key=f"thread-{i}-{secrets.token_hex(4)}",
+                transfer_group="project-1",
+            )
             _db.session.rollback()
             return result.ok
 
@@ -97,20 +107,32 @@ def test_every_thread_may_hold_a_connection_while_the_processor_writes_its_own_b
 
 
 def test_the_redis_pools_and_the_brokers_fit_the_threads(fresh_app, redis_url):
-    app = fresh_app(WEB_THREADS=12, REDIS_MAX_CONNECTIONS=14, PAGE_CACHE_SECONDS=10, CACHE_TYPE="RedisCache",
-                    CACHE_REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url)
+    app = fresh_app(
+        WEB_THREADS=12,
+        REDIS_MAX_CONNECTIONS=14,
+        PAGE_CACHE_SECONDS=10,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+    )
     with app.app_context():
         assert cache.cache._write_client.connection_pool.max_connections == 14
         assert get_celery(app).conf.broker_pool_limit == 12  # Celery's own default is 10
     for threads, cap in ((12, 100), (150, 152)):  # unset: redis-py's default, or more for more threads
-        sized = fresh_app(WEB_THREADS=threads, PAGE_CACHE_SECONDS=10, CACHE_TYPE="RedisCache",
-                          CACHE_REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url)
+        sized = fresh_app(
+            WEB_THREADS=threads,
+            PAGE_CACHE_SECONDS=10,
+            CACHE_TYPE="RedisCache",
+            CACHE_REDIS_URL=redis_url,
+            RATELIMIT_STORAGE_URI=redis_url,
+        )
         with sized.app_context():
             assert cache.cache._write_client.connection_pool.max_connections == cap
             assert limiter.limiter.storage.storage.connection_pool.max_connections == cap
 
 
 # -- built on first use, once ---------------------------------------------------------------------
+
 
 def test_a_new_process_builds_one_gateway_for_threads_asking_at_once(fresh_app, monkeypatch):
     app, builds = fresh_app(), []
@@ -137,15 +159,19 @@ def test_unknown_emails_signing_in_at_once_make_one_dummy_hash(app, db, monkeypa
 
 # -- the page cache ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("store", ["SimpleCache", "RedisCache"])
 def test_every_visitor_gets_the_page_they_asked_for(tmp_path, request, store):
     """Anonymous visitors in many threads, over more pages (and languages) than the process keeps
     copies of: each gets the page of the campaign they asked for, in their language."""
     config = {"PAGE_CACHE_SECONDS": 10}
     if store == "RedisCache":
-        config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=request.getfixturevalue("redis_url"),
-                      CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:",
-                      PAGE_CACHE_LOCAL_BYTES=60_000)  # a handful of pages: copies come and go
+        config.update(
+            CACHE_TYPE="RedisCache",
+            CACHE_REDIS_URL=request.getfixturevalue("redis_url"),
+            CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:",
+            PAGE_CACHE_LOCAL_BYTES=60_000,
+        )  # a handful of pages: copies come and go
     with serving(tmp_path / "live", **config) as server:
         with server.app.app_context():
             make = Factories(_db)
@@ -160,8 +186,10 @@ def test_every_visitor_gets_the_page_they_asked_for(tmp_path, request, store):
                 path, language = rng.choice(sorted(pages)), rng.choice(["en", "zh"])
                 response = session.get(server.url + path, headers={"Accept-Language": language}, timeout=60)
                 title = heading.search(response.text)
-                seen.append((response.status_code, title and title.group(1), marks[language] in response.text)
-                            == (200, pages[path], True))
+                seen.append(
+                    (response.status_code, title and title.group(1), marks[language] in response.text)
+                    == (200, pages[path], True)
+                )
             return seen
 
         results = at_once(8, visitor)

@@ -1,5 +1,6 @@
 """Disputes the way they happen: a backer pays with the sandbox's `pm_card_createDispute`,
 the sandbox opens the dispute a moment later, and its webhooks are delivered."""
+
 import itertools
 from datetime import timedelta
 
@@ -16,8 +17,13 @@ _keys = itertools.count(1)
 
 def pledge_to_dispute(make, project, *, name="Disputing backer"):
     """A held pledge paid with the card whose charge the sandbox disputes shortly after."""
-    pledge = checkout.place_pledge(make.user(name=name), project, idempotency_key=f"dispute-{next(_keys):06d}",
-                                   payment_method="pm_card_createDispute", tier_id=project.tiers[0].id)
+    pledge = checkout.place_pledge(
+        make.user(name=name),
+        project,
+        idempotency_key=f"dispute-{next(_keys):06d}",
+        payment_method="pm_card_createDispute",
+        tier_id=project.tiers[0].id,
+    )
     assert pledge.status == "held"
     return pledge
 
@@ -32,8 +38,11 @@ def deliver(app, db, *, seconds=60):
 
 def sandbox_dispute(db, pledge):
     """The sandbox's record of the dispute of this pledge's charge."""
-    return db.session.scalar(select(SandboxOperation).where(SandboxOperation.kind == "dispute",
-                                                            SandboxOperation.reference == pledge.charge_ref))
+    return db.session.scalar(
+        select(SandboxOperation).where(
+            SandboxOperation.kind == "dispute", SandboxOperation.reference == pledge.charge_ref
+        )
+    )
 
 
 def dispute_of(db, pledge):
@@ -64,7 +73,8 @@ def books_agree(app, db):
 
 def identity_holds(project):
     data = statements.statement(project)
-    assert (data["gross"] - data["refunded"] - data["disputed"]
-            == data["in_escrow"] + data["fee"] + data["processor_fees_firm"] + data["paid_out"]
-            + data["awaiting_payout"]), data
+    assert (
+        data["gross"] - data["refunded"] - data["disputed"]
+        == data["in_escrow"] + data["fee"] + data["processor_fees_firm"] + data["paid_out"] + data["awaiting_payout"]
+    ), data
     return data

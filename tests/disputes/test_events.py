@@ -1,5 +1,6 @@
 """Dispute webhooks only make us look again: twice, late, out of order, before the payment's
 own, or while the processor does not answer, the books end the same."""
+
 import json
 
 from sqlalchemy import func, select
@@ -8,21 +9,35 @@ from crowdfund.models import Dispute, LedgerTransfer, OutboxMessage, Pledge, San
 from crowdfund.payments import get_gateway
 from crowdfund.services.pledges import charge_key
 from crowdfund.workflows import checkout
-from tests.disputes.helpers import (books_agree, decide, deliver, dispute_of, identity_holds, pledge_to_dispute,
-                                    sandbox_dispute)
-from tests.settlement.helpers import reward_campaign
+from tests.disputes.helpers import (
+    books_agree,
+    decide,
+    deliver,
+    dispute_of,
+    identity_holds,
+    pledge_to_dispute,
+    sandbox_dispute,
+)
+from tests.support.settlement import reward_campaign
 
 
 def undelivered(db):
     db.session.rollback()
-    return db.session.scalars(select(SandboxWebhookEvent).where(SandboxWebhookEvent.delivered_at.is_(None))
-                              .order_by(SandboxWebhookEvent.created_at, SandboxWebhookEvent.id)).all()
+    return db.session.scalars(
+        select(SandboxWebhookEvent)
+        .where(SandboxWebhookEvent.delivered_at.is_(None))
+        .order_by(SandboxWebhookEvent.created_at, SandboxWebhookEvent.id)
+    ).all()
 
 
 def post(client, app, event):
     body = json.dumps(event.payload, separators=(",", ":")).encode()
-    return client.post("/webhooks/sandbox", data=body, content_type="application/json",
-                       headers={"Sandbox-Signature": get_gateway(app).sign(body)})
+    return client.post(
+        "/webhooks/sandbox",
+        data=body,
+        content_type="application/json",
+        headers={"Sandbox-Signature": get_gateway(app).sign(body)},
+    )
 
 
 def codes(db, pledge):
@@ -37,21 +52,28 @@ def test_events_twice_and_the_close_before_the_open_end_in_the_same_books(app, c
     events = [event for event in undelivered(db) if event.type.startswith("charge.dispute.")]
     events.sort(key=lambda event: event.type == "charge.dispute.created")  # the opening last
     assert [event.type for event in events][-1] == "charge.dispute.created" and {event.type for event in events} == {
-        "charge.dispute.created", "charge.dispute.funds_reinstated", "charge.dispute.closed"}
+        "charge.dispute.created",
+        "charge.dispute.funds_reinstated",
+        "charge.dispute.closed",
+    }
     for event in events + events:  # the close before the open, each twice
         response = post(client, app, event)
         assert response.status_code == 200, response.get_data(as_text=True)
     dispute = dispute_of(db, pledge)
     assert (dispute.status, dispute.booked) == ("won", True)
     assert db.session.get(Pledge, pledge.id).status == "held"
-    assert codes(db, pledge) == ["dispute_escrow", "dispute_fee", "dispute_won_escrow", "pledge_hold",
-                                 "processor_fee"]
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.dedupe_key.like(f"dispute_opened:{dispute.id}:%"))) >= 1
+    assert codes(db, pledge) == ["dispute_escrow", "dispute_fee", "dispute_won_escrow", "pledge_hold", "processor_fee"]
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.like(f"dispute_opened:{dispute.id}:%"))
+        )
+        >= 1
+    )
     books_agree(app, db)
     deliver(app, db)  # the sandbox sends them all once more: nothing changes
-    assert codes(db, pledge) == ["dispute_escrow", "dispute_fee", "dispute_won_escrow", "pledge_hold",
-                                 "processor_fee"]
+    assert codes(db, pledge) == ["dispute_escrow", "dispute_fee", "dispute_won_escrow", "pledge_hold", "processor_fee"]
     books_agree(app, db)
     assert identity_holds(project)["disputed"] == 0
 
@@ -78,17 +100,30 @@ def test_a_dispute_before_our_books_saw_the_payment_first_settles_the_payment(ap
     project, _held = reward_campaign(make, db, goal="5000", backers=1)
     monkeypatch.setitem(app.config, "SANDBOX_WEBHOOKS", False)  # the payment's own webhook is lost
     sandbox.faults.configure(fail_next=1, kinds={"charge"}, after_commit=True)  # and the charge call's reply
-    pledge = checkout.place_pledge(make.user(), project, idempotency_key="attempt-lost-reply",
-                                   payment_method="pm_card_createDispute", tier_id=project.tiers[0].id)
+    pledge = checkout.place_pledge(
+        make.user(),
+        project,
+        idempotency_key="attempt-lost-reply",
+        payment_method="pm_card_createDispute",
+        tier_id=project.tiers[0].id,
+    )
     assert pledge.status == "pending" and pledge.charge_ref is None
     sandbox.faults.reset()
     monkeypatch.setitem(app.config, "SANDBOX_WEBHOOKS", True)
-    charge = db.session.scalar(select(SandboxOperation).where(
-        SandboxOperation.idempotency_key == charge_key(pledge.id)))
+    charge = db.session.scalar(
+        select(SandboxOperation).where(SandboxOperation.idempotency_key == charge_key(pledge.id))
+    )
     db.session.commit()
     # The sandbox opens its dispute (as when the charge call is replayed with its key).
-    sandbox._dispute_later({"id": charge.id, "payment_method": charge.payment_method, "status": charge.status,
-                            "amount": charge.amount, "currency": charge.currency})
+    sandbox._dispute_later(
+        {
+            "id": charge.id,
+            "payment_method": charge.payment_method,
+            "status": charge.status,
+            "amount": charge.amount,
+            "currency": charge.currency,
+        }
+    )
     deliver(app, db)
     assert db.session.get(Pledge, pledge.id).status == "disputed"
     assert dispute_of(db, pledge).pledge_status_before == "held"
@@ -110,9 +145,19 @@ def test_a_processor_that_does_not_answer_gets_the_event_again_later(app, make, 
 
 
 def test_an_event_naming_no_dispute_of_the_processor_is_recorded_and_ignored(app, client, db):
-    body = json.dumps({"id": "evt_sbx_nodispute", "object": "event", "type": "charge.dispute.created",
-                       "data": {"object": {"id": "dp_sbx_doesnotexist", "object": "dispute"}}}).encode()
-    response = client.post("/webhooks/sandbox", data=body, content_type="application/json",
-                           headers={"Sandbox-Signature": get_gateway(app).sign(body)})
+    body = json.dumps(
+        {
+            "id": "evt_sbx_nodispute",
+            "object": "event",
+            "type": "charge.dispute.created",
+            "data": {"object": {"id": "dp_sbx_doesnotexist", "object": "dispute"}},
+        }
+    ).encode()
+    response = client.post(
+        "/webhooks/sandbox",
+        data=body,
+        content_type="application/json",
+        headers={"Sandbox-Signature": get_gateway(app).sign(body)},
+    )
     assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Dispute)) == 0

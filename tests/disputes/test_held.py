@@ -1,11 +1,19 @@
 """A dispute of a pledge still held in escrow: opened, then won or lost."""
+
 from sqlalchemy import select
 
 from crowdfund import ledger
 from crowdfund.models import OutboxMessage, Pledge, Project, StateChange, User
-from tests.disputes.helpers import (books_agree, decide, deliver, dispute_of, identity_holds, pledge_to_dispute,
-                                    sandbox_dispute)
-from tests.settlement.helpers import close, reward_campaign, statuses
+from tests.disputes.helpers import (
+    books_agree,
+    decide,
+    deliver,
+    dispute_of,
+    identity_holds,
+    pledge_to_dispute,
+    sandbox_dispute,
+)
+from tests.support.settlement import close, reward_campaign, statuses
 
 
 def test_a_dispute_of_a_held_pledge_takes_its_money_out_of_escrow_and_a_win_puts_it_back(app, client, make, db):
@@ -23,11 +31,20 @@ def test_a_dispute_of_a_held_pledge_takes_its_money_out_of_escrow_and_a_win_puts
     assert ledger.balance(ledger.escrow_key(project.id)) == 2 * 2_500
     project = db.session.get(Project, project.id)
     assert (project.pledged_amount, project.backer_count) == (2 * 2_500, 2)  # as after a cancellation
-    assert db.session.scalar(select(StateChange.to_state).where(
-        StateChange.entity == "pledge", StateChange.entity_id == pledge.id).order_by(StateChange.id.desc())) == \
-        "disputed"
-    mailed = {row.to_address for row in db.session.query(OutboxMessage).filter(
-        OutboxMessage.dedupe_key.like(f"dispute_opened:{dispute.id}:%"))}
+    assert (
+        db.session.scalar(
+            select(StateChange.to_state)
+            .where(StateChange.entity == "pledge", StateChange.entity_id == pledge.id)
+            .order_by(StateChange.id.desc())
+        )
+        == "disputed"
+    )
+    mailed = {
+        row.to_address
+        for row in db.session.query(OutboxMessage).filter(
+            OutboxMessage.dedupe_key.like(f"dispute_opened:{dispute.id}:%")
+        )
+    }
     admins = {user.email for user in db.session.query(User).filter(User.is_admin.is_(True))}
     assert admin.email in admins and mailed == admins | {make.founder_of(project).email}
     books_agree(app, db)
@@ -45,8 +62,7 @@ def test_a_dispute_of_a_held_pledge_takes_its_money_out_of_escrow_and_a_win_puts
     assert identity_holds(project)["disputed"] == 0
 
 
-def test_a_lost_dispute_leaves_the_money_with_the_backer_and_settlement_leaves_the_pledge_alone(app, client, make,
-                                                                                                 db):
+def test_a_lost_dispute_leaves_the_money_with_the_backer_and_settlement_leaves_the_pledge_alone(app, client, make, db):
     project, held = reward_campaign(make, db, goal="5000", backers=2)
     pledge = pledge_to_dispute(make, project)
     deliver(app, db)

@@ -1,12 +1,13 @@
 """What people see of disputes: the statement (page, CSV, API), the admin page, the sandbox's
 page for the card network, the test card, and `ledger verify` noticing a wrong dispute."""
+
 from sqlalchemy import delete, select
 
 from crowdfund import ledger
 from crowdfund.models import LedgerTransfer, Pledge
 from tests.api.conftest import Api
 from tests.disputes.helpers import deliver, dispute_of, pledge_to_dispute, sandbox_dispute
-from tests.settlement.helpers import reward_campaign
+from tests.support.settlement import reward_campaign
 
 
 def test_the_statement_shows_what_disputes_took_in_the_page_the_csv_and_the_api(app, client, make, login, db):
@@ -19,8 +20,17 @@ def test_the_statement_shows_what_disputes_took_in_the_page_the_csv_and_the_api(
     header, row = client.get(f"/projects/{project.id}/statement.csv").get_data(as_text=True).strip().splitlines()
     columns = header.split(",")
     assert columns[-2:] == ["disputed", "processor_fees_paid_by"]  # appended: the CSV's order is a contract
-    assert columns[:9] == ["project_id", "currency", "gross", "cancelled", "refunded", "fee", "paid_out",
-                           "awaiting_payout", "in_escrow"]
+    assert columns[:9] == [
+        "project_id",
+        "currency",
+        "gross",
+        "cancelled",
+        "refunded",
+        "fee",
+        "paid_out",
+        "awaiting_payout",
+        "in_escrow",
+    ]
     assert dict(zip(columns, row.split(",")))["disputed"] == "2500"
     api = Api(client)
     statement = api.get(f"/projects/{project.id}/statement", token=api.token_for(founder)).get_json()
@@ -71,19 +81,22 @@ def test_verify_notices_a_disputed_pledge_whose_money_is_nowhere(app, make, db):
     pledge = pledge_to_dispute(make, project)
     deliver(app, db)
     assert ledger.verify() == []
-    db.session.execute(delete(LedgerTransfer).where(LedgerTransfer.pledge_id == pledge.id,
-                                                    LedgerTransfer.code == "dispute_escrow"))
+    db.session.execute(
+        delete(LedgerTransfer).where(LedgerTransfer.pledge_id == pledge.id, LedgerTransfer.code == "dispute_escrow")
+    )
     db.session.flush()
     problems = ledger.verify()
     assert any(f"Pledge {pledge.id} (disputed, 2500) is disputed, but its dispute took 0" in p for p in problems)
     assert any("escrow" in p and "holds 5000" in p for p in problems)
     db.session.rollback()
     # A dispute leg between the wrong accounts is named too.
-    transfer = db.session.scalar(select(LedgerTransfer).where(LedgerTransfer.pledge_id == pledge.id,
-                                                              LedgerTransfer.code == "dispute_escrow"))
+    transfer = db.session.scalar(
+        select(LedgerTransfer).where(LedgerTransfer.pledge_id == pledge.id, LedgerTransfer.code == "dispute_escrow")
+    )
     transfer.code = "dispute_net"
     db.session.flush()
-    assert any(f"({'dispute_net'}) of pledge {pledge.id} runs from escrow:project:{project.id}" in p
-               for p in ledger.verify())
+    assert any(
+        f"({'dispute_net'}) of pledge {pledge.id} runs from escrow:project:{project.id}" in p for p in ledger.verify()
+    )
     db.session.rollback()
     assert db.session.get(Pledge, pledge.id).status == "disputed"

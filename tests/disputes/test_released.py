@@ -1,5 +1,6 @@
 """A dispute after the campaign succeeded: from the firm's payable and the platform's fee
 before the payout, by a transfer reversal from the firm's connected account after it."""
+
 from datetime import timedelta
 
 import pytest
@@ -10,9 +11,16 @@ from crowdfund.domain.fees import split_fee
 from crowdfund.models import LedgerTransfer, Pledge, SandboxOperation, utcnow
 from crowdfund.workflows import settlement
 from tests.conftest import csrf_token
-from tests.disputes.helpers import (books_agree, decide, deliver, dispute_of, identity_holds, pledge_to_dispute,
-                                    reconcile)
-from tests.settlement.helpers import close, reward_campaign, settlement_of
+from tests.disputes.helpers import (
+    books_agree,
+    decide,
+    deliver,
+    dispute_of,
+    identity_holds,
+    pledge_to_dispute,
+    reconcile,
+)
+from tests.support.settlement import close, reward_campaign, settlement_of
 
 
 @pytest.fixture()
@@ -31,8 +39,11 @@ def paid_out_with_a_dispute_to_come(make, db):
 
 
 def legs(db, pledge):
-    return dict(db.session.execute(select(LedgerTransfer.code, LedgerTransfer.amount)
-                                   .where(LedgerTransfer.pledge_id == pledge.id)).all())
+    return dict(
+        db.session.execute(
+            select(LedgerTransfer.code, LedgerTransfer.amount).where(LedgerTransfer.pledge_id == pledge.id)
+        ).all()
+    )
 
 
 def reversals(db):
@@ -67,8 +78,9 @@ def test_after_the_payout_the_money_is_taken_back_from_the_firms_account(app, cl
     assert (data["disputed"], data["paid_out"], data["fee"], data["awaiting_payout"]) == (0, 3 * net, 3 * fee, 0)
 
 
-def test_a_reversal_that_fails_leaves_the_firm_owing_it_until_an_admin_looks_again(app, client, make, db, login,
-                                                                                     sandbox, late_disputes):
+def test_a_reversal_that_fails_leaves_the_firm_owing_it_until_an_admin_looks_again(
+    app, client, make, db, login, sandbox, late_disputes
+):
     project, pledge = paid_out_with_a_dispute_to_come(make, db)
     sandbox.faults.configure(fail_next=1, kinds={"reversal"})
     deliver(app, db, seconds=7200)
@@ -82,8 +94,9 @@ def test_a_reversal_that_fails_leaves_the_firm_owing_it_until_an_admin_looks_aga
     login(make.admin(email="disputes-admin@example.com"))
     page = client.get("/admin/disputes").get_data(as_text=True)
     assert dispute.processor_ref in page and "timed out" in page and "owes" in page
-    response = client.post(f"/admin/disputes/{dispute.id}/refresh",
-                           data={"csrf_token": csrf_token(client, "/admin/disputes")})
+    response = client.post(
+        f"/admin/disputes/{dispute.id}/refresh", data={"csrf_token": csrf_token(client, "/admin/disputes")}
+    )
     assert response.status_code == 302
     dispute = dispute_of(db, pledge)
     assert dispute.reversal_ref and dispute.reversal_error is None and reversals(db) == [net]
@@ -113,8 +126,9 @@ def test_before_the_payout_it_comes_out_of_what_the_firm_is_owed(app, client, ma
     assert (data["disputed"], data["awaiting_payout"], data["paid_out"]) == (2_500, 0, 2 * net)
 
 
-def test_when_the_firm_bore_the_processors_fee_the_platform_bears_it_on_a_disputed_charge(app, client, make, db,
-                                                                                           monkeypatch, late_disputes):
+def test_when_the_firm_bore_the_processors_fee_the_platform_bears_it_on_a_disputed_charge(
+    app, client, make, db, monkeypatch, late_disputes
+):
     monkeypatch.setitem(app.config, "PROCESSOR_FEES_PAID_BY", "firm")
     project, pledge = paid_out_with_a_dispute_to_come(make, db)
     deliver(app, db, seconds=7200)

@@ -3,13 +3,16 @@ import pytest
 from crowdfund.domain.fees import split_fee
 
 
-@pytest.mark.parametrize("amount,bps,expected", [
-    (2500, 500, (2375, 125)),
-    (1999, 500, (1900, 99)),      # 99.95 rounds down: the firm keeps the fraction
-    (19, 500, (19, 0)),           # too small to carry a fee
-    (100, 0, (100, 0)),
-    (1, 9999, (1, 0)),
-])
+@pytest.mark.parametrize(
+    "amount,bps,expected",
+    [
+        (2500, 500, (2375, 125)),
+        (1999, 500, (1900, 99)),  # 99.95 rounds down: the firm keeps the fraction
+        (19, 500, (19, 0)),  # too small to carry a fee
+        (100, 0, (100, 0)),
+        (1, 9999, (1, 0)),
+    ],
+)
 def test_fee_is_rounded_down_and_the_parts_add_up(amount, bps, expected):
     assert split_fee(amount, bps) == expected
 

@@ -7,18 +7,21 @@ def usd(major):
     return major * 100
 
 
-@pytest.mark.parametrize("income, net_worth, limit", [
-    (20_000, 10_000, 2_500),        # 5% would be $1,000: the $2,500 floor
-    (50_000, 30_000, 2_500),        # 5% of $50,000 is exactly the floor
-    (100_000, 50_000, 5_000),       # 5% of the greater
-    (100_000, 500_000, 25_000),     # income below the threshold: still 5%, of the greater
-    (123_999, 124_000, 6_200),      # one below the threshold: 5% of $124,000
-    (124_000, 124_000, 12_400),     # both at the threshold: 10%
-    (200_000, 150_000, 20_000),     # 10% of the greater
-    (1_240_000, 0, 62_000),         # net worth below: 5% branch
-    (1_240_000, 1_240_000, 124_000),  # 10% is exactly the cap
-    (2_000_000, 3_000_000, 124_000),  # capped
-])
+@pytest.mark.parametrize(
+    "income, net_worth, limit",
+    [
+        (20_000, 10_000, 2_500),  # 5% would be $1,000: the $2,500 floor
+        (50_000, 30_000, 2_500),  # 5% of $50,000 is exactly the floor
+        (100_000, 50_000, 5_000),  # 5% of the greater
+        (100_000, 500_000, 25_000),  # income below the threshold: still 5%, of the greater
+        (123_999, 124_000, 6_200),  # one below the threshold: 5% of $124,000
+        (124_000, 124_000, 12_400),  # both at the threshold: 10%
+        (200_000, 150_000, 20_000),  # 10% of the greater
+        (1_240_000, 0, 62_000),  # net worth below: 5% branch
+        (1_240_000, 1_240_000, 124_000),  # 10% is exactly the cap
+        (2_000_000, 3_000_000, 124_000),  # capped
+    ],
+)
 def test_reg_cf_limits_in_dollars(income, net_worth, limit):
     assert annual_limit(usd(income), usd(net_worth), "USD") == usd(limit)
 

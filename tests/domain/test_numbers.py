@@ -1,24 +1,53 @@
 """Amounts and whole numbers as people type them: digits 0-9, the page language's separators."""
+
 import pytest
 
 from crowdfund.domain.money import to_minor
 from crowdfund.domain.numbers import read_whole
 
 
-@pytest.mark.parametrize("text, minor", [
-    ("12.50", 1250), ("1,250.50", 125050), ("1,250", 125000), ("1,234,567.8", 123456780), (" 25 ", 2500),
-    ("0.5", 50), ("1000000", 100000000),
-])
+@pytest.mark.parametrize(
+    "text, minor",
+    [
+        ("12.50", 1250),
+        ("1,250.50", 125050),
+        ("1,250", 125000),
+        ("1,234,567.8", 123456780),
+        (" 25 ", 2500),
+        ("0.5", 50),
+        ("1000000", 100000000),
+    ],
+)
 @pytest.mark.parametrize("locale", ["en", "zh"])
 def test_amounts_in_english_and_chinese(text, minor, locale):
     assert to_minor(text, "USD", locale) == minor
 
 
-@pytest.mark.parametrize("text", [
-    "12,50",  # a comma is not a decimal separator here: once read as 1,250.00 and charged
-    "1,25,0", "1,2500", ",250", "1,,250", "1.250,50", "1e3", "1e999999999", "１２", "٣", "²", "1_000", "12.5.0",
-    "NaN", "Infinity", "0x10", "+5", "12 50", "", "abc",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12,50",  # a comma is not a decimal separator here: once read as 1,250.00 and charged
+        "1,25,0",
+        "1,2500",
+        ",250",
+        "1,,250",
+        "1.250,50",
+        "1e3",
+        "1e999999999",
+        "１２",
+        "٣",
+        "²",
+        "1_000",
+        "12.5.0",
+        "NaN",
+        "Infinity",
+        "0x10",
+        "+5",
+        "12 50",
+        "",
+        "abc",
+    ],
+)
 def test_anything_else_is_refused_with_an_example(text):
     with pytest.raises(ValueError) as refused:
         to_minor(text, "USD", "en")
@@ -53,6 +82,7 @@ def test_the_separators_come_from_the_language():
 
 def test_amounts_the_program_holds_are_taken_as_they_are():
     from decimal import Decimal
+
     assert to_minor(Decimal("12.5"), "USD") == 1250
     with pytest.raises(ValueError, match="too large"):
         to_minor(Decimal("1e999999"), "USD")

@@ -1,8 +1,8 @@
 import pytest
 
-from tests.celery_broker import redis_queue  # noqa: F401  (fixture)
 from tests.conftest import backend
-from tests.mailserver import no_mail_server, outbox_web_app, smtp_server  # noqa: F401  (fixtures)
+from tests.support.celery_broker import redis_queue  # noqa: F401  (fixture)
+from tests.support.mailserver import no_mail_server, outbox_web_app, smtp_server  # noqa: F401  (fixtures)
 
 
 def pytest_runtest_setup(item):

@@ -3,6 +3,7 @@
 No worker runs: the tests read the task straight off the Redis list of a queue of their
 own (in database 15), then run it the way a worker would, through the Celery task.
 """
+
 import base64
 import json
 import sys
@@ -14,8 +15,8 @@ from crowdfund.extensions import db as _db
 from crowdfund.jobs import enqueue
 from crowdfund.jobs.celery_app import get_celery
 from crowdfund.models import OutboxMessage
-from tests import outbox_rows as rows
-from tests.celery_broker import REDIS_URL, send_jobs_to
+from tests.support import outbox_rows as rows
+from tests.support.celery_broker import REDIS_URL, send_jobs_to
 
 
 def tasks_in(client, queue_name):
@@ -62,7 +63,8 @@ def test_the_task_runs_in_an_app_context_and_commits_itself(app, db, smtp_server
 
 
 def test_a_request_that_queued_mail_sends_the_delivery_task_after_commit(
-        make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch):
+    make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch
+):
     client, queue_name = redis_queue
     send_mail_jobs_to(monkeypatch, outbox_web_app, queue_name, smtp_server)
     pledge = rows.pledge(make, rows.project(make))
@@ -76,7 +78,8 @@ def test_a_request_that_queued_mail_sends_the_delivery_task_after_commit(
 
 
 def test_mail_queued_while_a_delivery_run_waits_in_the_queue_sends_no_second_run(
-        make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch):
+    make, db, outbox_web_app, smtp_server, redis_queue, monkeypatch
+):
     client, queue_name = redis_queue
     send_mail_jobs_to(monkeypatch, outbox_web_app, queue_name, smtp_server)
     project = rows.project(make)
@@ -101,8 +104,9 @@ def test_a_delivery_run_that_hit_its_limit_queues_the_next(app, db, smtp_server,
     client, queue_name = redis_queue
     send_mail_jobs_to(monkeypatch, app, queue_name, smtp_server)
     for n in range(3):
-        db.session.add(OutboxMessage(dedupe_key=f"t:{n}", to_address="bo@example.com", subject="Hi",
-                                     body_text="Hello\n"))
+        db.session.add(
+            OutboxMessage(dedupe_key=f"t:{n}", to_address="bo@example.com", subject="Hi", body_text="Hello\n")
+        )
     db.session.commit()
 
     get_celery(app).tasks["crowdfund.deliver_mail"].apply(kwargs={"limit": 2})
@@ -135,9 +139,36 @@ def test_one_commit_marks_its_sweeps_in_one_round_trip_and_sends_each_once(app, 
     assert mark_sweeps_queued(app, ["deliver_mail", "deliver_sandbox_webhooks"]) == []
 
 
+def test_a_commit_that_queued_mail_and_asked_for_another_sweep_marks_both_in_one_round_trip(
+    app, make, db, redis_queue, monkeypatch
+):
+    from crowdfund import after_commit
+    from crowdfund.jobs import celery_app
+    from crowdfund.services import notifications
+
+    client, queue_name = redis_queue
+    send_jobs_to(monkeypatch, app, queue_name)
+    real, trips = celery_app.mark_sweeps_queued, []
+    monkeypatch.setattr(
+        celery_app, "mark_sweeps_queued", lambda app, names: trips.append(list(names)) or real(app, names)
+    )
+    notifications.pledge_receipt(rows.pledge(make, rows.project(make)))
+    after_commit.start_sweep("deliver_sandbox_webhooks")
+    db.session.commit()
+
+    after_commit.run()
+
+    assert trips == [["deliver_mail", "deliver_sandbox_webhooks"]]
+    assert sorted(tasks_in(client, queue_name)) == [
+        ("crowdfund.deliver_mail", [], {}),
+        ("crowdfund.deliver_sandbox_webhooks", [], {}),
+    ]
+
+
 def test_an_update_starts_its_announcement_after_the_commit_and_never_after_a_rollback(
-        app, make, db, redis_queue, monkeypatch):
-    from crowdfund.jobs.settlement import after_commit, after_rollback
+    app, make, db, redis_queue, monkeypatch
+):
+    from crowdfund import after_commit
     from crowdfund.services import updates
 
     client, queue_name = redis_queue
@@ -147,13 +178,13 @@ def test_an_update_starts_its_announcement_after_the_commit_and_never_after_a_ro
 
     updates.post_update(founder, project, "Withdrawn", "Never mind.")
     db.session.rollback()
-    after_rollback()
+    assert after_commit.run() == {}
     assert tasks_in(client, queue_name) == []
 
     updates.post_update(founder, project, "Posted", "Tins are here.")
     db.session.commit()
     assert tasks_in(client, queue_name) == []  # not before the commit's hooks run
-    after_commit()
+    after_commit.run()
     assert tasks_in(client, queue_name) == [("crowdfund.announce_updates", [], {})]
 
 
@@ -181,8 +212,11 @@ def test_worker_entry_module_gives_celery_a_configured_app(database_url, tmp_pat
     from celery.app.utils import find_app
 
     module = "crowdfund.jobs.celery_worker"
-    for name, value in {"CROWDFUND_CONFIG": "testing", "DATABASE_URL": database_url,
-                        "CROWDFUND_INSTANCE_PATH": str(tmp_path)}.items():
+    for name, value in {
+        "CROWDFUND_CONFIG": "testing",
+        "DATABASE_URL": database_url,
+        "CROWDFUND_INSTANCE_PATH": str(tmp_path),
+    }.items():
         monkeypatch.setenv(name, value)
 
     monkeypatch.delitem(sys.modules, module, raising=False)

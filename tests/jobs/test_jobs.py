@@ -1,11 +1,11 @@
 """The jobs runner without a broker: jobs run in-process, right away, in a session of their own."""
+
 import pytest
 from sqlalchemy import func, select
 
-from crowdfund import jobs
+from crowdfund import after_commit, jobs
 from crowdfund.extensions import db as _db
 from crowdfund.jobs import UnknownJob, enqueue, job, periodic_jobs
-from crowdfund.jobs.mail import deliver_queued_mail
 from crowdfund.models import OutboxMessage, User
 
 
@@ -16,10 +16,11 @@ def count_users():
 
 @job("test_queue_mail")
 def queue_mail():
-    _db.session.add(OutboxMessage(dedupe_key="job:1", to_address="ann@example.com", subject="From a job",
-                                  body_text="Hello\n"))
+    _db.session.add(
+        OutboxMessage(dedupe_key="job:1", to_address="ann@example.com", subject="From a job", body_text="Hello\n")
+    )
     _db.session.commit()
-    return deliver_queued_mail(), deliver_queued_mail()
+    return after_commit.run(), after_commit.run()
 
 
 def test_enqueue_without_a_broker_runs_the_job_now(app, db, smtp_server):
@@ -33,7 +34,7 @@ def test_enqueue_without_a_broker_runs_the_job_now(app, db, smtp_server):
 
 
 def test_a_job_that_queued_mail_starts_its_delivery_after_its_commit(app, db, smtp_server):
-    assert enqueue("test_queue_mail") == (True, False)  # the second call: nothing new was queued
+    assert enqueue("test_queue_mail") == ({"sweeps": ["deliver_mail"]}, {})  # the second: nothing new was queued
     assert [m["Subject"] for m in smtp_server.messages] == ["From a job"]
 
 
@@ -66,8 +67,14 @@ def test_periodic_jobs_use_the_configured_intervals(app, monkeypatch):
 
     monkeypatch.setitem(jobs._REGISTRY, "close_due_campaigns", close_due_campaigns)
     config = dict(app.config, SCHEDULER_INTERVAL=7, PLEDGE_RECONCILE_INTERVAL=30)
-    others = {"deliver_mail": 60.0, "announce_updates": 60.0, "reconcile_pledges": 30.0,
-              "deliver_sandbox_webhooks": 5.0, "reconcile_books": 86400.0, "resume_settlements": 3600.0}
+    others = {
+        "deliver_mail": 60.0,
+        "announce_updates": 60.0,
+        "reconcile_pledges": 30.0,
+        "deliver_sandbox_webhooks": 5.0,
+        "reconcile_books": 86400.0,
+        "resume_settlements": 3600.0,
+    }
     assert dict(periodic_jobs(config)) == {**others, "close_due_campaigns": 7.0}
 
     monkeypatch.delitem(jobs._REGISTRY, "close_due_campaigns")

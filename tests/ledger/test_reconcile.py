@@ -1,4 +1,5 @@
 """`flask ledger reconcile`: our ledger against the processor's own books (the sandbox's)."""
+
 import secrets
 
 from sqlalchemy import update
@@ -6,7 +7,7 @@ from sqlalchemy import update
 from crowdfund.jobs.reconcile_books import compare_with_processor, reconcile_books
 from crowdfund.models import OutboxMessage, SandboxOperation, utcnow
 from crowdfund.workflows import cancel
-from tests.settlement.helpers import close, reward_campaign
+from tests.support.settlement import close, reward_campaign
 
 
 def reconcile(app):
@@ -35,8 +36,18 @@ def test_the_books_agree_after_every_kind_of_money_movement(app, make, db):
 def test_a_charge_the_processor_took_for_no_pledge_is_reported(app, make, db):
     a_busy_day(make, db)
     stray = f"ch_sbx_{secrets.token_hex(10)}"
-    db.session.add(SandboxOperation(id=stray, idempotency_key="someone-else", kind="charge", status="succeeded",
-                                    amount=999, currency="USD", fee=59, created_at=utcnow()))
+    db.session.add(
+        SandboxOperation(
+            id=stray,
+            idempotency_key="someone-else",
+            kind="charge",
+            status="succeeded",
+            amount=999,
+            currency="USD",
+            fee=59,
+            created_at=utcnow(),
+        )
+    )
     db.session.commit()
     code, output = reconcile(app)
     assert code == 1
@@ -65,8 +76,18 @@ def test_the_daily_run_mails_the_admins_only_when_the_books_differ(app, make, db
     make.admin(email="root@example.com")
     a_busy_day(make, db)
     assert reconcile_books()["differences"] == 0
-    db.session.add(SandboxOperation(id="ch_sbx_stray0000000000000", idempotency_key="stray", kind="charge",
-                                    status="succeeded", amount=500, currency="USD", fee=45, created_at=utcnow()))
+    db.session.add(
+        SandboxOperation(
+            id="ch_sbx_stray0000000000000",
+            idempotency_key="stray",
+            kind="charge",
+            status="succeeded",
+            amount=500,
+            currency="USD",
+            fee=45,
+            created_at=utcnow(),
+        )
+    )
     db.session.commit()
     assert reconcile_books()["differences"] >= 1
     subjects = db.session.query(OutboxMessage.subject).filter(OutboxMessage.to_address == "root@example.com").all()

@@ -1,11 +1,12 @@
 """verify() knows failed refunds: booked back into refunds_owed, out again only by a retry,
 each of the pledge's amount, and only for a pledge that was returned."""
+
 import pytest
 
 from crowdfund import ledger
 from crowdfund.workflows import cancel
 from tests.ledger.test_verify import held_pledge, problems_about, raw_transfer
-from tests.pledges.builders import live_reward_project
+from tests.support.builders import live_reward_project
 
 CLEARING, OWED = ledger.clearing_key("CNY"), ledger.refunds_owed_key("CNY")
 
@@ -22,13 +23,27 @@ def cancelled_pledge(make, project, amount=10_000):
 
 
 def failed(db, pledge, attempt, amount=None):
-    raw_transfer(db, ledger.refund_failed_id(pledge.id, attempt), CLEARING, OWED, amount or pledge.amount,
-                 "refund_failed", pledge_id=pledge.id)
+    raw_transfer(
+        db,
+        ledger.refund_failed_id(pledge.id, attempt),
+        CLEARING,
+        OWED,
+        amount or pledge.amount,
+        "refund_failed",
+        pledge_id=pledge.id,
+    )
 
 
 def retried(db, pledge, attempt, amount=None):
-    raw_transfer(db, ledger.refund_retry_id(pledge.id, attempt), OWED, CLEARING, amount or pledge.amount,
-                 "refund_retry", pledge_id=pledge.id)
+    raw_transfer(
+        db,
+        ledger.refund_retry_id(pledge.id, attempt),
+        OWED,
+        CLEARING,
+        amount or pledge.amount,
+        "refund_retry",
+        pledge_id=pledge.id,
+    )
 
 
 def test_a_failed_refund_owed_then_retried_is_sound(make, db, project):
@@ -69,6 +84,13 @@ def test_a_failed_refund_is_of_the_pledges_amount(make, db, project):
 
 def test_a_failed_refund_goes_from_clearing_to_refunds_owed(make, db, project):
     pledge = cancelled_pledge(make, project)
-    raw_transfer(db, ledger.refund_failed_id(pledge.id, 1), CLEARING, ledger.escrow_key(project), pledge.amount,
-                 "refund_failed", pledge_id=pledge.id)
+    raw_transfer(
+        db,
+        ledger.refund_failed_id(pledge.id, 1),
+        CLEARING,
+        ledger.escrow_key(project),
+        pledge.amount,
+        "refund_failed",
+        pledge_id=pledge.id,
+    )
     problems_about("which is not where a refund_failed goes")

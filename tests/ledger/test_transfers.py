@@ -1,11 +1,12 @@
 """Ledger accounts and transfers: append-only, positive, one currency, idempotent by id."""
+
 import pytest
 from sqlalchemy import event, func, select
 
 from crowdfund import ledger
 from crowdfund.ledger import LedgerError, Transfer, TransferConflict
 from crowdfund.models import LedgerAccount, LedgerTransfer
-from tests.pledges.builders import live_reward_project, race
+from tests.support.builders import live_reward_project, race
 
 CLEARING = ledger.clearing_key("CNY")
 FEES = ledger.platform_fees_key("CNY")
@@ -52,9 +53,16 @@ def test_replaying_a_transfer_returns_the_first_row_and_writes_nothing(db, escro
     assert count(db) == 1 and ledger.balance(escrow) == 1_000
 
 
-@pytest.mark.parametrize("change", [
-    {"amount": 1_001}, {"code": "pledge_refund"}, {"debit": FEES}, {"credit": FEES}, {"pledge_id": 42},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": 1_001},
+        {"code": "pledge_refund"},
+        {"debit": FEES},
+        {"credit": FEES},
+        {"pledge_id": 42},
+    ],
+)
 def test_replaying_with_different_parameters_raises(db, escrow, change):
     params = {"debit": CLEARING, "credit": escrow, "amount": 1_000, "currency": "CNY", "code": "pledge_hold"}
     ledger.transfer("x1", **params)
@@ -84,9 +92,17 @@ def test_the_currency_must_match_both_accounts(db, escrow):
 
 def test_a_batch_is_one_insert_and_replays_are_skipped(app, db, escrow):
     ledger.transfer("b0", CLEARING, escrow, 10_000, "CNY", "pledge_hold")
-    batch = [Transfer(f"b{i}", CLEARING if i == 0 else escrow, escrow if i == 0 else FEES,
-                      10_000 if i == 0 else 10, "CNY", "pledge_hold" if i == 0 else "release_fee")
-             for i in range(300)]
+    batch = [
+        Transfer(
+            f"b{i}",
+            CLEARING if i == 0 else escrow,
+            escrow if i == 0 else FEES,
+            10_000 if i == 0 else 10,
+            "CNY",
+            "pledge_hold" if i == 0 else "release_fee",
+        )
+        for i in range(300)
+    ]
     inserts = []
 
     def spy(conn, cursor, statement, params, context, executemany):
@@ -110,9 +126,11 @@ def test_a_batch_is_one_insert_and_replays_are_skipped(app, db, escrow):
 def test_a_batch_with_one_bad_transfer_writes_nothing(db, escrow):
     ledger.transfer("c0", CLEARING, escrow, 500, "CNY", "pledge_hold")
     good = [Transfer(f"c{i}", CLEARING, escrow, 100, "CNY", "pledge_hold") for i in range(1, 5)]
-    for bad in (Transfer("c0", CLEARING, escrow, 501, "CNY", "pledge_hold"),  # replay, different amount
-                Transfer("c9", CLEARING, escrow, 0, "CNY", "pledge_hold"),
-                Transfer("c1", CLEARING, escrow, 999, "CNY", "pledge_hold")):  # clashes inside the batch
+    for bad in (
+        Transfer("c0", CLEARING, escrow, 501, "CNY", "pledge_hold"),  # replay, different amount
+        Transfer("c9", CLEARING, escrow, 0, "CNY", "pledge_hold"),
+        Transfer("c1", CLEARING, escrow, 999, "CNY", "pledge_hold"),
+    ):  # clashes inside the batch
         with pytest.raises(LedgerError):
             ledger.transfer_many(good + [bad])
         assert count(db) == 1
@@ -124,6 +142,7 @@ def test_racing_account_creation_makes_one_account(app, db):
     def work(i):
         account = ledger.get_account("platform_fees:SGD")
         from crowdfund.extensions import db as _db
+
         _db.session.commit()
         return account.id
 
@@ -137,6 +156,7 @@ def test_racing_account_creation_makes_one_account(app, db):
 def test_racing_replays_of_one_transfer_write_one_row(app, db, escrow):
     def work(i):
         from crowdfund.extensions import db as _db
+
         row = ledger.transfer("race:1", CLEARING, escrow, 700, "CNY", "pledge_hold")
         _db.session.commit()
         return row.id
@@ -147,8 +167,10 @@ def test_racing_replays_of_one_transfer_write_one_row(app, db, escrow):
 
     def batch(i):
         from crowdfund.extensions import db as _db
-        result = ledger.transfer_many([Transfer(f"race:b{n}", CLEARING, escrow, 10, "CNY", "pledge_hold")
-                                       for n in range(50)])
+
+        result = ledger.transfer_many(
+            [Transfer(f"race:b{n}", CLEARING, escrow, 10, "CNY", "pledge_hold") for n in range(50)]
+        )
         _db.session.commit()
         return result.created
 

@@ -1,9 +1,10 @@
 """A request that queues mail has it delivered after its commit; a request that fails sends nothing."""
+
 import pytest
 from sqlalchemy import select
 
 from crowdfund.models import OutboxMessage
-from tests import outbox_rows as rows
+from tests.support import outbox_rows as rows
 
 
 @pytest.fixture()
@@ -43,6 +44,17 @@ def test_a_request_that_fails_sends_nothing(make, db, web, smtp_server, outcome)
     # And the next successful request delivers only its own mail, once.
     assert web.post(f"/_test/pledges/{pledge.id}/receipt").status_code == 200
     assert len(smtp_server.messages) == 1
+
+
+def test_mail_a_step_committed_before_the_request_failed_is_still_delivered(make, db, web, smtp_server):
+    project = rows.project(make, title="Lantern Tea")
+    pledge = rows.pledge(make, project, make.user(email="bo@example.com"))
+
+    response = web.post(f"/_test/pledges/{pledge.id}/receipt?commit=1&outcome=refuse")
+
+    assert response.status_code == 422
+    [received] = smtp_server.messages
+    assert received["To"] == "bo@example.com" and received["Subject"] == "Your pledge to Lantern Tea"
 
 
 def test_a_request_whose_mail_cannot_be_sent_still_succeeds(make, db, web, smtp_server):

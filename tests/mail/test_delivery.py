@@ -1,4 +1,5 @@
 """Delivery of the outbox to a real SMTP server (aiosmtpd on 127.0.0.1) or to .eml files."""
+
 import asyncio
 import email
 import shutil
@@ -15,8 +16,8 @@ from crowdfund.extensions import db as _db
 from crowdfund.jobs.mail import deliver_pending, message_id
 from crowdfund.models import OutboxMessage, utcnow
 from crowdfund.services import notifications
-from tests import outbox_rows as rows
-from tests.mailserver import SmtpServer, password_checker
+from tests.support import outbox_rows as rows
+from tests.support.mailserver import SmtpServer, password_checker
 
 
 def queue(db, count=1, *, to="bo@example.com", prefix="test"):
@@ -24,8 +25,13 @@ def queue(db, count=1, *, to="bo@example.com", prefix="test"):
     start = utcnow() - timedelta(minutes=10)
     messages = []
     for i in range(count):
-        message = OutboxMessage(dedupe_key=f"{prefix}:{i}", to_address=to, subject=f"Message {i}",
-                                body_text=f"Body {i}\n", created_at=start + timedelta(seconds=i))
+        message = OutboxMessage(
+            dedupe_key=f"{prefix}:{i}",
+            to_address=to,
+            subject=f"Message {i}",
+            body_text=f"Body {i}\n",
+            created_at=start + timedelta(seconds=i),
+        )
         db.session.add(message)
         messages.append(message)
     db.session.commit()
@@ -156,13 +162,25 @@ def test_crash_between_smtp_accept_and_commit_resends_with_the_same_message_id(d
 def _refuse_marking_sent(db):
     with db.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
-            conn.execute(text("CREATE TRIGGER refuse_sent BEFORE UPDATE OF sent_at ON outbox_messages "
-                              "WHEN NEW.sent_at IS NOT NULL BEGIN SELECT RAISE(ABORT, 'simulated crash'); END"))
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_sent BEFORE UPDATE OF sent_at ON outbox_messages "
+                    "WHEN NEW.sent_at IS NOT NULL BEGIN SELECT RAISE(ABORT, 'simulated crash'); END"
+                )
+            )
         else:
-            conn.execute(text("CREATE FUNCTION refuse_sent() RETURNS trigger AS $$ BEGIN "
-                              "RAISE EXCEPTION 'simulated crash'; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER refuse_sent BEFORE UPDATE OF sent_at ON outbox_messages "
-                              "FOR EACH ROW WHEN (NEW.sent_at IS NOT NULL) EXECUTE FUNCTION refuse_sent()"))
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_sent() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'simulated crash'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_sent BEFORE UPDATE OF sent_at ON outbox_messages "
+                    "FOR EACH ROW WHEN (NEW.sent_at IS NOT NULL) EXECUTE FUNCTION refuse_sent()"
+                )
+            )
 
 
 def _allow_marking_sent(db):
@@ -192,8 +210,14 @@ def test_eml_files_when_no_mail_server_is_configured(db, app, no_mail_server):
 
 
 def test_non_ascii_subject_and_body_survive_the_trip(db, smtp_server):
-    db.session.add(OutboxMessage(dedupe_key="zh:1", to_address="bo@example.com",
-                                 subject="您对兰亭茶的支持", body_text="金额： ¥25.00\n" + "很长的一行。" * 40 + "\n"))
+    db.session.add(
+        OutboxMessage(
+            dedupe_key="zh:1",
+            to_address="bo@example.com",
+            subject="您对兰亭茶的支持",
+            body_text="金额： ¥25.00\n" + "很长的一行。" * 40 + "\n",
+        )
+    )
     db.session.commit()
 
     deliver_pending()
@@ -228,9 +252,28 @@ def test_starttls_when_configured(db, app, monkeypatch, tmp_path):
     import ssl
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     server = SmtpServer(tls_context=context, require_starttls=True).start()
@@ -307,7 +350,7 @@ def test_two_workers_at_once_send_each_message_exactly_once(app, db, smtp_server
         try:
             with app.app_context():
                 reports.append(deliver_pending())
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(2)]

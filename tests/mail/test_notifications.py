@@ -1,5 +1,6 @@
 """Notifications write outbox rows in the caller's transaction, once per event, in the
 recipient's language."""
+
 import threading
 
 import pytest
@@ -11,7 +12,7 @@ from crowdfund import create_app
 from crowdfund.extensions import babel, db as _db
 from crowdfund.models import FirmMember, OutboxMessage, Pledge, User
 from crowdfund.services import notifications
-from tests import outbox_rows as rows
+from tests.support import outbox_rows as rows
 
 
 def outbox(db):
@@ -109,11 +110,14 @@ def test_campaign_succeeded_with_given_pledges(make, db):
     assert [m.to_address for m in queued] == [held.backer.email]
 
 
-@pytest.mark.parametrize("status, reason", [
-    ("failed", "did not reach its goal by its deadline"),
-    ("cancelled", "was cancelled by its founders"),
-    ("suspended", "was stopped by the platform"),
-])
+@pytest.mark.parametrize(
+    "status, reason",
+    [
+        ("failed", "did not reach its goal by its deadline"),
+        ("cancelled", "was cancelled by its founders"),
+        ("suspended", "was stopped by the platform"),
+    ],
+)
 def test_failed_campaign_tells_each_backer_their_pledge_was_returned(make, db, status, reason):
     project = rows.project(make, title="Lantern Tea", status=status)
     pledge = rows.pledge(make, project, amount=2500, status="refunded")
@@ -144,11 +148,14 @@ def test_payout_sent_goes_to_every_member_of_the_firm(make, db):
     assert notifications.payout_sent(settlement) == []
 
 
-@pytest.mark.parametrize("decision, subject, sentence", [
-    ("approve", "Lantern Tea was approved", "was approved. You can now launch it."),
-    ("request_changes", "Changes requested for Lantern Tea", "asked for some changes"),
-    ("reject", "Lantern Tea was not approved", "could not approve it"),
-])
+@pytest.mark.parametrize(
+    "decision, subject, sentence",
+    [
+        ("approve", "Lantern Tea was approved", "was approved. You can now launch it."),
+        ("request_changes", "Changes requested for Lantern Tea", "asked for some changes"),
+        ("reject", "Lantern Tea was not approved", "could not approve it"),
+    ],
+)
 def test_review_decision_reaches_the_founders_with_the_note(make, db, decision, subject, sentence):
     owner = make.user(name="Fang Founder")
     project = rows.project(make, owner=owner, title="Lantern Tea", status="in_review")
@@ -205,8 +212,9 @@ def test_a_zh_recipient_gets_the_chinese_translation(make, db, database_url, tmp
     en_pledge = rows.pledge(make, project, english)
     db.session.commit()
 
-    translated = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url,
-                            BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    translated = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=database_url, BABEL_TRANSLATION_DIRECTORIES=str(tmp_path)
+    )
     # Flask-Babel caches catalogues per process (by locale), as if there were one app.
     babel.domain_instance.cache.clear()
     try:
@@ -253,7 +261,7 @@ def test_two_transactions_announcing_the_same_event_queue_it_once(app, make, db)
                 first_flushed.set()
                 first_may_commit.wait(10)
                 _db.session.commit()
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported below
             errors.append(exc)
             first_flushed.set()
 
@@ -263,7 +271,7 @@ def test_two_transactions_announcing_the_same_event_queue_it_once(app, make, db)
                 _db.session.add(User(email="second@example.com", name="Second", password_hash="x"))
                 results["second"] = len(notifications.pledge_receipt(_db.session.get(Pledge, pledge_id)))
                 _db.session.commit()
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported below
             errors.append(exc)
 
     one = threading.Thread(target=first)

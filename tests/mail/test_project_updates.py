@@ -1,11 +1,13 @@
 """A founder's update reaches every backer whose money the campaign held: by mail, once, in
 the backer's language, queued by the `announce_updates` job after the update's commit."""
+
 from sqlalchemy import select
 
 from crowdfund.models import OutboxMessage, ProjectUpdate
 from crowdfund.services import notifications, updates
-from tests import outbox_rows as rows
+from crowdfund.workflows import announcements
 from tests.conftest import csrf_token
+from tests.support import outbox_rows as rows
 
 
 def mailed(db, update_id=None):
@@ -31,15 +33,20 @@ def test_posting_an_update_mails_each_backer_once(client, make, login, db):
     db.session.commit()
 
     path = f"/projects/{project.id}/updates/new"
-    response = client.post(path, data={"title": "Tins are here", "csrf_token": csrf_token(client, path),
-                                       "body": "The **tins** arrived.\n\n- green\n- black"})
+    response = client.post(
+        path,
+        data={
+            "title": "Tins are here",
+            "csrf_token": csrf_token(client, path),
+            "body": "The **tins** arrived.\n\n- green\n- black",
+        },
+    )
 
     assert response.status_code == 302
     db.session.expire_all()
     update = db.session.scalars(select(ProjectUpdate)).one()
     messages = mailed(db, update.id)
-    assert sorted(messages) == ["held@example.com", "held@example.net", "refunded@example.com",
-                                "released@example.com"]
+    assert sorted(messages) == ["held@example.com", "held@example.net", "refunded@example.com", "released@example.com"]
     message = messages["held@example.com"]
     assert message.subject == f"News from {project.title}: Tins are here"
     assert f"Lantern Tea Ltd posted an update on {project.title}, a campaign you backed:" in message.body_text
@@ -55,7 +62,7 @@ def test_a_backer_reads_the_update_in_their_language(make, db):
     update = updates.post_update(make.founder_of(project), project, "Tins are here", "They arrived.")
     db.session.commit()
 
-    assert updates.announce_pending() == 1
+    assert announcements.announce_pending() == 1
 
     [message] = mailed(db, update.id).values()
     assert message.subject == "来自 Lantern Tea 的消息：Tins are here"
@@ -81,20 +88,20 @@ def test_in_batches_after_a_failed_run_nobody_is_mailed_twice_or_forgotten(make,
         return real(update, backer_ids)
 
     monkeypatch.setattr(notifications, "project_update", fails_on_the_second_batch)
-    assert updates.announce_pending(batch_size=2) == 1  # the other update is not held up
+    assert announcements.announce_pending(batch_size=2) == 1  # the other update is not held up
 
     assert sorted(mailed(db)) == ["later@example.com"]  # none of the failed one's first batch
     assert db.session.get(ProjectUpdate, update.id).announced_at is None
     assert db.session.get(ProjectUpdate, other.id).announced_at is not None
 
     monkeypatch.setattr(notifications, "project_update", real)
-    assert updates.announce_pending(batch_size=2) == 1
+    assert announcements.announce_pending(batch_size=2) == 1
     assert sorted(mailed(db, update.id)) == [f"b{n}@example.com" for n in range(5)]
-    assert updates.announce_pending(batch_size=2) == 0  # announced: the next run has nothing to do
+    assert announcements.announce_pending(batch_size=2) == 0  # announced: the next run has nothing to do
 
     db.session.get(ProjectUpdate, update.id).announced_at = None  # as if two runs had raced
     db.session.commit()
-    assert updates.announce_pending() == 1
+    assert announcements.announce_pending() == 1
     assert len(db.session.scalars(select(OutboxMessage)).all()) == 6  # and still one each
 
 
@@ -103,5 +110,5 @@ def test_an_update_before_anyone_backed_mails_nobody(make, db):
     update = updates.post_update(make.founder_of(project), project, "Soon", "We launch on Monday.")
     db.session.commit()
 
-    assert updates.announce_pending() == 1
+    assert announcements.announce_pending() == 1
     assert mailed(db) == {} and db.session.get(ProjectUpdate, update.id).announced_at is not None

@@ -1,5 +1,6 @@
-"""Faults a test controls, injected under a real server (tests/live_server.py): a Redis of
+"""Faults a test controls, injected under a real server (tests/support/live_server.py): a Redis of
 the test's own to stop and start."""
+
 import os
 import shutil
 import socket
@@ -9,7 +10,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from tests.live_server import serving
+from tests.support.live_server import serving
+from tests.test_database import make_app  # noqa: F401  (a fixture)
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -24,6 +26,7 @@ def live(tmp_path):
             nonlocal count
             count += 1
             return stack.enter_context(serving(tmp_path / f"live{count}", **config))
+
         yield start
 
 
@@ -42,8 +45,22 @@ class RedisServer:
         import redis
 
         self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis.from_url(self.url(), socket_connect_timeout=1)
         deadline = time.monotonic() + 10
         while True:
@@ -52,7 +69,7 @@ class RedisServer:
                 break
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start on port {self.port}")
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
                 time.sleep(0.05)
         client.close()
 

@@ -1,13 +1,14 @@
 """A pooled connection the server ended (a failover, a restart, pg_terminate_backend) is
 replaced before anyone uses it, however recently it was handed back, at no round trip for
 the connections the server did not end."""
+
 import time
 
 import pytest
 from sqlalchemy import text
 
 from crowdfund.extensions import db as _db
-from tests.test_database import backend_pid, count_pings, make_app, terminate  # noqa: F401  (make_app: fixture)
+from tests.test_database import backend_pid, count_pings, terminate
 
 pytestmark = pytest.mark.postgres_only
 

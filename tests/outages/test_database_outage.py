@@ -1,4 +1,5 @@
 """Every connection of the app killed every 0.7 s while backers pledge, as in a failover."""
+
 import re
 import secrets
 import threading
@@ -13,15 +14,17 @@ from sqlalchemy import select
 from crowdfund.extensions import db
 from crowdfund.models import OutboxMessage, Pledge, SandboxOperation
 from crowdfund.services import api_tokens
-from tests import factories
-from tests.pledges.builders import live_reward_project
+from tests.support import factories
+from tests.support.builders import live_reward_project
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 KILL_EVERY = 0.7
 KILL_FOR = 6.0
-TERMINATE_OTHERS = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+TERMINATE_OTHERS = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
 
 
 class ConnectionKiller(threading.Thread):
@@ -47,10 +50,12 @@ def hidden(page, name):
 def api_backer(server, email, stop, answers):
     while not stop.is_set():
         key = f"api-{secrets.token_hex(8)}"
-        response = requests.post(f"{server.url}/api/v1/projects/{server.project_id}/pledges",
-                                 json={"tier_id": server.tier_id, "payment_method": "pm_card_visa"},
-                                 headers={"Authorization": f"Bearer {server.tokens[email]}", "Idempotency-Key": key},
-                                 timeout=60)
+        response = requests.post(
+            f"{server.url}/api/v1/projects/{server.project_id}/pledges",
+            json={"tier_id": server.tier_id, "payment_method": "pm_card_visa"},
+            headers={"Authorization": f"Bearer {server.tokens[email]}", "Idempotency-Key": key},
+            timeout=60,
+        )
         answers.append(("api", key, response))
 
 
@@ -60,8 +65,12 @@ def web_backer(server, email, stop, answers):
         login = browser.get(f"{server.url}/account/login", timeout=60)
         answers.append(("page", None, login))
         if login.status_code == 200:
-            response = browser.post(f"{server.url}/account/login", allow_redirects=False, timeout=60, data={
-                "email": email, "password": factories.PASSWORD, "csrf_token": hidden(login.text, "csrf_token")})
+            response = browser.post(
+                f"{server.url}/account/login",
+                allow_redirects=False,
+                timeout=60,
+                data={"email": email, "password": factories.PASSWORD, "csrf_token": hidden(login.text, "csrf_token")},
+            )
             answers.append(("page", None, response))
             signed_in = response.status_code == 302
     back = f"{server.url}/p/{server.slug}/back"
@@ -71,10 +80,18 @@ def web_backer(server, email, stop, answers):
         if form.status_code != 200:
             continue
         key = hidden(form.text, "idempotency_key")
-        response = browser.post(back, data={
-            "csrf_token": hidden(form.text, "csrf_token"), "idempotency_key": key,
-            "tier_id": str(server.tier_id), "quantity": "1", "payment_method": "pm_card_visa"},
-            allow_redirects=False, timeout=60)
+        response = browser.post(
+            back,
+            data={
+                "csrf_token": hidden(form.text, "csrf_token"),
+                "idempotency_key": key,
+                "tier_id": str(server.tier_id),
+                "quantity": "1",
+                "payment_method": "pm_card_visa",
+            },
+            allow_redirects=False,
+            timeout=60,
+        )
         answers.append(("web", key, response))
 
 
@@ -95,8 +112,9 @@ def test_no_pledge_answers_500_while_connections_are_killed(live):
         db.session.remove()
 
     stop, answers = threading.Event(), []
-    backers = [threading.Thread(target=api_backer, args=(server, email, stop, answers)) for email in api_emails] + \
-              [threading.Thread(target=web_backer, args=(server, email, stop, answers)) for email in web_emails]
+    backers = [threading.Thread(target=api_backer, args=(server, email, stop, answers)) for email in api_emails] + [
+        threading.Thread(target=web_backer, args=(server, email, stop, answers)) for email in web_emails
+    ]
     killer = ConnectionKiller(server.database_url)
     for thread in backers:
         thread.start()
@@ -121,10 +139,13 @@ def test_no_pledge_answers_500_while_connections_are_killed(live):
                 assert "We are checking your payment" in response.text
             else:
                 assert "We will be right back" in response.text
-    acknowledged = [response.json()["id"] for kind, _key, response in answers
-                    if kind == "api" and response.status_code == 201] + \
-                   [int(response.headers["Location"].rsplit("/", 1)[1]) for kind, _key, response in answers
-                    if kind == "web" and response.status_code == 302]
+    acknowledged = [
+        response.json()["id"] for kind, _key, response in answers if kind == "api" and response.status_code == 201
+    ] + [
+        int(response.headers["Location"].rsplit("/", 1)[1])
+        for kind, _key, response in answers
+        if kind == "web" and response.status_code == 302
+    ]
 
     runner = app.test_cli_runner()
     reconciled = runner.invoke(args=["pledges", "reconcile", "--older-than", "0"])
@@ -136,12 +157,18 @@ def test_no_pledge_answers_500_while_connections_are_killed(live):
         held = {pledge.id for pledge in pledges if pledge.status == "held"}
         assert set(acknowledged) <= held
         # Each backer is told: a receipt for every pledge held, whoever finished it.
-        receipts = set(db.session.scalars(select(OutboxMessage.dedupe_key)
-                                          .where(OutboxMessage.dedupe_key.like("pledge_receipt:%"))))
+        receipts = set(
+            db.session.scalars(
+                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like("pledge_receipt:%"))
+            )
+        )
         assert receipts == {f"pledge_receipt:{pledge_id}" for pledge_id in held}
         # Never charged twice: one successful charge per pledge held, none for the others.
-        charged = db.session.scalars(select(SandboxOperation.idempotency_key).where(
-            SandboxOperation.kind == "charge", SandboxOperation.status == "succeeded")).all()
+        charged = db.session.scalars(
+            select(SandboxOperation.idempotency_key).where(
+                SandboxOperation.kind == "charge", SandboxOperation.status == "succeeded"
+            )
+        ).all()
         assert sorted(charged) == sorted(f"pledge-{pledge_id}" for pledge_id in held)
         db.session.remove()
     verified = runner.invoke(args=["ledger", "verify"])

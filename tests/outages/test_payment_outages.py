@@ -4,6 +4,7 @@ otherwise a 503 saying the payment is being checked, and the outcome mailed by r
 The drops here are injected (a function raising what SQLAlchemy raises for a connection the
 server closed), so these run on SQLite too; test_database_outage.py kills real connections.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -14,8 +15,8 @@ from crowdfund.models import OutboxMessage, Pledge, Project, SandboxOperation, u
 from crowdfund.services import api_tokens, pledges as pledge_service, receipts
 from crowdfund.web.outages import is_outage
 from tests.api.conftest import Api, error_of
-from tests.pledges.builders import live_reward_project
 from tests.pledges.test_web import form_fields
+from tests.support.builders import live_reward_project
 
 
 class ServerClosedTheConnection(Exception):
@@ -23,8 +24,12 @@ class ServerClosedTheConnection(Exception):
 
 
 def dropped_connection():
-    return OperationalError("SELECT 1", {}, ServerClosedTheConnection("server closed the connection unexpectedly"),
-                            connection_invalidated=True)
+    return OperationalError(
+        "SELECT 1",
+        {},
+        ServerClosedTheConnection("server closed the connection unexpectedly"),
+        connection_invalidated=True,
+    )
 
 
 def drop_connection(monkeypatch, owner, name, *, times, after=0):
@@ -44,8 +49,11 @@ def drop_connection(monkeypatch, owner, name, *, times, after=0):
 
 
 def charges(db, status="succeeded"):
-    return db.session.scalar(select(func.count()).select_from(SandboxOperation).where(
-        SandboxOperation.kind == "charge", SandboxOperation.status == status))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(SandboxOperation)
+        .where(SandboxOperation.kind == "charge", SandboxOperation.status == status)
+    )
 
 
 def only_pledge(db):
@@ -83,20 +91,25 @@ def pledge_body(campaign, payment_method="pm_card_visa"):
 
 # -- before any work: run once more, unseen ---------------------------------------------------
 
-def test_an_api_pledge_whose_connection_dropped_before_any_work_goes_through(api, make, db, campaign,
-                                                                              monkeypatch):
+
+def test_an_api_pledge_whose_connection_dropped_before_any_work_goes_through(api, make, db, campaign, monkeypatch):
     token = api.token_for(make.user())
     lookups = drop_connection(monkeypatch, api_tokens, "find_token", times=1)
-    response = api.post(f"/projects/{campaign.id}/pledges", pledge_body(campaign), token=token,
-                        headers={"Idempotency-Key": "dropped-before-1"})
+    response = api.post(
+        f"/projects/{campaign.id}/pledges",
+        pledge_body(campaign),
+        token=token,
+        headers={"Idempotency-Key": "dropped-before-1"},
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["status"] == "held"
     assert len(lookups) == 2  # the request ran once more
     assert only_pledge(db).status == "held" and charges(db) == 1
 
 
-def test_a_web_pledge_whose_connection_dropped_before_any_work_goes_through(client, make, login, db, campaign,
-                                                                             monkeypatch):
+def test_a_web_pledge_whose_connection_dropped_before_any_work_goes_through(
+    client, make, login, db, campaign, monkeypatch
+):
     login(make.user())
     data = form_fields(client, f"/p/{campaign.slug}/back")
     data.update(tier_id=str(campaign.tiers[0].id), quantity="1", payment_method="pm_card_visa")
@@ -111,8 +124,12 @@ def test_a_web_pledge_whose_connection_dropped_before_any_work_goes_through(clie
 def test_a_drop_while_recording_the_payment_is_retried_once(api, make, db, campaign, monkeypatch):
     token = api.token_for(make.user())
     locks = drop_connection(monkeypatch, pledge_service, "lock_with_receipt_data", times=1)
-    response = api.post(f"/projects/{campaign.id}/pledges", pledge_body(campaign), token=token,
-                        headers={"Idempotency-Key": "dropped-step-3"})
+    response = api.post(
+        f"/projects/{campaign.id}/pledges",
+        pledge_body(campaign),
+        token=token,
+        headers={"Idempotency-Key": "dropped-step-3"},
+    )
     assert response.status_code == 201 and response.get_json()["status"] == "held"
     assert len(locks) == 2 and charges(db) == 1
     pledge = only_pledge(db)
@@ -121,8 +138,10 @@ def test_a_drop_while_recording_the_payment_is_retried_once(api, make, db, campa
 
 # -- after the charge: 503, then reconcile and a mail ---------------------------------------
 
-def test_an_api_pledge_that_lost_the_database_after_the_charge_is_503_and_mailed_later(app, api, make, db,
-                                                                                          campaign, monkeypatch):
+
+def test_an_api_pledge_that_lost_the_database_after_the_charge_is_503_and_mailed_later(
+    app, api, make, db, campaign, monkeypatch
+):
     backer = make.user(name="Mei Backer")
     token = api.token_for(backer)
     body, key = pledge_body(campaign), {"Idempotency-Key": "dropped-after-charge"}
@@ -151,8 +170,9 @@ def test_an_api_pledge_that_lost_the_database_after_the_charge_is_503_and_mailed
     assert charges(db) == 1
 
 
-def test_a_web_pledge_that_lost_the_database_after_the_charge_shows_a_page_that_says_so(client, make, login, db,
-                                                                                       campaign, monkeypatch):
+def test_a_web_pledge_that_lost_the_database_after_the_charge_shows_a_page_that_says_so(
+    client, make, login, db, campaign, monkeypatch
+):
     login(make.user())
     data = form_fields(client, f"/p/{campaign.slug}/back")
     data.update(tier_id=str(campaign.tiers[0].id), quantity="1", payment_method="pm_card_visa")
@@ -178,13 +198,18 @@ def test_the_page_in_chinese(client, make, login, db, campaign, monkeypatch):
     assert "我们正在核实您的付款" in response.get_data(as_text=True)
 
 
-def test_a_charge_the_processor_never_saw_is_sent_by_reconcile_and_a_decline_is_mailed(app, api, make, db, campaign,
-                                                                                      sandbox, monkeypatch):
+def test_a_charge_the_processor_never_saw_is_sent_by_reconcile_and_a_decline_is_mailed(
+    app, api, make, db, campaign, sandbox, monkeypatch
+):
     backer = make.user()
     token = api.token_for(backer)
     drop_connection(monkeypatch, sandbox, "charge", times=1)  # the processor's book was out of reach
-    response = api.post(f"/projects/{campaign.id}/pledges", pledge_body(campaign, "pm_card_chargeDeclined"),
-                        token=token, headers={"Idempotency-Key": "declined-later"})
+    response = api.post(
+        f"/projects/{campaign.id}/pledges",
+        pledge_body(campaign, "pm_card_chargeDeclined"),
+        token=token,
+        headers={"Idempotency-Key": "declined-later"},
+    )
     assert response.status_code == 503 and error_of(response)["code"] == "payment_being_checked"
     assert only_pledge(db).status == "pending" and charges(db, "failed") + charges(db) == 0
 
@@ -199,13 +224,18 @@ def test_a_charge_the_processor_never_saw_is_sent_by_reconcile_and_a_decline_is_
     assert ledger_verifies(app)
 
 
-def test_a_charge_reconcile_finds_after_the_campaign_closed_is_refunded_and_mailed(app, api, make, db, campaign,
-                                                                                  sandbox, monkeypatch):
+def test_a_charge_reconcile_finds_after_the_campaign_closed_is_refunded_and_mailed(
+    app, api, make, db, campaign, sandbox, monkeypatch
+):
     backer = make.user()
     token = api.token_for(backer)
     drop_connection(monkeypatch, sandbox, "charge", times=1)
-    response = api.post(f"/projects/{campaign.id}/pledges", pledge_body(campaign), token=token,
-                        headers={"Idempotency-Key": "late-after-outage"})
+    response = api.post(
+        f"/projects/{campaign.id}/pledges",
+        pledge_body(campaign),
+        token=token,
+        headers={"Idempotency-Key": "late-after-outage"},
+    )
     assert response.status_code == 503
     project = db.session.get(Project, campaign.id)
     project.deadline = utcnow() - timedelta(minutes=1)
@@ -223,6 +253,7 @@ def test_a_charge_reconcile_finds_after_the_campaign_closed_is_refunded_and_mail
 
 
 # -- everything else: 503 service_unavailable ----------------------------------------------
+
 
 def test_other_api_requests_answer_service_unavailable(api, make, db, monkeypatch):
     token = api.token_for(make.user())
@@ -257,8 +288,9 @@ def test_what_counts_as_an_outage():
     assert not is_outage(ValueError("not a database error"))
 
 
-def test_while_the_database_stays_away_the_page_still_comes_in_the_visitors_language(client, make, login, db,
-                                                                                     monkeypatch):
+def test_while_the_database_stays_away_the_page_still_comes_in_the_visitors_language(
+    client, make, login, db, monkeypatch
+):
     from crowdfund.services import user_sessions
 
     login(make.user())

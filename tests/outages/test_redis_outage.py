@@ -3,6 +3,7 @@ and pledges work as before, and their mail waits in the outbox to be delivered l
 
 (The rate limits' store is Redis too in production; its fallback is tested with the limits.)
 """
+
 import re
 import time
 from pathlib import Path
@@ -14,18 +15,21 @@ from sqlalchemy import select
 from crowdfund.extensions import db
 from crowdfund.models import OutboxMessage, Pledge
 from crowdfund.services import api_tokens
-from tests import factories
-from tests.live_server import signed_in
-from tests.pledges.builders import live_reward_project
+from tests.support import factories
+from tests.support.builders import live_reward_project
+from tests.support.live_server import signed_in
 
 QUEUE = "crowdfund-outage-test"
 
 
 def api_pledge(server, token, key):
     started = time.monotonic()
-    response = requests.post(f"{server.url}/api/v1/projects/{server.project_id}/pledges", timeout=60,
-                             json={"tier_id": server.tier_id, "payment_method": "pm_card_visa"},
-                             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+    response = requests.post(
+        f"{server.url}/api/v1/projects/{server.project_id}/pledges",
+        timeout=60,
+        json={"tier_id": server.tier_id, "payment_method": "pm_card_visa"},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+    )
     return response, time.monotonic() - started
 
 
@@ -37,14 +41,27 @@ def web_pledge(server, browser):
     def hidden(name):
         return re.search(rf'name="{name}" type="hidden" value="([^"]+)"', form.text).group(1)
 
-    return browser.post(back, timeout=60, data={
-        "csrf_token": hidden("csrf_token"), "idempotency_key": hidden("idempotency_key"),
-        "tier_id": str(server.tier_id), "quantity": "1", "payment_method": "pm_card_visa"})
+    return browser.post(
+        back,
+        timeout=60,
+        data={
+            "csrf_token": hidden("csrf_token"),
+            "idempotency_key": hidden("idempotency_key"),
+            "tier_id": str(server.tier_id),
+            "quantity": "1",
+            "payment_method": "pm_card_visa",
+        },
+    )
 
 
 def test_with_redis_stopped_pages_and_pledges_work_and_mail_waits(live, redis_server):
-    server = live(PAGE_CACHE_SECONDS=10, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_server.url(2),
-                  CELERY_BROKER_URL=redis_server.url(1), CELERY_TASK_DEFAULT_QUEUE=QUEUE)
+    server = live(
+        PAGE_CACHE_SECONDS=10,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=redis_server.url(2),
+        CELERY_BROKER_URL=redis_server.url(1),
+        CELERY_TASK_DEFAULT_QUEUE=QUEUE,
+    )
     app = server.app
     with app.app_context():
         make = factories.Factories(db)

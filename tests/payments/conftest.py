@@ -1,5 +1,6 @@
 """Fixtures for the payment gateways: localstripe, a recording Stripe HTTP client, an app
 configured for Stripe, and Stripe's webhook signature scheme."""
+
 import hashlib
 import hmac
 import importlib.util
@@ -57,8 +58,9 @@ def localstripe():
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, str(LAUNCHER), "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, str(LAUNCHER), "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 20
         probe = urllib.request.Request(url + "/v1/balance", headers={"Authorization": f"Bearer {STRIPE_SECRET_KEY}"})
@@ -93,8 +95,14 @@ def stripe_admin(localstripe):
 def stripe_config_app(**config):
     """A bare Flask app carrying only Stripe configuration: StripeGateway reads nothing else."""
     app = Flask("stripe_gateway_test")
-    app.config.update({"STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-                       "STRIPE_MAX_NETWORK_RETRIES": 0, **config})
+    app.config.update(
+        {
+            "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "STRIPE_MAX_NETWORK_RETRIES": 0,
+            **config,
+        }
+    )
     return app
 
 
@@ -116,22 +124,36 @@ class Recorded:
 # What a PaymentIntent confirmed with these payment methods asks of the backer, as Stripe
 # answers (its next_action); any other payment method succeeds at once.
 NEXT_ACTIONS = {
-    "pm_card_authenticationRequired": lambda intent_id, return_url: {
-        "type": "redirect_to_url",
-        "redirect_to_url": {"url": f"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={intent_id}",
-                            "return_url": return_url}} if return_url else {
-        "type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}},
+    "pm_card_authenticationRequired": lambda intent_id, return_url: (
+        {
+            "type": "redirect_to_url",
+            "redirect_to_url": {
+                "url": f"https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={intent_id}",
+                "return_url": return_url,
+            },
+        }
+        if return_url
+        else {"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}}
+    ),
     "pm_alipay": lambda intent_id, return_url: {
         "type": "alipay_handle_redirect",
-        "alipay_handle_redirect": {"url": f"https://hooks.stripe.com/redirect/authenticate/src_{intent_id}",
-                                   "return_url": return_url, "native_url": None, "native_data": None}},
+        "alipay_handle_redirect": {
+            "url": f"https://hooks.stripe.com/redirect/authenticate/src_{intent_id}",
+            "return_url": return_url,
+            "native_url": None,
+            "native_data": None,
+        },
+    },
     "pm_wechat_pay": lambda intent_id, return_url: {
         "type": "wechat_pay_display_qr_code",
         "wechat_pay_display_qr_code": {
-            "data": "weixin://wxpay/bizpayurl?pr=test", "image_data_url": "data:image/png;base64,AA",
+            "data": "weixin://wxpay/bizpayurl?pr=test",
+            "image_data_url": "data:image/png;base64,AA",
             "hosted_instructions_url": f"https://payments.stripe.com/qr/instructions/{intent_id}",
             "image_url_png": f"https://qr.stripe.com/{intent_id}.png",
-            "image_url_svg": f"https://qr.stripe.com/{intent_id}.svg"}},
+            "image_url_svg": f"https://qr.stripe.com/{intent_id}.svg",
+        },
+    },
 }
 
 
@@ -162,8 +184,9 @@ class RecordingHTTPClient(stripe.HTTPClient):
         return self
 
     def fail_connection(self):
-        self._queue.append(stripe.APIConnectionError(
-            "Timed out talking to Stripe (recorded test client).", should_retry=True))
+        self._queue.append(
+            stripe.APIConnectionError("Timed out talking to Stripe (recorded test client).", should_retry=True)
+        )
         return self
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
@@ -195,25 +218,51 @@ class RecordingHTTPClient(stripe.HTTPClient):
         if parts[:2] == ["v1", "payment_intents"] and len(parts) in (3, 4):
             intent = self.intents.get(parts[2])
             if intent is None:
-                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing", "param": "intent",
-                                       "message": f"No such payment_intent: '{parts[2]}'"}}, {}
+                return (
+                    404,
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "resource_missing",
+                            "param": "intent",
+                            "message": f"No such payment_intent: '{parts[2]}'",
+                        }
+                    },
+                    {},
+                )
             if len(parts) == 3 and call.method == "GET":
                 return 200, intent, {}
             if parts[3:] == ["cancel"]:
                 return self._cancel_intent(intent, p)
         if call.path == "/v1/refunds":
-            refund = {"id": f"re_rec{self._count}", "object": "refund", "status": "succeeded",
-                      "amount": int(p["amount"]), "currency": "gbp", "payment_intent": p["payment_intent"],
-                      "failure_reason": None,
-                      "metadata": {key[len("metadata["):-1]: value for key, value in p.items()
-                                   if key.startswith("metadata[")}}
+            refund = {
+                "id": f"re_rec{self._count}",
+                "object": "refund",
+                "status": "succeeded",
+                "amount": int(p["amount"]),
+                "currency": "gbp",
+                "payment_intent": p["payment_intent"],
+                "failure_reason": None,
+                "metadata": {
+                    key[len("metadata[") : -1]: value for key, value in p.items() if key.startswith("metadata[")
+                },
+            }
             self.refunds[refund["id"]] = refund
             return 200, refund, {}
         if parts[:2] == ["v1", "refunds"] and len(parts) == 3 and call.method == "GET":
             refund = self.refunds.get(parts[2])
             if refund is None:
-                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
-                                       "message": f"No such refund: '{parts[2]}'"}}, {}
+                return (
+                    404,
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "resource_missing",
+                            "message": f"No such refund: '{parts[2]}'",
+                        }
+                    },
+                    {},
+                )
             return 200, refund, {}
         if call.path.startswith("/v1/account"):
             return self._connect(call)
@@ -222,34 +271,76 @@ class RecordingHTTPClient(stripe.HTTPClient):
         if parts[:2] == ["v1", "disputes"] or parts[-1:] == ["reversals"]:
             return self._disputes(call)
         if call.path == "/v1/transfers":
-            return 200, {"id": f"tr_rec{self._count}", "object": "transfer", "amount": int(p["amount"]),
-                         "currency": p["currency"], "destination": p["destination"],
-                         "transfer_group": p.get("transfer_group")}, {}
-        return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
+            return (
+                200,
+                {
+                    "id": f"tr_rec{self._count}",
+                    "object": "transfer",
+                    "amount": int(p["amount"]),
+                    "currency": p["currency"],
+                    "destination": p["destination"],
+                    "transfer_group": p.get("transfer_group"),
+                },
+                {},
+            )
+        return (
+            404,
+            {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}},
+            {},
+        )
 
     def _connect(self, call):
         """Stripe Connect: Express accounts (new ones have not finished onboarding) and their links."""
         p, parts = call.params, call.path.strip("/").split("/")
         if call.path == "/v1/accounts" and call.method == "POST":
-            account = {"id": f"acct_rec{self._count}", "object": "account", "type": p.get("type"),
-                       "country": p.get("country"), "email": p.get("email"), "charges_enabled": False,
-                       "payouts_enabled": False, "details_submitted": False,
-                       "capabilities": {"transfers": "inactive"},
-                       "requirements": {"currently_due": ["external_account"], "past_due": [], "disabled_reason": None},
-                       "metadata": {key[len("metadata["):-1]: value for key, value in p.items()
-                                    if key.startswith("metadata[")}}
+            account = {
+                "id": f"acct_rec{self._count}",
+                "object": "account",
+                "type": p.get("type"),
+                "country": p.get("country"),
+                "email": p.get("email"),
+                "charges_enabled": False,
+                "payouts_enabled": False,
+                "details_submitted": False,
+                "capabilities": {"transfers": "inactive"},
+                "requirements": {"currently_due": ["external_account"], "past_due": [], "disabled_reason": None},
+                "metadata": {
+                    key[len("metadata[") : -1]: value for key, value in p.items() if key.startswith("metadata[")
+                },
+            }
             self.accounts[account["id"]] = account
             return 200, account, {}
         if parts[:2] == ["v1", "accounts"] and len(parts) == 3 and call.method == "GET":
             account = self.accounts.get(parts[2])
             if account is None:
-                return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
-                                       "message": f"No such account: '{parts[2]}'"}}, {}
+                return (
+                    404,
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "code": "resource_missing",
+                            "message": f"No such account: '{parts[2]}'",
+                        }
+                    },
+                    {},
+                )
             return 200, account, {}
         if call.path == "/v1/account_links" and call.method == "POST":
-            return 200, {"object": "account_link", "url": f"https://connect.stripe.com/setup/e/{p['account']}/rec",
-                         "created": 1, "expires_at": 301}, {}
-        return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
+            return (
+                200,
+                {
+                    "object": "account_link",
+                    "url": f"https://connect.stripe.com/setup/e/{p['account']}/rec",
+                    "created": 1,
+                    "expires_at": 301,
+                },
+                {},
+            )
+        return (
+            404,
+            {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}},
+            {},
+        )
 
     def _disputes(self, call):
         """A chargeback of the first PaymentIntent (open, its amount withdrawn with Stripe's $15
@@ -258,38 +349,101 @@ class RecordingHTTPClient(stripe.HTTPClient):
         if parts[1] == "disputes" and call.method == "GET":
             intent = self.intents.get("pi_rec1") or {"id": "pi_rec1", "object": "payment_intent", "metadata": {}}
             expanded = "payment_intent" in p.values()
-            return 200, {"id": parts[2], "object": "dispute", "amount": 2500, "currency": "gbp", "charge": "ch_rec1",
-                         "payment_intent": intent if expanded else intent["id"], "reason": "fraudulent",
-                         "status": "needs_response", "livemode": False, "evidence_details": {"due_by": 1767225600},
-                         "balance_transactions": [{"id": "txn_dp1", "object": "balance_transaction", "amount": -2500,
-                                                   "fee": 1500, "currency": "gbp", "reporting_category": "dispute"}],
-                         "metadata": {}}, {}
+            return (
+                200,
+                {
+                    "id": parts[2],
+                    "object": "dispute",
+                    "amount": 2500,
+                    "currency": "gbp",
+                    "charge": "ch_rec1",
+                    "payment_intent": intent if expanded else intent["id"],
+                    "reason": "fraudulent",
+                    "status": "needs_response",
+                    "livemode": False,
+                    "evidence_details": {"due_by": 1767225600},
+                    "balance_transactions": [
+                        {
+                            "id": "txn_dp1",
+                            "object": "balance_transaction",
+                            "amount": -2500,
+                            "fee": 1500,
+                            "currency": "gbp",
+                            "reporting_category": "dispute",
+                        }
+                    ],
+                    "metadata": {},
+                },
+                {},
+            )
         if parts[-1] == "reversals" and call.method == "POST":
-            return 200, {"id": f"trr_rec{self._count}", "object": "transfer_reversal", "amount": int(p["amount"]),
-                         "currency": "gbp", "transfer": parts[2]}, {}
-        return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}}, {}
+            return (
+                200,
+                {
+                    "id": f"trr_rec{self._count}",
+                    "object": "transfer_reversal",
+                    "amount": int(p["amount"]),
+                    "currency": "gbp",
+                    "transfer": parts[2],
+                },
+                {},
+            )
+        return (
+            404,
+            {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({call.path})."}},
+            {},
+        )
 
     def _create_intent(self, p):
         intent_id = f"pi_rec{self._count}"
         next_action = NEXT_ACTIONS.get(p.get("payment_method"))
-        intent = {"id": intent_id, "object": "payment_intent", "amount": int(p["amount"]), "currency": p["currency"],
-                  "status": "requires_action" if next_action else "succeeded",
-                  "next_action": next_action(intent_id, p.get("return_url")) if next_action else None,
-                  "client_secret": f"{intent_id}_secret_x", "transfer_group": p.get("transfer_group"),
-                  "payment_method": p.get("payment_method"), "last_payment_error": None,
-                  "metadata": {key[len("metadata["):-1]: value for key, value in p.items()
-                               if key.startswith("metadata[")}}
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": int(p["amount"]),
+            "currency": p["currency"],
+            "status": "requires_action" if next_action else "succeeded",
+            "next_action": next_action(intent_id, p.get("return_url")) if next_action else None,
+            "client_secret": f"{intent_id}_secret_x",
+            "transfer_group": p.get("transfer_group"),
+            "payment_method": p.get("payment_method"),
+            "last_payment_error": None,
+            "metadata": {key[len("metadata[") : -1]: value for key, value in p.items() if key.startswith("metadata[")},
+        }
         self.intents[intent_id] = intent
         return intent
 
     def _balance_transactions(self):
         """Stripe's balance history, sources expanded: a charge (with its fee), its refund, a transfer."""
-        items = [{"id": "txn_1", "object": "balance_transaction", "type": "charge", "amount": 2500, "fee": 103,
-                  "currency": "gbp", "source": {"id": "ch_1", "object": "charge", "payment_intent": "pi_rec1"}},
-                 {"id": "txn_2", "object": "balance_transaction", "type": "refund", "amount": -1000, "fee": 0,
-                  "currency": "gbp", "source": {"id": "re_1", "object": "refund", "payment_intent": "pi_rec1"}},
-                 {"id": "txn_3", "object": "balance_transaction", "type": "transfer", "amount": -950, "fee": 0,
-                  "currency": "gbp", "source": {"id": "tr_1", "object": "transfer", "destination": "acct_1Firm"}}]
+        items = [
+            {
+                "id": "txn_1",
+                "object": "balance_transaction",
+                "type": "charge",
+                "amount": 2500,
+                "fee": 103,
+                "currency": "gbp",
+                "source": {"id": "ch_1", "object": "charge", "payment_intent": "pi_rec1"},
+            },
+            {
+                "id": "txn_2",
+                "object": "balance_transaction",
+                "type": "refund",
+                "amount": -1000,
+                "fee": 0,
+                "currency": "gbp",
+                "source": {"id": "re_1", "object": "refund", "payment_intent": "pi_rec1"},
+            },
+            {
+                "id": "txn_3",
+                "object": "balance_transaction",
+                "type": "transfer",
+                "amount": -950,
+                "fee": 0,
+                "currency": "gbp",
+                "source": {"id": "tr_1", "object": "transfer", "destination": "acct_1Firm"},
+            },
+        ]
         return {"object": "list", "url": "/v1/balance_transactions", "has_more": False, "data": items}
 
     def _search_intents(self, p):
@@ -302,12 +456,22 @@ class RecordingHTTPClient(stripe.HTTPClient):
 
     def _cancel_intent(self, intent, p):
         if intent["status"] in ("succeeded", "canceled"):
-            return 400, {"error": {
-                "type": "invalid_request_error", "code": "payment_intent_unexpected_state", "payment_intent": intent,
-                "message": f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}. "
-                           "Only a PaymentIntent with one of the following statuses may be canceled: "
-                           "requires_payment_method, requires_capture, requires_confirmation, requires_action, "
-                           "processing."}}, {}
+            return (
+                400,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "payment_intent_unexpected_state",
+                        "payment_intent": intent,
+                        "message": "You cannot cancel this PaymentIntent because it has a status of "
+                        f"{intent['status']}. "
+                        "Only a PaymentIntent with one of the following statuses may be canceled: "
+                        "requires_payment_method, requires_capture, requires_confirmation, requires_action, "
+                        "processing.",
+                    }
+                },
+                {},
+            )
         intent.update(status="canceled", next_action=None, cancellation_reason=p.get("cancellation_reason"))
         return 200, intent, {}
 
@@ -326,21 +490,27 @@ def recorded_gateway(recorder):
 @pytest.fixture(scope="session")
 def stripe_app(database_url, app):
     """The app as deployed with Stripe, on the suite's database (its rows are emptied by `db`)."""
-    stripe_app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, PAYMENT_GATEWAY="stripe",
-                            STRIPE_SECRET_KEY=STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY=STRIPE_PUBLISHABLE_KEY,
-                            STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE="http://127.0.0.1:9",
-                            STRIPE_MAX_NETWORK_RETRIES=0)
+    stripe_app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        PAYMENT_GATEWAY="stripe",
+        STRIPE_SECRET_KEY=STRIPE_SECRET_KEY,
+        STRIPE_PUBLISHABLE_KEY=STRIPE_PUBLISHABLE_KEY,
+        STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
+        STRIPE_API_BASE="http://127.0.0.1:9",
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
     stripe_app.test_client_class = FreshContextClient
     yield stripe_app
     with stripe_app.app_context():
         from crowdfund.extensions import db
+
         db.engine.dispose()
 
 
 @pytest.fixture()
 def stripe_client(stripe_app, db):
     return stripe_app.test_client()
-
 
 
 def stripe_signature(payload: bytes, secret=STRIPE_WEBHOOK_SECRET, timestamp=None):

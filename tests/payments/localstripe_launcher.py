@@ -25,6 +25,7 @@ the way the suite needs, closer to the Stripe API version our gateway names:
   As at Stripe, only requests that began executing are saved: successes, declines (402)
   and refusals of the object's state; not parameter errors, missing objects nor 5xx.
 """
+
 import argparse
 import json
 import re
@@ -55,8 +56,9 @@ def _keep_state_in_memory():
 
 
 def _unknown(*names):
-    return UserError(400, f"Received unknown parameter: {', '.join(names)}", {"code": "parameter_unknown",
-                                                                              "param": names[0]})
+    return UserError(
+        400, f"Received unknown parameter: {', '.join(names)}", {"code": "parameter_unknown", "param": names[0]}
+    )
 
 
 # -- PaymentIntents as our API version has them ---------------------------------------------------
@@ -65,14 +67,23 @@ def _patch_payment_intents():
     original_init, original_confirm = intent_class.__init__, intent_class._confirm
     original_report_failure = intent_class._report_failure
 
-    def __init__(self, *args, transfer_group=None, description=None, return_url=None,
-                 allowed_payment_method_types=None, payment_method_types=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        transfer_group=None,
+        description=None,
+        return_url=None,
+        allowed_payment_method_types=None,
+        payment_method_types=None,
+        **kwargs,
+    ):
         # Checked before localstripe's own __init__, which stores the object.
         if payment_method_types is not None:
             raise _unknown("payment_method_types")
         if allowed_payment_method_types is not None and (
-                not isinstance(allowed_payment_method_types, list)
-                or not all(isinstance(kind, str) for kind in allowed_payment_method_types)):
+            not isinstance(allowed_payment_method_types, list)
+            or not all(isinstance(kind, str) for kind in allowed_payment_method_types)
+        ):
             raise UserError(400, "Invalid array", {"param": "allowed_payment_method_types"})
         original_init(self, *args, **kwargs)
         self.transfer_group = transfer_group
@@ -86,8 +97,10 @@ def _patch_payment_intents():
         original_confirm(self, on_failure_now)
         if self.next_action and self.return_url:
             # Confirmed server-side with a return_url, Stripe sends the backer to their bank's page.
-            self.next_action = {"type": "redirect_to_url", "redirect_to_url": {
-                "url": f"{_base_url[0]}/_test/3ds/{self.id}", "return_url": self.return_url}}
+            self.next_action = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {"url": f"{_base_url[0]}/_test/3ds/{self.id}", "return_url": self.return_url},
+            }
 
     def _report_failure(self):
         try:
@@ -112,10 +125,14 @@ async def _cancel(request, intent_id):
         raise UserError(400, f"Invalid cancellation_reason: {reason}", {"param": "cancellation_reason"})
     intent = resources.PaymentIntent._api_retrieve(intent_id)
     if intent.status not in CANCELABLE:
-        raise UserError(400, (
-            f"You cannot cancel this PaymentIntent because it has a status of {intent.status}. Only a "
-            f"PaymentIntent with one of the following statuses may be canceled: {', '.join(CANCELABLE)}."),
-            {"code": "payment_intent_unexpected_state", "payment_intent": intent._export()})
+        raise UserError(
+            400,
+            (
+                f"You cannot cancel this PaymentIntent because it has a status of {intent.status}. Only a "
+                f"PaymentIntent with one of the following statuses may be canceled: {', '.join(CANCELABLE)}."
+            ),
+            {"code": "payment_intent_unexpected_state", "payment_intent": intent._export()},
+        )
     resources.PaymentIntent._api_cancel(intent_id)
     intent.cancellation_reason = reason
     return server.json_response(intent._export())
@@ -126,10 +143,14 @@ def _search(request):
     if not match:
         raise UserError(400, "This emulator searches only metadata['<key>']:'<value>'.", {"param": "query"})
     key, value = match[1], re.sub(r"\\(.)", r"\1", match[2])
-    found = [intent._export() for name, intent in resources.store.items()
-             if name.startswith("payment_intent:") and (intent.metadata or {}).get(key) == value]
-    return server.json_response({"object": "search_result", "url": request.path, "has_more": False,
-                                 "next_page": None, "data": found})
+    found = [
+        intent._export()
+        for name, intent in resources.store.items()
+        if name.startswith("payment_intent:") and (intent.metadata or {}).get(key) == value
+    ]
+    return server.json_response(
+        {"object": "search_result", "url": request.path, "has_more": False, "next_page": None, "data": found}
+    )
 
 
 @web.middleware
@@ -148,20 +169,22 @@ def _three_d_secure_page(request, intent_id):
     intent = resources.PaymentIntent._api_retrieve(intent_id)
     outcome = request.query.get("outcome")
     if outcome not in ("complete", "fail"):
-        links = "".join(f'<p><a href="?outcome={choice}">{choice.title()} authentication</a></p>'
-                        for choice in ("complete", "fail"))
-        return web.Response(text=f"<!doctype html><title>3-D Secure test page</title>{links}",
-                            content_type="text/html")
+        links = "".join(
+            f'<p><a href="?outcome={choice}">{choice.title()} authentication</a></p>' for choice in ("complete", "fail")
+        )
+        return web.Response(text=f"<!doctype html><title>3-D Secure test page</title>{links}", content_type="text/html")
     if intent.status == "requires_action":
         try:
-            resources.PaymentIntent._api_authenticate(intent_id, client_secret=intent.client_secret,
-                                                      success=outcome == "complete")
+            resources.PaymentIntent._api_authenticate(
+                intent_id, client_secret=intent.client_secret, success=outcome == "complete"
+            )
         except UserError as error:
             if error.code != 402:  # a decline after authentication is an answer too
                 raise
     status = "succeeded" if intent.status == "succeeded" else "failed"
-    query = urlencode({"payment_intent": intent.id, "payment_intent_client_secret": intent.client_secret,
-                       "redirect_status": status})
+    query = urlencode(
+        {"payment_intent": intent.id, "payment_intent_client_secret": intent.client_secret, "redirect_status": status}
+    )
     separator = "&" if "?" in intent.return_url else "?"
     raise web.HTTPFound(f"{intent.return_url}{separator}{query}")
 
@@ -205,12 +228,19 @@ async def idempotency(request, handler):
     if scope in _replies:
         _, path, first_body, status, text = _replies[scope]
         if (path, first_body) != (request.path, body):
-            error = {"error": {"type": "idempotency_error", "message": (
-                "Keys for idempotent requests can only be used with the same parameters "
-                "they were first used with.")}}
+            error = {
+                "error": {
+                    "type": "idempotency_error",
+                    "message": (
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        "they were first used with."
+                    ),
+                }
+            }
             return web.json_response(error, status=400)
-        return web.Response(text=text, status=status, content_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})
+        return web.Response(
+            text=text, status=status, content_type="application/json", headers={"Idempotent-Replayed": "true"}
+        )
     response = await handler(request)
     if _saved_by_stripe(response.status, response.text):
         _replies[scope] = (now(), request.path, body, response.status, response.text)

@@ -1,5 +1,6 @@
 """Helpers for the sandbox processor's tests: charges, its book, its webhook queue, and a
 small HTTP server standing in for a webhook endpoint elsewhere."""
+
 import json
 import threading
 import uuid
@@ -16,12 +17,26 @@ def key(label="charge"):
     return f"test:{label}:{uuid.uuid4().hex}"
 
 
-def pay(gateway, method="pm_card_visa", *, amount=5000, currency="CNY", idempotency_key=None,
-        return_url=RETURN_URL, metadata=None):
-    return gateway.charge(amount=amount, currency=currency, payment_method=method,
-                          idempotency_key=idempotency_key or key(), transfer_group="project-2",
-                          description="Pledge 5 to project 2", return_url=return_url,
-                          metadata=metadata or {"pledge_id": 5, "project_id": 2})
+def pay(
+    gateway,
+    method="pm_card_visa",
+    *,
+    amount=5000,
+    currency="CNY",
+    idempotency_key=None,
+    return_url=RETURN_URL,
+    metadata=None,
+):
+    return gateway.charge(
+        amount=amount,
+        currency=currency,
+        payment_method=method,
+        idempotency_key=idempotency_key or key(),
+        transfer_group="project-2",
+        description="Pledge 5 to project 2",
+        return_url=return_url,
+        metadata=metadata or {"pledge_id": 5, "project_id": 2},
+    )
 
 
 def operation(db, ref):

@@ -1,4 +1,5 @@
 """The sandbox payment processor: test cards, idempotency, refunds, payouts, faults."""
+
 import json
 import uuid
 
@@ -15,9 +16,14 @@ def key(label="charge"):
 
 
 def charge(gateway, amount=5000, currency="GBP", method="pm_card_visa", idempotency_key=None):
-    return gateway.charge(amount=amount, currency=currency, payment_method=method,
-                          idempotency_key=idempotency_key or key(), transfer_group="project-1",
-                          metadata={"pledge": "1"})
+    return gateway.charge(
+        amount=amount,
+        currency=currency,
+        payment_method=method,
+        idempotency_key=idempotency_key or key(),
+        transfer_group="project-1",
+        metadata={"pledge": "1"},
+    )
 
 
 def operations(db, **where):
@@ -83,8 +89,9 @@ def test_the_same_key_with_another_amount_is_an_idempotency_conflict(sandbox, db
 
 # -- refunds -----------------------------------------------------------------------------
 def refund(gateway, charge_ref, amount, currency="GBP", idempotency_key=None):
-    return gateway.refund(charge_ref=charge_ref, amount=amount, currency=currency,
-                          idempotency_key=idempotency_key or key("refund"))
+    return gateway.refund(
+        charge_ref=charge_ref, amount=amount, currency=currency, idempotency_key=idempotency_key or key("refund")
+    )
 
 
 def test_partial_refunds_add_up_to_the_charge_and_no_further(sandbox, db):
@@ -132,11 +139,13 @@ def test_a_replayed_refund_returns_the_first_refund(sandbox, db):
 
 def test_refund_many_reports_each_refund_or_its_error_in_order(sandbox, db):
     paid = charge(sandbox, amount=1000)
-    results = sandbox.refund_many([
-        RefundRequest(paid.ref, 600, "GBP", key("refund")),
-        RefundRequest(paid.ref, 600, "GBP", key("refund")),  # only 400 left
-        RefundRequest(paid.ref, 400, "GBP", key("refund")),
-    ])
+    results = sandbox.refund_many(
+        [
+            RefundRequest(paid.ref, 600, "GBP", key("refund")),
+            RefundRequest(paid.ref, 600, "GBP", key("refund")),  # only 400 left
+            RefundRequest(paid.ref, 400, "GBP", key("refund")),
+        ]
+    )
     assert results[0].amount == 600
     assert isinstance(results[1], GatewayError) and results[1].code == "amount_too_large"
     assert results[2].amount == 400
@@ -144,8 +153,13 @@ def test_refund_many_reports_each_refund_or_its_error_in_order(sandbox, db):
 
 # -- payouts -----------------------------------------------------------------------------
 def test_a_payout_goes_to_a_connected_account(sandbox, db):
-    moved = sandbox.payout(amount=9500, currency="GBP", destination="acct_sandbox_abc",
-                           idempotency_key=key("payout"), transfer_group="project-1")
+    moved = sandbox.payout(
+        amount=9500,
+        currency="GBP",
+        destination="acct_sandbox_abc",
+        idempotency_key=key("payout"),
+        transfer_group="project-1",
+    )
     assert moved.amount == 9500 and moved.ref.startswith("pa_sbx_")
     [op] = operations(db, kind="payout")
     assert op.reference == "acct_sandbox_abc" and op.extra == {"transfer_group": "project-1"}
@@ -154,8 +168,13 @@ def test_a_payout_goes_to_a_connected_account(sandbox, db):
 @pytest.mark.parametrize("destination", ["", None, "GB29NWBK60161331926819", "cus_123"])
 def test_a_payout_to_anything_but_an_account_is_refused(sandbox, db, destination):
     with pytest.raises(GatewayError) as error:
-        sandbox.payout(amount=100, currency="GBP", destination=destination,
-                       idempotency_key=key("payout"), transfer_group="project-1")
+        sandbox.payout(
+            amount=100,
+            currency="GBP",
+            destination=destination,
+            idempotency_key=key("payout"),
+            transfer_group="project-1",
+        )
     assert error.value.code == "invalid_destination"
     assert operations(db) == []
 
@@ -199,11 +218,16 @@ def test_faults_only_hit_the_kinds_asked_for(sandbox, db):
     sandbox.faults.configure(rate=1.0, kinds={"payout"})
     assert charge(sandbox).ok
     with pytest.raises(TransientGatewayError):
-        sandbox.payout(amount=100, currency="GBP", destination="acct_x1", idempotency_key=key("payout"),
-                       transfer_group="project-1")
+        sandbox.payout(
+            amount=100, currency="GBP", destination="acct_x1", idempotency_key=key("payout"), transfer_group="project-1"
+        )
     sandbox.faults.reset()
-    assert sandbox.payout(amount=100, currency="GBP", destination="acct_x1", idempotency_key=key("payout"),
-                          transfer_group="project-1").amount == 100
+    assert (
+        sandbox.payout(
+            amount=100, currency="GBP", destination="acct_x1", idempotency_key=key("payout"), transfer_group="project-1"
+        ).amount
+        == 100
+    )
 
 
 # -- the processor's book is not our transaction ----------------------------------------------
@@ -231,11 +255,15 @@ def test_a_charge_made_while_our_transaction_is_open_survives_its_rollback(sandb
 
 # -- webhook signatures ------------------------------------------------------------------
 def test_sandbox_webhooks_are_verified_by_their_signature(sandbox):
-    payload = json.dumps({"id": "evt_sbx_1", "type": "payment_intent.succeeded",
-                          "data": {"object": {"id": "ch_sbx_1"}}}).encode()
+    payload = json.dumps(
+        {"id": "evt_sbx_1", "type": "payment_intent.succeeded", "data": {"object": {"id": "ch_sbx_1"}}}
+    ).encode()
     event = sandbox.parse_webhook(payload, {"Sandbox-Signature": sandbox.sign(payload)})
-    assert (event.id, event.type, event.data) == ("evt_sbx_1", "payment_intent.succeeded",
-                                                  {"object": {"id": "ch_sbx_1"}})
+    assert (event.id, event.type, event.data) == (
+        "evt_sbx_1",
+        "payment_intent.succeeded",
+        {"object": {"id": "ch_sbx_1"}},
+    )
     for headers in ({"Sandbox-Signature": sandbox.sign(payload + b" ")}, {}):
         with pytest.raises(GatewayError) as error:
             sandbox.parse_webhook(payload, headers)

@@ -1,4 +1,5 @@
 """The sandbox's connected accounts and its onboarding page, as Stripe Connect's would behave."""
+
 import json
 
 import pytest
@@ -15,20 +16,31 @@ def manual(app, monkeypatch):
 
 
 def signed_event(sandbox, event_id, ref, **claims):
-    body = json.dumps({"id": event_id, "object": "event", "type": "account.updated",
-                       "data": {"object": {"id": ref, "object": "account", **claims}}}).encode()
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "account.updated",
+            "data": {"object": {"id": ref, "object": "account", **claims}},
+        }
+    ).encode()
     return body, {"Sandbox-Signature": sandbox.sign(body), "Content-Type": "application/json"}
 
 
 def test_an_account_opens_once_per_key_and_pending_in_manual_mode(sandbox, db, manual):
-    ref = sandbox.create_account(firm_id=1, country="GB", email="f@example.com", idempotency_key="firm-1-payout-account-1")
-    again = sandbox.create_account(firm_id=1, country="GB", email="f@example.com",
-                                   idempotency_key="firm-1-payout-account-1")
+    ref = sandbox.create_account(
+        firm_id=1, country="GB", email="f@example.com", idempotency_key="firm-1-payout-account-1"
+    )
+    again = sandbox.create_account(
+        firm_id=1, country="GB", email="f@example.com", idempotency_key="firm-1-payout-account-1"
+    )
     assert ref == again and ref.startswith("acct_sbx_")
     assert sandbox.account_status(ref) == "pending"
     assert db.session.scalar(select(func.count()).select_from(SandboxAccount)) == 1
     with pytest.raises(GatewayError) as refused:
-        sandbox.create_account(firm_id=1, country="FR", email="f@example.com", idempotency_key="firm-1-payout-account-1")
+        sandbox.create_account(
+            firm_id=1, country="FR", email="f@example.com", idempotency_key="firm-1-payout-account-1"
+        )
     assert refused.value.code == "idempotency_conflict"
     with pytest.raises(GatewayError) as missing:
         sandbox.account_status("acct_sbx_nobody")
@@ -58,9 +70,11 @@ def test_the_onboarding_page_verifies_or_restricts_and_goes_back(client, sandbox
     client.post(f"/sandbox/onboard/{ref}", data={"outcome": "verified"})
     db.session.expire_all()
     assert firm.payout_account.status == "verified"
-    audit = db.session.execute(select(StateChange.from_state, StateChange.to_state).where(
-        StateChange.entity == "payout_account", StateChange.entity_id == firm.payout_account.id)
-        .order_by(StateChange.id)).all()
+    audit = db.session.execute(
+        select(StateChange.from_state, StateChange.to_state)
+        .where(StateChange.entity == "payout_account", StateChange.entity_id == firm.payout_account.id)
+        .order_by(StateChange.id)
+    ).all()
     assert [tuple(row) for row in audit] == [(None, "pending"), ("pending", "restricted"), ("restricted", "verified")]
 
 
@@ -76,8 +90,9 @@ def test_an_account_updated_event_is_checked_with_the_processor(client, sandbox,
     firm = make.firm(payout="pending")
     account = firm.payout_account
     # A genuine-looking event that claims more than the processor says: nothing changes.
-    body, headers = signed_event(sandbox, "evt_sbx_claims_1", account.processor_ref, payouts_enabled=True,
-                                 capabilities={"transfers": "active"})
+    body, headers = signed_event(
+        sandbox, "evt_sbx_claims_1", account.processor_ref, payouts_enabled=True, capabilities={"transfers": "active"}
+    )
     assert client.post("/webhooks/sandbox", data=body, headers=headers).status_code == 200
     db.session.refresh(account)
     assert account.status == "pending"

@@ -1,5 +1,6 @@
 """The sandbox as a model of Stripe's asynchronous payments: 3-D Secure and wallets, the
 first answer replayed, retrieve, cancel, and the webhook events each change queues."""
+
 import pytest
 
 from crowdfund.payments import GatewayError, NextAction, TransientGatewayError
@@ -28,8 +29,12 @@ def test_an_asynchronous_method_waits_for_the_backer_on_the_sandboxs_page(sandbo
     assert result.next_action == NextAction(WAITING[method][0], f"/sandbox/pay/{result.ref}")
     op = operation(db, result.ref)
     assert (op.status, op.payment_method, op.amount) == ("requires_action", method, 8800)
-    assert op.extra == {"metadata": {"pledge_id": 5, "project_id": 2}, "transfer_group": "project-2",
-                        "return_url": RETURN_URL, "description": "Pledge 5 to project 2"}
+    assert op.extra == {
+        "metadata": {"pledge_id": 5, "project_id": 2},
+        "transfer_group": "project-2",
+        "return_url": RETURN_URL,
+        "description": "Pledge 5 to project 2",
+    }
     [event] = queued(db)
     assert event.type == "payment_intent.requires_action"
 
@@ -157,11 +162,19 @@ def test_a_successful_charge_queues_a_payment_intent_event_like_stripes(sandbox,
     assert (payload["id"], payload["object"], payload["type"]) == (event.id, "event", "payment_intent.succeeded")
     assert isinstance(payload["created"], int)
     intent = payload["data"]["object"]
-    assert {name: intent[name] for name in ("id", "object", "amount", "currency", "status", "metadata",
-                                            "last_payment_error", "transfer_group")} == {
-        "id": ref, "object": "payment_intent", "amount": 4200, "currency": "cny", "status": "succeeded",
+    assert {
+        name: intent[name]
+        for name in ("id", "object", "amount", "currency", "status", "metadata", "last_payment_error", "transfer_group")
+    } == {
+        "id": ref,
+        "object": "payment_intent",
+        "amount": 4200,
+        "currency": "cny",
+        "status": "succeeded",
         "metadata": {"pledge_id": "5", "project_id": "2", "crowdfund_key": idempotency_key},
-        "last_payment_error": None, "transfer_group": "project-2"}
+        "last_payment_error": None,
+        "transfer_group": "project-2",
+    }
 
 
 def test_a_decline_and_a_failed_authentication_queue_payment_failed(sandbox, db):
@@ -169,8 +182,10 @@ def test_a_decline_and_a_failed_authentication_queue_payment_failed(sandbox, db)
     sandbox.complete(pay(sandbox, "pm_card_threeDSecure2Required").ref, succeed=False)
     failed = [e.payload["data"]["object"] for e in queued(db, type="payment_intent.payment_failed")]
     assert [intent["status"] for intent in failed] == ["requires_payment_method"] * 2
-    assert [intent["last_payment_error"]["decline_code"] for intent in failed] == \
-        ["insufficient_funds", "authentication_failed"]
+    assert [intent["last_payment_error"]["decline_code"] for intent in failed] == [
+        "insufficient_funds",
+        "authentication_failed",
+    ]
     assert failed[1]["last_payment_error"]["code"] == "payment_intent_authentication_failure"
 
 
@@ -179,8 +194,10 @@ def test_a_waiting_payment_event_says_where_the_backer_goes(sandbox, db):
     [event] = queued(db)
     intent = event.payload["data"]["object"]
     assert intent["status"] == "requires_action"
-    assert intent["next_action"] == {"type": "wechat_pay_display_qr_code", "wechat_pay_display_qr_code": {
-        "data": f"/sandbox/pay/{ref}", "hosted_instructions_url": f"/sandbox/pay/{ref}"}}
+    assert intent["next_action"] == {
+        "type": "wechat_pay_display_qr_code",
+        "wechat_pay_display_qr_code": {"data": f"/sandbox/pay/{ref}", "hosted_instructions_url": f"/sandbox/pay/{ref}"},
+    }
 
 
 def test_refunds_queue_charge_refunded_with_the_running_total(sandbox, db):
@@ -190,8 +207,7 @@ def test_refunds_queue_charge_refunded_with_the_running_total(sandbox, db):
     sandbox.refund(charge_ref=ref, amount=300, currency="GBP", idempotency_key=key("refund"))
     sandbox.refund_many([RefundRequest(ref, 700, "GBP", key("refund"))])
     refunded = [e.payload["data"]["object"] for e in queued(db, type="charge.refunded")]
-    assert [(c["id"], c["amount_refunded"], c["refunded"]) for c in refunded] == [(ref, 300, False),
-                                                                                  (ref, 1000, True)]
+    assert [(c["id"], c["amount_refunded"], c["refunded"]) for c in refunded] == [(ref, 300, False), (ref, 1000, True)]
 
 
 def test_a_replayed_charge_queues_no_second_event(sandbox, db):

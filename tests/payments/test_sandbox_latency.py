@@ -1,5 +1,6 @@
 """SANDBOX_LATENCY: every call to the sandbox processor takes as long as a real one's round trip,
 waited with no connection of the sandbox's own held; none by default."""
+
 import time
 import uuid
 from types import SimpleNamespace
@@ -10,8 +11,8 @@ from sqlalchemy import select
 from crowdfund.models import SandboxOperation
 from crowdfund.payments import RefundRequest, sandbox as sandbox_module
 from crowdfund.payments.sandbox_disputes import DISPUTE_METHOD
-from tests.factories import PASSWORD
-from tests.pledges.builders import live_reward_project
+from tests.support.builders import live_reward_project
+from tests.support.factories import PASSWORD
 
 LATENCY = 0.05
 
@@ -21,8 +22,14 @@ def key(label):
 
 
 def pay(gateway, method="pm_card_visa", amount=5000):
-    return gateway.charge(amount=amount, currency="GBP", payment_method=method, idempotency_key=key("charge"),
-                          transfer_group="project-1", return_url="http://localhost/pledges/1/return")
+    return gateway.charge(
+        amount=amount,
+        currency="GBP",
+        payment_method=method,
+        idempotency_key=key("charge"),
+        transfer_group="project-1",
+        return_url="http://localhost/pledges/1/return",
+    )
 
 
 def processor_objects(gateway, db):
@@ -30,15 +37,16 @@ def processor_objects(gateway, db):
     paid = pay(gateway)
     waiting = pay(gateway, "pm_card_threeDSecure2Required")
     refund = gateway.refund(charge_ref=paid.ref, amount=100, currency="GBP", idempotency_key=key("refund"))
-    account = gateway.create_account(firm_id=1, country="GB", email="firm@example.com",
-                                     idempotency_key=key("account"))
-    payout = gateway.payout(amount=1000, currency="GBP", destination=account, idempotency_key=key("payout"),
-                            transfer_group="project-1")
+    account = gateway.create_account(firm_id=1, country="GB", email="firm@example.com", idempotency_key=key("account"))
+    payout = gateway.payout(
+        amount=1000, currency="GBP", destination=account, idempotency_key=key("payout"), transfer_group="project-1"
+    )
     pay(gateway, DISPUTE_METHOD)
     db.session.rollback()  # see what the processor committed on its own connection
     dispute = db.session.scalars(select(SandboxOperation.id).where(SandboxOperation.kind == "dispute")).one()
-    return SimpleNamespace(paid=paid.ref, waiting=waiting.ref, refund=refund.ref, account=account,
-                           payout=payout.ref, dispute=dispute)
+    return SimpleNamespace(
+        paid=paid.ref, waiting=waiting.ref, refund=refund.ref, account=account, payout=payout.ref, dispute=dispute
+    )
 
 
 # Every call our side makes to the processor, by name.
@@ -50,13 +58,16 @@ CALLS = {
     "refund": lambda g, o: g.refund(charge_ref=o.paid, amount=100, currency="GBP", idempotency_key=key("refund")),
     "refund_many": lambda g, o: g.refund_many([RefundRequest(o.paid, 100, "GBP", key("refund"))]),
     "retrieve_refund": lambda g, o: g.retrieve_refund(o.refund),
-    "payout": lambda g, o: g.payout(amount=500, currency="GBP", destination=o.account,
-                                    idempotency_key=key("payout"), transfer_group="project-1"),
+    "payout": lambda g, o: g.payout(
+        amount=500, currency="GBP", destination=o.account, idempotency_key=key("payout"), transfer_group="project-1"
+    ),
     "reverse_payout": lambda g, o: g.reverse_payout(o.payout, amount=100, idempotency_key=key("reversal")),
-    "create_account": lambda g, o: g.create_account(firm_id=2, country="GB", email="other@example.com",
-                                                    idempotency_key=key("account")),
-    "onboarding_link": lambda g, o: g.onboarding_link(o.account, return_url="http://localhost/back",
-                                                      refresh_url="http://localhost/again"),
+    "create_account": lambda g, o: g.create_account(
+        firm_id=2, country="GB", email="other@example.com", idempotency_key=key("account")
+    ),
+    "onboarding_link": lambda g, o: g.onboarding_link(
+        o.account, return_url="http://localhost/back", refresh_url="http://localhost/again"
+    ),
     "account_status": lambda g, o: g.account_status(o.account),
     "retrieve_dispute": lambda g, o: g.retrieve_dispute(o.dispute),
     "activity": lambda g, o: g.activity(),
@@ -142,10 +153,11 @@ def test_a_pledge_waits_for_the_processor_once(app, db, make, client, monkeypatc
     monkeypatch.setitem(app.config, "SANDBOX_LATENCY", 0.3)
     monkeypatch.setitem(app.config, "SANDBOX_LATENCY_JITTER", 0)
 
-    response = client.post(f"/api/v1/projects/{project.id}/pledges",
-                           json={"tier_id": project.tiers[0].id, "quantity": 1, "payment_method": "pm_card_visa"},
-                           headers={"Authorization": f"Bearer {token.get_json()['token']}",
-                                    "Idempotency-Key": key("api")})
+    response = client.post(
+        f"/api/v1/projects/{project.id}/pledges",
+        json={"tier_id": project.tiers[0].id, "quantity": 1, "payment_method": "pm_card_visa"},
+        headers={"Authorization": f"Bearer {token.get_json()['token']}", "Idempotency-Key": key("api")},
+    )
 
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["status"] == "held"

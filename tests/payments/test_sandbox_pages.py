@@ -1,4 +1,5 @@
 """The sandbox's bank and wallet pages (/sandbox/pay/<id>), as the backer sees and uses them."""
+
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,18 +14,26 @@ def page(client, ref, **headers):
     return response.status_code, response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("method, heading, buttons", [
-    ("pm_card_threeDSecure2Required", "Confirm this payment with your bank",
-     ("Complete authentication", "Fail authentication")),
-    ("pm_alipay", "Pay with Alipay", ("Pay", "Cancel payment")),
-    ("pm_wechat_pay", "Pay with WeChat Pay", ("I have paid (simulate scanning)", "Fail")),
-])
+@pytest.mark.parametrize(
+    "method, heading, buttons",
+    [
+        (
+            "pm_card_threeDSecure2Required",
+            "Confirm this payment with your bank",
+            ("Complete authentication", "Fail authentication"),
+        ),
+        ("pm_alipay", "Pay with Alipay", ("Pay", "Cancel payment")),
+        ("pm_wechat_pay", "Pay with WeChat Pay", ("I have paid (simulate scanning)", "Fail")),
+    ],
+)
 def test_the_page_shows_the_amount_and_the_two_answers(client, sandbox, method, heading, buttons):
     status, html = page(client, pay(sandbox, method, amount=12345, currency="CNY").ref)
     assert status == 200
     assert f"<h1>{heading}</h1>" in html and "CN¥123.45" in html
-    assert re.findall(r'<button[^>]*name="outcome" value="(\w+)">([^<]+)</button>', html) == \
-        [("succeed", buttons[0]), ("fail", buttons[1])]
+    assert re.findall(r'<button[^>]*name="outcome" value="(\w+)">([^<]+)</button>', html) == [
+        ("succeed", buttons[0]),
+        ("fail", buttons[1]),
+    ]
     assert "csrf_token" not in html  # it stands in for the bank, which has none of our tokens
     assert ("<svg" in html) == (method == "pm_wechat_pay")
 
@@ -58,8 +67,9 @@ def test_completing_sends_the_browser_back_with_stripes_parameters(client, sandb
     assert [e.type for e in queued(db)] == ["payment_intent.requires_action", "payment_intent.succeeded"]
 
 
-@pytest.mark.parametrize("method, code", [("pm_card_authenticationRequired", "authentication_failed"),
-                                          ("pm_alipay", "payment_failed")])
+@pytest.mark.parametrize(
+    "method, code", [("pm_card_authenticationRequired", "authentication_failed"), ("pm_alipay", "payment_failed")]
+)
 def test_failing_declines_the_payment(client, sandbox, db, method, code):
     ref = pay(sandbox, method).ref
     response = client.post(f"/sandbox/pay/{ref}", data={"outcome": "fail"})

@@ -1,4 +1,5 @@
 """Delivering the sandbox's webhook events: signed, retried, and in chaos mode out of order."""
+
 import json
 import random
 from datetime import timedelta
@@ -98,8 +99,11 @@ def test_an_event_is_given_up_after_the_last_attempt(app, sandbox, db, endpoint,
     now = utcnow()
     assert deliver_due(app, now).failed == 1
     assert deliver_due(app, now + timedelta(seconds=5)).gave_up == 1
-    assert deliver_due(app, now + timedelta(days=1)).as_dict() == deliver_due(app).as_dict() == {
-        "delivered": 0, "failed": 0, "gave_up": 0, "held_back": 0, "sent_twice": 0}
+    assert (
+        deliver_due(app, now + timedelta(days=1)).as_dict()
+        == deliver_due(app).as_dict()
+        == {"delivered": 0, "failed": 0, "gave_up": 0, "held_back": 0, "sent_twice": 0}
+    )
     [event] = queued(db)
     assert event.delivered_at is None and event.attempts == 2 and "HTTP 500" in event.last_error
 
@@ -116,7 +120,7 @@ def test_chaos_sends_some_twice_out_of_order_and_holds_some_back(app, sandbox, d
     assert set(posted) == set(created) and all(e.delivered_at for e in queued(db))
     assert sum(r.sent_twice for r in reports) == len(posted) - len(created) > 0
     assert reports[0].held_back > 0 and reports[0].delivered < len(created)
-    first_run = [event_id for event_id in dict.fromkeys(posted)][:reports[0].delivered]
+    first_run = [event_id for event_id in dict.fromkeys(posted)][: reports[0].delivered]
     assert first_run != [event_id for event_id in created if event_id in first_run]  # shuffled
     # Reproducible: the same seed gives the same pattern.
     again = [r.as_dict() for r in reports]
@@ -126,8 +130,11 @@ def test_chaos_sends_some_twice_out_of_order_and_holds_some_back(app, sandbox, d
 def _replay(app, sandbox, db, endpoint):
     db.session.rollback()
     with db.engine.begin() as conn:
-        conn.execute(db.metadata.tables["sandbox_webhook_events"].update().values(
-            delivered_at=None, attempts=0, deliver_after=utcnow() - timedelta(seconds=1)))
+        conn.execute(
+            db.metadata.tables["sandbox_webhook_events"]
+            .update()
+            .values(delivered_at=None, attempts=0, deliver_after=utcnow() - timedelta(seconds=1))
+        )
     rng, now = random.Random(4), utcnow()
     return [deliver_due(app, now + timedelta(seconds=second), rng=rng) for second in range(0, 60, 5)]
 
@@ -138,19 +145,22 @@ def test_the_sweep_is_a_periodic_job_and_a_command(app, sandbox, db):
     pay(sandbox, "pm_alipay")
     result = app.test_cli_runner().invoke(args=["sandbox", "deliver-webhooks"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["Delivered 2, failed 0 (will retry), gave up on 0.",
-                                          "Events: 0 waiting, 0 given up, 2 delivered."]
+    assert result.output.splitlines() == [
+        "Delivered 2, failed 0 (will retry), gave up on 0.",
+        "Events: 0 waiting, 0 given up, 2 delivered.",
+    ]
     assert len(received(db)) == 2
 
 
 def test_delivery_starts_when_the_callers_transaction_commits(app, sandbox, db):
-    from crowdfund.jobs import settlement as after_commit_work
+    from crowdfund import after_commit
 
     with app.app_context():
         pay(sandbox)  # a service's charge: the event waits for its caller's commit
         from crowdfund.extensions import db as ext_db
+
         ext_db.session.commit()
-        after_commit_work.after_commit()
+        after_commit.run()
     assert received(db) == {queued(db)[0].id}
 
 

@@ -8,10 +8,11 @@ form-encoded request is decoded back into nested parameters, and every key, at e
 is checked against the endpoint's TypedDict: known, of the right type on the wire, and
 present when required. Enums must be one of the values the package names.
 """
+
 import re
-from types import UnionType
 from datetime import datetime, timezone
 from functools import lru_cache
+from types import UnionType
 from typing import Any, Dict, List, Literal, Mapping, Union
 from urllib.parse import parse_qsl
 
@@ -19,14 +20,24 @@ import pytest
 import stripe
 from stripe._request_options import RequestOptions
 from stripe._stripe_context import StripeContext
-from stripe.params import DisputeRetrieveParams, TransferReversalCreateParams
-from stripe.params import (BalanceTransactionListParams, AccountCreateParams, AccountLinkCreateParams, AccountRetrieveParams,
-                           PaymentIntentCancelParams, PaymentIntentCreateParams, PaymentIntentRetrieveParams,
-                           PaymentIntentSearchParams, RefundCreateParams, RefundRetrieveParams,
-                           TransferCreateParams)
+from stripe.params import (
+    AccountCreateParams,
+    AccountLinkCreateParams,
+    AccountRetrieveParams,
+    BalanceTransactionListParams,
+    DisputeRetrieveParams,
+    PaymentIntentCancelParams,
+    PaymentIntentCreateParams,
+    PaymentIntentRetrieveParams,
+    PaymentIntentSearchParams,
+    RefundCreateParams,
+    RefundRetrieveParams,
+    TransferCreateParams,
+    TransferReversalCreateParams,
+)
 from typing_extensions import get_args, get_origin, get_type_hints, is_typeddict
 
-from crowdfund.payments import PaymentGateway, RefundRequest
+from crowdfund.payments import GatewayError, PaymentGateway, RefundRequest
 from crowdfund.payments.stripe_gateway import StripeGateway
 from tests.payments.conftest import STRIPE_SECRET_KEY, RecordingHTTPClient, stripe_config_app
 
@@ -76,8 +87,10 @@ def decode(flat):
 @lru_cache(maxsize=None)
 def fields(typed_dict):
     hints = get_type_hints(typed_dict, localns=REQUEST_OPTION_NAMES)
-    return ({name: hint for name, hint in hints.items() if name not in REQUEST_OPTIONS},
-            typed_dict.__required_keys__ - REQUEST_OPTIONS)
+    return (
+        {name: hint for name, hint in hints.items() if name not in REQUEST_OPTIONS},
+        typed_dict.__required_keys__ - REQUEST_OPTIONS,
+    )
 
 
 def problems(params, typed_dict, path=""):
@@ -146,23 +159,43 @@ def params_type(call):
 
 
 def nonconforming(calls):
-    return {f"{call.method} {call.path}": found for call in calls
-            if (found := problems(decode(call.params), params_type(call)))}
+    return {
+        f"{call.method} {call.path}": found
+        for call in calls
+        if (found := problems(decode(call.params), params_type(call)))
+    }
 
 
 # -- the gateway, driven through every method -----------------------------------------------------
 def drive(gateway):
     """Every public method of the gateway, every branch that sends something different."""
-    common = {"amount": 2500, "currency": "GBP", "transfer_group": "project-7", "description": "Pledge 41",
-              "metadata": {"pledge_id": 41, "project_id": 7}}
+    common = {
+        "amount": 2500,
+        "currency": "GBP",
+        "transfer_group": "project-7",
+        "description": "Pledge 41",
+        "metadata": {"pledge_id": 41, "project_id": 7},
+    }
     paid = gateway.charge(payment_method="pm_1Card", idempotency_key="pledge-41:charge", **common)
     gateway.charge(payment_method="pm_1Card", idempotency_key="pledge-42:charge", **{**common, "description": ""})
-    waiting = gateway.charge(payment_method="pm_card_authenticationRequired", idempotency_key="pledge-43:charge",
-                             return_url="https://crowdfund.test/pledges/43/return", **common)
-    wallet = gateway.charge(payment_method="pm_wechat_pay", idempotency_key="pledge-44:charge",
-                            return_url="https://crowdfund.test/pledges/44/return", **common)
-    gateway.charge(payment_method="pm_alipay", idempotency_key="pledge-45:charge",
-                   return_url="https://crowdfund.test/pledges/45/return", **common)
+    waiting = gateway.charge(
+        payment_method="pm_card_authenticationRequired",
+        idempotency_key="pledge-43:charge",
+        return_url="https://crowdfund.test/pledges/43/return",
+        **common,
+    )
+    wallet = gateway.charge(
+        payment_method="pm_wechat_pay",
+        idempotency_key="pledge-44:charge",
+        return_url="https://crowdfund.test/pledges/44/return",
+        **common,
+    )
+    gateway.charge(
+        payment_method="pm_alipay",
+        idempotency_key="pledge-45:charge",
+        return_url="https://crowdfund.test/pledges/45/return",
+        **common,
+    )
     assert waiting.requires_action and wallet.requires_action
     gateway.retrieve(waiting.ref)
     assert gateway.find_charge("pledge-43:charge").ref == waiting.ref and gateway.find_charge("it's none") is None
@@ -171,23 +204,44 @@ def drive(gateway):
     refund = gateway.refund(charge_ref=paid.ref, amount=1000, currency="GBP", idempotency_key="pledge-41:refund")
     assert gateway.retrieve_refund(refund.ref).key == "pledge-41:refund"
     gateway.refund_many([RefundRequest(charge_ref=paid.ref, amount=500, currency="GBP", idempotency_key="r2")])
-    gateway.payout(amount=95000, currency="GBP", destination="acct_1Firm", idempotency_key="settlement-3:payout",
-                   transfer_group="project-7")
+    gateway.payout(
+        amount=95000,
+        currency="GBP",
+        destination="acct_1Firm",
+        idempotency_key="settlement-3:payout",
+        transfer_group="project-7",
+    )
     since, until = datetime(2026, 12, 1, tzinfo=timezone.utc), datetime(2026, 12, 2, tzinfo=timezone.utc)
     assert [record.kind for record in gateway.activity(since=since, until=until)] == ["charge", "refund", "payout"]
     gateway.activity()
-    return ({"charge", "retrieve", "find_charge", "cancel", "refund", "retrieve_refund", "refund_many", "payout",
-             "activity"}
-            | drive_accounts(gateway) | drive_disputes(gateway))
+    return (
+        {
+            "charge",
+            "retrieve",
+            "find_charge",
+            "cancel",
+            "refund",
+            "retrieve_refund",
+            "refund_many",
+            "payout",
+            "activity",
+        }
+        | drive_accounts(gateway)
+        | drive_disputes(gateway)
+    )
 
 
 def drive_accounts(gateway):
     """Stripe Connect: a firm's Express account, its onboarding link, its status."""
-    ref = gateway.create_account(firm_id=7, country="GB", email="founder@example.com",
-                                 idempotency_key="firm-7-payout-account-1")
+    ref = gateway.create_account(
+        firm_id=7, country="GB", email="founder@example.com", idempotency_key="firm-7-payout-account-1"
+    )
     gateway.create_account(firm_id=8, country="HK", email=None, idempotency_key="firm-8-payout-account-1")
-    gateway.onboarding_link(ref, return_url="https://crowdfund.test/firms/7/payout-account/return",
-                            refresh_url="https://crowdfund.test/firms/7/payout-account/refresh")
+    gateway.onboarding_link(
+        ref,
+        return_url="https://crowdfund.test/firms/7/payout-account/return",
+        refresh_url="https://crowdfund.test/firms/7/payout-account/refresh",
+    )
     assert gateway.account_status(ref) == "pending"
     return {"create_account", "onboarding_link", "account_status"}
 
@@ -195,8 +249,12 @@ def drive_accounts(gateway):
 def drive_disputes(gateway):
     """A chargeback looked at, and a payout taken back from the firm's connected account."""
     dispute = gateway.retrieve_dispute("dp_rec1Dispute")
-    assert (dispute.charge_ref, dispute.status, dispute.funds_withdrawn, dispute.fee) == ("pi_rec1", "needs_response",
-                                                                                         2500, 1500)
+    assert (dispute.charge_ref, dispute.status, dispute.funds_withdrawn, dispute.fee) == (
+        "pi_rec1",
+        "needs_response",
+        2500,
+        1500,
+    )
     gateway.reverse_payout("tr_rec1Payout", amount=2375, idempotency_key="dispute-1-reversal")
     return {"retrieve_dispute", "reverse_payout"}
 
@@ -213,19 +271,21 @@ def test_every_request_the_gateway_makes_is_one_the_api_version_takes(config):
     recorder = RecordingHTTPClient()
     gateway = StripeGateway(stripe_config_app(**config), http_client=recorder)
     driven = drive(gateway)
-    public = {name for name in dir(StripeGateway)
-              if not name.startswith("_") and callable(getattr(StripeGateway, name))}
+    public = {
+        name for name in dir(StripeGateway) if not name.startswith("_") and callable(getattr(StripeGateway, name))
+    }
     assert public - driven == {"parse_webhook"}, "a gateway method this test does not drive"
     assert {params_type(call) for call in recorder.requests} == {typed for _, _, typed in ENDPOINTS}
     assert nonconforming(recorder.requests) == {}
     assert {call.headers["Stripe-Version"] for call in recorder.requests} == {
-        config.get("STRIPE_API_VERSION") or stripe.api_version}
+        config.get("STRIPE_API_VERSION") or stripe.api_version
+    }
 
 
 def test_parse_webhook_sends_nothing_to_stripe():
     recorder = RecordingHTTPClient()
     gateway = StripeGateway(stripe_config_app(), http_client=recorder)
-    with pytest.raises(Exception):
+    with pytest.raises(GatewayError):
         gateway.parse_webhook(b"{}", {"Stripe-Signature": "t=1,v1=0"})
     assert recorder.requests == [] and issubclass(StripeGateway, PaymentGateway)
 
@@ -233,22 +293,38 @@ def test_parse_webhook_sends_nothing_to_stripe():
 def test_an_api_version_in_config_is_the_one_sent():
     recorder = RecordingHTTPClient()
     gateway = StripeGateway(stripe_config_app(STRIPE_API_VERSION="2025-03-31.basil"), http_client=recorder)
-    gateway.retrieve(gateway.charge(amount=100, currency="GBP", payment_method="pm_1Card", idempotency_key="k",
-                                    transfer_group="g").ref)
+    gateway.retrieve(
+        gateway.charge(
+            amount=100, currency="GBP", payment_method="pm_1Card", idempotency_key="k", transfer_group="g"
+        ).ref
+    )
     assert [call.headers["Stripe-Version"] for call in recorder.requests] == ["2025-03-31.basil"] * 2
 
 
 def test_what_the_charge_sends_decodes_to_what_it_means():
     recorder = RecordingHTTPClient()
     gateway = StripeGateway(stripe_config_app(STRIPE_PAYMENT_METHODS=["card", "wechat_pay"]), http_client=recorder)
-    gateway.charge(amount=2500, currency="GBP", payment_method="pm_1Card", idempotency_key="pledge-41:charge",
-                   transfer_group="project-7", metadata={"pledge_id": 41}, return_url="https://crowdfund.test/r")
+    gateway.charge(
+        amount=2500,
+        currency="GBP",
+        payment_method="pm_1Card",
+        idempotency_key="pledge-41:charge",
+        transfer_group="project-7",
+        metadata={"pledge_id": 41},
+        return_url="https://crowdfund.test/r",
+    )
     assert decode(recorder.requests[0].params) == {
-        "amount": "2500", "currency": "gbp", "payment_method": "pm_1Card", "confirm": "true",
-        "allowed_payment_method_types": {"0": "card", "1": "wechat_pay"}, "transfer_group": "project-7",
+        "amount": "2500",
+        "currency": "gbp",
+        "payment_method": "pm_1Card",
+        "confirm": "true",
+        "allowed_payment_method_types": {"0": "card", "1": "wechat_pay"},
+        "transfer_group": "project-7",
         "metadata": {"pledge_id": "41", "crowdfund_key": "pledge-41:charge"},
-        "return_url": "https://crowdfund.test/r", "payment_method_options": {"wechat_pay": {"client": "web"}},
-        "expand": {"0": "latest_charge.balance_transaction"}}  # where Stripe's fee is
+        "return_url": "https://crowdfund.test/r",
+        "payment_method_options": {"wechat_pay": {"client": "web"}},
+        "expand": {"0": "latest_charge.balance_transaction"},
+    }  # where Stripe's fee is
 
 
 # -- the check has teeth --------------------------------------------------------------------------
@@ -260,28 +336,39 @@ def sent(params, endpoint="payment_intents"):
     return decode(dict(parse_qsl(recorder.requests[0].body, keep_blank_values=True)))
 
 
-GOOD = {"amount": 2500, "currency": "gbp", "payment_method": "pm_1", "confirm": True,
-        "allowed_payment_method_types": ["card"], "metadata": {"pledge_id": "41"}}
+GOOD = {
+    "amount": 2500,
+    "currency": "gbp",
+    "payment_method": "pm_1",
+    "confirm": True,
+    "allowed_payment_method_types": ["card"],
+    "metadata": {"pledge_id": "41"},
+}
 
 
 def test_the_good_charge_passes():
     assert problems(sent(GOOD), PaymentIntentCreateParams) == []
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"payment_method_types": ["card"]}, "payment_method_types: not a parameter of PaymentIntentCreateParams"),
-    ({"payment_method_options": {"wechat_pay": {"clients": "web"}}},
-     "payment_method_options.wechat_pay.clients: not a parameter of"),
-    ({"payment_method_options": {"wechat_pay": {"client": "desktop"}}}, "payment_method_options.wechat_pay"),
-    ({"allowed_payment_method_types": ["card", "wechatpay"]}, "allowed_payment_method_types[1]: 'wechatpay'"),
-    ({"allowed_payment_method_types": {"card": "yes"}}, "allowed_payment_method_types: expects a list"),
-    ({"amount": "25.00"}, "amount: '25.00' is not a int"),
-    ({"confirm": "yes"}, "confirm: 'yes' is not a bool"),
-    ({"metadata": {"pledge": {"id": "41"}}}, "metadata"),
-    ({"return_url": {"url": "https://x"}}, "return_url: expects a single value"),
-    ({"currency": None}, "currency: required by PaymentIntentCreateParams, missing"),
-    ({"idempotency_key": "k"}, "idempotency_key: not a parameter"),  # an option, never a parameter
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"payment_method_types": ["card"]}, "payment_method_types: not a parameter of PaymentIntentCreateParams"),
+        (
+            {"payment_method_options": {"wechat_pay": {"clients": "web"}}},
+            "payment_method_options.wechat_pay.clients: not a parameter of",
+        ),
+        ({"payment_method_options": {"wechat_pay": {"client": "desktop"}}}, "payment_method_options.wechat_pay"),
+        ({"allowed_payment_method_types": ["card", "wechatpay"]}, "allowed_payment_method_types[1]: 'wechatpay'"),
+        ({"allowed_payment_method_types": {"card": "yes"}}, "allowed_payment_method_types: expects a list"),
+        ({"amount": "25.00"}, "amount: '25.00' is not a int"),
+        ({"confirm": "yes"}, "confirm: 'yes' is not a bool"),
+        ({"metadata": {"pledge": {"id": "41"}}}, "metadata"),
+        ({"return_url": {"url": "https://x"}}, "return_url: expects a single value"),
+        ({"currency": None}, "currency: required by PaymentIntentCreateParams, missing"),
+        ({"idempotency_key": "k"}, "idempotency_key: not a parameter"),  # an option, never a parameter
+    ],
+)
 def test_a_parameter_the_version_does_not_take_is_caught(change, problem):
     found = problems(sent({**GOOD, **change}), PaymentIntentCreateParams)
     assert any(line.startswith(problem) for line in found), found
@@ -299,4 +386,5 @@ def test_the_gateway_sending_the_old_parameter_would_fail_the_conformance_check(
     recorder = RecordingHTTPClient()
     drive(StripeGateway(stripe_config_app(), http_client=recorder))
     assert nonconforming(recorder.requests) == {
-        "POST /v1/payment_intents": ["payment_method_types: not a parameter of PaymentIntentCreateParams"]}
+        "POST /v1/payment_intents": ["payment_method_types: not a parameter of PaymentIntentCreateParams"]
+    }

@@ -1,5 +1,6 @@
 """The payment box of the pledge form with Stripe's Payment Element (templates/payments/_stripe_card.html),
 the next-action step, and the Content-Security-Policy that lets Stripe.js in only with Stripe."""
+
 import re
 
 from flask import render_template_string
@@ -18,13 +19,16 @@ def render(app, source=PAGE, **context):
 
 def csp(response):
     """The policy as {directive: [sources]}."""
-    return {name: sources for name, *sources in
-            (part.split() for part in response.headers["Content-Security-Policy"].split(";"))}
+    return {
+        name: sources
+        for name, *sources in (part.split() for part in response.headers["Content-Security-Policy"].split(";"))
+    }
 
 
 def external(policy):
-    return {name: {s for s in sources if "://" in s} for name, sources in policy.items() if
-            any("://" in s for s in sources)}
+    return {
+        name: {s for s in sources if "://" in s} for name, sources in policy.items() if any("://" in s for s in sources)
+    }
 
 
 def test_with_stripe_the_card_box_loads_stripe_js_and_our_elements_script(stripe_app, db):
@@ -47,6 +51,7 @@ def test_the_card_box_fills_the_forms_own_payment_field_and_never_reuses_a_used_
     class PledgeForm(FlaskForm):
         class Meta:
             csrf = False
+
         payment_method = HiddenField()
 
     with stripe_app.test_request_context("/projects/1/pledge", method="POST", data={"payment_method": "pm_used"}):
@@ -88,9 +93,14 @@ def test_the_script_makes_a_payment_method_from_the_payment_element_and_finishes
     script = stripe_client.get("/static/js/stripe-elements.js")
     assert script.status_code == 200
     source = script.get_data(as_text=True)
-    for needed in ('elements.create("payment"', 'mode: "payment"', 'paymentMethodCreation: "manual"',
-                   "elements.submit()", "stripe.createPaymentMethod({ elements: elements })",
-                   "stripe.handleNextAction({ clientSecret"):
+    for needed in (
+        'elements.create("payment"',
+        'mode: "payment"',
+        'paymentMethodCreation: "manual"',
+        "elements.submit()",
+        "stripe.createPaymentMethod({ elements: elements })",
+        "stripe.handleNextAction({ clientSecret",
+    ):
         assert needed in source, needed
     assert 'create("card"' not in source  # the Card Element is gone
 

@@ -8,11 +8,12 @@ Stripe's Idempotency-Key rules, 24-hour expiry included, on a clock tests move. 
 cannot model (wallets, Connect transfers, payments left processing, outages) is in
 test_stripe_recorded.py.
 """
+
 import json
-from dataclasses import replace
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import replace
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -38,15 +39,25 @@ def key(label="charge"):
 
 
 def charge(gateway, method="pm_card_visa", amount=2500, currency="GBP", idempotency_key=None, **extra):
-    return gateway.charge(amount=amount, currency=currency, payment_method=method,
-                          idempotency_key=idempotency_key or key(), transfer_group="project-7",
-                          metadata={"pledge_id": "41"}, **extra)
+    return gateway.charge(
+        amount=amount,
+        currency=currency,
+        payment_method=method,
+        idempotency_key=idempotency_key or key(),
+        transfer_group="project-7",
+        metadata={"pledge_id": "41"},
+        **extra,
+    )
 
 
 def post(url, data=None):
     """A POST to localstripe outside the Stripe client: its test controls, its `_authenticate`."""
-    request = urllib.request.Request(url, data=urlencode(data or {}).encode(), method="POST",
-                                     headers={"Authorization": f"Bearer {STRIPE_SECRET_KEY}"})
+    request = urllib.request.Request(
+        url,
+        data=urlencode(data or {}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {STRIPE_SECRET_KEY}"},
+    )
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
@@ -57,8 +68,9 @@ def advance_clock(localstripe, seconds):
 
 def secure_card(stripe_admin):
     """Stripe's test card that always asks for 3-D Secure."""
-    return stripe_admin.v1.payment_methods.create({"type": "card", "card": {
-        "number": "4000002500003155", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}).id
+    return stripe_admin.v1.payment_methods.create(
+        {"type": "card", "card": {"number": "4000002500003155", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+    ).id
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -110,12 +122,16 @@ def test_a_card_whose_charge_fails_is_declined(gateway):
 
 def test_a_gateway_with_wallets_enabled_still_charges_cards(localstripe, stripe_admin):
     # localstripe has no Alipay nor WeChat Pay PaymentMethods: it takes only what is sent for them.
-    gateway = StripeGateway(stripe_config_app(STRIPE_API_BASE=localstripe,
-                                              STRIPE_PAYMENT_METHODS=["card", "alipay", "wechat_pay"]))
+    gateway = StripeGateway(
+        stripe_config_app(STRIPE_API_BASE=localstripe, STRIPE_PAYMENT_METHODS=["card", "alipay", "wechat_pay"])
+    )
     result = charge(gateway, return_url=RETURN_URL)
     assert result.ok
     assert stripe_admin.v1.payment_intents.retrieve(result.ref).allowed_payment_method_types == [
-        "card", "alipay", "wechat_pay"]
+        "card",
+        "alipay",
+        "wechat_pay",
+    ]
 
 
 def test_the_parameter_older_api_versions_took_is_refused(stripe_admin):
@@ -131,8 +147,11 @@ def test_3d_secure_with_a_return_url_sends_the_backer_to_their_bank_and_back(gat
     assert result.next_action.type == "redirect_to_url" and result.next_action.url.endswith(f"/_test/3ds/{result.ref}")
     back = urlsplit(visit_bank_page(result.next_action.url, "complete"))
     assert back._replace(query="").geturl() == RETURN_URL
-    assert parse_qs(back.query) == {"payment_intent": [result.ref], "redirect_status": ["succeeded"],
-                                    "payment_intent_client_secret": [result.client_secret]}
+    assert parse_qs(back.query) == {
+        "payment_intent": [result.ref],
+        "redirect_status": ["succeeded"],
+        "payment_intent_client_secret": [result.client_secret],
+    }
     assert gateway.retrieve(result.ref).ok
 
 
@@ -147,8 +166,10 @@ def test_3d_secure_without_a_return_url_is_left_to_stripe_js(gateway, stripe_adm
     result = charge(gateway, method=secure_card(stripe_admin))
     assert result.next_action == NextAction("use_stripe_sdk", None)
     # What localstripe's Stripe.js does once the bank has answered.
-    post(f"{localstripe}/v1/payment_intents/{result.ref}/_authenticate",
-         {"client_secret": result.client_secret, "success": "true"})
+    post(
+        f"{localstripe}/v1/payment_intents/{result.ref}/_authenticate",
+        {"client_secret": result.client_secret, "success": "true"},
+    )
     assert gateway.retrieve(result.ref).ok
 
 
@@ -172,8 +193,11 @@ def test_a_payment_finished_before_the_cancel_comes_back_taken(gateway, stripe_a
 
 # -- idempotency ---------------------------------------------------------------------------------
 def mine(stripe_admin, idempotency_key):
-    return [pi.id for pi in stripe_admin.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
-            if pi.metadata.to_dict().get("crowdfund_key") == idempotency_key]
+    return [
+        pi.id
+        for pi in stripe_admin.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
+        if pi.metadata.to_dict().get("crowdfund_key") == idempotency_key
+    ]
 
 
 def test_a_replayed_charge_returns_the_same_payment_intent(gateway, stripe_admin):
@@ -247,8 +271,13 @@ def test_the_payment_event_localstripe_emits_is_accepted_by_our_webhook(gateway,
     events = stripe_admin.v1.events.list({"type": "payment_intent.succeeded", "limit": 100}).auto_paging_iter()
     [event] = [e for e in events if e.data.object.id == paid.ref]
     payload = json.dumps(event.to_dict()).encode()
-    response = stripe_client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                                  headers={"Stripe-Signature": stripe_signature(payload)})
+    response = stripe_client.post(
+        "/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": stripe_signature(payload)},
+    )
     assert response.status_code == 200 and response.get_json() == {"received": True, "duplicate": False}
     assert db.session.scalars(select(WebhookEvent.type).where(WebhookEvent.id == event.id)).all() == [
-        "payment_intent.succeeded"]
+        "payment_intent.succeeded"
+    ]

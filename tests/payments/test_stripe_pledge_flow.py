@@ -1,6 +1,7 @@
 """A pledge's whole payment with Stripe as the processor (localstripe standing in for it):
 the checkout, the backer's bank, Stripe's signed webhook, the return page and reconcile all
 walk the same code as with the sandbox."""
+
 import json
 import uuid
 from datetime import timedelta
@@ -14,7 +15,7 @@ from crowdfund.payments.stripe_gateway import StripeGateway
 from crowdfund.workflows import checkout, reconcile
 from tests.payments.conftest import stripe_config_app, stripe_signature
 from tests.payments.test_stripe_localstripe import DAY, advance_clock, secure_card, visit_bank_page
-from tests.pledges.builders import live_reward_project
+from tests.support.builders import live_reward_project
 
 
 @pytest.fixture()
@@ -34,17 +35,23 @@ def place(stripe_live, make, db, method):
     backer = make.user()
     with stripe_live.app_context():
         pledge = checkout.place_pledge(
-            db.session.merge(backer), project, idempotency_key=f"attempt-{uuid.uuid4().hex[:12]}",
-            payment_method=method, tier_id=project.tiers[0].id, quantity=1,
-            return_url=lambda pledge_id: f"https://crowdfund.test/pledges/{pledge_id}/return")
+            db.session.merge(backer),
+            project,
+            idempotency_key=f"attempt-{uuid.uuid4().hex[:12]}",
+            payment_method=method,
+            tier_id=project.tiers[0].id,
+            quantity=1,
+            return_url=lambda pledge_id: f"https://crowdfund.test/pledges/{pledge_id}/return",
+        )
         return project, pledge.id, pledge.status, pledge.next_action, pledge.charge_ref
 
 
 def stripe_event(stripe_admin, intent_id, event_type="payment_intent.succeeded"):
     """The event Stripe sends: the PaymentIntent as it is, signed with the endpoint's secret."""
     intent = stripe_admin.v1.payment_intents.retrieve(intent_id).to_dict()
-    payload = json.dumps({"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": event_type,
-                          "data": {"object": intent}}).encode()
+    payload = json.dumps(
+        {"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": event_type, "data": {"object": intent}}
+    ).encode()
     return payload, {"Stripe-Signature": stripe_signature(payload)}
 
 
@@ -78,8 +85,12 @@ def test_a_failed_3d_secure_check_fails_the_pledge_and_frees_the_unit(stripe_liv
     project, pledge_id, _, action, ref = place(stripe_live, make, db, secure_card(stripe_admin))
     visit_bank_page(action["url"], "fail")
     payload, headers = stripe_event(stripe_admin, ref, "payment_intent.payment_failed")
-    assert stripe_live.test_client().post("/webhooks/stripe", data=payload, content_type="application/json",
-                                          headers=headers).status_code == 200
+    assert (
+        stripe_live.test_client()
+        .post("/webhooks/stripe", data=payload, content_type="application/json", headers=headers)
+        .status_code
+        == 200
+    )
     pledge = status_of(db, pledge_id)
     assert (pledge.status, pledge.failure_code) == ("failed", "authentication_failed")
     assert db.session.scalar(select(RewardTier.sold).where(RewardTier.project_id == project.id)) == 0

@@ -1,4 +1,5 @@
 """POST /webhooks/<gateway>: verified by the configured gateway, each event handled once."""
+
 import json
 import logging
 import time
@@ -13,10 +14,23 @@ from tests.payments.conftest import stripe_signature
 
 
 def event_payload(event_type="payment_intent.succeeded", event_id=None, **obj):
-    obj = {"id": "pi_3Hook", "object": "payment_intent", "amount": 2500, "currency": "gbp",
-           "status": "succeeded", "transfer_group": "project-7", **obj}
-    return json.dumps({"id": event_id or f"evt_{uuid.uuid4().hex[:20]}", "object": "event", "type": event_type,
-                       "data": {"object": obj}}).encode()
+    obj = {
+        "id": "pi_3Hook",
+        "object": "payment_intent",
+        "amount": 2500,
+        "currency": "gbp",
+        "status": "succeeded",
+        "transfer_group": "project-7",
+        **obj,
+    }
+    return json.dumps(
+        {
+            "id": event_id or f"evt_{uuid.uuid4().hex[:20]}",
+            "object": "event",
+            "type": event_type,
+            "data": {"object": obj},
+        }
+    ).encode()
 
 
 def recorded(db):
@@ -26,8 +40,9 @@ def recorded(db):
 
 # -- the sandbox gateway (the session app) -----------------------------------------------------
 def post_sandbox(client, payload, signature):
-    return client.post("/webhooks/sandbox", data=payload, content_type="application/json",
-                       headers={"Sandbox-Signature": signature})
+    return client.post(
+        "/webhooks/sandbox", data=payload, content_type="application/json", headers={"Sandbox-Signature": signature}
+    )
 
 
 def test_a_signed_sandbox_event_is_handled_once(client, app, db, caplog):
@@ -78,8 +93,12 @@ def test_a_failing_handler_leaves_the_event_for_the_next_delivery(client, app, d
 
 def test_events_for_a_gateway_that_is_not_configured_are_not_found(client, db):
     payload = event_payload()
-    response = client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                           headers={"Stripe-Signature": stripe_signature(payload)})
+    response = client.post(
+        "/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": stripe_signature(payload)},
+    )
     assert response.status_code == 404
     assert recorded(db) == []
 
@@ -101,13 +120,16 @@ def test_a_signed_stripe_event_is_handled_once(stripe_client, db, caplog):
     assert len([r for r in caplog.records if "pi_3Hook" in r.getMessage()]) == 1
 
 
-@pytest.mark.parametrize("signature", [
-    pytest.param(lambda p: stripe_signature(p, secret="whsec_someone_else"), id="other-secret"),
-    pytest.param(lambda p: stripe_signature(p + b" "), id="other-body"),
-    pytest.param(lambda p: stripe_signature(p, timestamp=int(time.time()) - 3600), id="an-hour-old"),
-    pytest.param(lambda p: "t=1,v1=00", id="garbage"),
-    pytest.param(lambda p: None, id="missing"),
-])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param(lambda p: stripe_signature(p, secret="whsec_someone_else"), id="other-secret"),
+        pytest.param(lambda p: stripe_signature(p + b" "), id="other-body"),
+        pytest.param(lambda p: stripe_signature(p, timestamp=int(time.time()) - 3600), id="an-hour-old"),
+        pytest.param(lambda p: "t=1,v1=00", id="garbage"),
+        pytest.param(lambda p: None, id="missing"),
+    ],
+)
 def test_a_stripe_event_that_is_not_genuine_is_refused(stripe_client, db, signature):
     payload = event_payload()
     response = post_stripe(stripe_client, payload, signature(payload))
@@ -118,8 +140,12 @@ def test_a_stripe_event_that_is_not_genuine_is_refused(stripe_client, db, signat
 
 def test_the_sandbox_endpoint_is_closed_when_stripe_is_configured(stripe_client, app, db):
     payload = event_payload()
-    response = stripe_client.post("/webhooks/sandbox", data=payload, content_type="application/json",
-                                  headers={"Sandbox-Signature": get_gateway(app).sign(payload)})
+    response = stripe_client.post(
+        "/webhooks/sandbox",
+        data=payload,
+        content_type="application/json",
+        headers={"Sandbox-Signature": get_gateway(app).sign(payload)},
+    )
     assert response.status_code == 404
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
 

@@ -4,6 +4,7 @@ The sandbox stands in for the processor: its own page stands in for the bank or 
 (`next_action.url`), and it delivers signed webhooks to our endpoint after its commit.
 Each story ends with `ledger verify` clean and the units where they belong.
 """
+
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from crowdfund import ledger
 from crowdfund.models import OutboxMessage, Pledge, RewardTier, SandboxOperation, utcnow
 from crowdfund.workflows import checkout, reconcile
-from tests.pledges.builders import charges, live_reward_project, refunds
+from tests.support.builders import charges, live_reward_project, refunds
 
 ASYNC_METHODS = ["pm_card_threeDSecure2Required", "pm_card_authenticationRequired", "pm_alipay", "pm_wechat_pay"]
 
@@ -24,8 +25,9 @@ def tier_project(make, db, **kwargs):
 
 def pledge_with(make, db, project, method, key="attempt-async-0001"):
     backer = make.user()
-    pledge = checkout.place_pledge(backer, project, idempotency_key=key, payment_method=method,
-                                   tier_id=project.tiers[0].id, quantity=2)
+    pledge = checkout.place_pledge(
+        backer, project, idempotency_key=key, payment_method=method, tier_id=project.tiers[0].id, quantity=2
+    )
     return backer, pledge
 
 
@@ -111,9 +113,15 @@ def test_the_return_page_finishes_the_pledge_when_the_webhook_is_late(client, ap
     monkeypatch.setitem(app.config, "SANDBOX_WEBHOOKS", False)  # no webhook at all: the return page alone
     project = tier_project(make, db)
     backer = login(make.user())
-    pledge = checkout.place_pledge(backer, project, idempotency_key="attempt-return-page",
-                                   payment_method="pm_card_threeDSecure2Required", tier_id=project.tiers[0].id,
-                                   quantity=1, return_url=lambda pledge_id: f"http://localhost/pledges/{pledge_id}/return")
+    pledge = checkout.place_pledge(
+        backer,
+        project,
+        idempotency_key="attempt-return-page",
+        payment_method="pm_card_threeDSecure2Required",
+        tier_id=project.tiers[0].id,
+        quantity=1,
+        return_url=lambda pledge_id: f"http://localhost/pledges/{pledge_id}/return",
+    )
     page = act(client, pledge, "succeed")
     assert urlsplit(page.headers["Location"]).path == f"/pledges/{pledge.id}/return"
     assert fresh(db, pledge.id).status == "requires_action"  # nobody has looked yet
@@ -128,9 +136,15 @@ def test_duplicated_and_reordered_webhooks_change_nothing_more(client, app, make
     monkeypatch.setitem(app.config, "SANDBOX_WEBHOOK_CHAOS", True)
     project = live_reward_project(make, db, tiers=[{"title": "Cup", "price": 1_000, "quantity": 50}])
     outcomes = {}
-    for n, (method, outcome) in enumerate([("pm_card_threeDSecure2Required", "succeed"), ("pm_alipay", "fail"),
-                                           ("pm_wechat_pay", "succeed"), ("pm_card_visa", None),
-                                           ("pm_card_authenticationRequired", "fail")]):
+    for n, (method, outcome) in enumerate(
+        [
+            ("pm_card_threeDSecure2Required", "succeed"),
+            ("pm_alipay", "fail"),
+            ("pm_wechat_pay", "succeed"),
+            ("pm_card_visa", None),
+            ("pm_card_authenticationRequired", "fail"),
+        ]
+    ):
         _, pledge = pledge_with(make, db, project, method, key=f"attempt-chaos-{n:04d}")
         if outcome:
             act(client, pledge, outcome)
@@ -180,9 +194,8 @@ def test_the_scheduler_expires_abandoned_payments_without_anyone_running_a_comma
 
 
 @pytest.mark.postgres_only
-def test_the_webhook_the_return_page_and_reconcile_at_the_same_moment_hold_the_money_once(app, make, db,
-                                                                                          monkeypatch):
-    from tests.pledges.builders import race
+def test_the_webhook_the_return_page_and_reconcile_at_the_same_moment_hold_the_money_once(app, make, db, monkeypatch):
+    from tests.support.builders import race
 
     monkeypatch.setitem(app.config, "SANDBOX_WEBHOOKS", False)  # the three lookers are the test's own
     project = tier_project(make, db)
@@ -207,11 +220,22 @@ def test_a_signed_event_naming_another_payment_holds_nothing(client, app, make, 
     _, other = pledge_with(make, db, live_reward_project(make, db), "pm_card_visa", key="attempt-other-payment")
     assert lost.charge_ref is None and other.status == "held" and other.amount != lost.amount
     # A genuine event of the other payment, its metadata pointing at our pledge.
-    payload = json.dumps({"id": "evt_sbx_confused", "object": "event", "type": "payment_intent.succeeded",
-                          "data": {"object": {"id": other.charge_ref, "object": "payment_intent",
-                                              "metadata": {"pledge_id": str(lost.id)}}}}).encode()
-    answer = client.post("/webhooks/sandbox", data=payload, content_type="application/json",
-                         headers={"Sandbox-Signature": sandbox.sign(payload)})
+    payload = json.dumps(
+        {
+            "id": "evt_sbx_confused",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {
+                "object": {"id": other.charge_ref, "object": "payment_intent", "metadata": {"pledge_id": str(lost.id)}}
+            },
+        }
+    ).encode()
+    answer = client.post(
+        "/webhooks/sandbox",
+        data=payload,
+        content_type="application/json",
+        headers={"Sandbox-Signature": sandbox.sign(payload)},
+    )
     assert answer.status_code == 200
     assert fresh(db, lost.id).status == "pending"  # the amounts differ: not this pledge's payment
     assert ledger.verify() == []

@@ -1,4 +1,5 @@
 """Cancelling, the deadline race, and recovery from gateway failures."""
+
 import secrets
 from datetime import timedelta
 
@@ -10,19 +11,21 @@ from crowdfund.errors import Conflict, IllegalTransition, PermissionDenied
 from crowdfund.extensions import db as _db
 from crowdfund.models import EquityOffering, LedgerTransfer, Pledge, Project, RewardTier, utcnow
 from crowdfund.payments.sandbox import SandboxGateway
-from crowdfund.workflows import cancel, checkout, reconcile
 from crowdfund.services import receipts
-from tests.pledges.builders import charges, investor, live_equity_project, live_reward_project, refunds
+from crowdfund.workflows import cancel, checkout, reconcile
+from tests.support.builders import charges, investor, live_equity_project, live_reward_project, refunds
+
 
 def money_moves(db):
     """The ledger's transfers other than the processor's fees (each charge books one)."""
     return db.session.query(LedgerTransfer).filter(LedgerTransfer.code != "processor_fee").count()
 
 
-
 def back(backer, project, **kwargs):
     kwargs.setdefault("idempotency_key", secrets.token_urlsafe(16))
     kwargs.setdefault("payment_method", "pm_card_visa")
+    if kwargs.get("shares") is not None:
+        kwargs.setdefault("acknowledge_risks", True)
     return checkout.place_pledge(backer, project, **kwargs)
 
 
@@ -31,6 +34,7 @@ def reload(db, model, id):
 
 
 # -- cancelling --------------------------------------------------------------------------------
+
 
 def test_a_backer_cancels_a_reward_pledge_while_the_campaign_is_live(make, db):
     project = live_reward_project(make, db, tiers=[{"price": 3_000, "quantity": 5}])
@@ -168,6 +172,7 @@ def test_a_refund_the_gateway_did_not_confirm_is_retried_once(make, db, sandbox)
 
 # -- the deadline race: the campaign closes while the card is being charged -------------------
 
+
 class CampaignClosesDuringCharge(SandboxGateway):
     """The real sandbox, plus the campaign closing right after the processor says yes."""
 
@@ -178,15 +183,20 @@ class CampaignClosesDuringCharge(SandboxGateway):
     def charge(self, **kwargs):
         result = super().charge(**kwargs)
         with self._engine().begin() as conn:
-            conn.execute(update(Project.__table__).where(Project.__table__.c.id == self.project_id)
-                         .values(**self.change))
+            conn.execute(
+                update(Project.__table__).where(Project.__table__.c.id == self.project_id).values(**self.change)
+            )
         return result
 
 
-@pytest.mark.parametrize("change", [
-    {"deadline": utcnow() - timedelta(seconds=1)},  # the deadline passed
-    {"status": "successful"},  # the closing job got there first
-], ids=["deadline-passed", "campaign-closed"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"deadline": utcnow() - timedelta(seconds=1)},  # the deadline passed
+        {"status": "successful"},  # the closing job got there first
+    ],
+    ids=["deadline-passed", "campaign-closed"],
+)
 def test_a_pledge_racing_the_deadline_is_refused_and_refunded(app, make, db, use_gateway, change):
     project = live_reward_project(make, db, tiers=[{"price": 4_000, "quantity": 3}])
     gateway = use_gateway(CampaignClosesDuringCharge(app, project.id, change))
@@ -208,6 +218,7 @@ def test_a_pledge_racing_the_deadline_is_refused_and_refunded(app, make, db, use
 
 
 # -- the gateway does not answer ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("after_commit", [False, True], ids=["never-arrived", "reply-lost"])
 def test_a_transient_failure_leaves_the_pledge_pending_until_reconcile(make, db, sandbox, after_commit):

@@ -1,4 +1,5 @@
 """Races on PostgreSQL: many backers at once, never oversold, never charged twice."""
+
 import secrets
 
 import pytest
@@ -9,7 +10,7 @@ from crowdfund.errors import Conflict, ValidationError
 from crowdfund.extensions import db as _db
 from crowdfund.models import EquityOffering, Pledge, Project, RewardTier, User
 from crowdfund.workflows import cancel, checkout
-from tests.pledges.builders import charges, investor, live_equity_project, live_reward_project, race
+from tests.support.builders import charges, investor, live_equity_project, live_reward_project, race
 
 pytestmark = pytest.mark.postgres_only
 
@@ -21,6 +22,8 @@ def place(backer_id, project_id, **kwargs):
     backer = _db.session.get(User, backer_id)
     project = _db.session.get(Project, project_id)
     kwargs.setdefault("idempotency_key", secrets.token_urlsafe(16))
+    if kwargs.get("shares") is not None:
+        kwargs.setdefault("acknowledge_risks", True)
     pledge = checkout.place_pledge(backer, project, payment_method="pm_card_visa", **kwargs)
     return pledge.id, pledge.status
 
@@ -77,8 +80,9 @@ def test_a_double_submit_racing_itself_is_one_pledge_and_one_charge(app, make, d
     backer_id = make.user().id
     attempt = secrets.token_urlsafe(16)
 
-    results = race(app, 10, lambda i, project_id=project.id: place(backer_id, project_id, amount=2_500,
-                                                                     idempotency_key=attempt))
+    results = race(
+        app, 10, lambda i, project_id=project.id: place(backer_id, project_id, amount=2_500, idempotency_key=attempt)
+    )
 
     assert all(isinstance(r, tuple) for r in results), results
     assert len({pledge_id for pledge_id, _ in results}) == 1

@@ -1,4 +1,5 @@
 """Equity commitments: shares, the investor profile, the 12-month limit."""
+
 import secrets
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ from crowdfund import ledger
 from crowdfund.errors import Conflict, ValidationError
 from crowdfund.models import EquityOffering, Pledge
 from crowdfund.workflows import cancel, checkout
-from tests.pledges.builders import charges, investor, live_equity_project
+from tests.support.builders import charges, investor, live_equity_project
 
 USD = 100  # cents per dollar
 
@@ -16,6 +17,7 @@ USD = 100  # cents per dollar
 def commit(backer, project, shares, **kwargs):
     kwargs.setdefault("idempotency_key", secrets.token_urlsafe(16))
     kwargs.setdefault("payment_method", "pm_card_visa")
+    kwargs.setdefault("acknowledge_risks", True)
     return checkout.place_pledge(backer, project, shares=shares, **kwargs)
 
 
@@ -85,12 +87,15 @@ def test_the_first_investment_needs_a_profile_and_the_risks_acknowledged(make, d
     assert commit(backer, project, 10).status == "held"
 
 
-def test_a_profile_in_another_currency_must_be_updated(make, db):
-    project = live_equity_project(make, db, currency="USD")
-    backer = investor(make, db, currency="CNY")
+def test_a_profile_in_another_currency_is_converted_not_refused(make, db):
+    # CNY 100,000 of income is about USD 14,142: below the threshold, so the floor (USD 2,500) applies.
+    project = live_equity_project(make, db, currency="USD", price_per_share=1 * USD, shares_offered=10_000)
+    backer = investor(make, db, currency="CNY", income=100_000 * 100, net_worth=0)
     with pytest.raises(ValidationError) as refused:
-        commit(backer, project, 10)
-    assert refused.value.code == "investor_profile_required" and "in CNY" in refused.value.message
+        commit(backer, project, 2_501)
+    assert refused.value.code == "investment_limit_exceeded"
+    assert "reference rates of 2026-12-01" in refused.value.message
+    assert commit(backer, project, 2_500).status == "held"
 
 
 def test_a_declined_commitment_gives_its_shares_back(make, db):
@@ -106,6 +111,7 @@ def test_a_declined_commitment_gives_its_shares_back(make, db):
 
 # -- the 12-month limit: income $100,000 and net worth $50,000 (below $124,000), so the
 #    limit is the greater of $2,500 and 5% of $100,000: $5,000 = 5,000 shares at $1.
+
 
 def limited_investor(make, db, **kwargs):
     return investor(make, db, income=100_000 * USD, net_worth=50_000 * USD, **kwargs)

@@ -1,4 +1,5 @@
 """Nobody backs their own campaign: its firm's people and the admin who approved it get 403 own_project."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -17,9 +18,13 @@ def pledge_body(project):
 
 
 def nothing_charged(db):
-    return (db.session.scalar(select(func.count()).select_from(Pledge)) == 0
-            and db.session.scalar(select(func.count()).select_from(SandboxOperation)
-                                  .where(SandboxOperation.kind == "charge")) == 0)
+    return (
+        db.session.scalar(select(func.count()).select_from(Pledge)) == 0
+        and db.session.scalar(
+            select(func.count()).select_from(SandboxOperation).where(SandboxOperation.kind == "charge")
+        )
+        == 0
+    )
 
 
 def test_the_founder_and_the_firms_other_people_are_refused_on_the_api(make, db, api):
@@ -54,9 +59,16 @@ def test_the_backing_page_shows_the_refusal_instead_of_a_form(client, make, logi
     assert "You cannot back this campaign: you belong to its firm or approved it." in text
     assert 'name="payment_method"' not in text
     # A form sent anyway (from an old tab): the service refuses it the same way.
-    response = client.post(f"/p/{project.slug}/back", data={
-        "csrf_token": csrf_token(client, "/firms/"), "idempotency_key": "own-attempt-0001",
-        "tier_id": str(project.tiers[0].id), "quantity": "1", "payment_method": "pm_card_visa"})
+    response = client.post(
+        f"/p/{project.slug}/back",
+        data={
+            "csrf_token": csrf_token(client, "/firms/"),
+            "idempotency_key": "own-attempt-0001",
+            "tier_id": str(project.tiers[0].id),
+            "quantity": "1",
+            "payment_method": "pm_card_visa",
+        },
+    )
     assert response.status_code == 403
     assert "you belong to its firm or approved it" in response.get_data(as_text=True)
     assert nothing_charged(db)

@@ -1,4 +1,5 @@
 """Reward pledges: pricing on the server, tiers, limits, declines, escrow."""
+
 import secrets
 from datetime import timedelta
 
@@ -8,10 +9,10 @@ from crowdfund import ledger
 from crowdfund.domain.money import max_minor
 from crowdfund.errors import Conflict, PaymentDeclined, ValidationError
 from crowdfund.models import LedgerTransfer, Pledge, RewardTier, utcnow
-from crowdfund.workflows import checkout
 from crowdfund.services import receipts
 from crowdfund.services.transitions import history
-from tests.pledges.builders import charges, live_reward_project
+from crowdfund.workflows import checkout
+from tests.support.builders import charges, live_reward_project
 
 ADDRESS = {"name": "Li Wei", "line1": "1 Bund Road", "city": "Shanghai", "postal_code": "200000", "country": "CN"}
 
@@ -31,12 +32,16 @@ def assert_ledger_ok():
 
 
 def test_a_reward_pledge_is_charged_and_held_in_escrow(make, db):
-    project = live_reward_project(make, db, tiers=[{"title": "Tea set", "price": 19_900, "quantity": 5,
-                                                     "shipping": "domestic", "shipping_fee": 1_500}])
+    project = live_reward_project(
+        make,
+        db,
+        tiers=[{"title": "Tea set", "price": 19_900, "quantity": 5, "shipping": "domestic", "shipping_fee": 1_500}],
+    )
     tier = project.tiers[0]
     backer = make.user()
-    pledge = back(backer, project, tier_id=tier.id, quantity=2, extra=600, shipping_address=ADDRESS,
-                  amount=1)  # an amount sent along with a tier is ignored: the server prices it
+    pledge = back(
+        backer, project, tier_id=tier.id, quantity=2, extra=600, shipping_address=ADDRESS, amount=1
+    )  # an amount sent along with a tier is ignored: the server prices it
     assert pledge.status == "held"
     assert (pledge.reward_amount, pledge.extra_amount, pledge.shipping_fee) == (39_800, 600, 1_500)
     assert pledge.amount == 41_900 and pledge.currency == "CNY"
@@ -79,8 +84,7 @@ def test_a_tier_that_ships_needs_an_address(make, db):
     with pytest.raises(ValidationError) as refused:
         back(make.user(), project, tier_id=project.tiers[0].id, shipping_address={"name": "Li", "country": "XX"})
     assert refused.value.code == "address_required"
-    assert set(refused.value.fields) == {"shipping_line1", "shipping_city", "shipping_postal_code",
-                                         "shipping_country"}
+    assert set(refused.value.fields) == {"shipping_line1", "shipping_city", "shipping_postal_code", "shipping_country"}
     assert db.session.query(Pledge).count() == 0 and charges(db) == 0
 
 
@@ -90,20 +94,23 @@ def test_a_tier_that_does_not_ship_charges_no_shipping(make, db):
     assert (pledge.amount, pledge.shipping_fee, pledge.shipping_address) == (1_000, 0, None)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"amount": 0}, "amount"),
-    ({"amount": -500}, "amount"),
-    ({"amount": None}, "amount"),
-    ({"amount": 10.5}, "amount"),
-    ({"amount": 1_000, "extra": -1}, "extra"),
-    ({"amount": max_minor("CNY") + 1}, "amount"),
-    ({"amount": max_minor("CNY"), "extra": 1}, "amount"),
-    ({"tier": True, "quantity": 0}, "quantity"),
-    ({"tier": True, "quantity": -2}, "quantity"),
-    ({"tier": True, "quantity": 1_001}, "quantity"),
-    ({"tier": True, "extra": max_minor("CNY")}, "quantity"),
-    ({"shares": 5, "amount": 1_000}, "shares"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"amount": 0}, "amount"),
+        ({"amount": -500}, "amount"),
+        ({"amount": None}, "amount"),
+        ({"amount": 10.5}, "amount"),
+        ({"amount": 1_000, "extra": -1}, "extra"),
+        ({"amount": max_minor("CNY") + 1}, "amount"),
+        ({"amount": max_minor("CNY"), "extra": 1}, "amount"),
+        ({"tier": True, "quantity": 0}, "quantity"),
+        ({"tier": True, "quantity": -2}, "quantity"),
+        ({"tier": True, "quantity": 1_001}, "quantity"),
+        ({"tier": True, "extra": max_minor("CNY")}, "quantity"),
+        ({"shares": 5, "amount": 1_000}, "shares"),
+    ],
+)
 def test_bad_amounts_are_refused_and_nothing_is_written(make, db, kwargs, field):
     project = live_reward_project(make, db)
     if kwargs.pop("tier", False):
@@ -125,8 +132,7 @@ def test_a_tier_of_another_project_is_refused(make, db):
     assert "tier_id" in refused.value.fields
 
 
-@pytest.mark.parametrize("status", ["draft", "in_review", "approved", "successful", "failed", "cancelled",
-                                    "suspended"])
+@pytest.mark.parametrize("status", ["draft", "in_review", "approved", "successful", "failed", "cancelled", "suspended"])
 def test_only_a_live_campaign_takes_pledges(make, db, status):
     project = live_reward_project(make, db, status=status)
     with pytest.raises(Conflict) as refused:
@@ -146,12 +152,20 @@ def test_a_live_campaign_past_its_deadline_takes_no_pledges(make, db):
 
 def test_the_tier_availability_window(make, db):
     now = utcnow()
-    project = live_reward_project(make, db, tiers=[
-        {"title": "Later", "price": 1_000, "available_from": now + timedelta(days=1)},
-        {"title": "Gone", "price": 1_000, "available_until": now - timedelta(minutes=1)},
-        {"title": "Now", "price": 1_000, "available_from": now - timedelta(days=1),
-         "available_until": now + timedelta(days=1)},
-    ])
+    project = live_reward_project(
+        make,
+        db,
+        tiers=[
+            {"title": "Later", "price": 1_000, "available_from": now + timedelta(days=1)},
+            {"title": "Gone", "price": 1_000, "available_until": now - timedelta(minutes=1)},
+            {
+                "title": "Now",
+                "price": 1_000,
+                "available_from": now - timedelta(days=1),
+                "available_until": now + timedelta(days=1),
+            },
+        ],
+    )
     later, gone, current = project.tiers
     for tier, words in ((later, "not available yet"), (gone, "no longer available")):
         with pytest.raises(ValidationError) as refused:

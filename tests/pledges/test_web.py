@@ -1,11 +1,12 @@
 """The backing form, receipts, my pledges and the investor profile, as a person uses them."""
+
 import re
 
 from crowdfund import ledger
 from crowdfund.domain.money import format_money
 from crowdfund.models import InvestorProfile, Pledge
 from tests.conftest import csrf_token
-from tests.pledges.builders import charges, investor, live_equity_project, live_reward_project, refunds
+from tests.support.builders import charges, investor, live_equity_project, live_reward_project, refunds
 
 
 def form_fields(client, path):
@@ -16,8 +17,13 @@ def form_fields(client, path):
 
 
 def shipping(**overrides):
-    data = {"shipping_name": "Li Wei", "shipping_line1": "1 Bund Road", "shipping_city": "Shanghai",
-            "shipping_postal_code": "200000", "shipping_country": "CN"}
+    data = {
+        "shipping_name": "Li Wei",
+        "shipping_line1": "1 Bund Road",
+        "shipping_city": "Shanghai",
+        "shipping_postal_code": "200000",
+        "shipping_country": "CN",
+    }
     data.update(overrides)
     return data
 
@@ -29,9 +35,14 @@ def test_backing_needs_an_account(client, make, db):
 
 
 def test_the_form_shows_tiers_test_cards_and_a_new_attempt_key_each_time(client, make, login, db):
-    project = live_reward_project(make, db, tiers=[
-        {"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "domestic", "shipping_fee": 800},
-        {"title": "Gone", "price": 100, "quantity": 1, "sold": 1}])
+    project = live_reward_project(
+        make,
+        db,
+        tiers=[
+            {"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "domestic", "shipping_fee": 800},
+            {"title": "Gone", "price": 100, "quantity": 1, "sold": 1},
+        ],
+    )
     login(make.user())
     page = client.get(f"/p/{project.slug}/back").get_data(as_text=True)
     assert "Tea tin" in page and format_money(9_900, "CNY") in page and "10 left" in page
@@ -44,12 +55,16 @@ def test_the_form_shows_tiers_test_cards_and_a_new_attempt_key_each_time(client,
 
 
 def test_a_backer_pledges_and_sees_the_receipt(client, make, login, db):
-    project = live_reward_project(make, db, tiers=[
-        {"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "domestic", "shipping_fee": 800}])
+    project = live_reward_project(
+        make,
+        db,
+        tiers=[{"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "domestic", "shipping_fee": 800}],
+    )
     backer = login(make.user())
     data = form_fields(client, f"/p/{project.slug}/back")
-    data.update(tier_id=str(project.tiers[0].id), quantity="2", extra="5.50", payment_method="pm_card_visa",
-                **shipping())
+    data.update(
+        tier_id=str(project.tiers[0].id), quantity="2", extra="5.50", payment_method="pm_card_visa", **shipping()
+    )
     response = client.post(f"/p/{project.slug}/back", data=data)
     assert response.status_code == 302
     pledge = db.session.query(Pledge).one()
@@ -80,12 +95,20 @@ def test_sending_the_same_form_twice_is_one_pledge(client, make, login, db):
 
 
 def test_a_declined_card_keeps_what_was_typed(client, make, login, db):
-    project = live_reward_project(make, db, tiers=[
-        {"title": "Tea tin", "price": 9_900, "quantity": 1, "shipping": "domestic", "shipping_fee": 800}])
+    project = live_reward_project(
+        make,
+        db,
+        tiers=[{"title": "Tea tin", "price": 9_900, "quantity": 1, "shipping": "domestic", "shipping_fee": 800}],
+    )
     login(make.user())
     data = form_fields(client, f"/p/{project.slug}/back")
-    data.update(tier_id=str(project.tiers[0].id), quantity="1", extra="12", payment_method="pm_card_chargeDeclined",
-                **shipping(shipping_name="Wang Fang"))
+    data.update(
+        tier_id=str(project.tiers[0].id),
+        quantity="1",
+        extra="12",
+        payment_method="pm_card_chargeDeclined",
+        **shipping(shipping_name="Wang Fang"),
+    )
     response = client.post(f"/p/{project.slug}/back", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 402
@@ -97,17 +120,20 @@ def test_a_declined_card_keeps_what_was_typed(client, make, login, db):
     assert db.session.get(type(project.tiers[0]), project.tiers[0].id).sold == 0
     assert ledger.verify() == []
     retry = form_fields(client, f"/p/{project.slug}/back")
-    data.update(idempotency_key=retry["idempotency_key"], csrf_token=retry["csrf_token"],
-                payment_method="pm_card_visa")
+    data.update(idempotency_key=retry["idempotency_key"], csrf_token=retry["csrf_token"], payment_method="pm_card_visa")
     assert client.post(f"/p/{project.slug}/back", data=data).status_code == 302
 
 
 def test_bad_amounts_are_explained(client, make, login, db):
     project = live_reward_project(make, db)
     login(make.user())
-    for amount, words in (("-5", "cannot be negative"), ("abc", "Enter an amount as a number"),
-                          ("0", "Enter an amount above zero"), ("10.005", "at most 2 decimal places"),
-                          ("99999999999", "too large")):
+    for amount, words in (
+        ("-5", "cannot be negative"),
+        ("abc", "Enter an amount as a number"),
+        ("0", "Enter an amount above zero"),
+        ("10.005", "at most 2 decimal places"),
+        ("99999999999", "too large"),
+    ):
         data = form_fields(client, f"/p/{project.slug}/back")
         data.update(tier_id="", amount=amount, payment_method="pm_card_visa")
         response = client.post(f"/p/{project.slug}/back", data=data)
@@ -166,8 +192,9 @@ def test_a_backer_cancels_from_the_list(client, make, login, db):
     data.update(tier_id="", amount="30", payment_method="pm_card_visa")
     client.post(f"/p/{project.slug}/back", data=data)
     pledge = db.session.query(Pledge).one()
-    response = client.post(f"/pledges/{pledge.id}/cancel", data={
-        "csrf_token": csrf_token(client, "/me/pledges"), "next": "/me/pledges"})
+    response = client.post(
+        f"/pledges/{pledge.id}/cancel", data={"csrf_token": csrf_token(client, "/me/pledges"), "next": "/me/pledges"}
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/me/pledges")
     page = client.get("/me/pledges").get_data(as_text=True)
     assert "Your pledge is cancelled" in page and "Cancelled" in page and "Cancel and refund" not in page
@@ -183,13 +210,16 @@ def test_an_equity_cancel_inside_the_cutoff_is_refused_with_a_reason(client, mak
     backer = investor(make, db)
     login(backer)
     data = form_fields(client, f"/p/{project.slug}/back")
-    data.update(shares="10", payment_method="pm_card_visa")
+    data.update(shares="10", payment_method="pm_card_visa", acknowledge_risks="y")
     assert client.post(f"/p/{project.slug}/back", data=data).status_code == 302
     pledge = db.session.query(Pledge).one()
     page = client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
     assert "This pledge can no longer be cancelled." in page and "Cancel and refund" not in page
-    response = client.post(f"/pledges/{pledge.id}/cancel", data={
-        "csrf_token": csrf_token(client, "/me/pledges"), "next": f"/pledges/{pledge.id}"}, follow_redirects=True)
+    response = client.post(
+        f"/pledges/{pledge.id}/cancel",
+        data={"csrf_token": csrf_token(client, "/me/pledges"), "next": f"/pledges/{pledge.id}"},
+        follow_redirects=True,
+    )
     assert "until 48 hours before the campaign" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Pledge, pledge.id).status == "held"
@@ -201,15 +231,21 @@ def test_the_first_investment_goes_through_the_investor_profile(client, make, lo
     page = client.get(f"/p/{project.slug}/back").get_data(as_text=True)
     assert "Complete your investor profile" in page
     data = form_fields(client, f"/p/{project.slug}/back")
-    data.update(shares="10", payment_method="pm_card_visa")
+    data.update(shares="10", payment_method="pm_card_visa", acknowledge_risks="y")
     response = client.post(f"/p/{project.slug}/back", data=data)
     assert response.status_code == 422
     assert "complete your investor profile" in response.get_data(as_text=True)
     assert charges(db) == 0
 
     profile_path = f"/me/investor-profile?next=/p/{project.slug}/back"
-    form = {"csrf_token": csrf_token(client, profile_path), "next": f"/p/{project.slug}/back", "currency": "USD",
-            "annual_income": "100000", "net_worth": "50000", "other_investments_12m": "0"}
+    form = {
+        "csrf_token": csrf_token(client, profile_path),
+        "next": f"/p/{project.slug}/back",
+        "currency": "USD",
+        "annual_income": "100000",
+        "net_worth": "50000",
+        "other_investments_12m": "0",
+    }
     response = client.post("/me/investor-profile", data=form)
     assert response.status_code == 422
     assert "understand the risks" in response.get_data(as_text=True)
@@ -222,12 +258,12 @@ def test_the_first_investment_goes_through_the_investor_profile(client, make, lo
     page = client.get(f"/p/{project.slug}/back").get_data(as_text=True)
     assert "You can invest up to $5,000.00 more" in page
     data = form_fields(client, f"/p/{project.slug}/back")
-    data.update(shares="5001", payment_method="pm_card_visa")
+    data.update(shares="5001", payment_method="pm_card_visa", acknowledge_risks="y")
     response = client.post(f"/p/{project.slug}/back", data=data)
     assert response.status_code == 422
     assert "over your 12-month investment limit" in response.get_data(as_text=True)
     data = form_fields(client, f"/p/{project.slug}/back")
-    data.update(shares="5000", payment_method="pm_card_visa")
+    data.update(shares="5000", payment_method="pm_card_visa", acknowledge_risks="y")
     assert client.post(f"/p/{project.slug}/back", data=data).status_code == 302
     assert db.session.query(Pledge).one().amount == 500_000
     page = client.get("/me/investor-profile").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Settlement survives crashes, flaky processors and stuck refunds: every pledge settles once."""
+
 import threading
 from contextlib import contextmanager
 
@@ -7,10 +8,17 @@ from sqlalchemy import func, select
 
 from crowdfund.models import OutboxMessage, Pledge, SandboxOperation
 from crowdfund.services import statements, transitions
-from crowdfund.workflows import settlement
 from crowdfund.services.campaigns import close_due
-from tests.settlement.helpers import (assert_ledger_ok, close, equity_campaign, operations, reward_campaign,
-                                      settlement_of, statuses)
+from crowdfund.workflows import settlement
+from tests.support.settlement import (
+    assert_ledger_ok,
+    close,
+    equity_campaign,
+    operations,
+    reward_campaign,
+    settlement_of,
+    statuses,
+)
 
 
 class Crash(BaseException):
@@ -32,6 +40,7 @@ def config(app):
 
 def close_without_settling(db, project):
     from datetime import timedelta
+
     close_due(now=project.deadline + timedelta(seconds=1))
     db.session.commit()
     db.session.info.clear()
@@ -85,7 +94,7 @@ def test_crash_after_a_batch_committed(make, db, monkeypatch, config, gateway):
     config["SETTLEMENT_BATCH_SIZE"] = 2
     project, held = reward_campaign(make, db, goal="5000", backers=5)
     close_without_settling(db, project)
-    crash_once(monkeypatch, settlement, "_deliver_mail")  # runs right after each batch's commit
+    crash_once(monkeypatch, settlement.after_commit, "run_mail")  # runs right after each batch's commit
     with killed(db):
         settlement.settle(project.id)
     assert statuses(db, project) == {"refunded": 2, "held": 3}
@@ -110,6 +119,7 @@ def test_crash_in_the_middle_of_a_release_batch(make, db, monkeypatch, gateway):
 
 def test_crash_between_the_payout_and_its_commit(make, db, monkeypatch, gateway):
     from crowdfund import ledger
+
     project, held = reward_campaign(make, db, goal="50", backers=3)
     close_without_settling(db, project)
     crash_once(monkeypatch, ledger, "transfer")  # booking the payout is the first single transfer
@@ -135,11 +145,9 @@ def test_a_third_of_gateway_calls_failing_still_settles_every_pledge_once(make, 
     assert statuses(db, failing) == {"refunded": 9}
     assert statuses(db, winning) == {"released": 6}
     assert operations(db, "refund") == 9 and operations(db, "payout") == 1
-    keys = db.session.scalars(select(SandboxOperation.idempotency_key)
-                              .where(SandboxOperation.kind == "refund")).all()
+    keys = db.session.scalars(select(SandboxOperation.idempotency_key).where(SandboxOperation.kind == "refund")).all()
     assert len(keys) == len(set(keys)) == 9
-    retried = db.session.scalar(select(func.count()).select_from(Pledge)
-                                .where(Pledge.settlement_attempts > 0))
+    retried = db.session.scalar(select(func.count()).select_from(Pledge).where(Pledge.settlement_attempts > 0))
     assert retried > 0  # the faults really happened
     assert settlement_of(db, failing).status == settlement_of(db, winning).status == "completed"
     assert_ledger_ok(db)
@@ -162,8 +170,10 @@ def test_a_refund_that_keeps_failing_is_parked_for_an_admin(make, db, config, ga
     stuck.charge_ref = good_ref  # support fixed the cause
     db.session.commit()
     from tests.conftest import csrf_token
-    response = client.post(f"/admin/settlements/pledges/{stuck.id}/retry",
-                           data={"csrf_token": csrf_token(client, "/admin/settlements")})
+
+    response = client.post(
+        f"/admin/settlements/pledges/{stuck.id}/retry", data={"csrf_token": csrf_token(client, "/admin/settlements")}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert statuses(db, project) == {"refunded": 3}
@@ -191,8 +201,7 @@ def test_a_transient_failure_without_waiting_leaves_work_for_the_next_run(make, 
     assert_ledger_ok(db)
 
 
-def test_a_worker_whose_claim_expired_books_nothing_another_worker_booked(make, db, app, monkeypatch, config,
-                                                                         gateway):
+def test_a_worker_whose_claim_expired_books_nothing_another_worker_booked(make, db, app, monkeypatch, config, gateway):
     config["SETTLEMENT_CLAIM_SECONDS"] = 0  # claims expire at once
     project, held = reward_campaign(make, db, goal="5000", backers=3)
     close_without_settling(db, project)
@@ -215,9 +224,15 @@ def test_a_worker_whose_claim_expired_books_nothing_another_worker_booked(make, 
     assert operations(db, "refund") == 3
     for pledge in held:  # one audit row and one mail per refund, not two
         assert [(c.from_state, c.to_state) for c in transitions.history(db.session.get(Pledge, pledge.id))] == [
-            ("pending", "held"), ("held", "refunded")]
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.dedupe_key.like("campaign_refunded:%"))) == 3
+            ("pending", "held"),
+            ("held", "refunded"),
+        ]
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key.like("campaign_refunded:%"))
+        )
+        == 3
+    )
     assert_ledger_ok(db)
 
 

@@ -1,14 +1,15 @@
 """The CSV downloads, fetched over HTTP from a real server: a streamed body is written after
 the view returned and its request committed, which the test client does not reproduce."""
+
 import csv
 import io
 
 import pytest
 
 from crowdfund.extensions import db
-from tests import factories
-from tests.live_server import serving, signed_in
-from tests.settlement.helpers import close, equity_campaign, reward_campaign
+from tests.support import factories
+from tests.support.live_server import serving, signed_in
+from tests.support.settlement import close, equity_campaign, reward_campaign
 
 
 @pytest.fixture()

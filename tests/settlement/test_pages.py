@@ -1,5 +1,6 @@
 """Statements, holdings and the register: who may see them, and what they show."""
-from tests.settlement.helpers import close, equity_campaign, reward_campaign
+
+from tests.support.settlement import close, equity_campaign, reward_campaign
 
 
 def test_the_founder_sees_the_statement_to_the_cent(make, db, client, login):
@@ -23,8 +24,11 @@ def test_nobody_else_sees_a_statement_or_register(make, db, client, login):
     project, held = equity_campaign(make, db, goal="100", investors=2)
     close(db, project)
     login(held[0].backer)
-    for path in (f"/projects/{project.id}/statement", f"/projects/{project.id}/statement.csv",
-                 f"/projects/{project.id}/register.csv"):
+    for path in (
+        f"/projects/{project.id}/statement",
+        f"/projects/{project.id}/statement.csv",
+        f"/projects/{project.id}/register.csv",
+    ):
         assert client.get(path).status_code == 404, path
 
 
@@ -53,9 +57,11 @@ def test_investors_see_their_shares_and_the_founder_exports_the_register(make, d
 
 def test_register_cells_cannot_smuggle_spreadsheet_formulas(make, db, client, login):
     from crowdfund.domain.spreadsheets import csv_cell
+
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and csv_cell("Ada") == "Ada"
 
 
 def _token(client):
     from tests.conftest import csrf_token
+
     return csrf_token(client, "/")

@@ -1,5 +1,6 @@
 """The firm's payout waits PAYOUT_DELAY, holds back a reserve until PAYOUT_RESERVE_DAYS, and
 waits out a processor whose balance is short (`balance_insufficient`) instead of failing."""
+
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from crowdfund.models import OutboxMessage, SandboxOperation
 from crowdfund.services import statements
 from crowdfund.workflows import settlement as settlement_workflow
 from tests.conftest import csrf_token
-from tests.settlement.helpers import assert_ledger_ok, close, operations, reward_campaign, settlement_of
+from tests.support.settlement import assert_ledger_ok, close, operations, reward_campaign, settlement_of
 
 NET = 2375  # a 25.00 pledge minus the 5% platform fee
 
@@ -26,8 +27,10 @@ def config(app):
 
 
 def identity_holds(data):
-    return (data["gross"] - data["refunded"] == data["in_escrow"] + data["fee"] + data["processor_fees_firm"]
-            + data["paid_out"] + data["awaiting_payout"]) and 0 <= data["reserved"] <= data["awaiting_payout"]
+    return (
+        data["gross"] - data["refunded"]
+        == data["in_escrow"] + data["fee"] + data["processor_fees_firm"] + data["paid_out"] + data["awaiting_payout"]
+    ) and 0 <= data["reserved"] <= data["awaiting_payout"]
 
 
 def books_agree(app, db):
@@ -82,7 +85,11 @@ def test_the_reserve_is_held_back_shown_and_paid_after_its_days(app, make, db, c
     assert (payout.amount, payout.idempotency_key) == (net - reserve, f"settlement-{settlement.id}-payout")
     data = statements.statement(project)
     assert (data["paid_out"], data["awaiting_payout"], data["reserved"], data["reserved_until"]) == (
-        net - reserve, reserve, reserve, until)
+        net - reserve,
+        reserve,
+        reserve,
+        until,
+    )
     assert identity_holds(data)
     [sent] = [m for m in mails(db, f"payout_sent:{settlement.id}:")]
     assert "$7.12" in sent.body_text and "held back as a reserve" in sent.body_text  # 712 of 7125
@@ -91,8 +98,14 @@ def test_the_reserve_is_held_back_shown_and_paid_after_its_days(app, make, db, c
     login(make.founder_of(project))
     page = client.get(f"/projects/{project.id}/statement").get_data(as_text=True)
     assert 'data-testid="reserved"' in page and "$7.12" in page
-    values = dict(zip(*(line.split(",") for line in
-                        client.get(f"/projects/{project.id}/statement.csv").get_data(as_text=True).splitlines())))
+    values = dict(
+        zip(
+            *(
+                line.split(",")
+                for line in client.get(f"/projects/{project.id}/statement.csv").get_data(as_text=True).splitlines()
+            )
+        )
+    )
     assert values["reserved"] == str(reserve) and values["reserved_until"] == statements.iso(until)
     assert "held back as a reserve until" in client.get(f"/projects/{project.id}/dashboard").get_data(as_text=True)
 
@@ -154,12 +167,16 @@ def test_a_short_balance_waits_and_a_later_run_pays(app, make, db, config, sandb
     assert settlement.status == "completed" and settlement.last_error is None and settlement.payout_attempts == 0
     assert operations(db, "payout") == 1
     # The processor keeps each answer under its key (a refusal too): each try had a new one.
-    tries = db.session.execute(select(SandboxOperation.idempotency_key, SandboxOperation.status)
-                               .where(SandboxOperation.kind == "payout").order_by(SandboxOperation.created_at)).all()
+    tries = db.session.execute(
+        select(SandboxOperation.idempotency_key, SandboxOperation.status)
+        .where(SandboxOperation.kind == "payout")
+        .order_by(SandboxOperation.created_at)
+    ).all()
     key = f"settlement-{settlement.id}-payout"
     assert [tuple(t) for t in tries] == [(key, "refused"), (f"{key}-2", "refused"), (f"{key}-3", "succeeded")]
-    assert settlement.payout_ref == db.session.scalar(select(SandboxOperation.id).where(
-        SandboxOperation.idempotency_key == f"{key}-3"))
+    assert settlement.payout_ref == db.session.scalar(
+        select(SandboxOperation.id).where(SandboxOperation.idempotency_key == f"{key}-3")
+    )
     data = statements.statement(project)
     assert data["paid_out"] == 3 * NET and identity_holds(data)
     books_agree(app, db)
@@ -180,8 +197,11 @@ def test_the_scheduler_resumes_a_payout_that_came_due(app, make, db, config):
     settlement = settlement_of(db, project)
     assert settlement.status == "waiting_for_payout"
     an_hour_ago = settlement.created_at - timedelta(hours=1)  # as if the hour had passed
-    settlement.created_at, settlement.payout_due_at, settlement.due_at = an_hour_ago, settlement.created_at, \
-        settlement.created_at
+    settlement.created_at, settlement.payout_due_at, settlement.due_at = (
+        an_hour_ago,
+        settlement.created_at,
+        settlement.created_at,
+    )
     db.session.commit()
     scheduler.DeadlineScheduler(app).run_once()  # not started: one run by hand
     assert settlement_of(db, project).status == "completed" and operations(db, "payout") == 1
@@ -194,8 +214,15 @@ def test_chargebacks_booked_while_the_reserve_is_held_come_out_of_the_reserve(ma
     settlement = settlement_of(db, project)
     reserve = settlement.reserve_amount
     # A chargeback after the payout, taken from the firm's payable account (as disputes book it).
-    ledger.transfer(f"pledge:{held[0].id}:dispute:net", ledger.firm_payable_key(project.firm_id, "USD"),
-                    ledger.clearing_key("USD"), 500, "USD", "dispute_net", pledge_id=held[0].id)
+    ledger.transfer(
+        f"pledge:{held[0].id}:dispute:net",
+        ledger.firm_payable_key(project.firm_id, "USD"),
+        ledger.clearing_key("USD"),
+        500,
+        "USD",
+        "dispute_net",
+        pledge_id=held[0].id,
+    )
     db.session.commit()
     assert statements.statement(project)["reserved"] == reserve - 500  # what is left of it
     assert settlement_workflow.settle(project.id, now=settlement.reserve_due_at) == "completed"

@@ -1,6 +1,7 @@
 """What the payment processor keeps, in our books: booked with each charge, never returned
 on a refund, borne by the platform or (PROCESSOR_FEES_PAID_BY = "firm") by the firm, and
 shown on every statement with an identity that adds up to the cent."""
+
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,8 @@ from crowdfund.errors import Conflict
 from crowdfund.models import LedgerTransfer, SandboxOperation, utcnow
 from crowdfund.services import statements
 from crowdfund.workflows import checkout
-from tests.pledges.builders import live_reward_project
-from tests.settlement.helpers import assert_ledger_ok, close, reward_campaign, settlement_of
+from tests.support.builders import live_reward_project
+from tests.support.settlement import assert_ledger_ok, close, reward_campaign, settlement_of
 
 
 def card_fee(amount):
@@ -21,8 +22,10 @@ def card_fee(amount):
 
 
 def identity_holds(data):
-    return (data["gross"] - data["refunded"] == data["in_escrow"] + data["fee"] + data["processor_fees_firm"]
-            + data["paid_out"] + data["awaiting_payout"])
+    return (
+        data["gross"] - data["refunded"]
+        == data["in_escrow"] + data["fee"] + data["processor_fees_firm"] + data["paid_out"] + data["awaiting_payout"]
+    )
 
 
 def test_each_charge_books_the_fee_the_processor_kept(make, db):
@@ -77,8 +80,13 @@ def test_the_statement_page_and_csv_show_the_processors_fees(client, make, login
 
 def test_a_payment_that_came_after_the_close_leaves_only_the_fee_behind(make, db):
     project = live_reward_project(make, db, tiers=[{"title": "Cup", "price": 1_000, "quantity": 5}])
-    pledge = checkout.place_pledge(make.user(), project, idempotency_key="attempt-late-fee",
-                                   payment_method="pm_alipay", tier_id=project.tiers[0].id)
+    pledge = checkout.place_pledge(
+        make.user(),
+        project,
+        idempotency_key="attempt-late-fee",
+        payment_method="pm_alipay",
+        tier_id=project.tiers[0].id,
+    )
     project.deadline = utcnow() - timedelta(seconds=1)
     db.session.commit()
     from crowdfund.payments import get_gateway

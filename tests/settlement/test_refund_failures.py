@@ -1,23 +1,24 @@
 """A refund the backer's bank refuses after the processor took it: booked back (refunds_owed),
 parked for an admin with its reason, the backer mailed, and retried under a new key, with
 `ledger verify` and `flask ledger reconcile` passing after every step."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from crowdfund import ledger
+from crowdfund import after_commit, ledger
 from crowdfund.errors import Conflict
 from crowdfund.jobs.sandbox_webhooks import deliver_due
-from crowdfund.jobs.settlement import after_commit, resume
+from crowdfund.jobs.settlement import resume
 from crowdfund.models import LedgerTransfer, OutboxMessage, Pledge, SandboxOperation, utcnow
 from crowdfund.payments import TransientGatewayError
 from crowdfund.services import statements
 from crowdfund.services.campaigns import close_due
 from crowdfund.workflows import cancel, checkout, refund_failures, settlement as settlement_workflow
 from tests.conftest import csrf_token
-from tests.pledges.builders import live_reward_project
-from tests.settlement.helpers import assert_ledger_ok, close, reward_campaign, statuses
+from tests.support.builders import live_reward_project
+from tests.support.settlement import assert_ledger_ok, close, reward_campaign, statuses
 
 
 def books_agree(app, db):
@@ -28,8 +29,10 @@ def books_agree(app, db):
 
 
 def identity_holds(data):
-    return (data["gross"] - data["refunded"] == data["in_escrow"] + data["fee"] + data["processor_fees_firm"]
-            + data["paid_out"] + data["awaiting_payout"])
+    return (
+        data["gross"] - data["refunded"]
+        == data["in_escrow"] + data["fee"] + data["processor_fees_firm"] + data["paid_out"] + data["awaiting_payout"]
+    )
 
 
 def bank_refuses(app, db, sandbox, pledge_id, now=None):
@@ -45,14 +48,17 @@ def bank_refuses(app, db, sandbox, pledge_id, now=None):
 
 
 def refund_mails(db, pledge_id):
-    return db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.dedupe_key.like(f"refund_failed:{pledge_id}:%")).order_by(OutboxMessage.id)).all()
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.dedupe_key.like(f"refund_failed:{pledge_id}:%"))
+        .order_by(OutboxMessage.id)
+    ).all()
 
 
 def admin_retries(db, pledge_id, admin):
     settlement_workflow.retry_parked(pledge_id, admin=admin)
     db.session.commit()
-    after_commit()  # the retry_refund job, in-process
+    after_commit.run()  # the retry_refund job, in-process
     db.session.rollback()
     db.session.expire_all()
     return db.session.get(Pledge, pledge_id)
@@ -86,16 +92,16 @@ def test_a_refund_that_fails_after_it_succeeded_is_parked_mailed_and_retried(app
     admin = login(make.admin())
     page = client.get("/admin/settlements").get_data(as_text=True)
     assert f"#{pledge_id}" in page and "refund_failed: expired_or_canceled_card" in page
-    response = client.post(f"/admin/settlements/pledges/{pledge_id}/retry",
-                           data={"csrf_token": csrf_token(client, "/admin/settlements")})
+    response = client.post(
+        f"/admin/settlements/pledges/{pledge_id}/retry", data={"csrf_token": csrf_token(client, "/admin/settlements")}
+    )
     assert response.status_code == 302
     db.session.rollback()
     db.session.expire_all()
     pledge = db.session.get(Pledge, pledge_id)
     assert not pledge.parked and pledge.settlement_error is None and pledge.refund_ref != first_ref
     second = db.session.get(SandboxOperation, pledge.refund_ref)
-    assert (second.idempotency_key, second.status, second.amount) == (f"pledge-{pledge_id}-refund-2", "succeeded",
-                                                                      2500)
+    assert (second.idempotency_key, second.status, second.amount) == (f"pledge-{pledge_id}-refund-2", "succeeded", 2500)
     assert db.session.get(LedgerTransfer, ledger.refund_retry_id(pledge_id, 2)).code == "refund_retry"
     data = statements.statement(project)
     assert data["refunds_owed"] == 0 and identity_holds(data)
@@ -125,8 +131,13 @@ def test_a_cancelled_pledges_failed_refund_is_followed_up_too(app, make, db, san
 
 def test_a_late_payments_failed_refund_is_followed_up_too(app, make, db, sandbox):
     project = live_reward_project(make, db, tiers=[{"title": "Cup", "price": 1_000, "quantity": 5}])
-    pledge = checkout.place_pledge(make.user(), project, idempotency_key="attempt-late-refund",
-                                   payment_method="pm_alipay", tier_id=project.tiers[0].id)
+    pledge = checkout.place_pledge(
+        make.user(),
+        project,
+        idempotency_key="attempt-late-refund",
+        payment_method="pm_alipay",
+        tier_id=project.tiers[0].id,
+    )
     project.deadline = utcnow() - timedelta(seconds=1)
     db.session.commit()
     sandbox.complete(pledge.charge_ref, succeed=True)  # paid after the campaign closed
@@ -147,8 +158,9 @@ def test_news_of_a_refund_our_books_have_not_booked_yet_is_asked_for_again(app, 
     db.session.info.clear()  # the settlement dies before it starts
     pledge = held[0]
     # The settlement had the refund made, then died before booking it; the bank refuses it.
-    refund = sandbox.refund(charge_ref=pledge.charge_ref, amount=pledge.amount, currency="USD",
-                            idempotency_key=f"pledge-{pledge.id}-refund")
+    refund = sandbox.refund(
+        charge_ref=pledge.charge_ref, amount=pledge.amount, currency="USD", idempotency_key=f"pledge-{pledge.id}-refund"
+    )
     sandbox.fail_refund(refund.ref)
     db.session.commit()
     start = utcnow()
@@ -173,8 +185,9 @@ def test_a_retry_refused_at_once_is_parked_again_and_a_lost_one_resumed(app, mak
     assert pledge.parked and pledge.settlement_error.startswith("charge_expired_for_refund:")
     books_agree(app, db)
 
-    refused = db.session.scalar(select(SandboxOperation).where(
-        SandboxOperation.idempotency_key == f"pledge-{pledge.id}-refund-2"))
+    refused = db.session.scalar(
+        select(SandboxOperation).where(SandboxOperation.idempotency_key == f"pledge-{pledge.id}-refund-2")
+    )
     assert refused.status == "refused" and pledge.settlement_attempts == 2  # that key is used up
 
     sandbox.faults.configure(fail_next=1, kinds={"refund"})  # the processor does not answer
@@ -198,8 +211,12 @@ def test_a_retry_that_fails_before_our_books_have_it_is_asked_for_again(app, mak
     settlement_workflow.retry_parked(pledge.id, admin=make.admin())
     db.session.commit()
     db.session.info.clear()  # the retry job has not run yet: do its processor call by hand
-    second = sandbox.refund(charge_ref=pledge.charge_ref, amount=pledge.amount, currency="USD",
-                            idempotency_key=f"pledge-{pledge.id}-refund-2")
+    second = sandbox.refund(
+        charge_ref=pledge.charge_ref,
+        amount=pledge.amount,
+        currency="USD",
+        idempotency_key=f"pledge-{pledge.id}-refund-2",
+    )
     sandbox.fail_refund(second.ref)
     with pytest.raises(TransientGatewayError):  # the webhook answers 503: comes again later
         refund_failures.record_failure(sandbox.retrieve_refund(second.ref))

@@ -1,17 +1,26 @@
 """Campaigns that end: success releases escrow to the firm, anything else returns every pledge."""
+
 from sqlalchemy import select
 
-from crowdfund import ledger
+from crowdfund import after_commit, ledger
 from crowdfund.models import OutboxMessage, ShareHolding, StateChange
 from crowdfund.services import campaigns, statements
 from crowdfund.workflows import cancel, checkout
-from tests.settlement.helpers import (assert_ledger_ok, close, equity_campaign, operations, reward_campaign,
-                                      settlement_of, statuses)
+from tests.support.settlement import (
+    assert_ledger_ok,
+    close,
+    equity_campaign,
+    operations,
+    reward_campaign,
+    settlement_of,
+    statuses,
+)
 
 
 def mail_keys(db, prefix):
-    return sorted(db.session.scalars(select(OutboxMessage.dedupe_key)
-                                     .where(OutboxMessage.dedupe_key.like(prefix + "%"))).all())
+    return sorted(
+        db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like(prefix + "%"))).all()
+    )
 
 
 def test_successful_reward_campaign_pays_the_firm_net_of_the_fee(make, db, app):
@@ -28,19 +37,46 @@ def test_successful_reward_campaign_pays_the_firm_net_of_the_fee(make, db, app):
     assert ledger.balance(ledger.platform_fees_key("USD")) == 3 * 125
     assert ledger.balance(ledger.firm_payable_key(project.firm_id, "USD")) == 0
     data = statements.statement(project)
-    assert {key: data[key] for key in (
-        "gross", "cancelled", "refunded", "fee", "paid_out", "awaiting_payout", "in_escrow", "currency",
-        "processor_fees", "processor_fees_firm", "processor_fees_paid_by", "reserved", "reserved_until",
-        "refunds_owed")} == {
-        "gross": 7500, "cancelled": 0, "refunded": 0, "fee": 375, "paid_out": 7125, "awaiting_payout": 0,
-        "in_escrow": 0, "currency": "USD", "processor_fees": 3 * (2500 * 290 // 10_000 + 30),
-        "processor_fees_firm": 0, "processor_fees_paid_by": "platform", "reserved": 0, "reserved_until": None,
-        "refunds_owed": 0}
+    assert {
+        key: data[key]
+        for key in (
+            "gross",
+            "cancelled",
+            "refunded",
+            "fee",
+            "paid_out",
+            "awaiting_payout",
+            "in_escrow",
+            "currency",
+            "processor_fees",
+            "processor_fees_firm",
+            "processor_fees_paid_by",
+            "reserved",
+            "reserved_until",
+            "refunds_owed",
+        )
+    } == {
+        "gross": 7500,
+        "cancelled": 0,
+        "refunded": 0,
+        "fee": 375,
+        "paid_out": 7125,
+        "awaiting_payout": 0,
+        "in_escrow": 0,
+        "currency": "USD",
+        "processor_fees": 3 * (2500 * 290 // 10_000 + 30),
+        "processor_fees_firm": 0,
+        "processor_fees_paid_by": "platform",
+        "reserved": 0,
+        "reserved_until": None,
+        "refunds_owed": 0,
+    }
     assert data["payout_due_at"] == settlement.created_at  # PAYOUT_DELAY is 0 in tests
     assert len(mail_keys(db, f"campaign_succeeded:{project.id}:")) == 3
     assert mail_keys(db, "payout_sent:") != []
-    audit = db.session.scalars(select(StateChange).where(StateChange.entity == "pledge",
-                                                         StateChange.to_state == "released")).all()
+    audit = db.session.scalars(
+        select(StateChange).where(StateChange.entity == "pledge", StateChange.to_state == "released")
+    ).all()
     assert sorted(a.entity_id for a in audit) == sorted(p.id for p in held)
     assert_ledger_ok(db)
 
@@ -48,15 +84,22 @@ def test_successful_reward_campaign_pays_the_firm_net_of_the_fee(make, db, app):
 def test_a_backer_whose_pledges_fall_in_two_batches_gets_one_mail_listing_both(make, db, app, monkeypatch):
     monkeypatch.setitem(app.config, "SETTLEMENT_BATCH_SIZE", 2)
     project, held = reward_campaign(make, db, goal="50", backers=3)
-    again = checkout.place_pledge(held[0].backer, project, idempotency_key="attempt-second-pledge",
-                                 payment_method="pm_card_visa", tier_id=project.tiers[0].id, quantity=2)
+    again = checkout.place_pledge(
+        held[0].backer,
+        project,
+        idempotency_key="attempt-second-pledge",
+        payment_method="pm_card_visa",
+        tier_id=project.tiers[0].id,
+        quantity=2,
+    )
     first_id, again_id, email = held[0].id, again.id, held[0].backer.email
 
     close(db, project)
 
     assert statuses(db, project) == {"released": 4}
-    messages = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.dedupe_key.like(f"campaign_succeeded:{project.id}:%"))).all()
+    messages = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"campaign_succeeded:{project.id}:%"))
+    ).all()
     assert len(messages) == 3
     [mail] = [m for m in messages if m.to_address == email]
     assert f"Pledge #{first_id}: $25.00" in mail.body_text  # released in the first batch
@@ -82,8 +125,7 @@ def test_successful_equity_campaign_writes_the_share_register(make, db):
     close(db, project)
     assert project.status == "successful"
     holdings = db.session.scalars(select(ShareHolding).order_by(ShareHolding.id)).all()
-    assert [(h.user_id, h.shares, h.price_per_share) for h in holdings] == \
-        [(p.backer_id, 10, 1000) for p in held]
+    assert [(h.user_id, h.shares, h.price_per_share) for h in holdings] == [(p.backer_id, 10, 1000) for p in held]
     assert statements.holdings_of(held[0].backer) == [holdings[0]]
     csv_text = "".join(statements.register_csv(project))
     assert csv_text.count("\r\n") == 4 and ",10,1000,USD,ordinary_shares," in csv_text
@@ -104,8 +146,7 @@ def test_a_founder_cancelling_a_live_campaign_returns_every_pledge(make, db):
     project, held = reward_campaign(make, db, goal="5000", backers=2)
     campaigns.cancel(make.founder_of(project), project, note="Our supplier closed.")
     db.session.commit()
-    from crowdfund.jobs.settlement import after_commit
-    after_commit()
+    after_commit.run()
     db.session.expire_all()
     assert project.status == "cancelled"
     assert statuses(db, project) == {"refunded": 2}
@@ -125,14 +166,13 @@ def test_a_backer_cancellation_and_the_close_each_return_money_once(make, db):
 
 def test_settling_again_changes_nothing(make, db, app):
     from crowdfund.workflows.settlement import settle
+
     project, held = reward_campaign(make, db, goal="50", backers=2)
     close(db, project)
-    before = (operations(db, "payout"), db.session.query(ShareHolding).count(),
-              statements.statement(project))
+    before = (operations(db, "payout"), db.session.query(ShareHolding).count(), statements.statement(project))
     assert settle(project.id) == "completed"
     assert settle(project.id) == "completed"
-    assert (operations(db, "payout"), db.session.query(ShareHolding).count(),
-            statements.statement(project)) == before
+    assert (operations(db, "payout"), db.session.query(ShareHolding).count(), statements.statement(project)) == before
     assert_ledger_ok(db)
 
 

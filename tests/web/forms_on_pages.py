@@ -1,4 +1,5 @@
 """The forms of a page as a browser sees them: what the bad-input sweep sends to."""
+
 from html.parser import HTMLParser
 
 
@@ -12,8 +13,12 @@ class FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = {key: value or "" for key, value in attrs}
         if tag == "form":
-            self._form = {"method": a.get("method", "get").lower(), "action": a.get("action", ""),
-                          "enctype": a.get("enctype", ""), "fields": []}
+            self._form = {
+                "method": a.get("method", "get").lower(),
+                "action": a.get("action", ""),
+                "enctype": a.get("enctype", ""),
+                "fields": [],
+            }
             self.forms.append(self._form)
         elif self._form is None or "name" not in a and tag in ("input", "textarea", "select"):
             return
@@ -33,9 +38,15 @@ class FormParser(HTMLParser):
                         existing["value"] = a.get("value", "")
                     return
                 value = a.get("value", "") if "checked" in a else None
-            self._form["fields"].append({"name": a["name"], "kind": kind, "value": value,
-                                         "inputmode": a.get("inputmode", ""),
-                                         "options": [a.get("value", "")] if kind == "radio" else []})
+            self._form["fields"].append(
+                {
+                    "name": a["name"],
+                    "kind": kind,
+                    "value": value,
+                    "inputmode": a.get("inputmode", ""),
+                    "options": [a.get("value", "")] if kind == "radio" else [],
+                }
+            )
         elif tag == "textarea":
             self._textarea = {"name": a["name"], "kind": "textarea", "value": "", "inputmode": "", "options": []}
             self._form["fields"].append(self._textarea)

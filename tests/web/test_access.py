@@ -5,18 +5,28 @@ with a valid CSRF token and plausible data) by another logged-in user, who also 
 and a project of their own. Each answer must be 403 or 404, and nothing in the database may
 change. The owner opening the same GET pages gets 200, so the table cannot go stale.
 """
+
 import io
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from crowdfund.models import (EquityOffering, Firm, Pledge, Project, ProjectDocument, ProjectUpdate, Review,
-                              RewardTier, utcnow)
+from crowdfund.models import (
+    EquityOffering,
+    Firm,
+    Pledge,
+    Project,
+    ProjectDocument,
+    ProjectUpdate,
+    Review,
+    RewardTier,
+    utcnow,
+)
 from crowdfund.services import updates
 from crowdfund.workflows import checkout
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, PDF_BYTES, VALID_USCC, pass_second_step
+from tests.support.factories import PASSWORD, PDF_BYTES, VALID_USCC, pass_second_step
 
 
 @pytest.fixture()
@@ -30,14 +40,30 @@ def world(make, db):
     live = make.live_project(firm=firm, title="Owner live")
     updates.post_update(owner, live, "Owner news", "Hello backers.")
     backer = make.user(name="Backer")
-    pledge = checkout.place_pledge(backer, live, idempotency_key="access-test-pledge", payment_method="pm_card_visa",
-                                  tier_id=live.tiers[0].id, quantity=1)
+    pledge = checkout.place_pledge(
+        backer,
+        live,
+        idempotency_key="access-test-pledge",
+        payment_method="pm_card_visa",
+        tier_id=live.tiers[0].id,
+        quantity=1,
+    )
     intruder = make.user(name="Intruder")
     make.project(firm=make.firm(owner=intruder), title="Intruder's own")
     db.session.commit()
-    return {"owner": owner, "backer": backer, "intruder": intruder, "firm": firm, "draft": draft,
-            "equity": equity, "approved": approved, "live": live, "tier": draft.tiers[0], "pledge": pledge,
-            "document": next(d for d in equity.documents if d.kind == "business_plan")}
+    return {
+        "owner": owner,
+        "backer": backer,
+        "intruder": intruder,
+        "firm": firm,
+        "draft": draft,
+        "equity": equity,
+        "approved": approved,
+        "live": live,
+        "tier": draft.tiers[0],
+        "pledge": pledge,
+        "document": next(d for d in equity.documents if d.kind == "business_plan"),
+    }
 
 
 def owner_urls(w):
@@ -45,14 +71,27 @@ def owner_urls(w):
     d, e, a, live, tier = w["draft"], w["equity"], w["approved"], w["live"], w["tier"]
     later = (utcnow() + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
     tier_data = {"title": "Stolen", "price": "1", "estimated_delivery": f"{utcnow().year + 1}-01", "shipping": "none"}
-    basics = {"title": "Stolen", "summary": "Stolen", "category": "food", "currency": "USD", "goal": "1",
-              "description": "x", "risks": "x", "use_of_funds": "x"}
+    basics = {
+        "title": "Stolen",
+        "summary": "Stolen",
+        "category": "food",
+        "currency": "USD",
+        "goal": "1",
+        "description": "x",
+        "risks": "x",
+        "use_of_funds": "x",
+    }
     firm = w["firm"]
     return [
-        ("owner", "GET", f"/firms/{firm.id}", None),
+        ("owner", "GET", f"/firms/{firm.id}/people", None),  # /firms/<id> is its public profile to others
+        ("owner", "POST", f"/firms/{firm.id}/people", {"name": "Stolen Person"}),
         ("owner", "GET", f"/firms/{firm.id}/edit", None),
-        ("owner", "POST", f"/firms/{firm.id}/edit", {"legal_name": "Stolen Ltd", "country": "CN",
-                                                      "registration_number": VALID_USCC[0], "address": "Elsewhere"}),
+        (
+            "owner",
+            "POST",
+            f"/firms/{firm.id}/edit",
+            {"legal_name": "Stolen Ltd", "country": "CN", "registration_number": VALID_USCC[0], "address": "Elsewhere"},
+        ),
         ("owner", "GET", f"/projects/{d.id}/edit", None),
         ("owner", "POST", f"/projects/{d.id}/edit", basics),
         ("owner", "GET", f"/projects/{d.id}/tiers/new", None),
@@ -61,12 +100,25 @@ def owner_urls(w):
         ("owner", "POST", f"/projects/{d.id}/tiers/{tier.id}/edit", tier_data),
         ("owner", "POST", f"/projects/{d.id}/tiers/{tier.id}/delete", {}),
         ("owner", "GET", f"/projects/{e.id}/equity", None),
-        ("owner", "POST", f"/projects/{e.id}/equity", {"security_type": "ordinary_shares", "price_per_share": "1",
-                                                       "shares_offered": "100000", "min_shares": "1",
-                                                       "pre_money_valuation": "100000",
-                                                       "shares_outstanding": "100000"}),
-        ("owner", "POST", f"/projects/{e.id}/documents", {"kind": "business_plan",
-                                                          "file": (io.BytesIO(PDF_BYTES), "x.pdf", "application/pdf")}),
+        (
+            "owner",
+            "POST",
+            f"/projects/{e.id}/equity",
+            {
+                "security_type": "ordinary_shares",
+                "price_per_share": "1",
+                "shares_offered": "100000",
+                "min_shares": "1",
+                "pre_money_valuation": "100000",
+                "shares_outstanding": "100000",
+            },
+        ),
+        (
+            "owner",
+            "POST",
+            f"/projects/{e.id}/documents",
+            {"kind": "business_plan", "file": (io.BytesIO(PDF_BYTES), "x.pdf", "application/pdf")},
+        ),
         ("owner", "GET", f"/projects/{d.id}/submit", None),
         ("owner", "POST", f"/projects/{d.id}/submit", {}),
         ("owner", "GET", f"/projects/{a.id}/launch", None),
@@ -94,8 +146,10 @@ def owner_urls(w):
 def snapshot(db):
     """Everything these actions could change."""
     db.session.expire_all()
-    rows = lambda model, *cols: sorted(tuple(getattr(r, c) for c in cols)  # noqa: E731
-                                       for r in db.session.scalars(select(model)))
+
+    def rows(model, *cols):
+        return sorted(tuple(getattr(r, c) for c in cols) for r in db.session.scalars(select(model)))
+
     return {
         "firms": rows(Firm, "id", "legal_name", "address", "registration_number"),
         "projects": rows(Project, "id", "status", "title", "summary", "goal", "deadline", "pledged_amount"),
@@ -110,8 +164,10 @@ def snapshot(db):
 
 def log_in(client, user):
     client.post("/account/logout", data={"csrf_token": csrf_token(client, "/account/login")})
-    response = client.post("/account/login", data={"email": user.email, "password": PASSWORD,
-                                                   "csrf_token": csrf_token(client, "/account/login")})
+    response = client.post(
+        "/account/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client, "/account/login")},
+    )
     assert response.status_code == 302
     if response.headers["Location"].endswith("/account/2fa/verify"):  # an admin: the code too
         pass_second_step(client, user)
@@ -130,7 +186,7 @@ def test_nobody_else_can_see_or_touch_owner_only_pages(client, make, db, world):
     log_in(client, world["intruder"])
     token = csrf_token(client, "/projects/")
     before = snapshot(db)
-    for who, method, url, data in table:
+    for _who, method, url, data in table:
         if method == "GET":
             response = client.get(url)
         else:
@@ -140,11 +196,13 @@ def test_nobody_else_can_see_or_touch_owner_only_pages(client, make, db, world):
     assert "Owner" not in client.get("/projects/").get_data(as_text=True)
     assert "Owner" not in client.get("/me/pledges").get_data(as_text=True)
     assert "Owner" not in client.get("/firms/").get_data(as_text=True)
+    profile = client.get(f"/firms/{world['firm'].id}").get_data(as_text=True)  # public: the firm has a live campaign
+    assert world["firm"].legal_name in profile and "acct_" not in profile and "Payouts" not in profile
 
 
 def test_anonymous_visitors_are_sent_to_log_in_and_change_nothing(client, db, world):
     before = snapshot(db)
-    for who, method, url, data in owner_urls(world):
+    for _who, method, url, data in owner_urls(world):
         if url.startswith("/p/"):
             continue  # public addresses: checked above (404 for a draft)
         response = client.get(url) if method == "GET" else client.post(url, data=data or {})

@@ -1,4 +1,5 @@
 """The admin pages: review queue, review form, live campaigns and suspension."""
+
 import re
 
 from crowdfund.models import Project, Review
@@ -8,8 +9,13 @@ TICKS = {"identity_verified": "y", "registration_valid": "y", "rewards_feasible"
 
 
 def review_form(client, project, **overrides):
-    data = {**TICKS, "risk_grade": "B", "decision": "approve", "note": "",
-            "csrf_token": csrf_token(client, f"/admin/reviews/{project.id}")}
+    data = {
+        **TICKS,
+        "risk_grade": "B",
+        "decision": "approve",
+        "note": "",
+        "csrf_token": csrf_token(client, f"/admin/reviews/{project.id}"),
+    }
     data.update(overrides)
     return data
 
@@ -17,8 +23,13 @@ def review_form(client, project, **overrides):
 def test_non_admins_cannot_open_admin_pages(client, make, login, db):
     project = make.submitted_project()
     live = make.live_project()
-    paths = ["/admin/", "/admin/reviews", f"/admin/reviews/{project.id}", "/admin/campaigns",
-             f"/admin/campaigns/{live.id}/suspend"]
+    paths = [
+        "/admin/",
+        "/admin/reviews",
+        f"/admin/reviews/{project.id}",
+        "/admin/campaigns",
+        f"/admin/campaigns/{live.id}/suspend",
+    ]
     for path in paths:
         response = client.get(path)
         assert response.status_code == 302 and "/account/login" in response.headers["Location"], path
@@ -26,10 +37,13 @@ def test_non_admins_cannot_open_admin_pages(client, make, login, db):
     for path in paths:
         assert client.get(path).status_code == 403, path
     token = csrf_token(client, "/projects/")
-    response = client.post(f"/admin/reviews/{project.id}", data={**TICKS, "risk_grade": "A",
-                                                                 "decision": "approve", "csrf_token": token})
+    response = client.post(
+        f"/admin/reviews/{project.id}", data={**TICKS, "risk_grade": "A", "decision": "approve", "csrf_token": token}
+    )
     assert response.status_code == 403
-    assert client.post(f"/admin/campaigns/{live.id}/suspend", data={"note": "x", "csrf_token": token}).status_code == 403
+    assert (
+        client.post(f"/admin/campaigns/{live.id}/suspend", data={"note": "x", "csrf_token": token}).status_code == 403
+    )
     db.session.expire_all()
     assert db.session.get(Project, project.id).status == "in_review"
     assert db.session.get(Project, live.id).status == "live"
@@ -75,8 +89,10 @@ def test_rejection_needs_a_note(client, make, login, db):
     response = client.post(f"/admin/reviews/{project.id}", data=review_form(client, project, decision="reject"))
     assert response.status_code == 422
     assert "Write a note for the founder" in response.get_data(as_text=True)
-    response = client.post(f"/admin/reviews/{project.id}", data=review_form(
-        client, project, decision="reject", note="This is a resale of someone else's product."))
+    response = client.post(
+        f"/admin/reviews/{project.id}",
+        data=review_form(client, project, decision="reject", note="This is a resale of someone else's product."),
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Project, project.id).status == "rejected"
@@ -119,15 +135,24 @@ def admin_tabs(page):
     """The admin tabs of a page: [(href, label, marked current)]."""
     tabs = re.search(r'<ul class="admin-tabs">(.*?)</ul>', page, re.S)
     assert tabs, "no admin tabs"
-    return [(href, label, bool(current)) for href, current, label
-            in re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', tabs.group(1))]
+    return [
+        (href, label, bool(current))
+        for href, current, label in re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', tabs.group(1))
+    ]
 
 
 def test_every_tabbed_admin_page_marks_its_own_tab(client, make, login, db):
     login(make.admin())
-    expected = [("/admin/reviews", "Review queue"), ("/admin/campaigns", "Live campaigns"),
-                ("/admin/users", "Users"), ("/admin/settlements", "Settlements"),
-                ("/admin/firm-changes", "Firm changes"), ("/admin/disputes", "Disputes")]
+    expected = [
+        ("/admin/reviews", "Review queue"),
+        ("/admin/campaigns", "Live campaigns"),
+        ("/admin/users", "Users"),
+        ("/admin/settlements", "Settlements"),
+        ("/admin/firm-changes", "Firm changes"),
+        ("/admin/disputes", "Disputes"),
+        ("/admin/comments", "Reported comments"),
+        ("/admin/fx-rates", "Exchange rates"),
+    ]
     for path, label in expected:
         tabs = admin_tabs(client.get(path).get_data(as_text=True))
         assert [(href, text) for href, text, _ in tabs] == expected, path

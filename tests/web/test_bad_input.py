@@ -1,9 +1,10 @@
 """What a person sees when the web refuses bad input (the sweep, test_bad_input_sweep.py, checks
 that every form and route refuses it; these check the answers read well)."""
+
 from crowdfund.models import Firm, Pledge
 from tests.conftest import csrf_token
-from tests.pledges.builders import charges, live_reward_project
 from tests.pledges.test_web import form_fields
+from tests.support.builders import charges, live_reward_project
 
 
 def back_with_amount(client, project, amount):
@@ -36,8 +37,13 @@ def test_a_chinese_page_explains_the_amount_in_chinese(client, make, login, db):
 
 
 def firm_form(client, **changes):
-    data = {"legal_name": "Tea Ltd", "country": "GB", "registration_number": "12345678",
-            "address": "1 High Street", "csrf_token": csrf_token(client, "/firms/new")}
+    data = {
+        "legal_name": "Tea Ltd",
+        "country": "GB",
+        "registration_number": "12345678",
+        "address": "1 High Street",
+        "csrf_token": csrf_token(client, "/firms/new"),
+    }
     return {**data, **changes}
 
 
@@ -51,7 +57,8 @@ def test_nul_and_control_characters_are_refused_on_the_form_itself(client, make,
     response = client.post("/firms/new", data=firm_form(client, legal_name="Tea\x1b Ltd"))
     assert response.status_code == 422
     assert "Remove the control characters (such as tabs or line breaks) from this line." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert db.session.query(Firm).count() == 0
     # Several lines: their line breaks and tabs are fine.
     assert client.post("/firms/new", data=firm_form(client, address="1 High Street\r\n\tLondon")).status_code == 302

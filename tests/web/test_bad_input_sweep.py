@@ -10,6 +10,7 @@ numbers and malformed amounts in the number and money fields, each refused with 
 written; and huge or odd numbers in every text field, which may be accepted as text but
 must not answer 500.
 """
+
 import itertools
 from datetime import timedelta
 from urllib.parse import quote, urlencode, urlsplit
@@ -23,10 +24,20 @@ from crowdfund.extensions import limiter
 from crowdfund.models import utcnow
 from crowdfund.services import firm_changes, investors
 from crowdfund.workflows import checkout
-from tests.bad_input import (CONTROL, HUGE_IDS, LONG, MEGABYTE, NUL, ODD_NUMBERS, Findings, changed_tables, shown,
-                             snapshot)
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, VALID_USCC, pass_second_step
+from tests.support.bad_input import (
+    CONTROL,
+    HUGE_IDS,
+    LONG,
+    MEGABYTE,
+    NUL,
+    ODD_NUMBERS,
+    Findings,
+    changed_tables,
+    shown,
+    snapshot,
+)
+from tests.support.factories import PASSWORD, VALID_USCC, pass_second_step
 from tests.web.forms_on_pages import forms_of, is_number, is_text
 
 ROLES = ("visitor", "founder", "backer", "admin")
@@ -34,18 +45,53 @@ NEXT_YEAR = utcnow().year + 1
 # Plausible values for fields a page shows empty, so that one bad field is what gets a
 # form refused (names are WTForms field names; anything not listed keeps what the page shows).
 GOOD = {
-    "title": "Sweep", "summary": "A sweep of bad input.", "category": "design", "currency": "USD", "goal": "5000",
-    "duration_days": "30", "description": "Plain words.", "risks": "Some.", "use_of_funds": "Tools.",
-    "price": "25", "quantity": "1", "per_backer_limit": "2", "estimated_delivery": f"{NEXT_YEAR}-06",
-    "shipping": "none", "shipping_fee": "0", "legal_name": "Sweep Ltd", "country": "GB",
-    "registration_number": "87654321", "address": "1 Sweep Street", "website": "https://example.com",
-    "price_per_share": "10", "shares_offered": "1000", "min_shares": "5", "pre_money_valuation": "1000000",
-    "shares_outstanding": "100000", "annual_income": "90000", "net_worth": "200000",
-    "other_investments_12m": "0", "risk_acknowledged": "y", "amount": "30", "extra": "1", "shares": "5",
-    "shipping_name": "A Backer", "shipping_line1": "2 Road", "shipping_city": "Leeds", "shipping_postal_code": "LS1 1AA",
-    "shipping_country": "GB", "payment_method": "pm_card_visa", "note": "Because.", "body": "News.",
-    "name": "Sweep Person", "email": "sweep.new@example.com", "password": PASSWORD, "confirm": PASSWORD,
-    "current_password": PASSWORD, "new_password": "a new long passphrase", "decision": "approve",
+    "title": "Sweep",
+    "summary": "A sweep of bad input.",
+    "category": "design",
+    "currency": "USD",
+    "goal": "5000",
+    "duration_days": "30",
+    "description": "Plain words.",
+    "risks": "Some.",
+    "use_of_funds": "Tools.",
+    "price": "25",
+    "quantity": "1",
+    "per_backer_limit": "2",
+    "estimated_delivery": f"{NEXT_YEAR}-06",
+    "shipping": "none",
+    "shipping_fee": "0",
+    "legal_name": "Sweep Ltd",
+    "country": "GB",
+    "registration_number": "87654321",
+    "address": "1 Sweep Street",
+    "website": "https://example.com",
+    "price_per_share": "10",
+    "shares_offered": "1000",
+    "min_shares": "5",
+    "pre_money_valuation": "1000000",
+    "shares_outstanding": "100000",
+    "annual_income": "90000",
+    "net_worth": "200000",
+    "other_investments_12m": "0",
+    "risk_acknowledged": "y",
+    "amount": "30",
+    "extra": "1",
+    "shares": "5",
+    "shipping_name": "A Backer",
+    "shipping_line1": "2 Road",
+    "shipping_city": "Leeds",
+    "shipping_postal_code": "LS1 1AA",
+    "shipping_country": "GB",
+    "payment_method": "pm_card_visa",
+    "note": "Because.",
+    "body": "News.",
+    "name": "Sweep Person",
+    "email": "sweep.new@example.com",
+    "password": PASSWORD,
+    "confirm": PASSWORD,
+    "current_password": PASSWORD,
+    "new_password": "a new long passphrase",
+    "decision": "approve",
     "deadline": (utcnow() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"),
 }
 
@@ -66,22 +112,43 @@ def world(make, db):
     live_equity = make.live_project(firm=firm, kind="equity", title="Live equity")
     backer = make.user(name="Backer")
     admin = make.admin()
-    pledge = checkout.place_pledge(backer, live, idempotency_key="sweep-pledge-1", payment_method="pm_card_visa",
-                                   tier_id=live.tiers[0].id, quantity=1)
-    investors.save_profile(backer, {"currency": "USD", "annual_income": 9_000_000, "net_worth": 20_000_000,
-                                    "other_investments_12m": 0, "accredited": False, "risk_acknowledged": True})
+    pledge = checkout.place_pledge(
+        backer,
+        live,
+        idempotency_key="sweep-pledge-1",
+        payment_method="pm_card_visa",
+        tier_id=live.tiers[0].id,
+        quantity=1,
+    )
+    investors.save_profile(
+        backer,
+        {
+            "currency": "USD",
+            "annual_income": 9_000_000,
+            "net_worth": 20_000_000,
+            "other_investments_12m": 0,
+            "accredited": False,
+            "risk_acknowledged": True,
+        },
+    )
     locked_firm = live.firm
-    change = firm_changes.request_change(founder, locked_firm, {"legal_name": "Renamed Ltd", "country": "CN",
-                                                                "registration_number": VALID_USCC[1]})
+    change = firm_changes.request_change(
+        founder, locked_firm, {"legal_name": "Renamed Ltd", "country": "CN", "registration_number": VALID_USCC[1]}
+    )
     db.session.commit()
     projects = [draft, equity, submitted, approved, live, live_equity]
     return {
         "users": {"founder": founder, "backer": backer, "admin": admin},
         # Real values for each kind of path part, by its name in the routes.
-        "ids": {"project_id": [p.id for p in projects], "firm_id": [firm.id],
-                "tier_id": [t.id for t in draft.tiers], "pledge_id": [pledge.id],
-                "document_id": [d.id for d in equity.documents][:1],
-                "request_id": [change.id], "slug": [live.slug, live_equity.slug]},
+        "ids": {
+            "project_id": [p.id for p in projects],
+            "firm_id": [firm.id],
+            "tier_id": [t.id for t in draft.tiers],
+            "pledge_id": [pledge.id],
+            "document_id": [d.id for d in equity.documents][:1],
+            "request_id": [change.id],
+            "slug": [live.slug, live_equity.slug],
+        },
     }
 
 
@@ -97,8 +164,10 @@ def browsers(app, world):
 def sign_in(app, user):
     client = app.test_client()
     limiter.reset()
-    response = client.post("/account/login", data={"email": user.email, "password": PASSWORD,
-                                                   "csrf_token": csrf_token(client, "/account/login")})
+    response = client.post(
+        "/account/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client, "/account/login")},
+    )
     assert response.status_code == 302, response.status_code
     if urlsplit(response.headers["Location"]).path == "/account/2fa/verify":  # admins
         pass_second_step(client, user)
@@ -110,12 +179,17 @@ def signed_in(client):
 
 
 def web_rules(app):
-    return [rule for rule in app.url_map.iter_rules()
-            if not rule.rule.startswith(("/api/", "/static/")) and rule.endpoint != "static"]
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith(("/api/", "/static/")) and rule.endpoint != "static"
+    ]
 
 
 def int_args(rule):
-    return [name for name, converter in rule._converters.items() if isinstance(converter, (IdConverter, NumberConverter))]
+    return [
+        name for name, converter in rule._converters.items() if isinstance(converter, (IdConverter, NumberConverter))
+    ]
 
 
 def text_args(rule):
@@ -125,7 +199,7 @@ def text_args(rule):
 def build(rule, values):
     """The path of `rule` with `values` put in as they are (percent-encoded), bypassing converters."""
     path = rule.rule
-    for name, converter in rule._converters.items():
+    for name in rule._converters:
         token = next(part for part in _rule_parts(rule.rule) if part.endswith(f":{name}>") or part == f"<{name}>")
         path = path.replace(token, quote(str(values[name]), safe=""))
     return path
@@ -160,6 +234,7 @@ def send_form(findings, client, method, url, data, what):
 
 
 # --- ids and path parts ---------------------------------------------------------------------
+
 
 def any_csrf_token(client):
     """The CSRF token of `client`'s session, from the first page that shows a form."""
@@ -223,6 +298,7 @@ def test_nul_in_any_query_string_is_400_and_odd_values_never_500(app, world, bro
 
 # --- forms ------------------------------------------------------------------------------------
 
+
 def discover_forms(app, world, browsers, findings):
     """Every form found on every GET page, once each: (role, page, form)."""
     found, seen = [], set()
@@ -234,8 +310,9 @@ def discover_forms(app, world, browsers, findings):
             continue  # a part with no real value to put in (a token, a processor's id)
         choices = [world["ids"][name] for name in rule.arguments]
         # The role the page most likely belongs to first; a visitor only where no id is needed.
-        roles = [role_for(rule.rule)] + [r for r in ROLES if r != role_for(rule.rule)
-                                         and not (r == "visitor" and int_args(rule))]
+        roles = [role_for(rule.rule)] + [
+            r for r in ROLES if r != role_for(rule.rule) and not (r == "visitor" and int_args(rule))
+        ]
         for values in itertools.islice(itertools.product(*choices), 8):
             page = build(rule, dict(zip(rule.arguments, values)))
             for role in roles:
@@ -296,6 +373,7 @@ def sweepable(field):
     return field["kind"] != "file" and field["name"] != "csrf_token"
 
 
+@pytest.mark.slow  # every field of every form on every page: left out of `make test-fast`
 def test_every_form_refuses_bad_input_and_writes_nothing(app, world, browsers, db):
     """Each field on its own refuses NUL, control characters and 50 KB; a number or money
     field also malformed and huge numbers: nothing is written. Then what may be accepted
@@ -312,9 +390,10 @@ def test_every_form_refuses_bad_input_and_writes_nothing(app, world, browsers, d
                 send_refused(findings, browsers[role], role, action, form, [field])
                 after = snapshot()
                 if after != before:
-                    findings.add(f"{form['method'].upper()} {action} as {role}, {field['name']}= one of "
-                                 f"{len(refused_values(field))} bad values: wrote to "
-                                 + ", ".join(changed_tables(before, after)))
+                    findings.add(
+                        f"{form['method'].upper()} {action} as {role}, {field['name']}= one of "
+                        f"{len(refused_values(field))} bad values: wrote to " + ", ".join(changed_tables(before, after))
+                    )
     assert not findings.items, findings.report()
     may_be_accepted(app, world, browsers, forms)
 
@@ -330,7 +409,9 @@ def send_refused(findings, client, role, action, form, fields):
             if response is not None and method == "post" and response.status_code < 300:
                 findings.add(f"{what}{shown(bad)}: accepted ({response.status_code})")
     first_text = next((f["name"] for f in fields if is_text(f)), "csrf_token")
-    send_form(findings, client, method, action, {**good, first_text: MEGABYTE}, f"{method.upper()} {action} as {role}, 1 MB")
+    send_form(
+        findings, client, method, action, {**good, first_text: MEGABYTE}, f"{method.upper()} {action} as {role}, 1 MB"
+    )
 
 
 def may_be_accepted(app, world, browsers, forms):
@@ -339,8 +420,9 @@ def may_be_accepted(app, world, browsers, forms):
     findings = Findings()
     # The account's own forms last, deleting it and signing out the very last: what they accept
     # ends what the other forms need.
-    for role, action, form in sorted(forms, key=lambda item: (item[1].startswith("/account"),
-                                                              item[1].endswith(("/delete", "/logout")))):
+    for role, action, form in sorted(
+        forms, key=lambda item: (item[1].startswith("/account"), item[1].endswith(("/delete", "/logout")))
+    ):
         if role == "visitor":
             client = app.test_client()
         else:
@@ -351,11 +433,23 @@ def may_be_accepted(app, world, browsers, forms):
         for field in fields:
             if field["kind"] in ("select", "radio", "checkbox", "hidden"):
                 for odd in ODD_NUMBERS:
-                    send_form(findings, client, form["method"], action, {**good, field["name"]: odd},
-                              f"{form['method'].upper()} {action} as {role}, {field['name']}={shown(odd)}")
+                    send_form(
+                        findings,
+                        client,
+                        form["method"],
+                        action,
+                        {**good, field["name"]: odd},
+                        f"{form['method'].upper()} {action} as {role}, {field['name']}={shown(odd)}",
+                    )
         for odd in (str(2**63), "²", "\t"):  # every free-text field at once: stored as text
             texts = {f["name"]: odd for f in fields if is_text(f)}
             if texts:
-                send_form(findings, client, form["method"], action, {**good, **texts},
-                          f"{form['method'].upper()} {action} as {role}, every text={shown(odd)}")
+                send_form(
+                    findings,
+                    client,
+                    form["method"],
+                    action,
+                    {**good, **texts},
+                    f"{form['method'].upper()} {action} as {role}, every text={shown(odd)}",
+                )
     assert not findings.items, findings.report()

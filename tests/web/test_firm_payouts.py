@@ -1,4 +1,5 @@
 """A founder sets up the firm's payout account on the web, through the processor's onboarding."""
+
 import pytest
 from sqlalchemy import select
 
@@ -12,8 +13,9 @@ def manual(app, monkeypatch):
 
 
 def set_up_payouts(client, firm_id, **extra):
-    return client.post(f"/firms/{firm_id}/payout-account",
-                       data={"csrf_token": csrf_token(client, f"/firms/{firm_id}"), **extra})
+    return client.post(
+        f"/firms/{firm_id}/payout-account", data={"csrf_token": csrf_token(client, f"/firms/{firm_id}"), **extra}
+    )
 
 
 def test_set_up_payouts_onboard_and_come_back_verified(client, make, login, db, manual):
@@ -42,7 +44,8 @@ def test_set_up_payouts_onboard_and_come_back_verified(client, make, login, db, 
     assert account.status == "verified" and account.verified_at is not None
     edits = db.session.scalars(select(FirmEdit).where(FirmEdit.firm_id == firm.id)).all()
     assert [(e.field, e.old_value, e.new_value, e.user_id) for e in edits] == [
-        ("payout_account", "", account.processor_ref, owner.id)]
+        ("payout_account", "", account.processor_ref, owner.id)
+    ]
 
 
 def test_the_return_page_asks_the_processor_and_says_what_is_missing(client, make, login, db, manual, sandbox):
@@ -117,8 +120,7 @@ def test_the_launch_page_says_the_account_is_not_ready(client, make, login, db, 
     page = client.get(f"/projects/{project.id}/launch").get_data(as_text=True)
     assert "payout account is being set up" in page and "Set up payouts on the firm" in page
     token = csrf_token(client, f"/projects/{project.id}/launch")
-    refused = client.post(f"/projects/{project.id}/launch", data={"csrf_token": token,
-                                                                  "deadline": "2099-01-01T12:00"})
+    refused = client.post(f"/projects/{project.id}/launch", data={"csrf_token": token, "deadline": "2099-01-01T12:00"})
     assert refused.status_code == 409
     assert "A campaign can launch once the payment processor has verified it" in refused.get_data(as_text=True)
     db.session.refresh(project)

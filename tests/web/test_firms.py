@@ -1,13 +1,19 @@
 from crowdfund.models import Firm
 from crowdfund.services import firms
 from tests.conftest import csrf_token
-from tests.factories import VALID_USCC
+from tests.support.factories import VALID_USCC
 
 
 def firm_form(client, **overrides):
-    data = {"legal_name": "Lantern Tea Co.", "country": "CN", "registration_number": VALID_USCC[0],
-            "address": "88 Longjing Road, Hangzhou", "website": "https://lantern.example",
-            "description": "Tea.", "csrf_token": csrf_token(client, "/firms/new")}
+    data = {
+        "legal_name": "Lantern Tea Co.",
+        "country": "CN",
+        "registration_number": VALID_USCC[0],
+        "address": "88 Longjing Road, Hangzhou",
+        "website": "https://lantern.example",
+        "description": "Tea.",
+        "csrf_token": csrf_token(client, "/firms/new"),
+    }
     data.update(overrides)
     return data
 
@@ -85,8 +91,10 @@ def test_owner_edits_the_firm(client, make, login, db):
     owner = make.user()
     firm = make.firm(owner=owner)
     login(owner)
-    response = client.post(f"/firms/{firm.id}/edit", data=firm_form(
-        client, legal_name="Renamed Ltd", country="GB", registration_number=firm.registration_number))
+    response = client.post(
+        f"/firms/{firm.id}/edit",
+        data=firm_form(client, legal_name="Renamed Ltd", country="GB", registration_number=firm.registration_number),
+    )
     assert response.status_code == 302
     db.session.refresh(firm)
     assert firm.legal_name == "Renamed Ltd"
@@ -104,8 +112,9 @@ def test_a_firm_edit_with_fields_missing_changes_nothing(client, make, login, db
     assert (firm.legal_name, firm.country, firm.registration_number, firm.address) == before
 
 
-def test_a_number_registered_by_someone_else_a_moment_before_is_a_409_not_an_error(client, make, login, db,
-                                                                                   monkeypatch):
+def test_a_number_registered_by_someone_else_a_moment_before_is_a_409_not_an_error(
+    client, make, login, db, monkeypatch
+):
     # Two founders registering the same firm at once: the other one committed after our check.
     login(make.user())
     client.post("/firms/new", data=firm_form(client))

@@ -1,4 +1,5 @@
 """Anonymous visitors' campaign pages may be served from a short-lived cache."""
+
 import secrets
 from datetime import timedelta
 
@@ -7,16 +8,19 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crowdfund.models import Project, utcnow
-from crowdfund.services import campaigns, projects
-from crowdfund.workflows import checkout
+from crowdfund.services import campaigns
+from crowdfund.services.projects import access
 from crowdfund.web import page_cache
+from crowdfund.web.page_cache import decorator, front, store
 from crowdfund.web.projects import template_globals
+from crowdfund.workflows import checkout
 
 
 @pytest.fixture()
 def cache_for(app):
     def configure(seconds):
         app.config["PAGE_CACHE_SECONDS"] = seconds
+
     page_cache.clear()
     yield configure
     app.config["PAGE_CACHE_SECONDS"] = 0
@@ -29,8 +33,9 @@ def shared_cache(app, redis_url, cache_for):
     from crowdfund.extensions import cache
 
     before = {key: app.config.get(key) for key in ("CACHE_TYPE", "CACHE_REDIS_URL", "CACHE_KEY_PREFIX")}
-    app.config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
-                      CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:")
+    app.config.update(
+        CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url, CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:"
+    )
     cache.init_app(app)
     cache_for(10)
     yield
@@ -43,25 +48,28 @@ def shared_cache(app, redis_url, cache_for):
 def later(monkeypatch):
     """later(seconds): the clocks of the page cache and of the pages move on by `seconds`."""
     shift = timedelta(0)
-    real_time, real_utcnow = page_cache.time.time, template_globals.utcnow
+    real_time, real_utcnow = store.time.time, template_globals.utcnow
 
     class Clock:
         @staticmethod
         def time():
             return real_time() + shift.total_seconds()
 
-    monkeypatch.setattr(page_cache, "time", Clock)
+    for module in (store, decorator, front):
+        monkeypatch.setattr(module, "time", Clock)
     monkeypatch.setattr(template_globals, "utcnow", lambda: real_utcnow() + shift)
 
     def move(seconds):
         nonlocal shift
         shift += timedelta(seconds=seconds)
+
     return move
 
 
 @pytest.fixture()
 def statements(db):
     """statements(fn): how many SQL statements `fn()` sent."""
+
     def count(fn):
         sent = []
         listener = lambda *args: sent.append(args[2])  # noqa: E731
@@ -71,6 +79,7 @@ def statements(db):
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(sent)
+
     return count
 
 
@@ -148,12 +157,22 @@ def test_web_processes_share_pages_through_redis(app, client, make, db, redis_ur
     """With CACHE_TYPE=RedisCache a page rendered by one process is served by the others."""
     from crowdfund import create_app
 
-    other = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                       PAGE_CACHE_SECONDS=30, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
-                       CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:")
-    first = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                       PAGE_CACHE_SECONDS=30, CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
-                       CACHE_KEY_PREFIX=other.config["CACHE_KEY_PREFIX"])
+    other = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        PAGE_CACHE_SECONDS=30,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:",
+    )
+    first = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        PAGE_CACHE_SECONDS=30,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=other.config["CACHE_KEY_PREFIX"],
+    )
     project = make.live_project(title="Lantern Tea")
     db.session.commit()
     assert "Lantern Tea" in first.test_client().get(f"/p/{project.slug}").get_data(as_text=True)
@@ -178,9 +197,13 @@ def test_a_cache_that_cannot_be_reached_does_not_break_the_page(app, client, mak
 def create_unreachable_cache_app(app):
     from crowdfund import create_app
 
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                      PAGE_CACHE_SECONDS=30, CACHE_TYPE="RedisCache",
-                      CACHE_REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    return create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        PAGE_CACHE_SECONDS=30,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL="redis://127.0.0.1:1/0",
+    )  # nothing listens on port 1
 
 
 def view(client, project):
@@ -211,8 +234,9 @@ def test_a_pledge_moves_the_totals_an_anonymous_visitor_sees(client, make, db, s
     project = make.live_project(deadline=utcnow() + timedelta(days=20))
     tier = project.tiers[0]  # "Early bird", $25, 100 of them
     assert '"raised">$0.00<' in view(client, project) and "100 of 100 left" in view(client, project)
-    checkout.place_pledge(make.user(), project, tier_id=tier.id, idempotency_key=secrets.token_hex(8),
-                         payment_method="pm_card_visa")
+    checkout.place_pledge(
+        make.user(), project, tier_id=tier.id, idempotency_key=secrets.token_hex(8), payment_method="pm_card_visa"
+    )
     later(11)
     page = view(client, project)
     assert '"raised">$25.00<' in page and '"backers">1<' in page and "99 of 100 left" in page
@@ -231,19 +255,19 @@ def test_a_change_committed_while_the_page_renders_is_not_missed(client, make, d
     project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
     project_id = project.id
     db.session.commit()
-    real = projects.get_by_slug
+    real = access.get_by_slug
 
     def read_then_someone_renames(slug):
         shown = real(slug)
-        shown.title  # what the page will show, read before the rename commits
+        _ = shown.title  # what the page will show, read before the rename commits
         with Session(db.engine) as other:  # another request, committing while this page renders
             other.get(Project, project_id).title = "Lantern Tea Two"
             other.commit()
         return shown
 
-    monkeypatch.setattr(projects, "get_by_slug", read_then_someone_renames)
+    monkeypatch.setattr(access, "get_by_slug", read_then_someone_renames)
     assert "Lantern Tea Two" not in view(client, project)
-    monkeypatch.setattr(projects, "get_by_slug", real)
+    monkeypatch.setattr(access, "get_by_slug", real)
     later(11)
     assert "Lantern Tea Two" in view(client, project)
 
@@ -262,9 +286,13 @@ def test_through_redis_a_change_made_by_another_process_shows(app, make, db, red
     kept past the lag while nothing changed, gives way to it."""
     from crowdfund import create_app
 
-    settings = dict(SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], PAGE_CACHE_SECONDS=10,
-                    CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
-                    CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:")
+    settings = dict(
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        PAGE_CACHE_SECONDS=10,
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=f"crowdfund-test-{secrets.token_hex(4)}:",
+    )
     web, worker = create_app("testing", **settings), create_app("testing", **settings)
     project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
     project_id, path = project.id, f"/p/{project.slug}"
@@ -281,8 +309,7 @@ def test_through_redis_a_change_made_by_another_process_shows(app, make, db, red
     assert "Lantern Tea Two" in web.test_client().get(path).get_data(as_text=True)
 
 
-def test_in_one_process_s_memory_a_page_is_kept_no_longer_than_the_lag(client, make, db, cache_for, later,
-                                                                        statements):
+def test_in_one_process_s_memory_a_page_is_kept_no_longer_than_the_lag(client, make, db, cache_for, later, statements):
     """Without a shared store another process's change would not reach this one's tokens."""
     cache_for(10)
     path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
@@ -293,13 +320,14 @@ def test_in_one_process_s_memory_a_page_is_kept_no_longer_than_the_lag(client, m
     assert statements(lambda: client.get(path)) > 0
 
 
-def test_a_process_serves_its_own_copy_while_the_tokens_say_nothing_changed(client, make, db, shared_cache, later,
-                                                                             statements):
+def test_a_process_serves_its_own_copy_while_the_tokens_say_nothing_changed(
+    client, make, db, shared_cache, later, statements
+):
     from crowdfund.extensions import cache
 
     path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
     client.get(path)
-    cache.delete_many(*page_cache._local)  # only this process's copy is left
+    cache.delete_many(*store.local_copies)  # only this process's copy is left
     later(60)
     assert statements(lambda: client.get(path)) == 0  # no render: its copy, after a check of the tokens
 
@@ -309,14 +337,15 @@ def test_a_process_serves_its_own_copy_while_the_tokens_say_nothing_changed(clie
     assert statements(lambda: client.get(path)) == 0
 
 
-def test_a_process_keeps_the_pages_it_served_last_within_its_budget(client, make, db, shared_cache, monkeypatch,
-                                                                  statements):
+def test_a_process_keeps_the_pages_it_served_last_within_its_budget(
+    client, make, db, shared_cache, monkeypatch, statements
+):
     from crowdfund.extensions import cache
 
     paths = [f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}" for _ in range(3)]
     first, second, third = paths
     size = len(client.get(first).get_data())
-    monkeypatch.setattr(page_cache, "_local", page_cache.LocalCopies(2 * (size + 1024) + 1024))  # room for two
+    monkeypatch.setattr(store, "local_copies", page_cache.LocalCopies(2 * (size + 1024) + 1024))  # room for two
     for path in (first, second, first, third):  # the second is now the least recently served
         client.get(path)
     cache.clear()  # only this process's own copies are left
@@ -328,11 +357,16 @@ def test_a_process_keeps_the_pages_it_served_last_within_its_budget(client, make
 
 def test_a_page_larger_than_the_whole_budget_is_simply_not_kept():
     copies = page_cache.LocalCopies(4096)
-    entry = (10.0, 20.0, {}, b"x" * 10_000, 200, "text/html")
-    copies.set("big", entry)
+    copies.set("big", page(b"x" * 10_000))
     assert copies.get("big", 0) is None
-    copies.set("small", (10.0, 20.0, {}, b"x", 200, "text/html"))
-    assert copies.get("small", 0)[3] == b"x" and copies.get("small", 25.0) is None  # gone once expired
+    copies.set("small", page(b"x"))
+    assert copies.get("small", 0).body == b"x" and copies.get("small", 25.0) is None  # gone once expired
+
+
+def page(body):
+    return page_cache.PageEntry(
+        fresh_until=10.0, expires_at=20.0, tokens={}, body=body, status=200, mimetype="text/html"
+    )
 
 
 @pytest.fixture()
@@ -356,8 +390,7 @@ def test_a_view_moments_after_another_is_resent_as_it_was_without_flask(client, 
     assert again.headers == first.headers  # Content-Security-Policy and the rest, as Flask sent them
 
 
-def test_nobody_with_a_session_or_remember_me_cookie_gets_the_resent_copy(client, make, shared_cache,
-                                                                          flask_requests):
+def test_nobody_with_a_session_or_remember_me_cookie_gets_the_resent_copy(client, make, shared_cache, flask_requests):
     path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
     client.get(path)
     for cookie in ("session", "remember_token"):
@@ -383,8 +416,9 @@ def test_each_language_and_time_zone_has_its_own_resent_copy(client, make, share
     assert flask_requests() == 3
 
 
-def test_after_a_moment_the_copy_is_resent_only_while_its_change_tokens_are_current(client, make, db, shared_cache,
-                                                                                   later, flask_requests):
+def test_after_a_moment_the_copy_is_resent_only_while_its_change_tokens_are_current(
+    client, make, db, shared_cache, later, flask_requests
+):
     project = make.live_project(title="Lantern Tea", deadline=utcnow() + timedelta(days=20))
     view(client, project)
     later(1)  # within PAGE_CACHE_LOCAL_SECONDS (2): resent unasked
@@ -414,8 +448,25 @@ def test_a_cookie_set_for_one_visitor_is_never_resent_to_another(app, make, shar
     assert second.get_data() == first.get_data()
 
 
-def test_a_page_in_the_cache_is_sent_without_flask_in_its_language_and_zone(client, make, shared_cache,
-                                                                            flask_requests):
+def test_a_resent_page_gets_headers_made_for_it_not_replayed_from_an_earlier_answer(
+    client, make, shared_cache, flask_requests, monkeypatch
+):
+    """What a per-request Content-Security-Policy nonce would need."""
+    from crowdfund.web import security
+
+    path = f"/p/{make.live_project(deadline=utcnow() + timedelta(days=20)).slug}"
+    client.get(path)
+    numbers, page_headers = iter(range(1, 100)), security.page_headers
+    monkeypatch.setattr(
+        security, "page_headers", lambda config: [*page_headers(config), ("X-Nonce", str(next(numbers)))]
+    )
+    first, second = client.get(path), client.get(path)
+    assert flask_requests() == 1
+    assert (first.headers["X-Nonce"], second.headers["X-Nonce"]) == ("1", "2")
+    assert first.headers["Content-Security-Policy"] == security.CSP
+
+
+def test_a_page_in_the_cache_is_sent_without_flask_in_its_language_and_zone(client, make, shared_cache, flask_requests):
     path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
     chinese = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
     client.set_cookie("tz", "Asia%2FShanghai")
@@ -432,8 +483,9 @@ def test_a_page_in_the_cache_is_sent_without_flask_in_its_language_and_zone(clie
     assert flask_requests() == before + 1
 
 
-def test_a_failure_in_front_of_the_app_leaves_the_answer_to_the_app(client, make, shared_cache, monkeypatch,
-                                                                    flask_requests):
+def test_a_failure_in_front_of_the_app_leaves_the_answer_to_the_app(
+    client, make, shared_cache, monkeypatch, flask_requests
+):
     path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
     client.get(path)
     page_cache.forget_local_copies()
@@ -441,14 +493,15 @@ def test_a_failure_in_front_of_the_app_leaves_the_answer_to_the_app(client, make
     def broken(*args):
         raise RuntimeError("a bug in the front")
 
-    monkeypatch.setattr(page_cache, "locale_for", broken)
+    monkeypatch.setattr(front, "locale_for", broken)
     page = client.get(path)
     assert page.status_code == 200 and "Lantern Tea" in page.get_data(as_text=True)
     assert flask_requests() == 2
 
 
-def test_visitors_from_links_with_their_own_tracking_parameters_share_one_copy(client, make, shared_cache,
-                                                                               flask_requests):
+def test_visitors_from_links_with_their_own_tracking_parameters_share_one_copy(
+    client, make, shared_cache, flask_requests
+):
     path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"
     client.get(f"{path}?utm_source=newsletter&fbclid=IwAR1")
     page_cache.forget_local_copies()  # another process: only the copy in Redis
@@ -478,8 +531,9 @@ def test_the_language_switch_of_a_page_that_is_not_cached_keeps_its_whole_addres
     assert 'href="/language/zh?next=/account/login?next%3D/me/pledges"' in page
 
 
-def test_with_the_tokens_unreadable_the_app_renders_the_page_and_only_warns(client, make, shared_cache, later,
-                                                                           monkeypatch, caplog):
+def test_with_the_tokens_unreadable_the_app_renders_the_page_and_only_warns(
+    client, make, shared_cache, later, monkeypatch, caplog
+):
     from crowdfund import change_tokens
 
     path = f"/p/{make.live_project(title='Lantern Tea', deadline=utcnow() + timedelta(days=20)).slug}"

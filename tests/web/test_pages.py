@@ -1,5 +1,6 @@
 """The web experience: discover, updates, the founder's dashboard and backers CSV, the admin
 users list, and the language and time-zone choices."""
+
 import csv
 import io
 import re
@@ -11,16 +12,22 @@ from crowdfund.domain.charts import funding_chart, nice_step
 from crowdfund.errors import PaymentDeclined
 from crowdfund.models import ProjectUpdate, utcnow
 from crowdfund.services import updates
-from crowdfund.workflows import checkout
 from crowdfund.web.i18n import select_locale
+from crowdfund.workflows import checkout
 from tests.conftest import csrf_token
 
 _keys = iter(range(10**6))
 
 
 def pledge(project, backer, tier=None, quantity=1, method="pm_card_visa"):
-    return checkout.place_pledge(backer, project, idempotency_key=f"pages-test-{next(_keys)}", payment_method=method,
-                                tier_id=(tier or project.tiers[0]).id, quantity=quantity)
+    return checkout.place_pledge(
+        backer,
+        project,
+        idempotency_key=f"pages-test-{next(_keys)}",
+        payment_method=method,
+        tier_id=(tier or project.tiers[0]).id,
+        quantity=quantity,
+    )
 
 
 def titles(page):
@@ -29,10 +36,12 @@ def titles(page):
 
 # --- discover -------------------------------------------------------------------------
 
+
 def test_discover_searches_title_summary_and_firm(client, make, db):
     tea = make.live_project(title="Lantern Tea", summary="Spring tea from family gardens.")
-    lamp = make.live_project(title="Brass Lamp", summary="A lamp for your desk.",
-                             firm=make.firm(legal_name="Workshop of Light Ltd"))
+    lamp = make.live_project(
+        title="Brass Lamp", summary="A lamp for your desk.", firm=make.firm(legal_name="Workshop of Light Ltd")
+    )
     make.project(title="Secret Tea Draft")  # never public
     assert titles(client.get("/").get_data(as_text=True)) == [tea.title, lamp.title]  # tea ends first
     assert titles(client.get("/?q=tea").get_data(as_text=True)) == ["Lantern Tea"]
@@ -105,11 +114,13 @@ def test_each_page_link_is_one_box(client, make, db):
 
 def test_discover_runs_the_same_queries_however_many_cards_it_shows(client, make, db):
     """Firms and cover images come with the page of projects, not one query per card."""
+
     def statements_for(path):
         seen = []
 
         def count(*_args):
             seen.append(1)
+
         event.listen(db.engine, "before_cursor_execute", count)
         try:
             assert client.get(path).status_code == 200
@@ -132,8 +143,9 @@ def test_discover_runs_the_same_queries_however_many_cards_it_shows(client, make
 
 def test_discover_finds_chinese_titles_summaries_and_firm_names(client, make, db):
     make.live_project(title="竹制茶具套装", summary="手工竹制的茶具，一套六件。")
-    make.live_project(title="太阳能台灯", summary="白天充电，夜里照明。",
-                      firm=make.firm(legal_name="深圳光明照明有限公司"))
+    make.live_project(
+        title="太阳能台灯", summary="白天充电，夜里照明。", firm=make.firm(legal_name="深圳光明照明有限公司")
+    )
     make.live_project(title="Solar Kettle", summary="Boils water with SUNLIGHT.")
     assert titles(client.get("/?q=茶具").get_data(as_text=True)) == ["竹制茶具套装"]  # two characters
     assert titles(client.get("/?q=一套六件").get_data(as_text=True)) == ["竹制茶具套装"]  # the summary
@@ -145,15 +157,24 @@ def test_discover_finds_chinese_titles_summaries_and_firm_names(client, make, db
 
 # --- updates --------------------------------------------------------------------------
 
+
 def test_a_founder_posts_an_update_that_backers_read(client, make, login, db):
     founder = login(make.user(name="Fang"))
     project = make.live_project(firm=make.firm(owner=founder))
     path = f"/projects/{project.id}/updates/new"
     refused = client.post(path, data={"title": "", "body": "Kept text", "csrf_token": csrf_token(client, path)})
     assert refused.status_code == 422 and "Kept text" in refused.get_data(as_text=True)
-    response = client.post(path, data={"title": "Tins are here", "csrf_token": csrf_token(client, path),
-                                       "body": "The **tins** arrived.<script>alert(1)</script>"})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/projects/{project.id}/dashboard#updates")
+    response = client.post(
+        path,
+        data={
+            "title": "Tins are here",
+            "csrf_token": csrf_token(client, path),
+            "body": "The **tins** arrived.<script>alert(1)</script>",
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/projects/{project.id}/dashboard#updates"
+    )
     public = client.get(f"/p/{project.slug}").get_data(as_text=True)
     assert "Tins are here" in public and "The <strong>tins</strong> arrived." in public
     assert "<script>alert" not in public and "Updates (1)" in public
@@ -184,6 +205,7 @@ def test_the_update_service_checks_its_input(make, db):
 
 # --- founder dashboard and CSV -----------------------------------------------------------
 
+
 def test_the_dashboard_shows_funding_sales_and_a_chart(client, make, login, db):
     founder = login(make.user())
     project = make.live_project(firm=make.firm(owner=founder), goal="100")
@@ -194,7 +216,7 @@ def test_the_dashboard_shows_funding_sales_and_a_chart(client, make, login, db):
     assert "$75.00" in page and "75%" in page  # three $25 rewards of a $100 goal
     row = re.search(r'data-label="Sold">(\d+)</td>', page)
     assert row and row.group(1) == "3"
-    assert page.count("<svg class=\"chart\"") == 2  # wide and narrow
+    assert page.count('<svg class="chart"') == 2  # wide and narrow
     points = re.search(r'<polyline points="([^"]+)"', page).group(1).split()
     assert len(points) == 2 + 2 * 2  # start, two steps up, and on to now
     assert "Funding over time" in page and "Download backers (CSV)" in page
@@ -203,7 +225,7 @@ def test_the_dashboard_shows_funding_sales_and_a_chart(client, make, login, db):
 def test_backers_csv_is_complete_and_safe_in_a_spreadsheet(client, make, login, db):
     founder = login(make.user())
     project = make.live_project(firm=make.firm(owner=founder))
-    sneaky = make.user(name="=HYPERLINK(\"http://evil\")")
+    sneaky = make.user(name='=HYPERLINK("http://evil")')
     honest = make.user(name="王芳")
     pledge(project, sneaky)
     pledge(project, honest, quantity=2)
@@ -220,11 +242,12 @@ def test_backers_csv_is_complete_and_safe_in_a_spreadsheet(client, make, login, 
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:4] == ["Pledge", "Name", "Email", "Status"]
     by_name = {row[1]: row for row in rows[1:]}
-    assert set(by_name) == {"'=HYPERLINK(\"http://evil\")", "王芳"}
+    assert set(by_name) == {'\'=HYPERLINK("http://evil")', "王芳"}
     assert by_name["王芳"][2] == honest.email and by_name["王芳"][5] == "2" and by_name["王芳"][7] == "50.00"
 
 
 # --- admin -------------------------------------------------------------------------------
+
 
 def test_admins_list_and_search_users(client, make, login, db):
     login(make.admin(email="boss@example.com"))
@@ -239,9 +262,11 @@ def test_admins_list_and_search_users(client, make, login, db):
 
 # --- language, time zone, formatting -------------------------------------------------
 
+
 def test_the_language_follows_the_browser_and_the_switch(client, db):
     assert '<html lang="zh-Hans">' in client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "fr, en;q=0.5"}).get_data(as_text=True)
     client.get("/language/zh?next=/")
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -276,11 +301,17 @@ def test_every_page_sends_the_security_headers(client, make, login, db):
 
 # --- the chart's geometry ----------------------------------------------------------------
 
+
 def test_the_funding_chart_steps_up_to_each_total():
     start = datetime(2030, 1, 1, tzinfo=timezone.utc)
-    chart = funding_chart([(start + timedelta(days=1), 2500), (start + timedelta(days=2), 10000)],
-                          start=start, end=start + timedelta(days=10), goal=50000, now=start + timedelta(days=5),
-                          unit=100)
+    chart = funding_chart(
+        [(start + timedelta(days=1), 2500), (start + timedelta(days=2), 10000)],
+        start=start,
+        end=start + timedelta(days=10),
+        goal=50000,
+        now=start + timedelta(days=5),
+        unit=100,
+    )
     coords = [tuple(map(float, p.split(","))) for p in chart.line.split()]
     ys = {tick.value: tick.pos for tick in chart.y_ticks}
     assert coords[0] == (chart.left, chart.bottom)

@@ -1,4 +1,5 @@
 """The founder's pages and the public project page."""
+
 import html
 import io
 import re
@@ -6,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from crowdfund.models import Project, ProjectDocument, RewardTier, utcnow
 from tests.conftest import csrf_token
-from tests.factories import PDF_BYTES, PNG_BYTES
+from tests.support.factories import PDF_BYTES, PNG_BYTES
 
 
 def token(client):
@@ -14,18 +15,38 @@ def token(client):
 
 
 def new_project_form(client, firm, **overrides):
-    data = {"firm_id": firm.id, "kind": "reward", "title": "Lantern Tea", "summary": "Tea from family gardens.",
-            "category": "food", "currency": "CNY", "goal": "20000", "duration_days": "30",
-            "description": "Hand-picked **spring** tea.", "risks": "Weather.", "use_of_funds": "Tins and postage.",
-            "csrf_token": token(client)}
+    data = {
+        "firm_id": firm.id,
+        "kind": "reward",
+        "title": "Lantern Tea",
+        "summary": "Tea from family gardens.",
+        "category": "food",
+        "currency": "CNY",
+        "goal": "20000",
+        "duration_days": "30",
+        "description": "Hand-picked **spring** tea.",
+        "risks": "Weather.",
+        "use_of_funds": "Tins and postage.",
+        "csrf_token": token(client),
+    }
     data.update(overrides)
     return data
 
 
 def tier_form(client, **overrides):
-    data = {"title": "A tin", "description": "100 g", "price": "88", "quantity": "2", "per_backer_limit": "",
-            "estimated_delivery": f"{utcnow().year + 1}-05", "shipping": "domestic", "shipping_fee": "10",
-            "available_from": "", "available_until": "", "csrf_token": token(client)}
+    data = {
+        "title": "A tin",
+        "description": "100 g",
+        "price": "88",
+        "quantity": "2",
+        "per_backer_limit": "",
+        "estimated_delivery": f"{utcnow().year + 1}-05",
+        "shipping": "domestic",
+        "shipping_fee": "10",
+        "available_from": "",
+        "available_until": "",
+        "csrf_token": token(client),
+    }
     data.update(overrides)
     return data
 
@@ -48,8 +69,9 @@ def test_a_founder_creates_a_project_and_fills_it_in(client, make, login, db):
     assert response.status_code == 302
     db.session.refresh(tier)
     assert tier.price == 9950
-    response = client.post(f"/projects/{project.id}/edit", data=new_project_form(
-        client, firm, title="Lantern Tea", goal="30000.5"))
+    response = client.post(
+        f"/projects/{project.id}/edit", data=new_project_form(client, firm, title="Lantern Tea", goal="30000.5")
+    )
     assert response.status_code == 302
     db.session.refresh(project)
     assert project.goal == 3_000_050
@@ -77,12 +99,12 @@ def test_a_person_without_a_firm_is_sent_to_register_one(client, make, login):
 def test_form_mistakes_come_back_on_the_form(client, make, login, db):
     owner = login(make.user())
     project = make.project(firm=make.firm(owner=owner), complete=False)
-    response = client.post(f"/projects/{project.id}/tiers/new", data=tier_form(client, price="12.345",
-                                                                               shipping="none"))
+    response = client.post(f"/projects/{project.id}/tiers/new", data=tier_form(client, price="12.345"))
     assert response.status_code == 422
-    page = response.get_data(as_text=True)
-    assert "USD amounts have at most 2 decimal places." in page
-    assert "There is no shipping fee when nothing is shipped." in page
+    assert "USD amounts have at most 2 decimal places." in response.get_data(as_text=True)
+    response = client.post(f"/projects/{project.id}/tiers/new", data=tier_form(client, shipping="none"))
+    assert response.status_code == 422
+    assert "There is no shipping fee when nothing is shipped." in response.get_data(as_text=True)
     assert db.session.query(RewardTier).count() == 0
 
 
@@ -101,9 +123,17 @@ def test_after_approval_the_editor_only_changes_the_story(client, make, login, d
     page = client.get(f"/projects/{project.id}/edit").get_data(as_text=True)
     assert "title, goal, currency and terms are locked" in page
     assert 'name="goal"' not in page
-    response = client.post(f"/projects/{project.id}/edit", data={
-        "summary": "Better summary.", "description": "New *story*.", "risks": "Rain.",
-        "use_of_funds": "Tins.", "goal": "1", "csrf_token": token(client)})
+    response = client.post(
+        f"/projects/{project.id}/edit",
+        data={
+            "summary": "Better summary.",
+            "description": "New *story*.",
+            "risks": "Rain.",
+            "use_of_funds": "Tins.",
+            "goal": "1",
+            "csrf_token": token(client),
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(project)
     assert (project.summary, project.goal) == ("Better summary.", 500000)
@@ -112,19 +142,39 @@ def test_after_approval_the_editor_only_changes_the_story(client, make, login, d
 def test_equity_terms_and_documents_through_the_editor(client, make, login, db):
     owner = login(make.user())
     project = make.project(firm=make.firm(owner=owner), kind="equity", complete=False, goal="5000")
-    response = client.post(f"/projects/{project.id}/equity", data={
-        "security_type": "ordinary_shares", "price_per_share": "2", "shares_offered": "5000", "min_shares": "10",
-        "pre_money_valuation": "200000", "shares_outstanding": "100000", "csrf_token": token(client)})
+    response = client.post(
+        f"/projects/{project.id}/equity",
+        data={
+            "security_type": "ordinary_shares",
+            "price_per_share": "2",
+            "shares_offered": "5000",
+            "min_shares": "10",
+            "pre_money_valuation": "200000",
+            "shares_outstanding": "100000",
+            "csrf_token": token(client),
+        },
+    )
     assert response.status_code == 302
     assert project.equity.price_per_share == 200
-    response = client.post(f"/projects/{project.id}/documents", data={
-        "kind": "business_plan", "file": (io.BytesIO(PDF_BYTES), "plan.pdf", "application/pdf"),
-        "csrf_token": token(client)}, content_type="multipart/form-data")
+    response = client.post(
+        f"/projects/{project.id}/documents",
+        data={
+            "kind": "business_plan",
+            "file": (io.BytesIO(PDF_BYTES), "plan.pdf", "application/pdf"),
+            "csrf_token": token(client),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
-    fake = client.post(f"/projects/{project.id}/documents", data={
-        "kind": "financial_statements", "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "accounts.pdf",
-                                                  "application/pdf"),
-        "csrf_token": token(client)}, content_type="multipart/form-data")
+    fake = client.post(
+        f"/projects/{project.id}/documents",
+        data={
+            "kind": "financial_statements",
+            "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "accounts.pdf", "application/pdf"),
+            "csrf_token": token(client),
+        },
+        content_type="multipart/form-data",
+    )
     assert fake.status_code == 422
     assert "not really a PDF file" in fake.get_data(as_text=True)
     assert [d.kind for d in db.session.query(ProjectDocument)] == ["business_plan"]
@@ -133,17 +183,25 @@ def test_equity_terms_and_documents_through_the_editor(client, make, login, db):
     assert "Upload the business plan" not in checklist
 
 
-EQUITY_REQUIRED = {"price_per_share": "Enter the price per share.",
-                   "shares_offered": "Enter how many shares are offered.",
-                   "min_shares": "Enter the minimum investment in shares.",
-                   "pre_money_valuation": "Enter the pre-money valuation.",
-                   "shares_outstanding": "Enter the number of shares that exist before the offering."}
+EQUITY_REQUIRED = {
+    "price_per_share": "Enter the price per share.",
+    "shares_offered": "Enter how many shares are offered.",
+    "min_shares": "Enter the minimum investment in shares.",
+    "pre_money_valuation": "Enter the pre-money valuation.",
+    "shares_outstanding": "Enter the number of shares that exist before the offering.",
+}
 
 
 def equity_terms(project):
     offering = project.equity
-    return (offering.security_type, offering.price_per_share, offering.shares_offered, offering.min_shares,
-            offering.pre_money_valuation, offering.shares_outstanding)
+    return (
+        offering.security_type,
+        offering.price_per_share,
+        offering.shares_offered,
+        offering.min_shares,
+        offering.pre_money_valuation,
+        offering.shares_outstanding,
+    )
 
 
 def test_equity_terms_missing_from_the_post_are_refused_not_kept(client, make, login, db):
@@ -172,8 +230,12 @@ def test_a_reward_edit_with_fields_missing_changes_nothing(client, make, login, 
     response = client.post(f"/projects/{project.id}/tiers/{tier.id}/edit", data={"csrf_token": token(client)})
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
-    for message in ("Give the reward a title.", "Enter the reward's price.",
-                    "Enter the month you expect to deliver (YYYY-MM).", "Choose no shipping, domestic or worldwide."):
+    for message in (
+        "Give the reward a title.",
+        "Enter the reward's price.",
+        "Enter the month you expect to deliver (YYYY-MM).",
+        "Choose no shipping, domestic or worldwide.",
+    ):
         assert message in page, message
     data = tier_form(client, shipping_fee="")
     del data["shipping"]  # would otherwise fall back to "none", quietly
@@ -195,10 +257,21 @@ def test_the_submission_checklist_and_submitting(client, make, login, db):
     assert "not ready for review yet" in response.get_data(as_text=True)
     assert db.session.get(Project, project.id).status == "draft"
     make.tier(project)
-    client.post(f"/projects/{project.id}/edit", data={
-        "title": project.title, "summary": project.summary, "category": "design", "currency": "USD",
-        "goal": "5000", "duration_days": "", "description": "d", "risks": "Rain.", "use_of_funds": "u",
-        "csrf_token": token(client)})
+    client.post(
+        f"/projects/{project.id}/edit",
+        data={
+            "title": project.title,
+            "summary": project.summary,
+            "category": "design",
+            "currency": "USD",
+            "goal": "5000",
+            "duration_days": "",
+            "description": "d",
+            "risks": "Rain.",
+            "use_of_funds": "u",
+            "csrf_token": token(client),
+        },
+    )
     response = client.post(f"/projects/{project.id}/submit", data={"csrf_token": token(client)})
     assert response.status_code == 302
     db.session.expire_all()
@@ -208,6 +281,7 @@ def test_the_submission_checklist_and_submitting(client, make, login, db):
 
 def test_the_founder_sees_the_reviewers_note(client, make, login, db):
     from crowdfund.services import reviews
+
     owner = login(make.user())
     project = make.submitted_project(firm=make.firm(owner=owner))
     reviews.review_project(make.admin(), project, "request_changes", note="Please add photos of the tins.")
@@ -224,8 +298,10 @@ def test_launch_reads_the_deadline_in_the_viewers_time_zone(client, make, login,
     local = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=10)).replace(second=0, microsecond=0)
     page = client.get(f"/projects/{project.id}/launch").get_data(as_text=True)
     assert 'type="datetime-local"' in page
-    response = client.post(f"/projects/{project.id}/launch", data={
-        "deadline": local.strftime("%Y-%m-%dT%H:%M"), "csrf_token": token(client)})
+    response = client.post(
+        f"/projects/{project.id}/launch",
+        data={"deadline": local.strftime("%Y-%m-%dT%H:%M"), "csrf_token": token(client)},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     project = db.session.get(Project, project.id)
@@ -260,7 +336,9 @@ def test_the_founder_cancels_a_live_campaign(client, make, login, db):
     project = make.live_project(firm=make.firm(owner=owner))
     response = client.post(f"/projects/{project.id}/cancel", data={"note": "", "csrf_token": token(client)})
     assert response.status_code == 422
-    response = client.post(f"/projects/{project.id}/cancel", data={"note": "Supplier closed.", "csrf_token": token(client)})
+    response = client.post(
+        f"/projects/{project.id}/cancel", data={"note": "Supplier closed.", "csrf_token": token(client)}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Project, project.id).status == "cancelled"
@@ -269,16 +347,31 @@ def test_the_founder_cancels_a_live_campaign(client, make, login, db):
 def test_nobody_else_sees_or_edits_a_draft(client, make, login, db):
     project = make.project(description="secret plans")
     login(make.user())
-    for path in (f"/projects/{project.id}/edit", f"/p/{project.slug}", f"/projects/{project.id}/submit",
-                 f"/projects/{project.id}/tiers/new", f"/projects/{project.id}/launch"):
+    for path in (
+        f"/projects/{project.id}/edit",
+        f"/p/{project.slug}",
+        f"/projects/{project.id}/submit",
+        f"/projects/{project.id}/tiers/new",
+        f"/projects/{project.id}/launch",
+    ):
         assert client.get(path).status_code == 404, path
-    response = client.post(f"/projects/{project.id}/edit", data={
-        "title": "Stolen", "summary": "x", "category": "design", "currency": "USD", "goal": "1",
-        "csrf_token": token(client)})
+    response = client.post(
+        f"/projects/{project.id}/edit",
+        data={
+            "title": "Stolen",
+            "summary": "x",
+            "category": "design",
+            "currency": "USD",
+            "goal": "1",
+            "csrf_token": token(client),
+        },
+    )
     assert response.status_code == 404
     tier = project.tiers[0]
-    assert client.post(f"/projects/{project.id}/tiers/{tier.id}/delete",
-                       data={"csrf_token": token(client)}).status_code == 404
+    assert (
+        client.post(f"/projects/{project.id}/tiers/{tier.id}/delete", data={"csrf_token": token(client)}).status_code
+        == 404
+    )
     db.session.expire_all()
     assert db.session.get(Project, project.id).title != "Stolen"
     assert db.session.query(RewardTier).count() == 1
@@ -301,9 +394,25 @@ def test_the_public_page_shows_what_a_backer_needs(client, make, db):
     project.pledged_amount, project.backer_count, sold_out.sold = 25_000, 7, 5  # pledges are another feature
     db.session.commit()
     page = client.get(f"/p/{project.slug}").get_data(as_text=True)
-    for expected in (project.title, project.firm.legal_name, "<strong>Great</strong> tea", "$250.00", "$1,000.00",
-                     ">25%<", 'value="25"', "Backers", ">7<", ">D<", "Sold out", "Early bird",
-                     "100 of 100 left", "Time left", " days<", "Risks and challenges", "Suppliers may be late."):
+    for expected in (
+        project.title,
+        project.firm.legal_name,
+        "<strong>Great</strong> tea",
+        "$250.00",
+        "$1,000.00",
+        ">25%<",
+        'value="25"',
+        "Backers",
+        ">7<",
+        ">D<",
+        "Sold out",
+        "Early bird",
+        "100 of 100 left",
+        "Time left",
+        " days<",
+        "Risks and challenges",
+        "Suppliers may be late.",
+    ):
         assert expected in page, expected
     assert "<script>steal" not in page
     cover = re.search(r'src="(/p/[^"]+/files/\d+)"', page).group(1)

@@ -8,13 +8,10 @@ bp = Blueprint("admin", __name__)
 def admins_only():
     if not current_user.is_authenticated:
         from ...extensions import login_manager
+
         return login_manager.unauthorized()
     if not current_user.is_admin:
         abort(403)
 
 
-from . import views  # noqa: E402,F401
-from . import settlements  # noqa: E402,F401
-from . import firm_changes  # noqa: E402,F401
-from . import disputes  # noqa: E402,F401
-from . import users  # noqa: E402,F401
+from . import comments, disputes, firm_changes, fx_rates, settlements, users, views

@@ -1,5 +1,6 @@
 """Admin: disputes (chargebacks), their evidence deadlines and outcomes, and what firms owe
 or are owed after one (services/disputes.py, workflows/dispute_events.py)."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
@@ -15,8 +16,13 @@ from . import bp
 @bp.get("/disputes")
 def disputes_list():
     rows = disputes.for_admin()
-    return render_template("admin/disputes.html", disputes=rows, open_count=sum(1 for d in rows if d.open),
-                           balances=disputes.firm_balances(), form=Form())
+    return render_template(
+        "admin/disputes.html",
+        disputes=rows,
+        open_count=sum(1 for d in rows if d.open),
+        balances=disputes.firm_balances(),
+        form=Form(),
+    )
 
 
 @bp.post("/disputes/<int:dispute_id>/refresh")

@@ -1,5 +1,6 @@
 """Admin: requests to change a firm's locked details (legal name, country, registration
 number, payout account), approved or rejected here (services/firm_changes.py)."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -17,8 +18,11 @@ DECISIONS = {"approve": _l("Approve: apply the change"), "reject": _l("Reject: k
 
 class DecideForm(Form):
     decision = RadioField(_l("Decision"), choices=choices(DECISIONS.items()), validators=[DataRequired()])
-    reason = TextAreaField(_l("Note for the firm"), validators=[Optional(), Length(max=5000)],
-                           description=_l("Required when you reject; the firm's people see it."))
+    reason = TextAreaField(
+        _l("Note for the firm"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Required when you reject; the firm's people see it."),
+    )
     submit = SubmitField(_l("Record the decision"))
 
 
@@ -58,6 +62,12 @@ def firm_change(request_id):
         status = 422
     change = firm_changes.get_request(request_id)
     current = payout_accounts.current(change.firm_id)
-    return render_template("admin/firm_change.html", change=change, changes=firm_changes.describe(change),
-                           proposed=firm_changes.proposed_account(change), current=current, form=form,
-                           own_firm=change.firm.has_member(current_user)), status
+    return render_template(
+        "admin/firm_change.html",
+        change=change,
+        changes=firm_changes.describe(change),
+        proposed=firm_changes.proposed_account(change),
+        current=current,
+        form=form,
+        own_firm=change.firm.has_member(current_user),
+    ), status

@@ -21,13 +21,20 @@ class ReviewForm(Form):
     financials_present = BooleanField(CHECKLIST_LABELS["financials_present"])
     rewards_feasible = BooleanField(CHECKLIST_LABELS["rewards_feasible"])
     risks_disclosed = BooleanField(CHECKLIST_LABELS["risks_disclosed"])
-    risk_grade = SelectField(_l("Risk grade"), validators=[Optional()],
-                             choices=choices([("", "—"), ("A", _l("A: lowest risk")), ("B", "B"), ("C", "C"),
-                                              ("D", "D"), ("E", _l("E: highest risk"))]),
-                             description=_l("Shown to backers on the project page."))
+    risk_grade = SelectField(
+        _l("Risk grade"),
+        validators=[Optional()],
+        choices=choices(
+            [("", "—"), ("A", _l("A: lowest risk")), ("B", "B"), ("C", "C"), ("D", "D"), ("E", _l("E: highest risk"))]
+        ),
+        description=_l("Shown to backers on the project page."),
+    )
     decision = RadioField(_l("Decision"), choices=choices(DECISION_LABELS.items()), validators=[DataRequired()])
-    note = TextAreaField(_l("Note for the founder"), validators=[Optional(), Length(max=5000)],
-                         description=_l("Required when you request changes or reject; the founder sees it."))
+    note = TextAreaField(
+        _l("Note for the founder"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Required when you request changes or reject; the founder sees it."),
+    )
     submit = SubmitField(_l("Record the decision"))
 
 

@@ -1,19 +1,24 @@
 """Admin: the settlement monitor, parked refunds and payout retries."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..forms import Form
 from ...errors import DomainError
 from ...services import statements
 from ...workflows import settlement
+from ..forms import Form
 from . import bp
 
 
 @bp.get("/settlements")
 def settlements():
-    return render_template("admin/settlements.html", overview=statements.settlement_overview(),
-                           parked=statements.parked_pledges(), form=Form())
+    return render_template(
+        "admin/settlements.html",
+        overview=statements.settlement_overview(),
+        parked=statements.parked_pledges(),
+        form=Form(),
+    )
 
 
 @bp.post("/settlements/pledges/<int:pledge_id>/retry")

@@ -1,5 +1,6 @@
 """Admin: suspending an account (no sign-in, no API, no new pledges) and lifting it
 (services/suspensions.py). The list of users is in views.py."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -13,10 +14,14 @@ from . import bp
 
 
 class SuspendUserForm(Form):
-    reason = TextAreaField(_l("Why is the account suspended?"),
-                           validators=[DataRequired(), Length(max=suspensions.REASON_MAX)],
-                           description=_l("Kept in the audit record with your name. The site does not show it to the "
-                                           "person, but it is part of the data they can download."))
+    reason = TextAreaField(
+        _l("Why is the account suspended?"),
+        validators=[DataRequired(), Length(max=suspensions.REASON_MAX)],
+        description=_l(
+            "Kept in the audit record with your name. The site does not show it to the "
+            "person, but it is part of the data they can download."
+        ),
+    )
     submit = SubmitField(_l("Suspend the account"))
 
 
@@ -40,8 +45,9 @@ def suspend_user(user_id):
     if outcome.done:
         flash(_("%(name)s's account is suspended.", name=user.name), "success")
         return redirect(url_for("admin.users", q=user.email))
-    return render_template("admin/user_suspend.html", user=user, form=form,
-                           lift_form=LiftSuspensionForm(formdata=None)), outcome.status
+    return render_template(
+        "admin/user_suspend.html", user=user, form=form, lift_form=LiftSuspensionForm(formdata=None)
+    ), outcome.status
 
 
 @bp.post("/users/<int:user_id>/unsuspend")

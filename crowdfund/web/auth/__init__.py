@@ -2,7 +2,6 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import views  # noqa: E402,F401
-from . import account  # noqa: E402,F401
-from . import devices, recovery  # noqa: E402,F401  (reset, verification, sessions: issue 20)
-from . import two_factor  # noqa: E402,F401  (enrolment, the code at sign-in: issue 20)
+# Imported for their routes on `bp`: sign-in (views), /account, its sessions and tokens
+# (devices), password reset and email verification (recovery), two-factor sign-in.
+from . import account, devices, recovery, two_factor, views

@@ -1,5 +1,6 @@
 """/account: the person's own account: name, email, language, time zone; their data to take
 away; deleting the account (services/account_settings.py, account_data.py, account_deletion.py)."""
+
 import json
 from functools import lru_cache
 
@@ -28,21 +29,26 @@ class ProfileForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = [("", _("As my browser asks"))] + [
-            (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+            (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]
+        ]
         self.timezone.choices = [("", _("As my browser reports"))] + list(zone_choices(str(get_locale() or "en")))
 
 
 @lru_cache(maxsize=8)  # one list per language the site offers
 def zone_choices(locale):
     """(zone, its place named in `locale`): ("Asia/Shanghai", "China (Shanghai) Time") in English."""
-    return tuple((zone, "UTC" if zone == "UTC" else get_timezone_location(zone, locale=locale))
-                 for zone in account_settings.time_zones())
+    return tuple(
+        (zone, "UTC" if zone == "UTC" else get_timezone_location(zone, locale=locale))
+        for zone in account_settings.time_zones()
+    )
 
 
 class EmailForm(Form):
-    email = EmailField(_l("New email address"), validators=[DataRequired(), Length(max=254)],
-                       description=_l("We mail a link to the new address; until you follow it you cannot "
-                                      "pledge or invest."))
+    email = EmailField(
+        _l("New email address"),
+        validators=[DataRequired(), Length(max=254)],
+        description=_l("We mail a link to the new address; until you follow it you cannot pledge or invest."),
+    )
     password = PasswordField(_l("Current password"), validators=[DataRequired()])
     submit = SubmitField(_l("Change email address"))
 
@@ -59,8 +65,11 @@ def _profile_values():
 
 def _account_page(profile_form=None, email_form=None, status=200):
     return render_template(
-        "account/index.html", profile_form=profile_form or ProfileForm(formdata=None, data=_profile_values()),
-        email_form=email_form or EmailForm(formdata=None), user=current_user), status
+        "account/index.html",
+        profile_form=profile_form or ProfileForm(formdata=None, data=_profile_values()),
+        email_form=email_form or EmailForm(formdata=None),
+        user=current_user,
+    ), status
 
 
 @bp.get("")
@@ -74,8 +83,12 @@ def account():
 def save_profile():
     form = prefilled_form(ProfileForm)
     before = current_user.locale
-    outcome = submit_form(form, lambda: account_settings.update_profile(
-        current_user, name=form.name.data, locale=form.locale.data, timezone=form.timezone.data))
+    outcome = submit_form(
+        form,
+        lambda: account_settings.update_profile(
+            current_user, name=form.name.data, locale=form.locale.data, timezone=form.timezone.data
+        ),
+    )
     if not outcome.done:
         return _account_page(profile_form=form, status=outcome.status)
     if current_user.locale != before:
@@ -90,12 +103,19 @@ def save_profile():
 @login_required
 def change_email():
     form = EmailForm()
-    outcome = submit_form(form, lambda: account_settings.change_email(
-        current_user, password=form.password.data, new_email=form.email.data))
+    outcome = submit_form(
+        form,
+        lambda: account_settings.change_email(current_user, password=form.password.data, new_email=form.email.data),
+    )
     if not outcome.done:
         return _account_page(email_form=form, status=outcome.status)
-    flash(_("Your email address is now %(email)s. We sent a link to it: follow it to confirm the address.",
-            email=current_user.email), "success")
+    flash(
+        _(
+            "Your email address is now %(email)s. We sent a link to it: follow it to confirm the address.",
+            email=current_user.email,
+        ),
+        "success",
+    )
     return redirect(url_for("auth.account"))
 
 
@@ -103,9 +123,14 @@ def change_email():
 @login_required
 def download_data():
     body = json.dumps(account_data.export(current_user), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="crowdfund-my-data-{current_user.id}.json"',
-        "Cache-Control": "no-store"})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="crowdfund-my-data-{current_user.id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.route("/delete", methods=["GET", "POST"])
@@ -113,8 +138,10 @@ def download_data():
 def delete_account():
     form = DeleteForm()
     refusals = account_deletion.refusals(current_user)
-    outcome = submit_form(form, lambda: account_deletion.delete_account(
-        current_user, password=form.password.data, confirmed=form.confirm.data))
+    outcome = submit_form(
+        form,
+        lambda: account_deletion.delete_account(current_user, password=form.password.data, confirmed=form.confirm.data),
+    )
     if outcome.done:
         sign_out()
         flash(_("Your account is deleted. Thank you for having been part of Crowdfund."), "info")

@@ -1,5 +1,6 @@
 """/account/sessions: the browsers signed in to the account and its API tokens, each with a
 button that ends it (services/user_sessions.py, services/api_tokens.py)."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
@@ -10,17 +11,29 @@ from . import bp
 from .recovery_forms import EndForm
 from .sessions import current_session_id, end_all_sessions, sign_out
 
-
 # (what the user agent contains, name) in the order they must be tested: Edge and Opera say
 # "Chrome" too, Chrome says "Safari", and Android says "Linux".
-BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
-            ("Safari/", "Safari"), ("curl/", "curl"))
-SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
-           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
 
 
 def describe_device(user_agent):
-    """"Firefox on Windows" from a user agent string, or the string itself when neither is known."""
+    """ "Firefox on Windows" from a user agent string, or the string itself when neither is known."""
     text = user_agent or ""
     browser = next((name for marker, name in BROWSERS if marker in text), None)
     system = next((name for marker, name in SYSTEMS if marker in text), None)
@@ -32,9 +45,13 @@ def describe_device(user_agent):
 @bp.get("/sessions")
 @login_required
 def sessions_page():
-    return render_template("auth/sessions.html", sessions=user_sessions.active_for(current_user),
-                           tokens=api_tokens.live_for(current_user), this_session_id=current_session_id(),
-                           describe_device=describe_device)
+    return render_template(
+        "auth/sessions.html",
+        sessions=user_sessions.active_for(current_user),
+        tokens=api_tokens.live_for(current_user),
+        this_session_id=current_session_id(),
+        describe_device=describe_device,
+    )
 
 
 @bp.post("/sessions/<int:session_id>/end")
@@ -59,8 +76,14 @@ def end_session(session_id):
 def end_other_sessions():
     if EndForm().validate_on_submit():
         ended = end_all_sessions(current_user, except_current=True)
-        flash(ngettext("Every other browser is signed out (%(num)d session ended).",
-                       "Every other browser is signed out (%(num)d sessions ended).", ended), "success")
+        flash(
+            ngettext(
+                "Every other browser is signed out (%(num)d session ended).",
+                "Every other browser is signed out (%(num)d sessions ended).",
+                ended,
+            ),
+            "success",
+        )
     return redirect(url_for("auth.sessions_page"))
 
 

@@ -8,13 +8,19 @@ from ..forms import Form
 class RegisterForm(Form):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired()],
-                             description=_l("At least 10 characters; a phrase is easiest to remember."))
-    confirm = PasswordField(_l("Repeat the password"),
-                            validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired()],
+        description=_l("At least 10 characters; a phrase is easiest to remember."),
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"), validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))]
+    )
     # Its label, with links to both pages, is written in templates/auth/register.html.
-    accept_terms = BooleanField(_l("I accept the terms of use and the privacy notice."), validators=[
-        DataRequired(_l("Please accept the terms of use and the privacy notice to open an account."))])
+    accept_terms = BooleanField(
+        _l("I accept the terms of use and the privacy notice."),
+        validators=[DataRequired(_l("Please accept the terms of use and the privacy notice to open an account."))],
+    )
     submit = SubmitField(_l("Create account"))
 
 
@@ -28,8 +34,10 @@ class LoginForm(Form):
 class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired()])
-    confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(), EqualTo("new_password", _l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", _l("The two passwords differ."))],
+    )
     submit = SubmitField(_l("Change password"))
 
 

@@ -6,6 +6,7 @@ services/email_verification.py):
 /account/verify/<token>  the mailed link that confirms the address
 /account/verify/resend   "send the link again" (POST), rate-limited per account
 """
+
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
@@ -58,8 +59,11 @@ def forgot_password():
     outcome = submit_form(form, lambda: password_reset.request_reset(form.email.data, page_locale=_page_locale()))
     if outcome.done:
         # The same page for every address, known or not: it tells nobody who has an account.
-        return render_template("auth/forgot_sent.html", email=form.email.data.strip(),
-                               ttl_minutes=max(current_app.config["PASSWORD_RESET_TTL"] // 60, 1))
+        return render_template(
+            "auth/forgot_sent.html",
+            email=form.email.data.strip(),
+            ttl_minutes=max(current_app.config["PASSWORD_RESET_TTL"] // 60, 1),
+        )
     return render_template("auth/forgot.html", form=form), outcome.status
 
 
@@ -75,11 +79,21 @@ def reset_password(token):
         user = outcome.result
         if _may_sign_in_from_mail(user):
             sign_in(user)
-            flash(_("Your new password is set, and you are signed in. Every other browser signed in to your "
-                    "account has been signed out, and your API tokens have been revoked."), "success")
+            flash(
+                _(
+                    "Your new password is set, and you are signed in. Every other browser signed in to your "
+                    "account has been signed out, and your API tokens have been revoked."
+                ),
+                "success",
+            )
             return redirect(url_for("main.index"))
-        flash(_("Your new password is set. Every browser signed in to your account has been signed out, and "
-                "your API tokens have been revoked. Sign in with the new password."), "success")
+        flash(
+            _(
+                "Your new password is set. Every browser signed in to your account has been signed out, and "
+                "your API tokens have been revoked. Sign in with the new password."
+            ),
+            "success",
+        )
         return redirect(url_for("auth.login"))
     response = make_response(render_template("auth/reset.html", form=form, email=user.email), outcome.status)
     response.headers["Referrer-Policy"] = "no-referrer"  # the link is a secret until it is used
@@ -113,6 +127,12 @@ def resend_verification():
             flash(_("Your email address is already confirmed."), "info")
         else:
             email_verification.request_verification(current_user, page_locale=_page_locale())
-            flash(_("We sent a new link to %(email)s. It can take a few minutes to arrive; look in your spam "
-                    "folder too.", email=current_user.email), "success")
+            flash(
+                _(
+                    "We sent a new link to %(email)s. It can take a few minutes to arrive; look in your spam "
+                    "folder too.",
+                    email=current_user.email,
+                ),
+                "success",
+            )
     return redirect(safe_next(request.form.get("next")))

@@ -7,6 +7,7 @@ remember-me, in its cookie). Here that is not the user's id but the random key o
 loader (`load_user`) finds the user only through a live record. So ending the record ends
 the session for every copy of the cookie.
 """
+
 from flask import g, request, session
 from flask_login import login_user, logout_user
 

@@ -9,6 +9,7 @@ An administrator without it, while ADMIN_2FA_REQUIRED, is sent to enrol from eve
 (`admins_enrol_first`). A sensitive change asks for a code again unless one was entered in
 the last TWO_FACTOR_FRESH_SECONDS (`fresh_code_or_prompt`).
 """
+
 import time
 
 import segno
@@ -42,37 +43,54 @@ def sign_in_limit():
 
 
 class EnrolForm(Form):
-    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=64)],
-                       description=_l("The 6 digits the app shows for this account now."))
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("The 6 digits the app shows for this account now."),
+    )
     submit = SubmitField(_l("Turn on two-factor authentication"))
 
 
 class CodeForm(Form):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)],
-                       description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."))
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
+    )
     submit = SubmitField(_l("Continue"))
 
 
 class NewCodesForm(Form):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)],
-                       description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."))
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
+    )
     submit = SubmitField(_l("Make new recovery codes"))
 
 
 class DisableForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)],
-                       description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."))
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("The 6 digits your authenticator app shows, or one of your recovery codes."),
+    )
     submit = SubmitField(_l("Turn off two-factor authentication"))
 
 
 # --- signing in ---------------------------------------------------------------------------
 
+
 def begin_second_step(user, next_url="", remember=False):
     """The password was right and the account has two-factor sign-in: remember who, for
     TWO_FACTOR_PENDING_SECONDS, and ask for the code. Nobody is signed in yet."""
-    session[PENDING] = {"user_id": user.id, "next": next_url or "", "remember": bool(remember),
-                        "until": time.time() + current_app.config["TWO_FACTOR_PENDING_SECONDS"]}
+    session[PENDING] = {
+        "user_id": user.id,
+        "next": next_url or "",
+        "remember": bool(remember),
+        "until": time.time() + current_app.config["TWO_FACTOR_PENDING_SECONDS"],
+    }
     return redirect(url_for("auth.two_factor_verify"))
 
 
@@ -109,15 +127,22 @@ def two_factor_verify():
             mark_fresh(user)
             if how == "recovery code":
                 left = two_factor.recovery_codes_left(user)
-                flash(ngettext("You signed in with a recovery code. %(num)d is left: make new ones on the "
-                               "two-factor page if you need them.",
-                               "You signed in with a recovery code. %(num)d are left: make new ones on the "
-                               "two-factor page if you need them.", left), "warning")
+                flash(
+                    ngettext(
+                        "You signed in with a recovery code. %(num)d is left: make new ones on the "
+                        "two-factor page if you need them.",
+                        "You signed in with a recovery code. %(num)d are left: make new ones on the "
+                        "two-factor page if you need them.",
+                        left,
+                    ),
+                    "warning",
+                )
             return redirect(safe_next(pending.get("next")))
     return render_template("auth/two_factor_verify.html", form=form), status
 
 
 # --- enrolment, recovery codes, turning it off --------------------------------------------
+
 
 @bp.route("/2fa", methods=["GET", "POST"], endpoint="two_factor")
 @login_required
@@ -132,9 +157,14 @@ def enrolment():
         flash(_("Two-factor authentication is on."), "success")
         return _recovery_codes_page(outcome.result)
     uri = two_factor.provisioning_uri(current_user, settings)
-    secret = " ".join(settings.secret[i:i + 4] for i in range(0, len(settings.secret), 4))
-    return render_template("auth/two_factor_enrol.html", form=form, qr=_qr_svg(uri), secret=secret,
-                           required=two_factor.must_enrol(current_user)), outcome.status
+    secret = " ".join(settings.secret[i : i + 4] for i in range(0, len(settings.secret), 4))
+    return render_template(
+        "auth/two_factor_enrol.html",
+        form=form,
+        qr=_qr_svg(uri),
+        secret=secret,
+        required=two_factor.must_enrol(current_user),
+    ), outcome.status
 
 
 def _new_recovery_codes():
@@ -143,8 +173,12 @@ def _new_recovery_codes():
     if outcome.done:
         mark_fresh(current_user)
         return _recovery_codes_page(outcome.result)
-    return render_template("auth/two_factor_on.html", form=form, left=two_factor.recovery_codes_left(current_user),
-                           may_turn_off=not two_factor.must_keep(current_user)), outcome.status
+    return render_template(
+        "auth/two_factor_on.html",
+        form=form,
+        left=two_factor.recovery_codes_left(current_user),
+        may_turn_off=not two_factor.must_keep(current_user),
+    ), outcome.status
 
 
 def _recovery_codes_page(codes):
@@ -173,18 +207,26 @@ def _qr_svg(uri):
     """The enrolment QR code, drawn here as inline SVG: the secret goes to no other service."""
     code = segno.make(uri, error="m")
     modules = code.symbol_size(scale=1)[0]  # with its quiet zone
-    return Markup(code.svg_inline(scale=max(2, QR_PIXELS // modules), svgclass="two-factor-qr",
-                                  title=_("QR code for your authenticator app")))
+    return Markup(
+        code.svg_inline(
+            scale=max(2, QR_PIXELS // modules), svgclass="two-factor-qr", title=_("QR code for your authenticator app")
+        )
+    )
 
 
 # --- administrators enrol first -----------------------------------------------------------
+
 
 @bp.before_app_request
 def admins_enrol_first():
     """While ADMIN_2FA_REQUIRED, an administrator without two-factor sign-in can open nothing
     but the enrolment page (and log out): every other page, admin action or not, sends them there."""
-    if (request.endpoint is None or request.endpoint in ENROLMENT_ENDPOINTS or request.blueprint == "api"
-            or not current_app.config["ADMIN_2FA_REQUIRED"]):
+    if (
+        request.endpoint is None
+        or request.endpoint in ENROLMENT_ENDPOINTS
+        or request.blueprint == "api"
+        or not current_app.config["ADMIN_2FA_REQUIRED"]
+    ):
         return None
     if not (current_user.is_authenticated and current_user.is_admin) or not two_factor.must_enrol(current_user):
         return None
@@ -193,14 +235,18 @@ def admins_enrol_first():
 
 # --- asking again before a sensitive change -----------------------------------------------
 
+
 def mark_fresh(user):
     session[FRESH] = {"user_id": user.id, "at": time.time()}
 
 
 def _fresh(user):
     mark = session.get(FRESH)
-    return (isinstance(mark, dict) and mark.get("user_id") == user.id
-            and time.time() - float(mark.get("at") or 0) <= current_app.config["TWO_FACTOR_FRESH_SECONDS"])
+    return (
+        isinstance(mark, dict)
+        and mark.get("user_id") == user.id
+        and time.time() - float(mark.get("at") or 0) <= current_app.config["TWO_FACTOR_FRESH_SECONDS"]
+    )
 
 
 def fresh_code_or_prompt(*, back_url, keep=()):
@@ -221,5 +267,11 @@ def fresh_code_or_prompt(*, back_url, keep=()):
             mark_fresh(current_user)
             return None
     hidden = {name: request.form[name] for name in keep if name in request.form}
-    return render_template("auth/two_factor_prompt.html", action=request.path, hidden=hidden, error=error,
-                           back_url=back_url, field=PROMPT_FIELD), status
+    return render_template(
+        "auth/two_factor_prompt.html",
+        action=request.path,
+        hidden=hidden,
+        error=error,
+        back_url=back_url,
+        field=PROMPT_FIELD,
+    ), status

@@ -3,8 +3,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from ...extensions import limiter
-from ...services import accounts
-from ...services import sign_in_limits, two_factor
+from ...services import accounts, sign_in_limits, two_factor
 from ..forms import safe_next, submit_form
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
@@ -21,9 +20,16 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
-    outcome = submit_form(form, lambda: accounts.sign_up(form.email.data, form.password.data, form.name.data,
-                                                         accept_terms=form.accept_terms.data is True,
-                                                         page_locale=str(get_locale() or "") or None))
+    outcome = submit_form(
+        form,
+        lambda: accounts.sign_up(
+            form.email.data,
+            form.password.data,
+            form.name.data,
+            accept_terms=form.accept_terms.data is True,
+            page_locale=str(get_locale() or "") or None,
+        ),
+    )
     if outcome.done:
         user = outcome.result
         sign_in(user)
@@ -70,11 +76,19 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    outcome = submit_form(form, lambda: accounts.change_password(current_user, form.current_password.data,
-                                                                 form.new_password.data,
-                                                                 keep_session_id=current_session_id()))
+    outcome = submit_form(
+        form,
+        lambda: accounts.change_password(
+            current_user, form.current_password.data, form.new_password.data, keep_session_id=current_session_id()
+        ),
+    )
     if outcome.done:
-        flash(_("Your password has been changed. Every other browser signed in to your account has been "
-                "signed out, and your API tokens have been revoked."), "success")
+        flash(
+            _(
+                "Your password has been changed. Every other browser signed in to your account has been "
+                "signed out, and your API tokens have been revoked."
+            ),
+            "success",
+        )
         return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form), outcome.status

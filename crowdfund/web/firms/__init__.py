@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("firms", __name__)
 
-from . import views  # noqa: E402,F401
+# The firms' own pages (views); a firm's public profile and its people (profile).
+from . import profile, views

@@ -12,8 +12,10 @@ class FirmForm(Form):
     legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
     country = SelectField(_l("Country of registration"), validators=[DataRequired()], widget=CountrySelect())
     registration_number = StringField(
-        _l("Registration number"), validators=[DataRequired(), Length(max=40)],
-        description=_l("In China, the 18-character Unified Social Credit Code."))
+        _l("Registration number"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("In China, the 18-character Unified Social Credit Code."),
+    )
     address = TextAreaField(_l("Registered address"), validators=[DataRequired(), Length(max=1000)])
     website = StringField(_l("Website"), validators=[Optional(), Length(max=300)])
     description = TextAreaField(_l("What the firm does"), validators=[Optional(), Length(max=5000)])
@@ -32,8 +34,11 @@ class ChangeRequestForm(Form):
     registration_number = StringField(_l("Registration number"), validators=[DataRequired(), Length(max=40)])
     new_payout_account = BooleanField(
         _l("Pay out to a different account"),
-        description=_l("You will set up the new account with the payment processor; it is used once an "
-                       "administrator approves the change."))
+        description=_l(
+            "You will set up the new account with the payment processor; it is used once an "
+            "administrator approves the change."
+        ),
+    )
     submit = SubmitField(_l("Ask for the change"))
 
     def __init__(self, *args, **kwargs):

@@ -5,6 +5,7 @@ what it needs; ours only start it (`payout_account`), receive the browser back
 (`payout_return`: the status is asked of the processor then, never taken from the URL) and
 give a fresh link when the processor says one expired (`payout_refresh`).
 """
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -21,7 +22,7 @@ from .views import own_firm_or_404, refresh_url, return_url
 @bp.post("/<int:firm_id>/payout-account")
 @login_required
 def payout_account(firm_id):
-    """"Set up payouts" (no account yet), "Continue setup", or "Use a different account" (`replace`)."""
+    """ "Set up payouts" (no account yet), "Continue setup", or "Use a different account" (`replace`)."""
     firm = own_firm_or_404(firm_id)
     form = PayoutForm()
     if not form.validate_on_submit():
@@ -31,8 +32,9 @@ def payout_account(firm_id):
     if prompt is not None:
         return prompt
     try:
-        _account, url = payout_onboarding.start(current_user, firm.id, return_url=return_url,
-                                                refresh_url=refresh_url, replace=bool(form.replace.data))
+        _account, url = payout_onboarding.start(
+            current_user, firm.id, return_url=return_url, refresh_url=refresh_url, replace=bool(form.replace.data)
+        )
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("firms.show", firm_id=firm_id))
@@ -47,11 +49,21 @@ def payout_return(firm_id):
     if status == "verified":
         flash(_("The payout account is verified: money raised can be paid out to it."), "success")
     elif status == "restricted":
-        flash(_("The payment processor needs more information before it can pay out to this account. "
-                "Continue the setup."), "warning")
+        flash(
+            _(
+                "The payment processor needs more information before it can pay out to this account. "
+                "Continue the setup."
+            ),
+            "warning",
+        )
     else:
-        flash(_("The payout account is not verified yet. The payment processor will tell us when it is; "
-                "you can also continue the setup."), "info")
+        flash(
+            _(
+                "The payout account is not verified yet. The payment processor will tell us when it is; "
+                "you can also continue the setup."
+            ),
+            "info",
+        )
     return redirect(url_for("firms.show", firm_id=firm.id))
 
 
@@ -63,8 +75,9 @@ def payout_refresh(firm_id):
     firm = own_firm_or_404(firm_id)
     account_id = whole_number(request.args.get("account")) or 0
     try:
-        url = payout_onboarding.onboarding_url(current_user, firm.id, account_id, return_url=return_url,
-                                               refresh_url=refresh_url)
+        url = payout_onboarding.onboarding_url(
+            current_user, firm.id, account_id, return_url=return_url, refresh_url=refresh_url
+        )
     except DomainError as error:
         flash(error.message, "error")
         url = None

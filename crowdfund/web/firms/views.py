@@ -32,22 +32,36 @@ def new():
     outcome = submit_form(form, lambda: firms.register_firm(current_user, form.data))
     if outcome.done:
         firm = outcome.result
-        flash(_("%(name)s is registered. Set up its payouts, then create a project for it.", name=firm.legal_name),
-              "success")
+        flash(
+            _("%(name)s is registered. Set up its payouts, then create a project for it.", name=firm.legal_name),
+            "success",
+        )
         return redirect(url_for("firms.show", firm_id=firm.id))
     return render_template("firms/form.html", form=form, firm=None, locked=False), outcome.status
 
 
 @bp.get("/<int:firm_id>")
-@login_required
 def show(firm_id):
-    firm = own_firm_or_404(firm_id)
+    """The firm's own page for its people; its public profile for anyone else (or ?view=public)."""
+    try:
+        firm = firms.get_firm(firm_id)
+    except DomainError:
+        abort(404)
+    if not (current_user.is_authenticated and firm.has_member(current_user)) or request.args.get("view") == "public":
+        from .profile import public_profile
+
+        return public_profile(firm)
     request_ = firm_changes.pending_request(firm.id)
-    return render_template("firms/show.html", firm=firm, account=payout_accounts.current(firm.id),
-                           locked=firm_changes.is_locked(firm.id), change_request=request_,
-                           changes=firm_changes.describe(request_) if request_ else [],
-                           proposed=firm_changes.proposed_account(request_) if request_ else None,
-                           form=PayoutForm())
+    return render_template(
+        "firms/show.html",
+        firm=firm,
+        account=payout_accounts.current(firm.id),
+        locked=firm_changes.is_locked(firm.id),
+        change_request=request_,
+        changes=firm_changes.describe(request_) if request_ else [],
+        proposed=firm_changes.proposed_account(request_) if request_ else None,
+        form=PayoutForm(),
+    )
 
 
 @bp.route("/<int:firm_id>/edit", methods=["GET", "POST"])
@@ -64,8 +78,13 @@ def edit(firm_id):
     outcome = submit_form(form, lambda: firm_changes.update_firm(current_user, firm, form.data, locked="request"))
     if outcome.done:
         if outcome.result.request is not None:
-            flash(_("The other details are saved. The firm's legal name, country and registration number are "
-                    "locked: your change of them waits for an administrator's approval."), "warning")
+            flash(
+                _(
+                    "The other details are saved. The firm's legal name, country and registration number are "
+                    "locked: your change of them waits for an administrator's approval."
+                ),
+                "warning",
+            )
         else:
             flash(_("The firm's details are saved."), "success")
         return redirect(url_for("firms.show", firm_id=firm.id))
@@ -87,8 +106,9 @@ def change_request(firm_id):
 
     def ask():
         if form.new_payout_account.data:
-            return payout_onboarding.propose(current_user, firm.id, data, return_url=return_url,
-                                             refresh_url=refresh_url)
+            return payout_onboarding.propose(
+                current_user, firm.id, data, return_url=return_url, refresh_url=refresh_url
+            )
         return firm_changes.request_change(current_user, firm, data), None
 
     outcome = submit_form(form, ask)
@@ -98,8 +118,9 @@ def change_request(firm_id):
             return redirect(onboarding, 303)  # the processor's pages; they send the browser back here
         flash(_("Your change waits for an administrator's approval."), "success")
         return redirect(url_for("firms.show", firm_id=firm.id))
-    return render_template("firms/change_request.html", form=form, firm=firm,
-                           pending=firm_changes.pending_request(firm.id)), outcome.status
+    return render_template(
+        "firms/change_request.html", form=form, firm=firm, pending=firm_changes.pending_request(firm.id)
+    ), outcome.status
 
 
 def return_url(firm_id):

@@ -1,5 +1,6 @@
 """/terms and /privacy: the terms of use and the privacy notice a new account accepts
 (the version in force is config TERMS_VERSION, kept on the account with the time)."""
+
 from flask import current_app, render_template
 
 from ..page_cache import cached_for_anonymous

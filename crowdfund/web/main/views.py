@@ -26,8 +26,9 @@ def index():
     def page_url(number):
         return url_for("main.index", **args, page=number) if number > 1 else url_for("main.index", **args)
 
-    searching = bool(search["q"] or search["kind"] or search["category"] or request.args.get("status")
-                     or request.args.get("sort"))
+    searching = bool(
+        search["q"] or search["kind"] or search["category"] or request.args.get("status") or request.args.get("sort")
+    )
     return render_template("main/index.html", form=form, found=found, page_url=page_url, searching=searching)
 
 

@@ -3,11 +3,13 @@
 The checkout and cancel workflows commit their own steps (a payment call cannot sit
 inside a database transaction); these views never commit.
 """
+
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from ...domain.money import format_money, to_major, to_minor
+from ...domain.vocabulary import LATE_PLEDGE
 from ...errors import DomainError, NotFound, PermissionDenied
 from ...payments import GatewayError
 from ...services import investors, own_project, receipts
@@ -18,16 +20,16 @@ from ..request_guards import whole_number
 from . import bp
 from .forms import BackForm, CancelForm, InvestorProfileForm, new_attempt_key
 
-
-LATE_MESSAGE = _l("The campaign closed before your payment went through, so your pledge was not accepted. "
-                  "The charge has been refunded to you.")
+# The receipt mail (rendered outside any request too) and pages state until when an equity
+# commitment may be cancelled.
+bp.add_app_template_global(receipts.commitment_cancel_until, "commitment_cancel_until")
 
 
 @bp.app_template_global("failure_text")
 def failure_text(code, message):
     """Why a pledge failed, in the reader's language (the processor's own words are kept on the pledge)."""
     if code == "project_not_live":
-        return LATE_MESSAGE
+        return _(LATE_PLEDGE)
     return receipts.DECLINE_MESSAGES.get(code) or message
 
 
@@ -49,6 +51,7 @@ def _pledge_input(form, project):
     data = {"idempotency_key": form.idempotency_key.data, "payment_method": form.payment_method.data}
     if project.kind == "equity":
         data["shares"] = form.shares.data
+        data["acknowledge_risks"] = bool(form.acknowledge_risks.data)
         return data
     tier = (form.tier_id.data or "").strip()
     if tier and whole_number(tier) is None:
@@ -87,9 +90,10 @@ def back(slug):
                 own_refusal = error.message if error.code == "own_project" else None
             else:
                 if pledge.status == "held":
-                    flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
-                            amount=_money(pledge), title=title),
-                          "success")
+                    flash(
+                        _("Thank you! %(amount)s is held in escrow for %(title)s.", amount=_money(pledge), title=title),
+                        "success",
+                    )
                 action_url = (pledge.next_action or {}).get("url") if pledge.status == "requires_action" else None
                 # The bank's or the wallet's page; it sends the backer back to `payment_return`.
                 return redirect(action_url or url_for("pledges.receipt", pledge_id=pledge.id))
@@ -99,8 +103,15 @@ def back(slug):
         form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
     page = receipts.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
-    return render_template("pledges/back.html", page=page, project=page.project, form=form,
-                           profile_needed=profile_needed, own_refusal=own_refusal), status
+    return render_template(
+        "pledges/back.html",
+        page=page,
+        project=page.project,
+        form=form,
+        profile_needed=profile_needed,
+        own_refusal=own_refusal,
+        cancel_until=receipts.cancel_deadline(page.project),
+    ), status
 
 
 def _money(pledge):
@@ -123,8 +134,11 @@ def _own_pledge_or_404(pledge_id):
 @login_required
 def receipt(pledge_id):
     pledge = _own_pledge_or_404(pledge_id)
-    return render_template("pledges/receipt.html", r=receipts.receipt(pledge),
-                           cancel_form=CancelForm(next=url_for("pledges.receipt", pledge_id=pledge_id)))
+    return render_template(
+        "pledges/receipt.html",
+        r=receipts.receipt(pledge),
+        cancel_form=CancelForm(next=url_for("pledges.receipt", pledge_id=pledge_id)),
+    )
 
 
 @bp.get("/pledges/<int:pledge_id>/return")
@@ -138,12 +152,23 @@ def payment_return(pledge_id):
     except DomainError as error:  # paid after the campaign closed: refunded at once
         flash(error.message, "error")
     except GatewayError:
-        flash(_("We could not reach the payment processor just now. Your pledge is shown below; this page "
-                "will show the outcome as soon as the processor tells us."), "error")
+        flash(
+            _(
+                "We could not reach the payment processor just now. Your pledge is shown below; this page "
+                "will show the outcome as soon as the processor tells us."
+            ),
+            "error",
+        )
     else:
         if pledge.status == "held":
-            flash(_("Thank you! %(amount)s is held in escrow for %(title)s.",
-                    amount=_money(pledge), title=pledge.project.title), "success")
+            flash(
+                _(
+                    "Thank you! %(amount)s is held in escrow for %(title)s.",
+                    amount=_money(pledge),
+                    title=pledge.project.title,
+                ),
+                "success",
+            )
     return redirect(url_for("pledges.receipt", pledge_id=pledge_id), 303)
 
 
@@ -163,8 +188,9 @@ def cancel(pledge_id):
     except DomainError as error:
         flash(error.message, "error")
     else:
-        flash(_("Your pledge is cancelled. %(amount)s is on its way back to your card.",
-                amount=_money(pledge)), "success")
+        flash(
+            _("Your pledge is cancelled. %(amount)s is on its way back to your card.", amount=_money(pledge)), "success"
+        )
     return redirect(target)
 
 
@@ -192,11 +218,14 @@ def investor_profile():
         form.risk_acknowledged.data = profile.risk_acknowledged_at is not None
     if form.validate_on_submit():
         currency = form.currency.data
-        data = {"currency": currency, "accredited": form.accredited.data,
-                "risk_acknowledged": form.risk_acknowledged.data,
-                "annual_income": _money_field(form, "annual_income", currency),
-                "net_worth": _money_field(form, "net_worth", currency),
-                "other_investments_12m": _money_field(form, "other_investments_12m", currency) or 0}
+        data = {
+            "currency": currency,
+            "accredited": form.accredited.data,
+            "risk_acknowledged": form.risk_acknowledged.data,
+            "annual_income": _money_field(form, "annual_income", currency),
+            "net_worth": _money_field(form, "net_worth", currency),
+            "other_investments_12m": _money_field(form, "other_investments_12m", currency) or 0,
+        }
         if not form.errors:
             try:
                 investors.save_profile(current_user, data)
@@ -205,5 +234,4 @@ def investor_profile():
             else:
                 flash(_("Your investor profile is saved."), "success")
                 return redirect(safe_next(form.next.data, "pledges.investor_profile"))
-    return render_template("pledges/investor_profile.html", form=form, profile=profile), \
-        422 if form.errors else 200
+    return render_template("pledges/investor_profile.html", form=form, profile=profile), 422 if form.errors else 200

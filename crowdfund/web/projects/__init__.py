@@ -3,4 +3,4 @@ from flask import Blueprint
 bp = Blueprint("projects", __name__)
 
 # The views, by area; each module adds its routes to `bp`.
-from . import campaign, dashboard, editor, equity, public, template_globals, tiers  # noqa: E402,F401
+from . import campaign, close_early, dashboard, editor, equity, public, template_globals, tiers

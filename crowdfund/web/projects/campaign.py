@@ -1,12 +1,14 @@
 """Moving a campaign on: submit it for review, launch it, cancel it."""
+
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ...models import utcnow
-from ...services import campaigns, payout_accounts, projects
+from ...domain.clock import utcnow
+from ...services import campaigns, payout_accounts
+from ...services.projects import submission
 from ..forms import prefilled_form, submit_form
 from . import bp
 from .access import own_project_or_404
@@ -30,21 +32,27 @@ REQUIREMENT_LABELS = {
 def submit(project_id):
     project = own_project_or_404(project_id)
     form = ConfirmForm()
-    outcome = submit_form(form, lambda: projects.submit(current_user, project))
+    outcome = submit_form(form, lambda: submission.submit(current_user, project))
     if outcome.done:
         flash(_("Your project is submitted. An administrator will review it."), "success")
         return redirect(url_for("projects.edit", project_id=project.id))
     keys = ["firm", "description", "risks", "use_of_funds"]
     keys += ["tiers"] if project.kind == "reward" else ["equity", "goal", "business_plan", "financial_statements"]
-    return render_template("projects/submit.html", project=project, form=form, keys=keys,
-                           labels=REQUIREMENT_LABELS, problems=projects.submission_problems(project)), outcome.status
+    return render_template(
+        "projects/submit.html",
+        project=project,
+        form=form,
+        keys=keys,
+        labels=REQUIREMENT_LABELS,
+        problems=submission.submission_problems(project),
+    ), outcome.status
 
 
 @bp.route("/projects/<int:project_id>/launch", methods=["GET", "POST"])
 @login_required
 def launch(project_id):
     project = own_project_or_404(project_id)
-    earliest, latest = campaigns.launch_window()
+    earliest, latest = campaigns.launch_window(kind=project.kind)
     suggested = utcnow() + timedelta(days=project.duration_days) if project.duration_days else earliest
     suggested = min(max(suggested, earliest + timedelta(minutes=5)), latest)
     form = prefilled_form(LaunchForm, data={"deadline": suggested.replace(second=0, microsecond=0)})
@@ -54,8 +62,9 @@ def launch(project_id):
         return redirect(url_for("projects.show", slug=project.slug))
     payout_status = payout_accounts.status_of(project.firm_id)
     not_ready = None if payout_status == "verified" else payout_accounts.not_ready_message(payout_status)
-    return render_template("projects/launch.html", project=project, form=form, earliest=earliest, latest=latest,
-                           not_ready=not_ready), outcome.status
+    return render_template(
+        "projects/launch.html", project=project, form=form, earliest=earliest, latest=latest, not_ready=not_ready
+    ), outcome.status
 
 
 @bp.route("/projects/<int:project_id>/cancel", methods=["GET", "POST"])

@@ -1,10 +1,11 @@
 """The founder's project list, a new project, and the editor: basics or story, and documents."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...models import ProjectKind
-from ...services import projects
+from ...services.projects import access, basics, documents, submission
 from ..forms import submit_form
 from . import bp
 from .access import own_project_or_404
@@ -13,34 +14,39 @@ from .forms import KIND_LABELS, BasicsForm, DocumentForm, NewProjectForm, StoryF
 
 def _document_kinds(project):
     kinds = []
-    if project.status in projects.EDITABLE | projects.STORY_EDITABLE:
+    if project.status in access.EDITABLE | access.STORY_EDITABLE:
         kinds.append("cover")
-    if project.kind == ProjectKind.EQUITY.value and project.status in projects.EDITABLE:
-        kinds.extend(projects.DISCLOSURE_KINDS)
+    if project.kind == ProjectKind.EQUITY.value and project.status in access.EDITABLE:
+        kinds.extend(documents.DISCLOSURE_KINDS)
     return kinds
 
 
 def _render_editor(project, form=None, document_form=None, status=200):
     if form is None:
-        if project.status in projects.EDITABLE:
-            form = BasicsForm(formdata=None, data=projects.basics_as_input(project))
-        elif project.status in projects.STORY_EDITABLE:
-            form = StoryForm(formdata=None, data=projects.basics_as_input(project))
+        if project.status in access.EDITABLE:
+            form = BasicsForm(formdata=None, data=basics.basics_as_input(project))
+        elif project.status in access.STORY_EDITABLE:
+            form = StoryForm(formdata=None, data=basics.basics_as_input(project))
     kinds = _document_kinds(project)
     if document_form is None and kinds:
         document_form = DocumentForm(kinds, formdata=None)
     return render_template(
-        "projects/edit.html", project=project, form=form, document_form=document_form,
-        review=projects.latest_review(project),
-        documents=projects.current_documents(project), problems=projects.submission_problems(project),
-        tiers_editable=project.kind == "reward" and project.status in projects.EDITABLE | projects.STORY_EDITABLE,
-        locked=project.status in projects.STORY_EDITABLE), status
+        "projects/edit.html",
+        project=project,
+        form=form,
+        document_form=document_form,
+        review=access.latest_review(project),
+        documents=documents.current_documents(project),
+        problems=submission.submission_problems(project),
+        tiers_editable=project.kind == "reward" and project.status in access.EDITABLE | access.STORY_EDITABLE,
+        locked=project.status in access.STORY_EDITABLE,
+    ), status
 
 
 @bp.get("/projects/")
 @login_required
 def mine():
-    return render_template("projects/mine.html", projects=projects.projects_for(current_user))
+    return render_template("projects/mine.html", projects=access.projects_for(current_user))
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -54,7 +60,7 @@ def new():
 
     def create():
         firm = next(f for f in firms if f.id == form.firm_id.data)
-        return projects.create_project(current_user, firm, form.kind.data, form.data)
+        return basics.create_project(current_user, firm, form.kind.data, form.data)
 
     outcome = submit_form(form, create)
     if outcome.done:
@@ -69,14 +75,14 @@ def edit(project_id):
     project = own_project_or_404(project_id)
     if request.method == "GET":
         return _render_editor(project)
-    if project.status in projects.EDITABLE:
+    if project.status in access.EDITABLE:
         form = BasicsForm()
-    elif project.status in projects.STORY_EDITABLE:
+    elif project.status in access.STORY_EDITABLE:
         form = StoryForm()
     else:
         flash(_("This project cannot be edited now."), "error")
         return redirect(url_for("projects.edit", project_id=project.id))
-    outcome = submit_form(form, lambda: projects.update_project(current_user, project, form.data))
+    outcome = submit_form(form, lambda: basics.update_project(current_user, project, form.data))
     if outcome.done:
         flash(_("Saved."), "success")
         return redirect(url_for("projects.edit", project_id=project.id))
@@ -94,7 +100,7 @@ def upload(project_id):
 
     def store():
         file = form.file.data
-        projects.upload_document(current_user, project, form.kind.data, file.filename, file.mimetype, file.stream)
+        documents.upload_document(current_user, project, form.kind.data, file.filename, file.mimetype, file.stream)
 
     outcome = submit_form(form, store)
     if outcome.done:

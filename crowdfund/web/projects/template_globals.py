@@ -1,36 +1,38 @@
 """How projects read in any template: status, category, shipping and country names, progress
 and the time left to a deadline."""
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 
-from ...models import utcnow
-from ...services import projects
+from flask_babel import get_locale, gettext as _, ngettext
+
+from ...domain.clock import utcnow
+from ...domain.vocabulary import status_in_sentence, status_label
 from ...services.firms import country_names
+from ...services.projects.basics import progress_percent
 from .. import page_cache
 from . import bp
 from .forms import CATEGORY_LABELS, SHIPPING_LABELS
 
-STATUS_LABELS = {
-    "draft": _l("Draft"), "in_review": _l("In review"), "changes_requested": _l("Changes requested"),
-    "approved": _l("Approved"), "rejected": _l("Rejected"), "live": _l("Live"),
-    "successful": _l("Successful"), "failed": _l("Did not reach its goal"), "cancelled": _l("Cancelled"),
-    "suspended": _l("Suspended"),
-}
-
 # Template globals (not a context processor), so imported macros can use them too.
-bp.add_app_template_global(lambda status: STATUS_LABELS.get(status, status), "status_label")
+bp.add_app_template_global(status_label, "status_label")  # a project's; status_label(status, "pledge") and so on
+bp.add_app_template_global(status_in_sentence, "status_in_sentence")
 bp.add_app_template_global(lambda category: CATEGORY_LABELS.get(category, category), "category_label")
 bp.add_app_template_global(lambda shipping: SHIPPING_LABELS.get(shipping, shipping), "shipping_label")
-bp.add_app_template_global(projects.progress_percent, "progress_percent")
+bp.add_app_template_global(progress_percent, "progress_percent")
 bp.add_app_template_global(lambda code: country_names(str(get_locale() or "en")).get(code, code), "country_name")
 
 
 TIME_LEFT = {  # (with "left", for a sentence; without, for a figure under a "Time left" label)
-    86400: (lambda n: ngettext("%(num)d day left", "%(num)d days left", n),
-            lambda n: ngettext("%(num)d day", "%(num)d days", n)),
-    3600: (lambda n: ngettext("%(num)d hour left", "%(num)d hours left", n),
-           lambda n: ngettext("%(num)d hour", "%(num)d hours", n)),
-    60: (lambda n: ngettext("%(num)d minute left", "%(num)d minutes left", n),
-         lambda n: ngettext("%(num)d minute", "%(num)d minutes", n)),
+    86400: (
+        lambda n: ngettext("%(num)d day left", "%(num)d days left", n),
+        lambda n: ngettext("%(num)d day", "%(num)d days", n),
+    ),
+    3600: (
+        lambda n: ngettext("%(num)d hour left", "%(num)d hours left", n),
+        lambda n: ngettext("%(num)d hour", "%(num)d hours", n),
+    ),
+    60: (
+        lambda n: ngettext("%(num)d minute left", "%(num)d minutes left", n),
+        lambda n: ngettext("%(num)d minute", "%(num)d minutes", n),
+    ),
 }
 
 

@@ -1,10 +1,11 @@
 """A reward campaign's tiers: add, change, remove."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...errors import DomainError
-from ...services import projects
+from ...services.projects import tiers
 from ..forms import prefilled_form, submit_form
 from . import bp
 from .access import own_project_or_404
@@ -26,8 +27,8 @@ def _to_rewards(project):
 @login_required
 def new_tier(project_id):
     project = own_project_or_404(project_id)
-    form = TierForm()
-    outcome = submit_form(form, lambda: projects.add_tier(current_user, project, form.data))
+    form = TierForm(project.currency)
+    outcome = submit_form(form, lambda: tiers.add_tier(current_user, project, form.data))
     if outcome.done:
         flash(_("The reward is added."), "success")
         return _to_rewards(project)
@@ -39,8 +40,8 @@ def new_tier(project_id):
 def edit_tier(project_id, tier_id):
     project = own_project_or_404(project_id)
     tier = _own_tier_or_404(project, tier_id)
-    form = prefilled_form(TierForm, data=projects.tier_as_input(tier))
-    outcome = submit_form(form, lambda: projects.update_tier(current_user, tier, form.data))
+    form = prefilled_form(TierForm, project.currency, data=tiers.tier_as_input(tier))
+    outcome = submit_form(form, lambda: tiers.update_tier(current_user, tier, form.data))
     if outcome.done:
         flash(_("The reward is saved."), "success")
         return _to_rewards(project)
@@ -55,7 +56,7 @@ def delete_tier(project_id, tier_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        projects.delete_tier(current_user, tier)
+        tiers.delete_tier(current_user, tier)
     except DomainError as error:
         flash(error.message, "error")
     else:

@@ -7,6 +7,7 @@ A bank's page knows nothing of our session, so these carry no
 CSRF token and need no login: the payment's random id, known to whoever was sent there, is
 the key (as the processor's own hosted page would use it).
 """
+
 from flask import Blueprint
 
 from ...extensions import csrf
@@ -25,4 +26,4 @@ def register(app):
     app.cli.add_command(sandbox_cli)  # flask sandbox deliver-webhooks
 
 
-from . import disputes, onboarding, views  # noqa: E402,F401
+from . import disputes, onboarding, views

@@ -6,6 +6,7 @@ stays with the backer) records the decision in the sandbox's book with its
 `charge.dispute.*` event, delivered once this request commits. Like the bank's page, it
 carries no CSRF token and needs no login: no session of ours decides a card network's case.
 """
+
 from flask import abort, redirect, render_template, request, url_for
 
 from ...payments import get_gateway

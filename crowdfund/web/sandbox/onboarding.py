@@ -6,6 +6,7 @@ disabled) records the answer in the sandbox's book with its `account.updated` ev
 sends the browser back to the `return_url` of the last link made for the account. Like the
 bank's page, it carries no CSRF token and needs no login: whoever holds the link answers.
 """
+
 from flask import abort, redirect, render_template, request
 
 from ...payments import get_gateway

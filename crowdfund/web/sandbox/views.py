@@ -4,6 +4,7 @@ After a POST the sandbox has recorded the outcome and its webhook event (deliver
 this request commits), and the browser goes back to the charge's `return_url` with the
 query parameters Stripe adds (`payment_intent`, `redirect_status`), or sees a closing page.
 """
+
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import segno
@@ -50,7 +51,9 @@ def _back_to(return_url, op_id, paid):
     """`return_url` with Stripe's parameters added, as Stripe sends the browser back."""
     parts = urlsplit(return_url)
     query = parse_qsl(parts.query, keep_blank_values=True) + [
-        ("payment_intent", op_id), ("redirect_status", "succeeded" if paid else "failed")]
+        ("payment_intent", op_id),
+        ("redirect_status", "succeeded" if paid else "failed"),
+    ]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -58,6 +61,5 @@ def _qr_svg(url):
     """A QR code of `url`, drawn here as inline SVG (no image request, no outside service)."""
     code = segno.make(url, error="m")
     modules = code.symbol_size(scale=1)[0]  # with its quiet zone
-    svg = code.svg_inline(scale=max(2, QR_PIXELS // modules), title=_("QR code of this payment"),
-                          svgclass="sandbox-qr")
+    svg = code.svg_inline(scale=max(2, QR_PIXELS // modules), title=_("QR code of this payment"), svgclass="sandbox-qr")
     return Markup(svg)  # segno escapes the title; the rest is its own drawing

@@ -1,4 +1,5 @@
 """Statements (founders, admins), share holdings (investors) and the share register export."""
+
 from flask import Response, abort, render_template, stream_with_context
 from flask_login import current_user, login_required
 
@@ -27,8 +28,11 @@ def statement(project_id):
 @login_required
 def statement_csv(project_id):
     project = _project_for_statement(project_id)
-    return Response(statements.statement_csv(project), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="statement-{project.slug}.csv"'})
+    return Response(
+        statements.statement_csv(project),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="statement-{project.slug}.csv"'},
+    )
 
 
 @bp.get("/projects/<int:project_id>/register.csv")
@@ -37,8 +41,11 @@ def register_csv(project_id):
     project = _project_for_statement(project_id)
     if project.kind != "equity":
         abort(404)
-    return Response(stream_with_context(statements.register_csv(project)), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="share-register-{project.slug}.csv"'})
+    return Response(
+        stream_with_context(statements.register_csv(project)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="share-register-{project.slug}.csv"'},
+    )
 
 
 @bp.get("/me/holdings")

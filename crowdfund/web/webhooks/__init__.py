@@ -3,8 +3,9 @@
 Not a page for people: no CSRF token (the processor's signature proves who sent it), JSON
 answers. 200 means "received, do not send again", also for an event seen before.
 """
+
 from flask import Blueprint
 
 bp = Blueprint("webhooks", __name__)
 
-from . import views  # noqa: E402,F401
+from . import views

@@ -2,7 +2,7 @@ import logging
 
 from flask import request
 
-from ...api.errors import json_error
+from ...errors import json_error
 from ...extensions import csrf
 from ...payments import GatewayError, TransientGatewayError, get_gateway
 from ...workflows import account_events, dispute_events, payment_events, refund_failures
@@ -31,6 +31,10 @@ def receive(gateway_name):
     except TransientGatewayError as error:
         # We could not look the payment or account up: the processor delivers the event again later.
         log.warning("Webhook %s: the processor did not answer (%s); asking for a retry", event.id, error)
-        return json_error(503, "The payment processor could not be reached; deliver this event again later.",
-                          code="processor_unavailable", headers={"Retry-After": "30"})
+        return json_error(
+            503,
+            "The payment processor could not be reached; deliver this event again later.",
+            code="processor_unavailable",
+            headers={"Retry-After": "30"},
+        )
     return {"received": True, "duplicate": not created}, 200

@@ -1,0 +1,7 @@
+"""The platform's clock: every time it records or compares is an aware UTC datetime."""
+
+from datetime import datetime, timezone
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
