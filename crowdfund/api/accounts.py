@@ -4,7 +4,7 @@ from flask import current_app, request
 
 from ..errors import NotFound
 from ..services import accounts, api_tokens, firms, investors, statements
-from . import schemas as S, serializers
+from . import account_schemas as S, serializers
 from .errors import field_names
 from .registry import operation
 

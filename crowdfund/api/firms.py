@@ -5,7 +5,7 @@ from flask import url_for
 from ..errors import NotFound
 from ..services import firm_changes, firm_record, firms, payout_accounts
 from ..workflows import payout_onboarding
-from . import schemas as S, serializers
+from . import account_schemas as S, serializers
 from .errors import field_names
 from .registry import operation
 

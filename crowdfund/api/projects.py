@@ -6,13 +6,13 @@ from ..errors import NotFound
 from ..services import campaign_pages, campaigns, discovery, firms, offerings, pledges, receipts, reviews, statements
 from ..services.projects import access, basics, documents, submission, tiers
 from ..workflows import cancel, checkout
-from . import schemas as S, serializers
+from . import pledge_schemas, project_schemas as S, schemas, serializers
 from .errors import field_names
 from .parsing import Param, aware_datetime, fingerprint
 from .registry import operation
 
 EQUITY_FIELDS = {key: f"equity.{key}" for key in S.EQUITY_TERMS["properties"]}
-ADDRESS_FIELDS = {f"shipping_{key}": f"shipping_address.{key}" for key in S.ADDRESS["properties"]}
+ADDRESS_FIELDS = {f"shipping_{key}": f"shipping_address.{key}" for key in pledge_schemas.ADDRESS["properties"]}
 CHECKLIST_FIELDS = {key: f"checklist.{key}" for key in reviews.CHECKLIST}
 
 
@@ -39,9 +39,9 @@ def visible_project(user, project_id, *, options=()):
     "project for admins.",
     query=[
         Param("q", {"type": "string", "maxLength": discovery.MAX_QUERY_LENGTH}, "Words in the title or summary"),
-        Param("kind", S.KIND),
-        Param("status", S.PROJECT_STATUS),
-        Param("category", S.CATEGORY),
+        Param("kind", schemas.KIND),
+        Param("status", schemas.PROJECT_STATUS),
+        Param("category", schemas.CATEGORY),
         Param("sort", {"type": "string", "enum": S.SEARCH_SORTS, "default": "newest"}),
         Param("page", {"type": "integer", "minimum": 1, "maximum": discovery.MAX_PAGE, "default": 1}),
         Param("per_page", {"type": "integer", "minimum": 1, "maximum": discovery.MAX_PER_PAGE, "default": 20}),
@@ -263,9 +263,9 @@ def project_statement(call, project_id):
             "Your id for this attempt (8-100 characters)",
         )
     ],
-    body=S.PLEDGE_CREATE,
+    body=pledge_schemas.PLEDGE_CREATE,
     status=201,
-    response=S.PLEDGE,
+    response=pledge_schemas.PLEDGE,
     errors=(402, 403, 409),
     also={202: "Accepted: the backer must complete the payment (`next_action`)."},
 )
@@ -298,12 +298,20 @@ def _return_url(pledge_id):
     return url_for("pledges.payment_return", pledge_id=pledge_id, _external=True)
 
 
-@operation("GET", "/pledges/{pledge_id}", tag="pledges", summary="A pledge (its backer and admins)", response=S.PLEDGE)
+@operation(
+    "GET",
+    "/pledges/{pledge_id}",
+    tag="pledges",
+    summary="A pledge (its backer and admins)",
+    response=pledge_schemas.PLEDGE,
+)
 def get_pledge(call, pledge_id):
     return serializers.pledge(receipts.get_pledge_for(call.user, pledge_id))
 
 
-@operation("GET", "/me/pledges", tag="pledges", summary="Your pledges, newest first", response=S.PLEDGE_LIST)
+@operation(
+    "GET", "/me/pledges", tag="pledges", summary="Your pledges, newest first", response=pledge_schemas.PLEDGE_LIST
+)
 def my_pledges(call):
     return {"items": [serializers.pledge(r.pledge) for r in receipts.pledges_of(call.user)]}
 
@@ -315,7 +323,7 @@ def my_pledges(call):
     summary="Cancel your pledge (refunded)",
     description="Reward pledges while the campaign is live; equity commitments until "
     "`EQUITY_CANCEL_CUTOFF` before the deadline. Cancelling again is harmless.",
-    response=S.PLEDGE,
+    response=pledge_schemas.PLEDGE,
     errors=(403, 409),
 )
 def cancel_pledge(call, pledge_id):

@@ -1,4 +1,4 @@
-"""Models as the JSON the schemas in `schemas.py` describe. Reading only: no rules here."""
+"""Models as the JSON the schemas in `*_schemas.py` describe. Reading only: no rules here."""
 
 from datetime import timezone
 

@@ -41,7 +41,7 @@ class StripeAccountsMixin:
     client: stripe.StripeClient  # set by StripeGateway
 
     def create_account(self, *, firm_id, country, email, idempotency_key):
-        from .stripe_gateway import _gateway_error, _metadata
+        from .stripe_results import _gateway_error, _metadata
 
         params: AccountCreateParams = {
             "type": "express",
@@ -58,7 +58,7 @@ class StripeAccountsMixin:
         return account.id
 
     def onboarding_link(self, ref, *, return_url, refresh_url):
-        from .stripe_gateway import _gateway_error
+        from .stripe_results import _gateway_error
 
         # No idempotency key: a link changes nothing, and each one may be used only once.
         params: AccountLinkCreateParams = {
@@ -74,7 +74,7 @@ class StripeAccountsMixin:
         return link.url
 
     def account_status(self, ref):
-        from .stripe_gateway import _gateway_error
+        from .stripe_results import _gateway_error
 
         try:
             account = self.client.v1.accounts.retrieve(ref)

@@ -121,7 +121,7 @@ class StripeDisputesMixin:
     client: stripe.StripeClient  # set by StripeGateway
 
     def retrieve_dispute(self, ref):
-        from .stripe_gateway import _gateway_error
+        from .stripe_results import _gateway_error
 
         try:
             dispute = self.client.v1.disputes.retrieve(ref, {"expand": ["payment_intent"]})
@@ -130,7 +130,7 @@ class StripeDisputesMixin:
         return dispute_info(dispute.to_dict())
 
     def reverse_payout(self, payout_ref, *, amount, idempotency_key):
-        from .stripe_gateway import _gateway_error, _metadata
+        from .stripe_results import _gateway_error, _metadata
 
         params: TransferReversalCreateParams = {"amount": amount, "metadata": _metadata(None, idempotency_key)}
         try:

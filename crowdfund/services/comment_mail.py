@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import FirmMember, MailOptOut, OutboxMessage, User, utcnow
 from . import signed_links
-from .notifications import recipient_locale
+from .mail_outbox import recipient_locale
 
 KINDS = ("comment_questions", "comment_answers")
 UNSUBSCRIBE_LINK_DAYS = 365

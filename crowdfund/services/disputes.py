@@ -20,14 +20,13 @@ late, or after a later one changes nothing more:
 
 Money taken from a firm that was already paid leaves its payable negative: `firm_action`
 says what its connected account owes back (a transfer reversal), or is owed again once the
-dispute is won. Lock order: pledge row -> settlement row -> project row.
+dispute is won (dispute_firm_account.py). Lock order: pledge row -> settlement row -> project row.
 """
 
 import logging
-from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from .. import after_commit, change_tokens, ledger
 from ..domain.clock import utcnow
@@ -36,7 +35,7 @@ from ..models import Dispute, LedgerAccount, LedgerTransfer, Pledge, Project, Se
 from ..models.dispute import DisputeStatus as DS
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
-from . import dispute_notices, payout_accounts
+from . import dispute_notices
 from .pledges import lock
 from .transitions import transition
 
@@ -49,19 +48,6 @@ CLOSED_PROJECT = {
     ProjectStatus.CANCELLED.value,
     ProjectStatus.SUSPENDED.value,
 }
-
-
-@dataclass(frozen=True)
-class FirmAction:
-    """A call to make to the firm's connected account about one dispute: `reverse` (take
-    `amount` of the payout `ref` back) or `repay` (pay `amount` to the account `ref`)."""
-
-    kind: str
-    dispute_id: int
-    ref: str
-    amount: int
-    currency: str
-    idempotency_key: str
 
 
 def pledge_of(info):
@@ -327,164 +313,3 @@ def _book_fee(pledge, dispute, info, moves):
             "Dispute %s: the processor's fee is now %s, our books say %s", info.ref, info.fee, booked - returned
         )
     dispute.fee = booked - returned
-
-
-# -- the firm's connected account ------------------------------------------------------------------
-def project_payable(project, settlement_id=None):
-    """What the firm's payable holds for this project's money: its pledges' releases and
-    disputes, less what was paid out (negative: the firm owes it)."""
-    account = ledger.accounts.find_account(ledger.firm_payable_key(project.firm_id, project.currency))
-    if account is None:
-        return 0
-    mine = LedgerTransfer.pledge_id.in_(select(Pledge.id).where(Pledge.project_id == project.id))
-    if settlement_id is not None:
-        mine = or_(mine, LedgerTransfer.settlement_id == settlement_id)
-    credited = LedgerTransfer.credit_account_id == account.id
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(case((credited, LedgerTransfer.amount), else_=-LedgerTransfer.amount)), 0)).where(
-            mine, or_(credited, LedgerTransfer.debit_account_id == account.id)
-        )
-    )
-    return int(total or 0)
-
-
-def withheld_from_payout(settlement_id, project_id):
-    """What a payout of this settlement keeps back: the net of released pledges that a dispute
-    has taken from the firm's payable and not given back (it is not the firm's while the
-    card network decides). Notes on each dispute whether it was kept back, so a dispute won
-    after the payout pays it to the firm then. Locks the settlement row first: a dispute being
-    booked at the same moment is counted here, or finds the payout's amount fixed."""
-    db.session.execute(select(Settlement.id).where(Settlement.id == settlement_id).with_for_update())
-    signed = case((LedgerTransfer.code == ledger.DISPUTE_NET, LedgerTransfer.amount), else_=-LedgerTransfer.amount)
-    taken = {
-        pledge_id: int(amount)
-        for pledge_id, amount in db.session.execute(
-            select(LedgerTransfer.pledge_id, func.sum(signed))
-            .join(Pledge, Pledge.id == LedgerTransfer.pledge_id)
-            .where(
-                Pledge.project_id == project_id,
-                LedgerTransfer.code.in_((ledger.DISPUTE_NET, ledger.DISPUTE_RETURNS[ledger.DISPUTE_NET])),
-            )
-            .group_by(LedgerTransfer.pledge_id)
-        )
-    }
-    for dispute in db.session.scalars(
-        select(Dispute).join(Pledge, Pledge.id == Dispute.pledge_id).where(Pledge.project_id == project_id)
-    ):
-        dispute.withheld_from_payout = taken.get(dispute.pledge_id, 0) > 0
-    return sum(amount for amount in taken.values() if amount > 0)
-
-
-def firm_action(dispute_id):
-    """What the firm's connected account must do about this dispute now, or None."""
-    dispute = db.session.get(Dispute, dispute_id)
-    if dispute is None or not dispute.booked:
-        return None
-    pledge = dispute.pledge
-    project = db.session.get(Project, pledge.project_id)
-    settlement = db.session.scalar(select(Settlement).where(Settlement.project_id == project.id))
-    if settlement is None or settlement.payout_ref is None:
-        return None  # not paid out yet: the payout keeps the disputed net back
-    moves = _moves(pledge.id)
-    owed = project_payable(project, settlement.id)
-    net_taken = moves.get(ledger.DISPUTE_NET, 0)
-    if (
-        pledge.status == PS.DISPUTED.value
-        and owed < 0
-        and not dispute.reversal_ref
-        and not dispute.withheld_from_payout
-        and net_taken
-    ):
-        return FirmAction(
-            "reverse",
-            dispute.id,
-            settlement.payout_ref,
-            min(net_taken, -owed),
-            project.currency,
-            f"dispute-{dispute.id}-reversal",
-        )
-    repay = (
-        moves.get(ledger.PAYOUT_REVERSAL, 0)
-        if dispute.reversal_ref
-        else (net_taken if dispute.withheld_from_payout else 0)
-    )
-    if dispute.pledge_status_before == PS.HELD.value and pledge.status == PS.RELEASED.value:
-        # Won after its campaign's payout, then released by its settlement's run: not paid yet.
-        repay = moves.get(ledger.RELEASE_NET, 0)
-    if dispute.status == DS.WON.value and not dispute.repay_ref and repay and owed > 0:
-        destination = payout_accounts.verified_destination(project.firm_id)
-        if destination is not None:
-            return FirmAction(
-                "repay", dispute.id, destination, min(repay, owed), project.currency, f"dispute-{dispute.id}-repay"
-            )
-    return None
-
-
-def record_firm_action(action, movement):
-    """Book what the processor did for `action` (a MoneyMovement), once."""
-    dispute = db.session.get(Dispute, action.dispute_id)
-    lock(dispute.pledge_id)
-    pledge, project = dispute.pledge, dispute.pledge.project
-    settlement_id = db.session.scalar(select(Settlement.id).where(Settlement.project_id == project.id))
-    payable = ledger.firm_payable_key(project.firm_id, project.currency)
-    clearing = ledger.clearing_key(project.currency)
-    if action.kind == "reverse" and dispute.reversal_ref is None:
-        ledger.transfer(
-            ledger.dispute_leg_id(pledge.id, ledger.PAYOUT_REVERSAL),
-            clearing,
-            payable,
-            movement.amount,
-            project.currency,
-            ledger.PAYOUT_REVERSAL,
-            pledge_id=pledge.id,
-            settlement_id=settlement_id,
-        )
-        dispute.reversal_ref, dispute.reversal_error = movement.ref, None
-    elif action.kind == "repay" and dispute.repay_ref is None:
-        ledger.transfer(
-            ledger.dispute_leg_id(pledge.id, ledger.DISPUTE_REPAY),
-            payable,
-            clearing,
-            movement.amount,
-            project.currency,
-            ledger.DISPUTE_REPAY,
-            pledge_id=pledge.id,
-            settlement_id=settlement_id,
-        )
-        dispute.repay_ref, dispute.reversal_error = movement.ref, None
-    dispute.updated_at = utcnow()
-    db.session.flush()
-
-
-def record_firm_error(action, error):
-    """The firm's account could not be asked (its balance, the processor): the firm owes the
-    money meanwhile (its payable stays negative), shown to admins with this reason."""
-    dispute = db.session.get(Dispute, action.dispute_id)
-    dispute.reversal_error = f"{getattr(error, 'code', None) or type(error).__name__}: {error}"[:2000]
-    dispute.updated_at = utcnow()
-    db.session.flush()
-
-
-# -- the admin page -------------------------------------------------------------------------------
-def for_admin(limit=200):
-    """Disputes, open ones first (soonest evidence deadline first), then the newest closed."""
-    return db.session.scalars(
-        select(Dispute)
-        .options(joinedload(Dispute.pledge).joinedload(Pledge.project).joinedload(Project.firm))
-        .order_by(case((Dispute.closed_at.is_(None), 0), else_=1), Dispute.evidence_due_by, Dispute.id.desc())
-        .limit(limit)
-    ).all()
-
-
-def firm_balances():
-    """[(project, balance)] of paid-out campaigns with disputes whose firm's payable for them
-    is not zero: negative, the firm owes it (a reversal failed or is waiting); positive, it is
-    owed (a dispute won after its payout)."""
-    rows = db.session.execute(
-        select(Project, Settlement.id)
-        .join(Settlement, and_(Settlement.project_id == Project.id, Settlement.payout_ref.is_not(None)))
-        .where(Project.id.in_(select(Pledge.project_id).join(Dispute, Dispute.pledge_id == Pledge.id)))
-        .order_by(Project.id)
-    ).all()
-    balances = [(project, project_payable(project, settlement_id)) for project, settlement_id in rows]
-    return [(project, balance) for project, balance in balances if balance]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import User
-from .notifications import _queue_one, _queue_to_firm
+from .mail_outbox import _queue_one, _queue_to_firm
 
 
 def _queue_to_admins(key_prefix, template, subject, **context):

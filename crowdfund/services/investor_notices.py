@@ -18,7 +18,7 @@ from ..domain import rulebooks
 from ..extensions import db
 from ..models import Pledge, Project
 from ..models.pledge import PledgeStatus as PS
-from .notifications import _queue_many, _users
+from .mail_outbox import _queue_many, _users
 from .receipts import cancel_deadline
 
 

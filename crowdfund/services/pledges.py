@@ -5,34 +5,27 @@ calls, in which transaction each runs and in which order rows are locked. In sho
 
 - `reserve` (step 1): lock the backer, validate and price (`pledge_pricing`), insert the
   pending pledge, and last reserve its units with a guarded UPDATE;
-- `await_action`, `hold`, `fail` (step 3): what the processor answered, applied to a
-  pledge locked with `lock`;
-- `cancel_in_books`: the books side of a backer's cancellation.
+- `await_action`, `hold`, `fail` (step 3, in `pledge_outcomes`): what the processor
+  answered, applied to a pledge locked with `lock`;
+- `cancel_in_books` (in `pledge_cancellation`): the books side of a backer's cancellation.
 """
 
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import current_app
 from flask_babel import gettext as _, ngettext
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import joinedload
 
-from .. import change_tokens, ledger
+from .. import change_tokens
 from ..domain.clock import utcnow
-from ..domain.vocabulary import status_in_sentence
 from ..errors import Conflict, NotFound, PaymentDeclined, ValidationError
 from ..extensions import db
 from ..models import EquityOffering, Pledge, Project, RewardTier, User
 from ..models.pledge import PledgeStatus as PS
-from ..models.project import ProjectKind, ProjectStatus
-from . import investor_notices, notifications, offerings, own_project
-from .discovery import LONG_TEXTS
+from ..models.project import ProjectKind
+from . import offerings, own_project
 from .pledge_pricing import price_equity, price_reward, require_open
-from .receipts import cancel_deadline, reflection_ends
-from .transitions import transition
 
 log = logging.getLogger(__name__)
 
@@ -58,42 +51,6 @@ _RESERVE_TIER_UNITS = (
         or_(RewardTier.quantity.is_(None), RewardTier.sold + bindparam("q") <= RewardTier.quantity),
     )
     .values(sold=RewardTier.sold + bindparam("q"))
-    .execution_options(**_NO_SYNC)
-)
-# Step 3: lock the pledge, loading what its receipt shows (only the pledge row is locked).
-_LOCK_WITH_RECEIPT_DATA = (
-    select(Pledge)
-    .where(Pledge.id == bindparam("pledge"))
-    .options(
-        joinedload(Pledge.backer),
-        joinedload(Pledge.tier),
-        joinedload(Pledge.project).options(joinedload(Project.firm), *LONG_TEXTS),
-    )
-    .with_for_update(of=Pledge)
-    .execution_options(populate_existing=True)
-)
-_ADD_TO_TOTAL = (
-    update(Project)
-    .where(
-        Project.id == bindparam("project"),
-        Project.status == ProjectStatus.LIVE.value,
-        Project.deadline > bindparam("now"),
-    )
-    .values(pledged_amount=Project.pledged_amount + bindparam("amount"))
-    .execution_options(**_NO_SYNC)
-)
-_ADD_TO_OFFERING_TOTAL = _ADD_TO_TOTAL.returning(Project.pledged_amount, Project.goal)
-# The backer's other held pledges on the project (are they counted among its backers already?).
-_OTHER_HELD = select(Pledge.id).where(
-    Pledge.project_id == bindparam("project"),
-    Pledge.backer_id == bindparam("backer"),
-    Pledge.status == PS.HELD.value,
-    Pledge.id != bindparam("pledge"),
-)
-_COUNT_NEW_BACKER = (
-    update(Project)
-    .where(Project.id == bindparam("project"), ~_OTHER_HELD.exists())
-    .values(backer_count=Project.backer_count + 1)
     .execution_options(**_NO_SYNC)
 )
 
@@ -335,206 +292,10 @@ def release_units(attempt):
     change_tokens.campaign_changed(db.session, attempt.project_id)
 
 
-# -- step 3: the processor's answer, applied under the pledge's lock --------------------------------
+# -- the pledge's lock: step 3 (pledge_outcomes.py) and every later change to a pledge ------------
 
 
 def lock(pledge_id):
     return db.session.scalars(
         select(Pledge).where(Pledge.id == pledge_id).with_for_update().execution_options(populate_existing=True)
     ).one()
-
-
-def lock_with_receipt_data(pledge_id):
-    """`lock`, loading with the same statement what the receipt mail shows (only the pledge row is locked)."""
-    return db.session.scalars(_LOCK_WITH_RECEIPT_DATA, {"pledge": pledge_id}).unique().one()
-
-
-def book_processor_fee(attempt, fee):
-    """What the processor kept of this pledge's charge (its fee): the processor holds that
-    much less for us from now on, whatever becomes of the pledge."""
-    if fee:
-        ledger.transfer(
-            ledger.processor_fee_id(attempt.id),
-            ledger.processor_fees_key(attempt.currency),
-            ledger.clearing_key(attempt.currency),
-            fee,
-            attempt.currency,
-            ledger.PROCESSOR_FEE,
-            pledge_id=attempt.id,
-        )
-
-
-def hold(pledge, attempt, charge_ref, *, actor_id, now, fee=None):
-    """The payment succeeded: escrow it. False when the campaign closed or passed its deadline
-    meanwhile: the caller must then roll back everything this wrote and refund the charge.
-
-    The project's row is what every pledge to the campaign queues on, so it is locked last:
-    the books, the pledge and its receipt are written first, and the guarded UPDATE of the
-    totals comes just before COMMIT."""
-    currency, clearing = attempt.currency, ledger.clearing_key(attempt.currency)
-    moves = [
-        ledger.Transfer(
-            ledger.hold_id(attempt.id),
-            clearing,
-            ledger.escrow_key(attempt.project_id),
-            attempt.amount,
-            currency,
-            ledger.PLEDGE_HOLD,
-            attempt.id,
-        )
-    ]
-    if fee:  # what the processor kept: it holds that much less for us (one INSERT with the hold)
-        moves.append(
-            ledger.Transfer(
-                ledger.processor_fee_id(attempt.id),
-                ledger.processor_fees_key(currency),
-                clearing,
-                fee,
-                currency,
-                ledger.PROCESSOR_FEE,
-                attempt.id,
-            )
-        )
-    ledger.transfer_set(*moves)
-    pledge.charge_ref = charge_ref
-    pledge.held_at = now
-    pledge.next_action = None
-    transition(pledge, PS.HELD, actor=actor_id, note="payment succeeded; money held in escrow")
-    notifications.pledge_receipt(pledge)
-    if attempt.shares is None:
-        moved = db.session.execute(
-            _ADD_TO_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
-        ).rowcount
-    else:  # an offering: the same UPDATE, returning the totals its progress notices need
-        totals = db.session.execute(
-            _ADD_TO_OFFERING_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
-        ).first()
-        moved = totals is not None
-        if moved:
-            investor_notices.progress(
-                attempt.project_id,
-                before=totals.pledged_amount - attempt.amount,
-                after=totals.pledged_amount,
-                goal=totals.goal,
-            )
-    if not moved:
-        return False
-    change_tokens.campaign_changed(db.session, attempt.project_id)  # the totals on its page
-    # The UPDATE above locked the project row, so no other pledge of this backer can become
-    # held on this project until we commit, and this statement's snapshot, taken after that
-    # lock, sees any that did before: the distinct-backer count is exact. One statement:
-    # count the backer unless they already have another held pledge here.
-    db.session.execute(_COUNT_NEW_BACKER, _other_held_params(attempt))
-    return True
-
-
-def await_action(pledge, charge_ref, next_action, *, actor_id):
-    """The backer must authenticate or pay in a wallet: the pledge waits, its units kept.
-
-    What the backer must do is kept as the charge call said it: a later look (a webhook
-    delivered from elsewhere) may describe the same page with another host."""
-    pledge.charge_ref = charge_ref
-    if pledge.next_action is None:
-        pledge.next_action = next_action
-    if pledge.status == PS.PENDING.value:
-        transition(pledge, PS.REQUIRES_ACTION, actor=actor_id, note="waiting for the backer to complete the payment")
-    return pledge
-
-
-def fail(
-    pledge,
-    attempt,
-    *,
-    code,
-    message,
-    charge_ref=None,
-    refund_ref=None,
-    actor_id=None,
-    tell_backer=False,
-    processor_fee=None,
-):
-    """Release the reserved units and end the open pledge as failed; nothing reached escrow.
-
-    `tell_backer`: mail them (a payment that ended while they were not on our page).
-    `processor_fee`: what the processor kept of a charge it then refunded (a late pledge)."""
-    release_units(attempt)
-    book_processor_fee(attempt, processor_fee)
-    pledge.charge_ref = charge_ref or pledge.charge_ref
-    pledge.refund_ref = refund_ref or pledge.refund_ref
-    pledge.failure_code = code
-    pledge.failure_message = message
-    pledge.next_action = None
-    pledge.ended_at = utcnow()
-    transition(pledge, PS.FAILED, actor=actor_id, note=f"{code}: {message}")
-    if tell_backer:
-        notifications.pledge_not_completed(pledge)
-    return pledge
-
-
-def _other_held_params(attempt):
-    """The parameters of `_OTHER_HELD` (and `_COUNT_NEW_BACKER`) for this attempt."""
-    return {"project": attempt.project_id, "backer": attempt.backer_id, "pledge": attempt.id}
-
-
-# -- cancellation --------------------------------------------------------------------------------
-
-
-def cancel_in_books(user, pledge, attempt, *, now):
-    """The books side of a backer's cancellation: escrow back to clearing, totals and units
-    back, pledge cancelled, the backer told. Guarded by the campaign still being open."""
-    if pledge.status != PS.HELD.value:
-        raise Conflict(
-            _(
-                "This pledge is %(status)s; only a pledge held in escrow can be cancelled.",
-                status=status_in_sentence(pledge.status, "pledge"),
-            ),
-            code="wrong_state",
-        )
-    project = db.session.get(Project, attempt.project_id, populate_existing=True)
-    close = cancel_deadline(project)
-    margin = timedelta(seconds=current_app.config["EQUITY_CANCEL_CUTOFF"]) if close else timedelta(0)
-    reflection = reflection_ends(pledge, project)
-    if reflection is not None and now < reflection:  # revocable without reason, cut-off or not
-        margin = timedelta(0)
-    moved = db.session.execute(
-        update(Project)
-        .where(Project.id == project.id, Project.status == ProjectStatus.LIVE.value, Project.deadline > now + margin)
-        .values(pledged_amount=Project.pledged_amount - attempt.amount)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
-        raise Conflict(_cancel_refusal(project, close), code="cancel_window_closed")
-    change_tokens.campaign_changed(db.session, project.id)
-    if db.session.scalar(_OTHER_HELD.limit(1), _other_held_params(attempt)) is None:
-        db.session.execute(
-            update(Project)
-            .where(Project.id == project.id)
-            .values(backer_count=Project.backer_count - 1)
-            .execution_options(synchronize_session=False)
-        )
-    release_units(attempt)
-    ledger.transfer(
-        ledger.refund_id(attempt.id),
-        ledger.escrow_key(attempt.project_id),
-        ledger.clearing_key(attempt.currency),
-        attempt.amount,
-        attempt.currency,
-        ledger.PLEDGE_REFUND,
-        pledge_id=attempt.id,
-    )
-    pledge.ended_at = now
-    transition(pledge, PS.CANCELLED, actor=user, note="cancelled by the backer")
-    notifications.pledge_cancelled(pledge)
-    return pledge
-
-
-def _cancel_refusal(project, close):
-    if project.status != ProjectStatus.LIVE.value or close is None:
-        return _("The campaign has ended, so this pledge can no longer be cancelled.")
-    hours = current_app.config["EQUITY_CANCEL_CUTOFF"] / 3600
-    return _(
-        "Equity commitments can be cancelled until %(hours)s hours before the campaign's deadline "
-        "(%(close)s UTC); that time has passed.",
-        hours=f"{hours:g}",
-        close=f"{close:%Y-%m-%d %H:%M}",
-    )

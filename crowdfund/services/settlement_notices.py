@@ -10,7 +10,7 @@ caller's transaction, once per dedupe key, so a replayed webhook or a retried jo
 
 from flask_babel import gettext as _
 
-from .notifications import _queue_one, _queue_to_firm
+from .mail_outbox import _queue_one, _queue_to_firm
 
 
 def reserve_sent(settlement):

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Pledge
 from ..models.pledge import PledgeStatus as PS
 from ..payments import GatewayError, get_gateway
-from ..services import pledges
+from ..services import pledge_cancellation, pledges
 from ..services.pledges import Attempt
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def cancel_pledge(user, pledge_id, *, now=None):
             if refund_ref is None and charge_ref:
                 refund_cancelled(attempt, charge_ref)
             return db.session.get(Pledge, pledge_id)
-        pledges.cancel_in_books(user, pledge, attempt, now=now)
+        pledge_cancellation.cancel_in_books(user, pledge, attempt, now=now)
         db.session.commit()  # the books first
     except DomainError:
         db.session.rollback()

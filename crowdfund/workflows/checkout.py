@@ -51,7 +51,7 @@ from ..errors import Conflict, DomainError, PaymentDeclined
 from ..extensions import db
 from ..models import Pledge
 from ..payments import GatewayError, TransientGatewayError, get_gateway
-from ..services import account_standing, pledges
+from ..services import account_standing, pledge_outcomes, pledges
 from ..services.pledges import OPEN_STATUSES, Attempt
 from ..services.receipts import DECLINE_MESSAGES
 
@@ -220,7 +220,7 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
         if pledge.status in OPEN_STATUSES:
             if result.requires_action:
                 action = result.next_action
-                pledges.await_action(
+                pledge_outcomes.await_action(
                     pledge,
                     ref,
                     {
@@ -247,11 +247,11 @@ def apply_answer(attempt, result, *, actor_id, raise_decline=True, charge_ref=No
 
 def _hold(attempt, charge_ref, *, actor_id, fee=None, tell_backer=False):
     """The payment succeeded: escrow it, or refuse a pledge that lost the deadline race."""
-    pledge = pledges.lock_with_receipt_data(attempt.id)
+    pledge = pledge_outcomes.lock_with_receipt_data(attempt.id)
     if pledge.status not in OPEN_STATUSES:  # someone (the webhook, reconcile, a retry) finished it
         db.session.commit()
         return pledge
-    if not pledges.hold(pledge, attempt, charge_ref, actor_id=actor_id, now=utcnow(), fee=fee):
+    if not pledge_outcomes.hold(pledge, attempt, charge_ref, actor_id=actor_id, now=utcnow(), fee=fee):
         db.session.rollback()
         return _refuse_late(attempt, charge_ref, actor_id=actor_id, fee=fee, tell_backer=tell_backer)
     commit_keeping(db.session, pledge)  # the caller answers with it: no SELECT after the commit
@@ -299,7 +299,7 @@ def _fail(
     """One transaction: release the reserved units and end the open pledge as failed."""
     pledge = pledges.lock(attempt.id)
     if pledge.status in OPEN_STATUSES:
-        pledges.fail(
+        pledge_outcomes.fail(
             pledge,
             attempt,
             code=code,

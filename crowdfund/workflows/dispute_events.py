@@ -24,7 +24,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import Dispute, Pledge, Settlement
 from ..payments import GatewayError, TransientGatewayError, get_gateway
-from ..services import disputes
+from ..services import dispute_firm_account, disputes
 from ..services.pledges import OPEN_STATUSES, Attempt
 from . import checkout
 
@@ -111,7 +111,7 @@ def _settle_payment_first(pledge_id, charge_ref):
 def settle_with_firm(dispute_id):
     """Make the call the firm's connected account needs for this dispute (if any) and book
     it. Returns the Dispute. A failure is recorded on it; the money stays owed meanwhile."""
-    action = disputes.firm_action(dispute_id)
+    action = dispute_firm_account.firm_action(dispute_id)
     db.session.commit()
     if action is not None:
         gateway = get_gateway()
@@ -132,9 +132,9 @@ def settle_with_firm(dispute_id):
             log.warning(
                 "dispute %s: %s of %s with the firm's account failed: %s", dispute_id, action.kind, action.amount, error
             )
-            disputes.record_firm_error(action, error)
+            dispute_firm_account.record_firm_error(action, error)
         else:
-            disputes.record_firm_action(action, movement)
+            dispute_firm_account.record_firm_action(action, movement)
         db.session.commit()
     return db.session.get(Dispute, dispute_id)
 

@@ -53,7 +53,7 @@ from ..models.settlement import SettlementStatus as SS
 from ..payments import GatewayError, get_gateway
 from ..payments.base import BALANCE_INSUFFICIENT
 from ..services import (
-    disputes,  # chargebacks: what a payout keeps back, and takes back after
+    dispute_firm_account,  # chargebacks: what a payout keeps back, and takes back after
     notifications,
     payout_accounts,
     settlement_notices,
@@ -140,7 +140,8 @@ def _plan(settlement):
         )
         or 0
     )
-    net -= disputes.withheld_from_payout(settlement.id, settlement.project_id)  # not the firm's while disputed
+    # not the firm's while disputed
+    net -= dispute_firm_account.withheld_from_payout(settlement.id, settlement.project_id)
     reserve = net * _config("PAYOUT_RESERVE_BPS") // 10_000
     succeeded = settlement.created_at
     settlement.payout_amount, settlement.reserve_amount = net - reserve, reserve

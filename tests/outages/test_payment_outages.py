@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crowdfund.models import OutboxMessage, Pledge, Project, SandboxOperation, utcnow
-from crowdfund.services import api_tokens, pledges as pledge_service, receipts
+from crowdfund.services import api_tokens, pledge_outcomes, receipts
 from crowdfund.web.outages import is_outage
 from tests.api.conftest import Api, error_of
 from tests.pledges.test_web import form_fields
@@ -123,7 +123,7 @@ def test_a_web_pledge_whose_connection_dropped_before_any_work_goes_through(
 
 def test_a_drop_while_recording_the_payment_is_retried_once(api, make, db, campaign, monkeypatch):
     token = api.token_for(make.user())
-    locks = drop_connection(monkeypatch, pledge_service, "lock_with_receipt_data", times=1)
+    locks = drop_connection(monkeypatch, pledge_outcomes, "lock_with_receipt_data", times=1)
     response = api.post(
         f"/projects/{campaign.id}/pledges",
         pledge_body(campaign),
@@ -145,7 +145,7 @@ def test_an_api_pledge_that_lost_the_database_after_the_charge_is_503_and_mailed
     backer = make.user(name="Mei Backer")
     token = api.token_for(backer)
     body, key = pledge_body(campaign), {"Idempotency-Key": "dropped-after-charge"}
-    drop_connection(monkeypatch, pledge_service, "lock_with_receipt_data", times=2)
+    drop_connection(monkeypatch, pledge_outcomes, "lock_with_receipt_data", times=2)
 
     response = api.post(f"/projects/{campaign.id}/pledges", body, token=token, headers=key)
 
@@ -176,7 +176,7 @@ def test_a_web_pledge_that_lost_the_database_after_the_charge_shows_a_page_that_
     login(make.user())
     data = form_fields(client, f"/p/{campaign.slug}/back")
     data.update(tier_id=str(campaign.tiers[0].id), quantity="1", payment_method="pm_card_visa")
-    drop_connection(monkeypatch, pledge_service, "lock_with_receipt_data", times=2)
+    drop_connection(monkeypatch, pledge_outcomes, "lock_with_receipt_data", times=2)
 
     response = client.post(f"/p/{campaign.slug}/back", data=data)
 
@@ -192,7 +192,7 @@ def test_the_page_in_chinese(client, make, login, db, campaign, monkeypatch):
     login(make.user())
     data = form_fields(client, f"/p/{campaign.slug}/back")
     data.update(tier_id=str(campaign.tiers[0].id), quantity="1", payment_method="pm_card_visa")
-    drop_connection(monkeypatch, pledge_service, "lock_with_receipt_data", times=2)
+    drop_connection(monkeypatch, pledge_outcomes, "lock_with_receipt_data", times=2)
     response = client.post(f"/p/{campaign.slug}/back", data=data, headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 503
     assert "我们正在核实您的付款" in response.get_data(as_text=True)

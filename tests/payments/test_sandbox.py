@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from crowdfund.models import SandboxOperation, WebhookEvent
 from crowdfund.payments import GatewayError, RefundRequest, TransientGatewayError
-from crowdfund.payments.sandbox import DECLINES, SUCCEEDING_METHODS
+from crowdfund.payments.sandbox_methods import DECLINES, SUCCEEDING_METHODS
 
 
 def key(label="charge"):

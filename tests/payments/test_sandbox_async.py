@@ -4,7 +4,7 @@ first answer replayed, retrieve, cancel, and the webhook events each change queu
 import pytest
 
 from crowdfund.payments import GatewayError, NextAction, TransientGatewayError
-from crowdfund.payments.sandbox import ACTION_METHODS
+from crowdfund.payments.sandbox_methods import ACTION_METHODS
 from tests.payments.sandbox_helpers import RETURN_URL, key, operation, pay, queued
 
 WAITING = {  # method -> (next_action.type, how the backer fails it)

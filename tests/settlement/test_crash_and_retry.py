@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from crowdfund.models import OutboxMessage, Pledge, SandboxOperation
 from crowdfund.services import statements, transitions
 from crowdfund.services.campaigns import close_due
-from crowdfund.workflows import settlement
+from crowdfund.workflows import settlement, settlement_refunds, settlement_release
 from tests.support.settlement import (
     assert_ledger_ok,
     close,
@@ -79,7 +79,7 @@ def test_crash_between_the_refunds_and_their_commit(make, db, monkeypatch, confi
     config["SETTLEMENT_CLAIM_SECONDS"] = 0  # the dead worker's claim expires at once
     project, held = reward_campaign(make, db, goal="5000", backers=3)
     close_without_settling(db, project)
-    crash_once(monkeypatch, settlement, "_book_refunds")
+    crash_once(monkeypatch, settlement_refunds, "_book_refunds")
     with killed(db):
         settlement.settle(project.id)
     assert operations(db, "refund") == 3  # the processor refunded; our books did not record it
@@ -107,7 +107,7 @@ def test_crash_after_a_batch_committed(make, db, monkeypatch, config, gateway):
 def test_crash_in_the_middle_of_a_release_batch(make, db, monkeypatch, gateway):
     project, held = equity_campaign(make, db, goal="100", investors=3)
     close_without_settling(db, project)
-    crash_once(monkeypatch, settlement, "_register_shares")
+    crash_once(monkeypatch, settlement_release, "_register_shares")
     with killed(db):
         settlement.settle(project.id)
     assert statuses(db, project) == {"held": 3}  # the whole batch rolled back

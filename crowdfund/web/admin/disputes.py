@@ -1,5 +1,5 @@
 """Admin: disputes (chargebacks), their evidence deadlines and outcomes, and what firms owe
-or are owed after one (services/disputes.py, workflows/dispute_events.py)."""
+or are owed after one (services/dispute_admin.py, services/disputes.py, workflows/dispute_events.py)."""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from ...extensions import db
 from ...models import Dispute
 from ...payments import GatewayError
-from ...services import disputes
+from ...services import dispute_admin
 from ...workflows import dispute_events
 from ..forms import Form
 from . import bp
@@ -15,12 +15,12 @@ from . import bp
 
 @bp.get("/disputes")
 def disputes_list():
-    rows = disputes.for_admin()
+    rows = dispute_admin.for_admin()
     return render_template(
         "admin/disputes.html",
         disputes=rows,
         open_count=sum(1 for d in rows if d.open),
-        balances=disputes.firm_balances(),
+        balances=dispute_admin.firm_balances(),
         form=Form(),
     )
 

@@ -57,7 +57,7 @@ class BackForm(Form):
         super().__init__(*args, **kwargs)
         self.shipping_country.choices = country_choices(str(get_locale() or "en"))
         if current_app.config["PAYMENT_GATEWAY"] == "sandbox":
-            from ...payments.sandbox import TEST_CARDS
+            from ...payments.sandbox_methods import TEST_CARDS
 
             self.payment_method.choices = [(value, TEST_CARD_LABELS.get(value, label)) for value, label in TEST_CARDS]
         else:  # filled in the browser by the gateway's card element (Stripe helper)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from ...payments import get_gateway
-from ...payments.sandbox import ACTION_METHODS
+from ...payments.sandbox_methods import ACTION_METHODS
 from . import bp
 
 QR_PIXELS = 240  # about this wide: fits a 390 px phone screen with the page's margins

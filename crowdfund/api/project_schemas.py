@@ -1,0 +1,217 @@
+"""JSON schemas of the API's projects: campaigns, their tiers, equity terms, documents,
+reviews and statements (the building blocks are in `schemas.py`)."""
+
+from ..services import discovery, reviews
+from ..services.projects import equity_terms
+from .schemas import (
+    BOOLEAN,
+    CATEGORY,
+    COUNT,
+    CURRENCY,
+    DOCUMENT_KIND,
+    ID,
+    INTEGER,
+    KIND,
+    MONEY,
+    MONEY_OUT,
+    PROJECT_STATUS,
+    RISK_GRADE,
+    SHIPPING,
+    STRING,
+    TIME,
+    line,
+    lines,
+    nullable,
+    obj,
+)
+
+# --- projects -------------------------------------------------------------------------------
+
+EQUITY_TERMS = obj(
+    {
+        "security_type": {"type": "string", "enum": list(equity_terms.SECURITY_TYPES)},
+        "price_per_share": MONEY,
+        "shares_offered": INTEGER,
+        "min_shares": INTEGER,
+        "pre_money_valuation": MONEY,
+        "shares_outstanding": INTEGER,
+    },
+    required=["price_per_share", "shares_offered", "min_shares", "pre_money_valuation", "shares_outstanding"],
+)
+
+_STORY = {
+    "summary": line(300),
+    "description": lines(50000, description="Markdown."),
+    "risks": lines(50000),
+    "use_of_funds": lines(50000),
+}
+PROJECT_CREATE = obj(
+    {
+        "firm_id": ID,
+        "kind": KIND,
+        "title": line(120),
+        **_STORY,
+        "category": CATEGORY,
+        "currency": CURRENCY,
+        "goal": MONEY,
+        "duration_days": nullable(INTEGER),
+        "equity": nullable(EQUITY_TERMS),
+    },
+    required=["firm_id", "kind", "title", "summary", "category", "currency", "goal"],
+)
+PROJECT_UPDATE = obj(
+    {
+        "title": line(120),
+        **_STORY,
+        "category": CATEGORY,
+        "currency": CURRENCY,
+        "goal": MONEY,
+        "duration_days": nullable(INTEGER),
+        "equity": EQUITY_TERMS,
+    },
+    required=[],
+    description="Only the fields sent change. After approval only the story (summary, "
+    "description, risks, use_of_funds) can change.",
+)
+
+TIER_CREATE = obj(
+    {
+        "title": line(120),
+        "description": lines(5000),
+        "price": MONEY,
+        "quantity": {"type": ["integer", "null"], "description": "null: unlimited"},
+        "per_backer_limit": nullable(INTEGER),
+        "estimated_delivery": line(20, description="YYYY-MM"),
+        "shipping": SHIPPING,
+        "shipping_fee": MONEY,
+    },
+    required=["title", "price", "estimated_delivery"],
+)
+TIER = obj(
+    {
+        "id": ID,
+        "title": STRING,
+        "description": STRING,
+        "price": MONEY_OUT,
+        "quantity": nullable(COUNT),
+        "remaining": nullable(COUNT),
+        "per_backer_limit": nullable(COUNT),
+        "estimated_delivery": nullable(STRING),
+        "shipping": SHIPPING,
+        "shipping_fee": MONEY_OUT,
+    }
+)
+EQUITY = obj(
+    {
+        "security_type": STRING,
+        "price_per_share": MONEY_OUT,
+        "shares_offered": COUNT,
+        "min_shares": COUNT,
+        "pre_money_valuation": MONEY_OUT,
+        "shares_outstanding": COUNT,
+        "shares_remaining": COUNT,
+    }
+)
+_SUMMARY_FIELDS = {
+    "id": ID,
+    "slug": STRING,
+    "firm_id": ID,
+    "title": STRING,
+    "summary": STRING,
+    "kind": KIND,
+    "status": PROJECT_STATUS,
+    "category": STRING,
+    "currency": STRING,
+    "goal": MONEY_OUT,
+    "pledged": MONEY_OUT,
+    "backers": COUNT,
+    "deadline": nullable(TIME),
+    "risk_grade": nullable(RISK_GRADE),
+}
+PROJECT_SUMMARY = obj(_SUMMARY_FIELDS)
+PROJECT = obj(
+    {
+        **_SUMMARY_FIELDS,
+        "description": STRING,
+        "risks": STRING,
+        "use_of_funds": STRING,
+        "duration_days": nullable(COUNT),
+        "launched_at": nullable(TIME),
+        "created_at": TIME,
+        "tiers": {"type": "array", "items": TIER},
+        "equity": nullable(EQUITY),
+        "end_reason": {
+            **nullable(STRING),
+            "description": "Cancelled or suspended campaigns: why, as the firm or the "
+            "administrators wrote it; null otherwise.",
+        },
+    }
+)
+PROJECT_PAGE = obj(
+    {
+        "items": {"type": "array", "items": PROJECT_SUMMARY},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1},
+        "total": COUNT,
+    }
+)
+STATUS = obj({"id": ID, "status": PROJECT_STATUS})
+LAUNCH = obj({"deadline": {**TIME, "maxLength": 64}})
+LAUNCHED = obj({"id": ID, "status": PROJECT_STATUS, "deadline": TIME})
+DOCUMENT_UPLOAD = obj(
+    {"kind": DOCUMENT_KIND, "file": {"type": "string", "format": "binary"}},
+    description="business_plan and financial_statements: PDF (equity projects); cover: JPEG, PNG, WebP or GIF.",
+)
+DOCUMENT = obj({"id": ID, "kind": DOCUMENT_KIND, "filename": STRING, "content_type": STRING, "size": COUNT})
+
+REVIEW = obj(
+    {
+        "decision": {"type": "string", "enum": list(reviews.DECISIONS)},
+        "note": lines(5000),
+        "risk_grade": nullable(line(20)),
+        "checklist": obj(
+            {key: BOOLEAN for key in reviews.CHECKLIST},
+            required=[],
+            description="Approval needs every item that applies to the project's kind: "
+            "financials_present applies to equity, rewards_feasible to reward projects.",
+        ),
+    },
+    required=["decision"],
+)
+
+STATEMENT = obj(
+    {
+        "project_id": ID,
+        "gross": MONEY_OUT,
+        "cancelled": MONEY_OUT,
+        "refunded": MONEY_OUT,
+        "fee": MONEY_OUT,
+        "paid_out": MONEY_OUT,
+        "awaiting_payout": MONEY,
+        "in_escrow": MONEY_OUT,
+        "currency": STRING,  # below 0: the firm owes a chargeback
+        "processor_fees": MONEY_OUT,
+        "processor_fees_firm": MONEY_OUT,
+        "processor_fees_paid_by": {"type": "string", "enum": ["platform", "firm"]},
+        "reserved": MONEY_OUT,
+        "reserved_until": nullable(TIME),
+        "payout_due_at": nullable(TIME),
+        "refunds_owed": MONEY_OUT,
+        "disputed": MONEY_OUT,
+    },
+    description="gross - refunded - disputed = in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout; "
+    "`refunded` is all money returned to backers, of which `cancelled` was returned because backers "
+    "cancelled. `processor_fees` is what the payment processor kept of the campaign's payments "
+    "(it keeps its fee on refunds too); `processor_fees_firm` is the part the firm bore. "
+    "`awaiting_payout` is what the firm is owed and not yet paid; `reserved` is the part of it held "
+    "back against chargebacks until `reserved_until` (so reserved <= awaiting_payout). "
+    "`payout_due_at` is when the payout (the firm's share minus the reserve) is sent; null until "
+    "the campaign's money is released. `refunds_owed` is the part of `refunded` whose refund failed "
+    "at the backer's bank and is being sent again. `disputed` is what the payment processor took "
+    "back for backers who disputed their payment (chargebacks: open or lost disputes); taken after "
+    "the firm was paid, the firm owes it until it is taken back from its account (awaiting_payout "
+    "below 0 meanwhile).",
+)
+
+
+SEARCH_SORTS = list(discovery.SORTS)
