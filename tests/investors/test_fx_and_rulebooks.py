@@ -82,3 +82,10 @@ def test_every_figure_can_be_overridden_and_zero_means_none():
 def test_an_unknown_rulebook_is_a_clear_configuration_error():
     with pytest.raises(rulebooks.UnknownRulebook, match="us_reg_cf, eu_ecsp, cn"):
         rulebooks.from_config({"INVESTOR_RULEBOOK": "moon"})
+
+
+def test_a_mistyped_rulebook_stops_the_app_at_start():
+    from crowdfund import create_app
+
+    with pytest.raises(rulebooks.UnknownRulebook, match="'reg_cf'"):
+        create_app("testing", INVESTOR_RULEBOOK="reg_cf", SQLALCHEMY_DATABASE_URI="sqlite://")

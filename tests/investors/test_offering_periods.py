@@ -50,6 +50,14 @@ def test_an_equity_offering_runs_at_least_21_days(make, db):
     assert project.status == "live"
 
 
+def test_an_equity_draft_cannot_plan_a_shorter_run_than_the_rulebook(make, db):
+    with pytest.raises(ValidationError) as refused:
+        make.equity_project(duration_days="10")
+    assert refused.value.fields["duration_days"] == "Enter a number of days from 21 to 60."
+    assert make.equity_project(duration_days="21").duration_days == 21
+    assert make.project(kind="reward", duration_days="10").duration_days == 10
+
+
 def test_a_reward_campaign_keeps_its_own_minimum(make, db, rulebook):
     rulebook("us_reg_cf", EQUITY_CAMPAIGN_MIN_DURATION=3 * 24 * 3600)
     reward = make.approved_project(kind="reward")

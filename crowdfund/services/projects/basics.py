@@ -15,7 +15,7 @@ from ...domain.money import SUPPORTED_CURRENCIES
 from ...errors import PermissionDenied, ValidationError
 from ...extensions import db
 from ...models import Project, ProjectKind, ProjectStatus as S
-from .. import use_case
+from .. import offerings, use_case
 from ..transitions import PROJECT_STATUS_WORDS
 from .access import EDITABLE, STORY_EDITABLE, require_member
 from .editing import amount, log_edit, raise_errors, text, whole
@@ -52,7 +52,7 @@ def progress_percent(project):
     return int(project.pledged_amount * 100 // project.goal) if project.goal else 0
 
 
-def _clean_basics(data, current_currency=None):
+def _clean_basics(data, current_currency=None, kind=None):
     """Clean the basic fields present in `data` (every one of them when creating)."""
     errors, cleaned = {}, {}
     if "title" in data:
@@ -89,14 +89,16 @@ def _clean_basics(data, current_currency=None):
         cleaned["goal"] = amount(data, "goal", currency, errors, required_message=_("Enter the funding goal."))
     if "duration_days" in data:
         # The plan only: the launch checks the real deadline against the configured window.
-        longest = max(1, -(-current_app.config["CAMPAIGN_MAX_DURATION"] // 86400))
+        # An equity offering's shortest run is its rulebook's (21 days under Reg CF).
+        shortest = max(1, -(-offerings.min_duration(kind or ProjectKind.REWARD.value) // 86400))
+        longest = max(shortest, -(-current_app.config["CAMPAIGN_MAX_DURATION"] // 86400))
         cleaned["duration_days"] = whole(
             data,
             "duration_days",
             errors,
-            minimum=1,
+            minimum=shortest,
             maximum=longest,
-            message=_("Enter a number of days from 1 to %(max)d.", max=longest),
+            message=_("Enter a number of days from %(min)d to %(max)d.", min=shortest, max=longest),
         )
     return cleaned, errors
 
@@ -147,7 +149,7 @@ def create_project(user, firm, kind, data, *, equity=None):
             _("Choose a reward or an equity project."), fields={"kind": _("Choose a reward or an equity project.")}
         )
     wanted = {key: data.get(key) for key in BASIC_FIELDS}
-    cleaned, errors = _clean_basics(wanted)
+    cleaned, errors = _clean_basics(wanted, kind=kind)
     raise_errors(errors)
     project = Project(
         firm=firm, created_by_id=user.id, kind=kind, status=S.DRAFT.value, slug=unique_slug(cleaned["title"]), **cleaned
@@ -174,7 +176,7 @@ def update_project(user, project, data, *, equity=None):
             code="locked",
         )
     present = {key: data[key] for key in BASIC_FIELDS if key in data}
-    cleaned, errors = _clean_basics(present, current_currency=project.currency)
+    cleaned, errors = _clean_basics(present, current_currency=project.currency, kind=project.kind)
     locked = project.status in STORY_EDITABLE
     if not locked and cleaned.get("currency") not in (None, project.currency) and (project.tiers or project.equity):
         errors["currency"] = _(
