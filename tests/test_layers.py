@@ -27,3 +27,15 @@ def _offences(path):
 
 def test_no_service_commits_rolls_back_or_imports_a_job():
     assert [offence for path in sorted(SERVICES.rglob("*.py")) for offence in _offences(path)] == []
+
+
+def test_each_entry_point_imports_on_its_own():
+    """A fresh process imports the app as gunicorn and the CLI do: an import cycle that the
+    suite's own import order hides shows here."""
+    import subprocess
+    import sys
+
+    root = Path(crowdfund.__file__).parent.parent
+    for module in ("wsgi", "crowdfund.services.projects.basics", "crowdfund.workflows.checkout"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, f"import {module}: {done.stderr[-600:]}"

@@ -130,3 +130,11 @@ def from_config(config):
     if "currency" in figures:
         figures["currency"] = str(figures["currency"]).upper()
     return replace(rulebook, limit=replace(rulebook.limit, **limit), **figures)
+
+
+def shortest_run(kind, config):
+    """Seconds a campaign of `kind` ("reward" or "equity") runs at least: an equity offering's is
+    its rulebook's, a reward campaign's CAMPAIGN_MIN_DURATION."""
+    if kind == "equity":
+        return from_config(config).equity_min_duration
+    return config["CAMPAIGN_MIN_DURATION"]

@@ -38,9 +38,7 @@ def rulebook():
 
 def min_duration(kind):
     """Seconds a campaign of `kind` runs at least: equity offerings follow the rulebook."""
-    if kind == ProjectKind.EQUITY.value:
-        return rulebook().equity_min_duration
-    return current_app.config["CAMPAIGN_MIN_DURATION"]
+    return rulebooks.shortest_run(kind, current_app.config)
 
 
 def _money(minor, currency):

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from ...domain.markup import render_markdown
 from ...domain.money import SUPPORTED_CURRENCIES
+from ...domain.rulebooks import shortest_run
 from ...errors import PermissionDenied, ValidationError
 from ...extensions import db
 from ...models import Project, ProjectKind, ProjectStatus as S
-from .. import offerings, use_case
+from .. import use_case
 from ..transitions import PROJECT_STATUS_WORDS
 from .access import EDITABLE, STORY_EDITABLE, require_member
 from .editing import amount, log_edit, raise_errors, text, whole
@@ -90,7 +91,7 @@ def _clean_basics(data, current_currency=None, kind=None):
     if "duration_days" in data:
         # The plan only: the launch checks the real deadline against the configured window.
         # An equity offering's shortest run is its rulebook's (21 days under Reg CF).
-        shortest = max(1, -(-offerings.min_duration(kind or ProjectKind.REWARD.value) // 86400))
+        shortest = max(1, -(-shortest_run(kind or ProjectKind.REWARD.value, current_app.config) // 86400))
         longest = max(shortest, -(-current_app.config["CAMPAIGN_MAX_DURATION"] // 86400))
         cleaned["duration_days"] = whole(
             data,
