@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -96,15 +96,19 @@ def _role(comment, roles):
     return "founder" if comment.as_firm else roles.get(comment.author_id)
 
 
+# Built once: every campaign page asks, most often for nothing.
+_THREAD = (
+    select(Comment)
+    .where(Comment.project_id == bindparam("project_id"))
+    .options(selectinload(Comment.author))
+    .order_by(Comment.created_at, Comment.id)
+)
+
+
 def thread(project):
     """The campaign's conversation: top-level comments newest first, each with its replies
     oldest first (hidden ones included: their place shows they were hidden)."""
-    comments = db.session.scalars(
-        select(Comment)
-        .where(Comment.project_id == project.id)
-        .options(selectinload(Comment.author))
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
+    comments = db.session.scalars(_THREAD, {"project_id": project.id}).all()
     roles = _roles(project, comments)
     tops = {c.id: Entry(c, _role(c, roles)) for c in comments if c.parent_id is None}
     for comment in comments:
