@@ -11,13 +11,12 @@ Never run `playwright install`: the browser is the system's Chromium.
 """
 
 import os
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import backend, new_database
+from tests.conftest import backend
+from tests.support.live_server import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,55 +55,12 @@ def pytest_runtest_setup(item):
             pytest.skip(f"browser test skipped: {reason}")
 
 
-class LiveServer:
-    def __init__(self, app, server):
-        self.app = app
-        self.server = server
-        self.url = f"http://127.0.0.1:{server.server_port}"
-
-
-@contextmanager
-def _instance_path(path):
-    saved = os.environ.get("CROWDFUND_INSTANCE_PATH")
-    os.environ["CROWDFUND_INSTANCE_PATH"] = str(path)
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("CROWDFUND_INSTANCE_PATH", None)
-        else:
-            os.environ["CROWDFUND_INSTANCE_PATH"] = saved
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     if browser_missing():  # no need for a server; pytest_runtest_setup says why
         pytest.skip(browser_missing())
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):
-            pass
-
-    from crowdfund import create_app
-    from crowdfund.extensions import db
-
-    root = tmp_path_factory.mktemp("live")
-    with new_database(backend(), root) as url, _instance_path(root / "instance"):
-        app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_LOGIN="200 per minute")
-        with app.app_context():
-            db.create_all()
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(app, server)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    with serving(tmp_path_factory.mktemp("live"), RATELIMIT_LOGIN="200 per minute") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
