@@ -65,6 +65,9 @@ class Config:
     SCHEDULER_INTERVAL = 5
     UPLOAD_MAX_IMAGE_BYTES = 5 * 1024 * 1024  # cover images
     UPLOAD_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024  # disclosure PDFs
+    STORY_IMAGE_MAX_BYTES = 8 * 1024 * 1024  # one story image as uploaded (before it is re-encoded)
+    STORY_IMAGE_MAX_COUNT = 20  # story images per campaign
+    STORY_IMAGE_MAX_WIDTH = 1600  # pixels; wider images are scaled down on upload
 
     # Money
     PLATFORM_FEE_BPS = 500
@@ -81,6 +84,15 @@ class Config:
     PAYOUT_RESERVE_BPS = 0
     PAYOUT_RESERVE_DAYS = 90
     PAYOUT_BALANCE_RETRY = 3600
+    # Release on delivery (reward campaigns with release_model "on_delivery",
+    # crowdfund/workflows/delivery_release.py): RELEASE_AT_SUCCESS_BPS of each pledge's net goes
+    # to the firm at success, the rest waits in held_for_delivery until the backer confirms the
+    # reward arrived (or DELIVERY_CONFIRM_DAYS after it shipped pass in silence). Rewards not
+    # shipped DELIVERY_GRACE_DAYS after their tier's estimated delivery month are flagged.
+    RELEASE_AT_SUCCESS_BPS = 5000
+    DELIVERY_CONFIRM_DAYS = 14
+    DELIVERY_GRACE_DAYS = 30
+    DELIVERY_SWEEP_INTERVAL = 3600  # seconds between runs of the delivery sweep (timeouts, late flags, payouts)
     PAYMENT_GATEWAY = "sandbox"
     STRIPE_SECRET_KEY = None
     STRIPE_PUBLISHABLE_KEY = None
@@ -158,6 +170,26 @@ class Config:
     MAX_INVESTORS_PER_OFFERING = None  # distinct investors per offering (cn: 200; 0: no cap)
     EARLY_CLOSE_NOTICE_DAYS = None  # business days from an early close to its new deadline (5)
     REFLECTION_PERIOD = None  # seconds after a commitment it may be revoked, cut-off or not (eu_ecsp: 4 days)
+    RECONFIRM_BUSINESS_DAYS = None  # business days to reconfirm a commitment after a material change (5)
+    # eu_ecsp (crowdfund/services/entry_checks.py): a non-sophisticated investor passes the entry
+    # knowledge test (KNOWLEDGE_TEST_PASS_MARK right answers) and the loss-bearing simulation
+    # (LOSS_BEARING_CAPACITY_BPS of net worth) before investing, again every
+    # INVESTOR_CHECKS_VALID_DAYS; one project above the greater of LARGE_INVESTMENT_WARNING (major
+    # units) and LARGE_INVESTMENT_WARNING_NET_WORTH_BPS of net worth needs the warning acknowledged.
+    INVESTOR_ENTRY_CHECKS = None  # True/False: whether the test and simulation are asked (eu_ecsp: True)
+    INVESTOR_CHECKS_VALID_DAYS = None  # 730
+    KNOWLEDGE_TEST_PASS_MARK = None  # 4 (of 5 questions)
+    LOSS_BEARING_CAPACITY_BPS = None  # 1000 (10%)
+    LARGE_INVESTMENT_WARNING = None  # eu_ecsp: 1000 (EUR); 0: no warning
+    LARGE_INVESTMENT_WARNING_NET_WORTH_BPS = None  # 500 (5%)
+    # cn (crowdfund/services/qualifications.py): investors prove financial assets OR annual income of
+    # at least these (major units: CNY under cn; 0 on both: no proof asked), reviewed by an admin.
+    QUALIFIED_INVESTOR_FINANCIAL_ASSETS = None  # cn: 3,000,000
+    QUALIFIED_INVESTOR_ANNUAL_INCOME = None  # cn: 500,000
+    UPLOAD_MAX_EVIDENCE_BYTES = 10 * 1024 * 1024  # a qualification's evidence (PDF or image), stored privately
+    # The bank that holds investors' funds, shown on every equity campaign page and statement
+    # (required under cn: the app does not start without it).
+    CUSTODIAN_NAME = None
     # Reference exchange rates for limits (never for payments): units of each currency per US
     # dollar, published on `as_of`. Admins keep them current at /admin/fx-rates; a rate saved
     # there wins over this default for its currency.
@@ -224,6 +256,11 @@ class Config:
     MAIL_DEFAULT_SENDER = "Crowdfund <no-reply@crowdfund.local>"
     MAIL_TIMEOUT = 30  # seconds for each SMTP operation
     MAIL_MAX_ATTEMPTS = 8  # then a message is left unsent, with its error, for an admin
+    # The site's address in mail links (unsubscribe, campaign pages), e.g. https://crowdfund.example;
+    # unset: the request's own host, or http://localhost:5000 for mail a background job writes.
+    MAIL_LINK_BASE_URL = None
+    # "Remind me" mails go this long before a campaign's deadline (crowdfund/jobs/reminders.py).
+    REMINDER_LEAD_SECONDS = 48 * 3600
 
 
 class DevelopmentConfig(Config):

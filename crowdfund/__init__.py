@@ -25,9 +25,10 @@ def create_app(config=None, **overrides):
     app.config.from_object(config or Config)
     app.config.from_prefixed_env()
     app.config.update(overrides)
-    from .domain.rulebooks import from_config as investor_rulebook
+    from .domain.rulebooks import from_config as investor_rulebook, require_custodian
 
     investor_rulebook(app.config)  # a mistyped INVESTOR_RULEBOOK stops the start, not the first investor
+    require_custodian(app.config)  # so does cn without the custodian bank that holds the funds
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _resolve_database_url(app)
     _resolve_secret_key(app)

@@ -6,7 +6,7 @@ what it shows, read before the page's data was; while they are still the same, n
 shows has changed, and the page can be kept far longer than the lag allowed after a change.
 
 Changes made through the ORM are found by themselves: any flushed Project, RewardTier,
-EquityOffering, ProjectDocument, ProjectUpdate or Firm. Code that changes those tables with a
+EquityOffering, ProjectDocument, ProjectUpdate, StretchGoal or Firm. Code that changes those tables with a
 Core UPDATE (the totals a pledge moves) says so with `campaign_changed`.
 
 The tokens live in the page cache's store, and only while the page cache is on and that
@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 
 from . import after_commit
 from .extensions import cache
-from .models import EquityOffering, Firm, Project, ProjectDocument, ProjectUpdate, RewardTier
+from .models import EquityOffering, Firm, Project, ProjectDocument, ProjectUpdate, RewardTier, StretchGoal
 
 log = logging.getLogger(__name__)
 
-CAMPAIGN_PARTS = (RewardTier, EquityOffering, ProjectDocument, ProjectUpdate)
+CAMPAIGN_PARTS = (RewardTier, EquityOffering, ProjectDocument, ProjectUpdate, StretchGoal)
 LOCAL_STORES = (None, "SimpleCache", "simple", "NullCache", "null")  # Flask-Caching's, per process
 
 

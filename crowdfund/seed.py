@@ -3,16 +3,16 @@
 Everything goes through the services, exactly as people would create it: two firms (each
 with a payout account verified by the sandbox's onboarding), a live reward campaign with
 pledges, a live equity offering, and a project waiting for review (so the admin queue has
-something in it).
+something in it); then the showcase (crowdfund/demo/): more firms, some writing in Chinese,
+and campaigns of every category, kind and outcome, with pictures and PDFs made at seed time.
 """
 
 import io
-import struct
-import zlib
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from .demo import images, pdfs, showcase
 from .domain.clock import utcnow
 from .extensions import db
 from .models import Firm, Project
@@ -156,26 +156,12 @@ DEMO_PROJECTS = [
         ],
     },
 ]
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
-
-
-def cover_png(rgb, width=960, height=540):
-    """A plain gradient cover, made here so the demo needs no image files or network."""
-    rows = []
-    for y in range(height):
-        shade = 0.65 + 0.35 * (1 - y / height)
-        pixel = bytes(min(255, int(c * shade + 40 * (1 - shade))) for c in rgb)
-        rows.append(b"\x00" + pixel * width)
-    raw = zlib.compress(b"".join(rows), 9)
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+# The covers drawn at seed time (crowdfund/demo/images.py): theme, scene colour, object colour.
+DEMO_PICTURES = {
+    "Lantern Tea: first-flush Longjing, direct from the garden": ("tea", (15, 118, 110), (214, 158, 46)),
+    "Own a share of Lantern Tea": ("ceramics", (180, 83, 9), (254, 243, 199)),
+    "Northfold: the 9 kg folding bicycle": ("bicycle", (30, 64, 175), (250, 204, 21)),
+}
 
 
 def seed_demo():
@@ -209,6 +195,8 @@ def seed_demo():
             _make_project(spec, demo_firms[spec["firm"]], people)
             made.append(spec["slug_title"])
     db.session.commit()
+    # A campaign of every category, kind and outcome, from more firms (crowdfund/demo/).
+    made += showcase.seed_showcase(people, demo_firms, DEMO_PASSWORD, _verified_payout_account)
     if not made:
         return "Demo data already present; nothing added."
     return f"Demo data added: {', '.join(made)}. Password for every demo account: {DEMO_PASSWORD}"
@@ -241,9 +229,16 @@ def _make_project(spec, firm, people):
         tiers.add_tier(founder, project, {"per_backer_limit": "", "estimated_delivery": _next_spring(), **tier})
     if spec["kind"] == "equity":
         equity_terms.set_equity_terms(founder, project, spec["equity"])
+        disclosures = {
+            "business_plan": pdfs.business_plan(firm.legal_name, spec["slug_title"], [spec["basics"]["summary"]]),
+            "financial_statements": pdfs.financial_statements(firm.legal_name, "2,460,000", "318,000", "CNY"),
+        }
         for kind in documents.DISCLOSURE_KINDS:
-            documents.upload_document(founder, project, kind, f"{kind}.pdf", "application/pdf", io.BytesIO(MINIMAL_PDF))
-    documents.upload_document(founder, project, "cover", "cover.png", "image/png", io.BytesIO(cover_png(spec["cover"])))
+            documents.upload_document(
+                founder, project, kind, f"{kind}.pdf", "application/pdf", io.BytesIO(disclosures[kind])
+            )
+    cover = images.picture(*DEMO_PICTURES[spec["slug_title"]])
+    documents.upload_document(founder, project, "cover", "cover.jpg", "image/jpeg", io.BytesIO(cover))
     submission.submit(founder, project)
     if spec["state"] == "in_review":
         return

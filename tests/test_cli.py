@@ -38,6 +38,9 @@ def test_seed_is_idempotent(app, db):
     from crowdfund import ledger
     from crowdfund.models import Pledge, Project
 
-    assert sorted(p.status for p in db.session.query(Project)) == ["in_review", "live", "live"]
-    assert {p.status for p in db.session.query(Pledge)} == {"held"}
+    # A dozen campaigns of every outcome (crowdfund/demo/): live, funded, failed, flexible.
+    statuses = [p.status for p in db.session.query(Project)]
+    assert len(statuses) == 12 and {"in_review", "live", "successful", "failed"} <= set(statuses)
+    assert {p.funding_model for p in db.session.query(Project)} == {"all_or_nothing", "flexible"}
+    assert {p.status for p in db.session.query(Pledge)} == {"held", "released", "refunded"}
     assert ledger.verify() == []

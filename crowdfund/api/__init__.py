@@ -10,7 +10,21 @@ service commits its own steps around the payment call, as it does for the web.
 """
 
 from ..errors import DomainError
-from . import accounts, comments, firms, openapi, projects  # register the operations
+from . import (  # register the operations
+    accounts,
+    backing,  # noqa: F401  (registers its operations)
+    changes,  # noqa: F401  (a campaign's changes after approval)
+    comments,
+    deliveries,  # noqa: F401  (release on delivery: shipments, receipts, problems)
+    firms,
+    investor_checks,  # noqa: F401  (eu_ecsp entry checks, cn qualification)
+    material_changes,  # noqa: F401  (material changes, reconfirmation)
+    notifications,  # noqa: F401  (updates, reminders, mail choices)
+    openapi,
+    projects,
+    story_media,
+    stretch_goals,
+)
 from .errors import ApiError, domain_error_response
 from .registry import IdConverter, bp
 

@@ -143,6 +143,11 @@ FIRM = obj(
                 }
             ),
         },
+        "delivery": {
+            **obj({"on_time": COUNT, "late": COUNT, "refunded": COUNT}),
+            "description": "Rewards of its campaigns released on delivery: shipped on time, late (shipped, "
+            "or still unshipped, DELIVERY_GRACE_DAYS after their estimated month), refunded (GET only).",
+        },
     },
     required=["id", "name", "registration_number", "country", "address", "website", "description"],
 )

@@ -3,7 +3,7 @@
 from flask import url_for
 
 from ..errors import NotFound
-from ..services import firm_changes, firm_record, firms, payout_accounts
+from ..services import delivery_records, firm_changes, firm_record, firms, payout_accounts
 from ..workflows import payout_onboarding
 from . import account_schemas as S, serializers
 from .errors import field_names
@@ -45,6 +45,7 @@ def get_firm(call, firm_id):
     record = {
         "people": [{"name": p.name, "role": p.role} for p in firm_record.people(firm)],
         "campaigns": [serializers.campaign_record(c) for c in firm_record.campaigns(firm)],
+        "delivery": delivery_records.firm_performance(firm),
     }
     if call.user is not None and (firm.has_member(call.user) or call.user.is_admin):
         return {**_firm(firm), **record}

@@ -27,6 +27,37 @@ from .schemas import (
 
 # --- projects -------------------------------------------------------------------------------
 
+FUNDING_MODEL = {
+    "type": "string",
+    "enum": ["all_or_nothing", "flexible"],
+    "description": "all_or_nothing (default): the firm is paid only if the goal is met by the deadline. "
+    "flexible (reward campaigns only): the firm keeps what is raised even below the goal.",
+}
+RELEASE_MODEL = {
+    "type": "string",
+    "enum": ["at_success", "on_delivery"],
+    "description": "at_success (default): the firm is paid everything when the campaign succeeds. "
+    "on_delivery (reward campaigns only): RELEASE_AT_SUCCESS_BPS of the net is paid at success; the "
+    "rest is held per pledge until the backer confirms the reward arrived (or DELIVERY_CONFIRM_DAYS "
+    "after it shipped pass without a reported problem).",
+}
+STRETCH_GOAL_CREATE = obj(
+    {"amount": MONEY, "title": line(120), "description": lines(5000)},
+    required=["amount", "title"],
+    description="`amount`: the total raised (minor units) that unlocks it, above the campaign's goal.",
+)
+STRETCH_GOAL = obj(
+    {
+        "id": ID,
+        "amount": MONEY_OUT,
+        "title": STRING,
+        "description": STRING,
+        "reached": BOOLEAN,
+        "reached_at": nullable(TIME),
+    }
+)
+STRETCH_GOALS = {"type": "array", "items": STRETCH_GOAL}
+
 EQUITY_TERMS = obj(
     {
         "security_type": {"type": "string", "enum": list(equity_terms.SECURITY_TYPES)},
@@ -55,6 +86,8 @@ PROJECT_CREATE = obj(
         "currency": CURRENCY,
         "goal": MONEY,
         "duration_days": nullable(INTEGER),
+        "funding_model": FUNDING_MODEL,
+        "release_model": RELEASE_MODEL,
         "equity": nullable(EQUITY_TERMS),
     },
     required=["firm_id", "kind", "title", "summary", "category", "currency", "goal"],
@@ -67,6 +100,8 @@ PROJECT_UPDATE = obj(
         "currency": CURRENCY,
         "goal": MONEY,
         "duration_days": nullable(INTEGER),
+        "funding_model": FUNDING_MODEL,
+        "release_model": RELEASE_MODEL,
         "equity": EQUITY_TERMS,
     },
     required=[],
@@ -74,6 +109,44 @@ PROJECT_UPDATE = obj(
     "description, risks, use_of_funds) can change.",
 )
 
+SHIPPING_RATES_IN = {
+    "type": ["array", "null"],
+    "maxItems": 300,
+    "items": obj({"to": line(20), "fee": {"type": ["integer", "null"]}}, required=["to"]),
+    "description": "Fees per destination: `to` is `domestic` (the firm's country), a region (eu, europe, "
+    "north_america, east_asia, southeast_asia, oceania), an ISO 3166-1 country code or `rest_of_world`; "
+    '`fee` in minor units, null for "does not ship there". The most precise destination wins; with '
+    "rates, a destination none of them names is not shipped to.",
+}
+SHIPPING_RATES_OUT = {
+    "type": "array",
+    "items": obj({"to": STRING, "fee": {"type": ["integer", "null"]}}),
+}
+ADD_ON_CREATE = obj(
+    {
+        "title": line(120),
+        "description": lines(5000),
+        "price": MONEY,
+        "quantity": {"type": ["integer", "null"], "description": "null: unlimited"},
+        "shipping": SHIPPING,
+        "shipping_fee": MONEY,
+        "shipping_rates": SHIPPING_RATES_IN,
+    },
+    required=["title", "price"],
+)
+ADD_ON = obj(
+    {
+        "id": ID,
+        "title": STRING,
+        "description": STRING,
+        "price": MONEY_OUT,
+        "quantity": nullable(COUNT),
+        "remaining": nullable(COUNT),
+        "shipping": SHIPPING,
+        "shipping_fee": MONEY_OUT,
+        "shipping_rates": SHIPPING_RATES_OUT,
+    }
+)
 TIER_CREATE = obj(
     {
         "title": line(120),
@@ -84,6 +157,7 @@ TIER_CREATE = obj(
         "estimated_delivery": line(20, description="YYYY-MM"),
         "shipping": SHIPPING,
         "shipping_fee": MONEY,
+        "shipping_rates": SHIPPING_RATES_IN,
     },
     required=["title", "price", "estimated_delivery"],
 )
@@ -99,6 +173,7 @@ TIER = obj(
         "estimated_delivery": nullable(STRING),
         "shipping": SHIPPING,
         "shipping_fee": MONEY_OUT,
+        "shipping_rates": SHIPPING_RATES_OUT,
     }
 )
 EQUITY = obj(
@@ -123,6 +198,7 @@ _SUMMARY_FIELDS = {
     "category": STRING,
     "currency": STRING,
     "goal": MONEY_OUT,
+    "funding_model": FUNDING_MODEL,
     "pledged": MONEY_OUT,
     "backers": COUNT,
     "deadline": nullable(TIME),
@@ -138,7 +214,10 @@ PROJECT = obj(
         "duration_days": nullable(COUNT),
         "launched_at": nullable(TIME),
         "created_at": TIME,
+        "release_model": RELEASE_MODEL,
         "tiers": {"type": "array", "items": TIER},
+        "add_ons": {"type": "array", "items": ADD_ON},
+        "stretch_goals": STRETCH_GOALS,
         "equity": nullable(EQUITY),
         "end_reason": {
             **nullable(STRING),
@@ -193,13 +272,22 @@ STATEMENT = obj(
         "processor_fees": MONEY_OUT,
         "processor_fees_firm": MONEY_OUT,
         "processor_fees_paid_by": {"type": "string", "enum": ["platform", "firm"]},
+        "custodian": {
+            **nullable(STRING),
+            "description": "The custodian bank that holds the funds (`CUSTODIAN_NAME`); null when none is set.",
+        },
         "reserved": MONEY_OUT,
         "reserved_until": nullable(TIME),
         "payout_due_at": nullable(TIME),
         "refunds_owed": MONEY_OUT,
         "disputed": MONEY_OUT,
+        "funding_model": FUNDING_MODEL,
+        "goal_met": BOOLEAN,
+        "held_for_delivery": MONEY_OUT,
     },
-    description="gross - refunded - disputed = in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout; "
+    description="gross - refunded - disputed = in_escrow + held_for_delivery + fee + processor_fees_firm + "
+    "paid_out + awaiting_payout; `held_for_delivery` is what a campaign released on delivery still holds "
+    "until backers' rewards are delivered; "
     "`refunded` is all money returned to backers, of which `cancelled` was returned because backers "
     "cancelled. `processor_fees` is what the payment processor kept of the campaign's payments "
     "(it keeps its fee on refunds too); `processor_fees_firm` is the part the firm bore. "
@@ -210,7 +298,8 @@ STATEMENT = obj(
     "at the backer's bank and is being sent again. `disputed` is what the payment processor took "
     "back for backers who disputed their payment (chargebacks: open or lost disputes); taken after "
     "the firm was paid, the firm owes it until it is taken back from its account (awaiting_payout "
-    "below 0 meanwhile).",
+    "below 0 meanwhile). `goal_met` false with `funding_model` flexible and money paid out: the "
+    "campaign ended below its goal and the firm kept what was raised.",
 )
 
 

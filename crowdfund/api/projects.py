@@ -246,7 +246,11 @@ def project_statement(call, project_id):
     "a plain `amount`. Equity projects: `shares` and `acknowledge_risks` true (an investor profile is "
     "needed first; without the acknowledgement: 422 `risks_not_acknowledged` naming "
     "`acknowledge_risks`; over the 12-month limit, counted across currencies: 422 "
-    "`investment_limit_exceeded`; an offering full of investors: 409 `investor_cap_reached`). The "
+    "`investment_limit_exceeded`; an offering full of investors: 409 `investor_cap_reached`; eu_ecsp: "
+    "409 `knowledge_test_required` / `loss_simulation_required` until the investor's entry checks "
+    "are done, 422 `large_investment_not_acknowledged` naming `acknowledge_large_investment` above "
+    "the warning mark; cn: 409 `qualification_required` / `qualification_pending` until an admin "
+    "approved the investor's proof). The "
     "payment is taken and the money held in escrow (201, `status` held; `pending` when the "
     "payment processor has not answered yet). When the backer must first authenticate with "
     "their bank (3-D Secure) or pay in a wallet (Alipay, WeChat Pay), the answer is 202 with "
@@ -274,7 +278,17 @@ def place_pledge(call, project_id):
     key = call.headers["idempotency_key"] or pledges.new_attempt_key()
     arguments = {
         name: call.body[name]
-        for name in ("tier_id", "quantity", "amount", "extra", "shares", "shipping_address", "acknowledge_risks")
+        for name in (
+            "tier_id",
+            "quantity",
+            "amount",
+            "extra",
+            "shares",
+            "shipping_address",
+            "acknowledge_risks",
+            "acknowledge_large_investment",
+            "add_ons",
+        )
         if name in call.body
     }
     with field_names(ADDRESS_FIELDS):

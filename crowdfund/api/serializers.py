@@ -2,8 +2,12 @@
 
 from datetime import timezone
 
+from ..services.delivery_records import receipt_delivery
+from ..services.material_changes import STANDING as RECONFIRMABLE
 from ..services.receipts import commitment_cancel_until
-from ..services.statements import STATEMENT_KEYS, STATEMENT_TIMES  # one list for the page, the CSV and the API
+
+# One list for the page, the CSV and the API.
+from ..services.statements import DELIVERY_KEYS, STATEMENT_KEYS, STATEMENT_TIMES
 
 
 def iso(moment):
@@ -79,6 +83,21 @@ def tier(t):
         "estimated_delivery": t.estimated_delivery,
         "shipping": t.shipping,
         "shipping_fee": t.shipping_fee,
+        "shipping_rates": t.shipping_rates or [],
+    }
+
+
+def add_on(a):
+    return {
+        "id": a.id,
+        "title": a.title,
+        "description": a.description or "",
+        "price": a.price,
+        "quantity": a.quantity,
+        "remaining": a.remaining,
+        "shipping": a.shipping,
+        "shipping_fee": a.shipping_fee,
+        "shipping_rates": a.shipping_rates or [],
     }
 
 
@@ -108,6 +127,7 @@ def project_summary(p):
         "category": p.category,
         "currency": p.currency,
         "goal": p.goal,
+        "funding_model": p.funding_model or "all_or_nothing",
         "pledged": p.pledged_amount,
         "backers": p.backer_count,
         "deadline": iso(p.deadline),
@@ -125,7 +145,10 @@ def project(p, *, end_reason=None):
         "duration_days": p.duration_days,
         "launched_at": iso(p.launched_at),
         "created_at": iso(p.created_at),
+        "release_model": p.release_model or "at_success",
         "tiers": [tier(t) for t in p.tiers],
+        "add_ons": [add_on(a) for a in p.add_ons] if p.kind == "reward" else [],
+        "stretch_goals": [stretch_goal(g) for g in p.stretch_goals],
         "equity": equity(p.equity) if p.kind == "equity" else None,
         "end_reason": end_reason,
     }
@@ -159,6 +182,15 @@ def pledge(p):
         "tier_id": p.tier_id,
         "quantity": p.quantity,
         "shares": p.shares,
+        "add_ons": [
+            {"id": i["id"], "title": i["title"], "quantity": i["quantity"], "price": i["price"]}
+            for i in p.add_ons or ()
+        ],
+        "reward_amount": p.reward_amount,
+        "add_ons_amount": p.add_ons_amount or 0,
+        "shipping_fee": p.shipping_fee,
+        "extra_amount": p.extra_amount,
+        "shipping_address": _address(p.shipping_address),
         "created_at": iso(p.created_at),
         "failure_code": p.failure_code,
         "next_action": {"type": action.get("type"), "url": action.get("url")} if action else None,
@@ -166,7 +198,36 @@ def pledge(p):
         # Equity only: a reward pledge's answer reads nothing more (the pledge path is measured).
         "cancel_until": iso(commitment_cancel_until(p)) if p.shares is not None and p.status == "held" else None,
         "risks_acknowledged_at": iso(p.risks_acknowledged_at) if p.shares is not None else None,
+        # While the commitment waits for reconfirmation after a material change (services/material_changes.py).
+        "reconfirm_by": iso(p.reconfirm_by) if p.reconfirm_by is not None and p.status in RECONFIRMABLE else None,
+        "reconfirmed_at": iso(p.reconfirmed_at) if p.shares is not None else None,
+        "large_investment_acknowledged_at": iso(p.large_investment_acknowledged_at),
+        # Release on delivery: only a released reward pledge can have one (so no read otherwise).
+        "delivery": delivery(receipt_delivery(p.id)) if p.status == "released" and p.shares is None else None,
     }
+
+
+def delivery(d):
+    """A pledge's delivery (services/delivery_records.ReceiptDelivery), or None."""
+    if d is None:
+        return None
+    return {
+        "status": d.status,
+        "held_amount": d.held_amount,
+        "currency": d.currency,
+        "carrier": d.carrier,
+        "tracking": d.tracking,
+        "shipped_at": iso(d.shipped_at),
+        "confirm_by": iso(d.confirm_by) if d.status == "shipped" else None,
+        "problem_reason": d.problem_reason,
+        "late": d.late,
+    }
+
+
+def _address(address):
+    if not address:
+        return None
+    return {key: address.get(key) or "" for key in ("name", "line1", "line2", "city", "postal_code", "country")}
 
 
 def investor_profile(profile, allowance):
@@ -193,6 +254,21 @@ def statement(project_id, data):
         **{key: iso(data[key]) if key in STATEMENT_TIMES else int(data[key]) for key in STATEMENT_KEYS},
         "currency": data["currency"],
         "processor_fees_paid_by": data["processor_fees_paid_by"],
+        **{key: int(data[key]) for key in DELIVERY_KEYS},  # release on delivery
+        "custodian": data.get("custodian"),
+        "funding_model": data["funding_model"],
+        "goal_met": data["goal_met"],
+    }
+
+
+def stretch_goal(g):
+    return {
+        "id": g.id,
+        "amount": g.amount,
+        "title": g.title,
+        "description": g.description or "",
+        "reached": g.reached_at is not None,
+        "reached_at": iso(g.reached_at),
     }
 
 

@@ -10,8 +10,10 @@ from .users import users_cli
 
 
 def register_cli(app):
+    from ..jobs.deliveries import deliveries_cli
     from ..jobs.mail import mail_cli
     from ..jobs.settlement import settlement_cli
 
     for command in (users_cli, seed_command, ledger_cli, pledges_cli, campaigns_cli, mail_cli, settlement_cli):
         app.cli.add_command(command)
+    app.cli.add_command(deliveries_cli)

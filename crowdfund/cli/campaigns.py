@@ -1,4 +1,4 @@
-"""`flask campaigns close-due`."""
+"""`flask campaigns close-due`, `flask campaigns send-reminders`."""
 
 import click
 from flask.cli import AppGroup
@@ -15,3 +15,13 @@ def close_due_command():
     click.echo(f"Closed {run.closed} campaign(s).")
     if run.settling:
         click.echo(f"Settlement started for project(s) {', '.join(map(str, run.settling))}.")
+
+
+@campaigns_cli.command("send-reminders")
+def send_reminders_command():
+    """Mail the "Remind me" reminders now due, and any goal-reached mail not sent yet (safe to repeat)."""
+    from ..workflows import reminder_runs
+
+    reminded = reminder_runs.send_due_reminders()
+    announced = reminder_runs.announce_goals()
+    click.echo(f"Sent {reminded} reminder(s); announced {announced} goal(s) reached.")

@@ -29,3 +29,19 @@ def pledges_reconcile(older_than):
     summary = reconcile.reconcile_pending(timedelta(seconds=older_than) if older_than is not None else None)
     after_commit.run()  # the receipts and notices it queued
     click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))
+
+
+@pledges_cli.command("expire-reconfirmations")
+def pledges_expire_reconfirmations():
+    """Cancel and refund equity commitments not reconfirmed in time after a material change to
+    their offering, and mail their investors.
+
+    Safe to run at any time and to repeat: a commitment is cancelled once, and a refund the
+    processor did not confirm is left for `flask pledges reconcile`. Closing runs it first too.
+    """
+    from .. import after_commit
+    from ..workflows import reconfirmation
+
+    summary = reconfirmation.expire_due()
+    after_commit.run()  # the investors' mail
+    click.echo(", ".join(f"{key}: {value}" for key, value in summary.items()))

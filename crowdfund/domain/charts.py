@@ -31,6 +31,12 @@ class Chart:
     y_ticks: list = field(default_factory=list)
     x_ticks: list = field(default_factory=list)
     last: tuple | None = None  # (x, y) of the latest point
+    # What the x labels name: "day" ("Dec 7"), or "time" ("Dec 7, 15:00") for a campaign
+    # shorter than SHORT_SPAN, whose ticks would otherwise all read the same day.
+    x_unit: str = "day"
+
+
+SHORT_SPAN = timedelta(days=2)
 
 
 def nice_step(span, parts=4):
@@ -100,4 +106,5 @@ def funding_chart(points, *, start, end, goal, now, unit=1, width=WIDTH, height=
         y_ticks,
         x_ticks,
         coords[-1],
+        "time" if end - start < SHORT_SPAN else "day",
     )

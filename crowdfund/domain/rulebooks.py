@@ -41,6 +41,22 @@ class Rulebook:
     max_investors: int | None  # distinct investors an offering accepts (None: any number)
     early_close_notice_days: int  # business days between an early close's notice and its deadline
     reflection_period: int = 0  # seconds after a commitment during which it may be revoked, cut-off or not
+    # Business days investors have to reconfirm a commitment after a material change to the
+    # offering (Reg CF 227.304(c): five); not reconfirmed, it is cancelled and refunded.
+    reconfirm_business_days: int = 5
+    # EU ECSP Art. 21: the entry knowledge test and loss-bearing simulation of non-sophisticated
+    # investors, renewed every `entry_checks_valid_days`; a warning to acknowledge for a project
+    # above the greater of `large_investment_warning` (major units) and its share of net worth.
+    entry_checks: bool = False
+    entry_checks_valid_days: int = 730
+    knowledge_test_pass_mark: int = 4  # right answers out of the test's questions
+    loss_capacity_bps: int = 1_000  # the share of net worth shown as what one can bear to lose
+    large_investment_warning: int | None = None
+    large_investment_net_worth_bps: int = 500
+    # cn: qualified investors only, by financial assets OR annual income (major units); None: no proof asked.
+    qualified_financial_assets: int | None = None
+    qualified_annual_income: int | None = None
+    custodian_required: bool = False  # CUSTODIAN_NAME must be set (checked at start)
 
 
 RULEBOOKS = {
@@ -70,6 +86,8 @@ RULEBOOKS = {
         max_investors=None,
         early_close_notice_days=5,
         reflection_period=4 * DAY,
+        entry_checks=True,
+        large_investment_warning=1_000,
     ),
     "cn": Rulebook(
         key="cn",
@@ -83,6 +101,11 @@ RULEBOOKS = {
         progress_notices=(50, 100),
         max_investors=200,
         early_close_notice_days=5,
+        # Qualified investors as the 2018 asset-management rules define them: financial assets of
+        # at least CNY 3M, or an average annual income of at least CNY 500,000.
+        qualified_financial_assets=3_000_000,
+        qualified_annual_income=500_000,
+        custodian_required=True,
     ),
 }
 
@@ -104,7 +127,24 @@ FIGURE_KEYS = {
     "MAX_INVESTORS_PER_OFFERING": "max_investors",
     "EARLY_CLOSE_NOTICE_DAYS": "early_close_notice_days",
     "REFLECTION_PERIOD": "reflection_period",
+    "RECONFIRM_BUSINESS_DAYS": "reconfirm_business_days",
+    "INVESTOR_ENTRY_CHECKS": "entry_checks",
+    "INVESTOR_CHECKS_VALID_DAYS": "entry_checks_valid_days",
+    "KNOWLEDGE_TEST_PASS_MARK": "knowledge_test_pass_mark",
+    "LOSS_BEARING_CAPACITY_BPS": "loss_capacity_bps",
+    "LARGE_INVESTMENT_WARNING": "large_investment_warning",
+    "LARGE_INVESTMENT_WARNING_NET_WORTH_BPS": "large_investment_net_worth_bps",
+    "QUALIFIED_INVESTOR_FINANCIAL_ASSETS": "qualified_financial_assets",
+    "QUALIFIED_INVESTOR_ANNUAL_INCOME": "qualified_annual_income",
 }
+# Figures where 0 means "none" (None keeps the rulebook's).
+ZERO_MEANS_NONE = (
+    "issuer_cap",
+    "max_investors",
+    "large_investment_warning",
+    "qualified_financial_assets",
+    "qualified_annual_income",
+)
 
 
 class UnknownRulebook(ValueError):
@@ -114,7 +154,8 @@ class UnknownRulebook(ValueError):
 def from_config(config):
     """The rulebook in force: INVESTOR_RULEBOOK's, with every figure the config sets laid over it.
 
-    ISSUER_CAP and MAX_INVESTORS_PER_OFFERING set to 0 mean "none" (None keeps the rulebook's)."""
+    ISSUER_CAP, MAX_INVESTORS_PER_OFFERING and the other ZERO_MEANS_NONE figures set to 0 mean
+    "none" (None keeps the rulebook's)."""
     key = config.get("INVESTOR_RULEBOOK") or "us_reg_cf"
     try:
         rulebook = RULEBOOKS[key]
@@ -122,7 +163,7 @@ def from_config(config):
         raise UnknownRulebook(f"INVESTOR_RULEBOOK must be one of {', '.join(RULEBOOKS)}, not {key!r}") from None
     limit = {field: config[name] for name, field in LIMIT_KEYS.items() if config.get(name) is not None}
     figures = {field: config[name] for name, field in FIGURE_KEYS.items() if config.get(name) is not None}
-    for field in ("issuer_cap", "max_investors"):
+    for field in ZERO_MEANS_NONE:
         if figures.get(field) == 0:
             figures[field] = None
     if "progress_notices" in figures:
@@ -138,3 +179,17 @@ def shortest_run(kind, config):
     if kind == "equity":
         return from_config(config).equity_min_duration
     return config["CAMPAIGN_MIN_DURATION"]
+
+
+class CustodianMissing(ValueError):
+    pass
+
+
+def require_custodian(config):
+    """A rulebook whose investors' funds must sit with a custodian bank (cn) needs CUSTODIAN_NAME."""
+    if from_config(config).custodian_required and not (config.get("CUSTODIAN_NAME") or "").strip():
+        raise CustodianMissing("INVESTOR_RULEBOOK 'cn' needs CUSTODIAN_NAME: the bank that holds investors' funds")
+
+
+def qualification_required(book):
+    return book.qualified_financial_assets is not None or book.qualified_annual_income is not None

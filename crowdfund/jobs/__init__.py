@@ -67,13 +67,19 @@ BROKER_AWAY_UNTIL = "crowdfund.broker_away_until"  # app.extensions: time.monoto
 PERIODIC = {
     "deliver_mail": 60,
     "announce_updates": 60,
+    "announce_goals": 60,  # a backed campaign reached its goal (started after the pledge's commit too)
+    "send_reminders": 300,  # "Remind me": REMINDER_LEAD_SECONDS before a deadline, give or take this
     "close_due_campaigns": "SCHEDULER_INTERVAL",
     "deliver_sandbox_webhooks": 5,  # retries and held-back events; new ones go after their commit
     "reconcile_pledges": "PLEDGE_RECONCILE_INTERVAL",
+    # Commitments not reconfirmed in time after a material change (closing runs it first too).
+    "expire_reconfirmations": 60,
     "reconcile_books": 24 * 3600,  # the ledger against the processor's books, mailed to admins on a difference
     # Payouts whose delay, reserve or balance back-off has run out (hours or days: hourly is
     # soon enough), and settlements or retried refunds a crash left unfinished.
     "resume_settlements": 3600,
+    # Release on delivery: receipt timeouts, late rewards, refunds, daily payouts (jobs/deliveries.py).
+    "sweep_deliveries": "DELIVERY_SWEEP_INTERVAL",
 }
 
 TASK_PREFIX = "crowdfund."

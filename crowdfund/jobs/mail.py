@@ -197,6 +197,8 @@ def build_email(message, config):
         email["List-Unsubscribe"] = f"<{message.list_unsubscribe}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body_text)
+    if getattr(message, "body_html", None):  # formatted mail: the text above is its plain alternative
+        email.add_alternative(message.body_html, subtype="html")
     return email
 
 

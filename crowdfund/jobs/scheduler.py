@@ -3,7 +3,8 @@
 A daemon thread that sleeps until the next campaign deadline (or `SCHEDULER_INTERVAL`
 seconds, whichever is sooner), then closes and settles what is due in an app context
 (`workflows/closing.close_and_settle`, as the CLI and Celery beat do); now and then also
-reconcile, and the resume of settlements whose payout came due.
+reconcile, the resume of settlements whose payout came due, and the reminders due before a
+deadline (with the goal-reached mail a lost sweep left).
 `create_app` starts it only when `SCHEDULER_ENABLED` is true; tests never get one unless
 they ask. `close_due` is safe to run concurrently, so several web processes each running
 a scheduler is harmless; inside one process it starts once, and never in the reloader's
@@ -39,6 +40,10 @@ class DeadlineScheduler:
         self.next_reconcile = 0.0  # monotonic time of the next reconcile run
         self.resume_every = float(PERIODIC["resume_settlements"])
         self.next_resume = 0.0  # monotonic time of the next run of due settlements (at start: after a crash)
+        self.deliveries_every = float(app.config.get("DELIVERY_SWEEP_INTERVAL", 3600))
+        self.next_deliveries = 0.0  # monotonic time of the next delivery sweep (jobs/deliveries.py)
+        self.remind_every = float(PERIODIC["send_reminders"])
+        self.next_remind = 0.0  # monotonic time of the next run of due reminders and goal mail
 
     def start(self):
         self.thread.start()
@@ -91,6 +96,17 @@ class DeadlineScheduler:
             from .settlement import resume
 
             work.append(("resuming due settlements", resume))
+        if time.monotonic() >= self.next_deliveries:
+            self.next_deliveries = time.monotonic() + self.deliveries_every
+            from .deliveries import sweep_deliveries
+
+            work.append(("sweeping deliveries", sweep_deliveries))
+        if time.monotonic() >= self.next_remind:
+            self.next_remind = time.monotonic() + self.remind_every
+            from .reminders import announce_goals, send_reminders
+
+            work.append(("sending due reminders", send_reminders))
+            work.append(("announcing goals reached", announce_goals))
         for what, run in work:
             with self.app.app_context():
                 try:

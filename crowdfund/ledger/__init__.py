@@ -43,9 +43,22 @@ from .accounts import (
     escrow_key,
     firm_payable_key,
     get_account,
+    held_for_delivery_key,
     platform_fees_key,
     processor_fees_key,
     refunds_owed_key,
+)
+
+# Release on delivery: an on_delivery campaign's held remainders (delivery.py).
+from .delivery import (
+    DELIVERY_CODES,
+    DELIVERY_HOLD,
+    DELIVERY_REFUND,
+    DELIVERY_RELEASE,
+    delivery_hold_id,
+    delivery_payout_id,
+    delivery_refund_id,
+    delivery_release_id,
 )
 
 # Disputes (chargebacks): their codes, legs and transfer ids are described in disputes.py.
@@ -99,6 +112,27 @@ def processor_fee_id(pledge_id):
 
 def release_processor_fee_id(pledge_id):
     return f"pledge:{pledge_id}:processor_fee_release"
+
+
+# A held pledge changed while its campaign is live (crowdfund/workflows/pledge_change.py):
+# escrow grows or shrinks by the difference, under the change's number <n>. An upgrade is a
+# new charge of the new total (the old charge is then refunded in full), and the processor
+# keeps its fee on that charge too.
+#
+#     pledge grows      pledge:<id>:change:<n>                 clearing -> escrow         pledge_increase
+#     pledge shrinks    pledge:<id>:change:<n>                 escrow -> clearing         pledge_decrease
+#     its charge's fee  pledge:<id>:change:<n>:processor_fee   processor_fees -> clearing change_processor_fee
+PLEDGE_INCREASE = "pledge_increase"
+PLEDGE_DECREASE = "pledge_decrease"
+CHANGE_PROCESSOR_FEE = "change_processor_fee"
+
+
+def change_id(pledge_id, number):
+    return f"pledge:{pledge_id}:change:{number}"
+
+
+def change_processor_fee_id(pledge_id, number):
+    return f"pledge:{pledge_id}:change:{number}:processor_fee"
 
 
 # Failed refunds (crowdfund/workflows/refund_failures.py): attempt 1 is the first refund.

@@ -9,6 +9,8 @@ Keys:
                                     cost, unless the firm bears it at release
     refunds_owed:<CUR>              refunds the processor gave back (they failed at the backer's
                                     bank): owed to those backers until a retry reaches them
+    held_for_delivery:project:<id>  an on_delivery campaign's held remainders (in the project's
+                                    currency), each waiting for its reward to be delivered
 
 `get_account(key)` is safe under concurrency: the insert runs in a savepoint, and when a
 concurrent transaction made the same account first (unique key), the savepoint is rolled
@@ -34,6 +36,7 @@ _PATTERNS = [
     ("platform_fees", re.compile(rf"^platform_fees:(?P<currency>{_CURRENCY})$")),
     ("processor_fees", re.compile(rf"^processor_fees:(?P<currency>{_CURRENCY})$")),
     ("refunds_owed", re.compile(rf"^refunds_owed:(?P<currency>{_CURRENCY})$")),
+    ("held_for_delivery", re.compile(r"^held_for_delivery:project:(?P<project_id>[1-9][0-9]*)$")),
 ]
 
 
@@ -59,6 +62,10 @@ def processor_fees_key(currency):
 
 def refunds_owed_key(currency):
     return f"refunds_owed:{currency}"
+
+
+def held_for_delivery_key(project_or_id):
+    return f"held_for_delivery:project:{getattr(project_or_id, 'id', project_or_id)}"
 
 
 def parse_key(key):
@@ -99,7 +106,7 @@ def get_account(key):
     if account is not None:
         return account
     columns = parse_key(key)
-    if columns["kind"] == "escrow":
+    if columns["kind"] in ("escrow", "held_for_delivery"):
         currency = db.session.scalar(select(Project.currency).where(Project.id == columns["project_id"]))
         if currency is None:
             raise LedgerError(f"No project {columns['project_id']} for {key}.")

@@ -11,7 +11,8 @@
      pending, requires_action   no transfers at all
      failed                 none, or only the processor's fee (a charge refunded because
                             the campaign closed while it was in flight)
-     held                   one hold of the pledge's amount, nothing out
+     held                   one hold of the pledge's amount (with the changes made while
+                            live: hold + pledge_increase - pledge_decrease), nothing out
      released               the hold, and release_net + release_fee (+ the processor's fee,
                             when the firm bears it) summing to the amount
      refunded, cancelled    the hold, and one refund of the same amount
@@ -40,10 +41,13 @@ from ..extensions import db
 from ..models import LedgerAccount, LedgerTransfer, Pledge, Project
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
+from .verify_delivery import DELIVERY_DIRECTIONS, delivery_account_problems, delivery_pledge_problems
 from .verify_disputes import DISPUTE_DIRECTIONS, dispute_problems, firm_mismatches
 
 PLEDGE_CODES = {"pledge_hold", "pledge_refund", "release_net", "release_fee", "processor_fee", "release_processor_fee"}
-RELEASE_CODES = ("release_net", "release_fee", "release_processor_fee")
+# What a release takes out of escrow; delivery_hold is the part an on_delivery campaign keeps
+# back per pledge until its reward is delivered (verify_delivery.py).
+RELEASE_CODES = ("release_net", "release_fee", "release_processor_fee", "delivery_hold")
 # code -> (debit kind, credit kind, which side is the pledge's project escrow, if any)
 DIRECTIONS = {
     "pledge_hold": ("gateway_clearing", "escrow", "credit"),
@@ -61,9 +65,21 @@ REFUND_FAILURE_DIRECTIONS = {
 }
 PLEDGE_CODES.update(REFUND_FAILURE_DIRECTIONS)
 DIRECTIONS.update(REFUND_FAILURE_DIRECTIONS)
+# Changes of a held pledge (crowdfund/workflows/pledge_change.py): what its hold put in
+# escrow, plus what changes added, less what they took out, is the pledge's amount.
+CHANGE_DIRECTIONS = {
+    "pledge_increase": ("gateway_clearing", "escrow", "credit"),
+    "pledge_decrease": ("escrow", "gateway_clearing", "debit"),
+    "change_processor_fee": ("processor_fees", "gateway_clearing", None),
+}
+PLEDGE_CODES.update(CHANGE_DIRECTIONS)
+DIRECTIONS.update(CHANGE_DIRECTIONS)
 # Disputes (chargebacks): verify_disputes.py.
 PLEDGE_CODES.update(DISPUTE_DIRECTIONS)
 DIRECTIONS.update(DISPUTE_DIRECTIONS)
+# Release on delivery: verify_delivery.py.
+PLEDGE_CODES.update(DELIVERY_DIRECTIONS)
+DIRECTIONS.update(DELIVERY_DIRECTIONS)
 
 
 def verify():
@@ -75,6 +91,7 @@ def verify():
     problems += _check_pledges()
     problems += _check_pledge_directions()
     problems += _check_refunds_owed(balances)
+    problems += delivery_account_problems(balances)
     return problems
 
 
@@ -239,6 +256,7 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
         problems.append(f"{name} has {count('processor_fee')} processor fees (expected at most 1).")
     problems += _refund_failure_problems(name, status, amount, count, total)
     problems += dispute_problems(name, status, amount, count, total)
+    problems += delivery_pledge_problems(name, status, count, total)
     if status == PS.FAILED.value and set(moves) <= {"processor_fee", *REFUND_FAILURE_DIRECTIONS}:
         return problems  # the processor kept its fee on a charge it then refunded
     if status in (PS.PENDING.value, PS.REQUIRES_ACTION.value, PS.FAILED.value):
@@ -247,8 +265,10 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
         return problems
     if count("pledge_hold") != 1:
         problems.append(f"{name} has {count('pledge_hold')} hold transfers (expected exactly 1).")
-    elif total("pledge_hold") != amount:
-        problems.append(f"{name}: its hold moved {total('pledge_hold')} into escrow, not {amount}.")
+    elif total("pledge_hold") + total("pledge_increase") - total("pledge_decrease") != amount:
+        changed = total("pledge_increase") - total("pledge_decrease")
+        moved = f"{total('pledge_hold')}" + (f" (and its changes {changed:+d})" if changed else "")
+        problems.append(f"{name}: its hold moved {moved} into escrow, not {amount}.")
     if hold_transfer_id is not None and count("pledge_hold") == 1 and hold_transfer_id != f"pledge:{pledge_id}:hold":
         problems.append(f"{name}: its hold has id {hold_transfer_id}, expected pledge:{pledge_id}:hold.")
     released = sum(count(code) for code in RELEASE_CODES)

@@ -27,6 +27,8 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
+    # An HTML alternative, for mail whose content is formatted (a founder's update): sanitised.
+    body_html: Mapped[str | None] = mapped_column(Text)
     # The List-Unsubscribe header's address, for mail a person can stop (services/comment_mail.py).
     list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)

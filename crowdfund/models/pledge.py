@@ -28,6 +28,8 @@ class Pledge(db.Model):
         # reads just that batch from the index instead of sorting every held pledge each time.
         Index("ix_pledges_project_status", "project_id", "status", "id"),
         Index("ix_pledges_backer_created", "backer_id", "created_at"),
+        # The reconfirmation sweep reads only the few commitments that wait (most rows: NULL).
+        Index("ix_pledges_reconfirm_by", "reconfirm_by"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -46,6 +48,9 @@ class Pledge(db.Model):
     reward_amount: Mapped[int] = mapped_column(Money, default=0)
     extra_amount: Mapped[int] = mapped_column(Money, default=0)
     shipping_fee: Mapped[int] = mapped_column(Money, default=0)
+    # Add-on items ([{"id", "title", "quantity", "price"}]) and what they cost together.
+    add_ons: Mapped[list | None] = mapped_column(JSON)
+    add_ons_amount: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     amount: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     shipping_address: Mapped[dict | None] = mapped_column(JSON)
@@ -67,6 +72,13 @@ class Pledge(db.Model):
     # Equity: when the investor confirmed, for this commitment, that they may lose it all and
     # cannot easily sell (the API's `acknowledge_risks`, the form's checkbox).
     risks_acknowledged_at = mapped_column(UTCDateTime)
+    # eu_ecsp: the investor acknowledged the warning for a project above the large-investment mark.
+    large_investment_acknowledged_at = mapped_column(UTCDateTime)
+    # Equity, after a material change to the offering (services/material_changes.py): the
+    # investor must reconfirm by then or the commitment is cancelled and refunded. Set only
+    # while it waits; `reconfirmed_at` keeps the last reconfirmation.
+    reconfirm_by = mapped_column(UTCDateTime)
+    reconfirmed_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     held_at = mapped_column(UTCDateTime)
     ended_at = mapped_column(UTCDateTime)  # released, refunded, cancelled or failed

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import BigId, Money, UTCDateTime, db, trigram_indexes, utcnow
@@ -51,6 +51,12 @@ class Project(db.Model):
     category: Mapped[str] = mapped_column(String(40))
     currency: Mapped[str] = mapped_column(String(3))
     goal: Mapped[int] = mapped_column(Money)
+    # all_or_nothing | flexible (models/stretch_goal.py FundingModel): may the firm keep a
+    # total below the goal? Flexible is for reward campaigns only.
+    funding_model: Mapped[str] = mapped_column(String(20), default="all_or_nothing", server_default="all_or_nothing")
+    # at_success | on_delivery (models/delivery.py ReleaseModel): is part of a successful reward
+    # campaign's money held until each backer's reward is delivered?
+    release_model: Mapped[str] = mapped_column(String(20), default="at_success", server_default="at_success")
     risks: Mapped[str] = mapped_column(Text, default="")
     use_of_funds: Mapped[str] = mapped_column(Text, default="")
     duration_days: Mapped[int | None] = mapped_column(Integer)  # the founder's plan before launch
@@ -106,6 +112,8 @@ class RewardTier(db.Model):
     estimated_delivery: Mapped[str | None] = mapped_column(String(7))  # "YYYY-MM"
     shipping: Mapped[str] = mapped_column(String(10), default="none")
     shipping_fee: Mapped[int] = mapped_column(Money, default=0)
+    # Fees per destination ([{"to", "fee"}], domain/shipping.py); None: `shipping_fee` wherever it ships.
+    shipping_rates: Mapped[list | None] = mapped_column(JSON)
     available_from = mapped_column(UTCDateTime)
     available_until = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -200,15 +208,28 @@ class ProjectUpdate(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     announced_at = mapped_column(UTCDateTime)  # when every backer's mail was queued
+    # public: on the page for everyone; backers: its text only for the campaign's backers and
+    # its firm (everyone else sees the title, locked). Mailed to the backers either way.
+    audience: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
 
     project = relationship("Project", back_populates="updates")
     author = relationship("User")
 
 
 class ProjectEdit(db.Model):
-    """A logged change to a project after approval (terms are locked; the story is not)."""
+    """A logged change to a project after approval (terms are locked; the story is not).
+    Shown in the campaign's public "Changes" list (services/change_history.py)."""
 
     __tablename__ = "project_edits"
+    # The changes an administrator has still to look at (the admin's "Campaign changes" queue).
+    __table_args__ = (
+        Index(
+            "ix_project_edits_awaiting_review",
+            "project_id",
+            postgresql_where=text("needs_review AND reviewed_at IS NULL"),
+            sqlite_where=text("needs_review AND reviewed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -217,3 +238,8 @@ class ProjectEdit(db.Model):
     old_value: Mapped[str] = mapped_column(Text, default="")
     new_value: Mapped[str] = mapped_column(Text, default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Risks, use of funds and documents changed after approval wait for an administrator's look
+    # (the campaign stays live meanwhile): who looked, and when.
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reviewed_at = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -7,11 +7,12 @@ from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import func, select
 
 from ..domain.clock import utcnow
+from ..domain.funding_models import releases_at_deadline
 from ..domain.money import format_money
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Project, ProjectStatus as S
-from . import offerings, payout_accounts, settlement_hooks, use_case
+from . import material_changes, offerings, payout_accounts, settlement_hooks, use_case
 from .projects.access import lock, require_member
 from .reviews import require_admin
 from .transitions import can_move, transition
@@ -119,7 +120,8 @@ def suspend(admin, project, note):
 
 def close_due(now=None):
     """Close every live campaign whose deadline has passed: `successful` when its held pledges
-    (`pledged_amount`) reach the goal, otherwise `failed`. Returns how many it closed.
+    (`pledged_amount`) reach the goal, or for a flexible campaign that raised anything
+    (domain/funding_models.py), otherwise `failed`. Returns how many it closed.
 
     Safe to run any number of times, and in several processes at once: each project is
     re-read under a row lock (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so a second runner
@@ -147,10 +149,15 @@ def close_due(now=None):
             project = db.session.scalar(query)
             if project is None:  # closed by someone else meanwhile, or being closed right now
                 continue
+            if material_changes.hold_back_close(project, now):  # investors still reconfirming
+                continue
             raised = format_money(project.pledged_amount, project.currency)
             goal = format_money(project.goal, project.currency)
             if project.pledged_amount >= project.goal:
                 outcome, note = S.SUCCESSFUL, f"Deadline reached: {raised} raised, goal {goal} met."
+            elif releases_at_deadline(project.funding_model, project.pledged_amount, project.goal):
+                outcome = S.SUCCESSFUL
+                note = f"Deadline reached: {raised} raised, goal {goal} not met; flexible funding: the firm keeps it."
             else:
                 outcome, note = S.FAILED, f"Deadline reached: {raised} raised, goal {goal} not met."
             _end(project, outcome, actor=None, note=note, now=now)

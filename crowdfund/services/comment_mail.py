@@ -6,67 +6,49 @@
 Each message carries a link that stops that kind of mail for the account (KINDS), in its
 text and in a `List-Unsubscribe` header (with `List-Unsubscribe-Post`, so a mail program's
 own "unsubscribe" button works with one POST, RFC 8058). The link is signed
-(services/signed_links.py) and lasts UNSUBSCRIBE_LINK_DAYS. Messages are written to the
+(services/mail_choices.py) and lasts UNSUBSCRIBE_LINK_DAYS. Messages are written to the
 outbox in the caller's transaction, once per dedupe key, in the recipient's language.
 """
 
-from flask import render_template, url_for
+from flask import render_template
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import FirmMember, MailOptOut, OutboxMessage, User, utcnow
-from . import signed_links
+from ..models import FirmMember, OutboxMessage, User, utcnow
+from . import mail_choices, signed_links  # noqa: F401  (signed_links: LinkRefused, for callers)
 from .mail_outbox import recipient_locale
 
 KINDS = ("comment_questions", "comment_answers")
-UNSUBSCRIBE_LINK_DAYS = 365
+UNSUBSCRIBE_LINK_DAYS = mail_choices.LINK_DAYS
 
 
-# --- the links -----------------------------------------------------------------------------------
-
-
-def _purpose(kind):
-    return f"unsubscribe.{kind}"  # a link for one kind of mail cannot stop another
-
-
-def _fingerprint(user):
-    return signed_links.fingerprint("unsubscribe", user.id)
+# --- the links (services/mail_choices.py) ------------------------------------------------------
 
 
 def unsubscribe_link(user, kind):
-    token = signed_links.make(_purpose(kind), user, _fingerprint(user))
-    return url_for("comments.unsubscribe", kind=kind, token=token, _external=True)
+    return mail_choices.link(user, kind)
 
 
 def reader_of(kind, token):
     """The account an unsubscribe link names; LinkRefused if it is not one of ours."""
-    if kind not in KINDS:
-        raise signed_links.LinkRefused(_("This link is not valid, or it was already used. Ask for a new one."))
-    return signed_links.read(
-        _purpose(kind), token, max_age=UNSUBSCRIBE_LINK_DAYS * 24 * 3600, fingerprint_of=_fingerprint
-    )
+    return mail_choices.reader_of(kind, token)
 
 
 def opted_out(user_id, kind):
-    return (
-        db.session.scalar(select(MailOptOut.id).where(MailOptOut.user_id == user_id, MailOptOut.kind == kind))
-        is not None
-    )
+    return mail_choices.opted_out(user_id, kind)
 
 
 def unsubscribe(user, kind):
     """No more mail of `kind` for `user`; doing it again changes nothing."""
-    if not opted_out(user.id, kind):
-        db.session.add(MailOptOut(user_id=user.id, kind=kind, created_at=utcnow()))
-        db.session.flush()
+    mail_choices.unsubscribe(user, kind)
 
 
 # --- the messages --------------------------------------------------------------------------------
 
 
 def _comment_link(project, comment):
-    return url_for("projects.show", slug=project.slug, _external=True) + f"#comment-{comment.id}"
+    return mail_choices.external_url("projects.show", slug=project.slug) + f"#comment-{comment.id}"
 
 
 def new_question(project, question):
@@ -113,7 +95,7 @@ def _queue(dedupe_key, user, kind, template, subject, **context):
     stop = unsubscribe_link(user, kind)
     with force_locale(recipient_locale(user)):
         subject_text = " ".join(str(subject()).split())[:300]
-        body = render_template(template, user=user, unsubscribe=stop, **context)
+        body = render_template(template, user=user, unsubscribe=stop, unsubscribe_kind=kind, **context)
     message = OutboxMessage(
         dedupe_key=dedupe_key,
         to_address=user.email,

@@ -10,7 +10,6 @@ from datetime import timezone
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
 from flask import current_app, render_template
 from flask_babel import force_locale, get_translations
 from jinja2 import pass_context
@@ -22,9 +21,11 @@ from sqlalchemy.orm import Session
 from .. import after_commit
 from ..database import bulk_insert, insert_new_returning, one_of
 from ..domain.clock import utcnow
+from ..domain.moments import format_moment
 from ..domain.money import format_money
 from ..extensions import db
 from ..models import FirmMember, OutboxMessage, User
+from . import mail_choices
 
 
 @event.listens_for(Session, "after_flush")
@@ -51,14 +52,21 @@ def _queue_to_firm(key_prefix, firm_id, template, subject, **context):
     return queued
 
 
-def _queue_one(dedupe_key, user, template, subject, *, in_locale=None, **context):
+def _queue_one(dedupe_key, user, template, subject, *, in_locale=None, kind=None, **context):
     """Queue one message for `user` unless `dedupe_key` is already in the outbox (in
-    `in_locale` when given, else in the recipient's language)."""
+    `in_locale` when given, else in the recipient's language). `kind`: one of the optional
+    kinds of mail (services/mail_choices.py), not sent to a person who turned it off; None
+    for mail that always goes. Either way it carries the link that changes the choices."""
+    if kind is not None and mail_choices.opted_out(user.id, kind):
+        return []
+    stop = mail_choices.link(user, kind or mail_choices.ALL)
     locale = in_locale or recipient_locale(user)
     with force_locale(locale):
         helpers = _Helpers(locale, user)
         subject_text = " ".join(str(subject()).split())[:300]
-        body = render_template(template, user=user, fmt=helpers, **context)
+        body = render_template(
+            template, user=user, fmt=helpers, unsubscribe=stop, unsubscribe_kind=kind or mail_choices.ALL, **context
+        )
     # ON CONFLICT DO NOTHING: a key queued before (a retried job, or a concurrent transaction
     # that got there first) writes nothing and returns no row, without spoiling the
     # caller's transaction.
@@ -71,6 +79,7 @@ def _queue_one(dedupe_key, user, template, subject, *, in_locale=None, **context
                 "to_address": user.email,
                 "subject": subject_text,
                 "body_text": body.strip() + "\n",
+                "list_unsubscribe": stop,
                 "created_at": utcnow(),
                 "attempts": 0,
             }
@@ -88,6 +97,7 @@ class Queued(NamedTuple):
     to_address: str
     subject: str
     body_text: str
+    list_unsubscribe: str | None = None
 
 
 def _users(ids):
@@ -115,15 +125,19 @@ def _existing_keys(keys):
     return found
 
 
-def _queue_many(items):
+def _queue_many(items, *, kind=None):
     """`_queue_one` for many messages at once: items are (dedupe_key, user, template, subject,
-    context). One SELECT finds the keys already queued; the rest are rendered (grouped by
+    context); `kind` as for `_queue_one` (one query finds who turned it off). One SELECT
+    finds the keys already queued; the rest are rendered (grouped by
     language, with that language's catalogue looked up once) and written with one batched
     INSERT in a savepoint. If a concurrent transaction queued one of them meanwhile, the
     savepoint is rolled back and each goes through `_queue_one`. Returns `Queued` records."""
     if not items:
         return []
     seen = _existing_keys([item[0] for item in items])
+    if kind is not None:
+        off = mail_choices.opted_out_ids([item[1].id for item in items], kind)
+        items = [item for item in items if item[1].id not in off]
     todo = []
     for item in items:
         if item[0] not in seen:
@@ -143,10 +157,19 @@ def _queue_many(items):
                 dedupe_key, user, template, subject, context = todo[index]
                 if subject not in subjects:  # the same subject function: the same words (per language)
                     subjects[subject] = " ".join(str(subject()).split())[:300]
+                stop = mail_choices.link(user, kind or mail_choices.ALL)
                 body = templates.render(
-                    template, {**translation, "user": user, "fmt": _Helpers(locale, user), **context}
+                    template,
+                    {
+                        **translation,
+                        "user": user,
+                        "fmt": _Helpers(locale, user),
+                        "unsubscribe": stop,
+                        "unsubscribe_kind": kind or mail_choices.ALL,
+                        **context,
+                    },
                 )
-                messages[index] = Queued(dedupe_key, user.email, subjects[subject], body.strip() + "\n")
+                messages[index] = Queued(dedupe_key, user.email, subjects[subject], body.strip() + "\n", stop)
     if not messages:
         return []
     now = utcnow()
@@ -161,6 +184,7 @@ def _queue_many(items):
                         "to_address": m.to_address,
                         "subject": m.subject,
                         "body_text": m.body_text,
+                        "list_unsubscribe": m.list_unsubscribe,
                         "created_at": now,
                         "attempts": 0,
                     }
@@ -170,7 +194,7 @@ def _queue_many(items):
     except IntegrityError:
         queued = []
         for dedupe_key, user, template, subject, context in todo:
-            queued += _queue_one(dedupe_key, db.session.get(User, user.id), template, subject, **context)
+            queued += _queue_one(dedupe_key, db.session.get(User, user.id), template, subject, kind=kind, **context)
         return queued
     _mark_queued()
     return messages
@@ -245,7 +269,4 @@ class _Helpers:
             return ""
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return (
-            format_datetime(value, "medium", tzinfo=self.tz, locale=self.locale)
-            + f" ({value.astimezone(self.tz).tzname()})"
-        )
+        return format_moment(value, "medium", self.tz, self.locale) + f" ({value.astimezone(self.tz).tzname()})"

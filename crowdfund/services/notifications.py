@@ -34,8 +34,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..database import one_of
+from ..domain.funding_models import kept_below_goal
 from ..extensions import db
 from ..models import Pledge, PledgeStatus, Project
+from . import update_mail
 from .mail_outbox import _queue_many, _queue_one, _queue_to_firm, _users
 
 # ---------------------------------------------------------------------------- messages
@@ -110,7 +112,11 @@ def campaign_succeeded(project, pledges=None):
         by_backer.setdefault(pledge.backer_id, []).append(pledge)
     users = _users(by_backer)
 
+    below_goal = kept_below_goal(project)  # flexible funding: the firm keeps what was raised
+
     def subject():
+        if below_goal:
+            return _("%(title)s has ended: the money raised goes to the firm", title=project.title)
         return _("%(title)s reached its goal", title=project.title)
 
     return _queue_many(
@@ -120,7 +126,13 @@ def campaign_succeeded(project, pledges=None):
                 users[backer_id],
                 "mail/campaign_succeeded.txt",
                 subject,
-                {"project": project, "pledges": own, "total": sum(p.amount for p in own), "currency": own[0].currency},
+                {
+                    "project": project,
+                    "pledges": own,
+                    "total": sum(p.amount for p in own),
+                    "currency": own[0].currency,
+                    "below_goal": below_goal,
+                },
             )
             for backer_id, own in by_backer.items()
         ]
@@ -176,18 +188,22 @@ def project_update(update, backer_ids):
     def subject():
         return _("News from %(project)s: %(title)s", project=project.title, title=update.title)
 
-    return _queue_many(
+    text = update_mail.plain_text(update)  # the Markdown as readable text, not as typed
+    queued = _queue_many(
         [
             (
                 f"project_update:{update.id}:{backer_id}",
                 users[backer_id],
                 "mail/project_update.txt",
                 subject,
-                {"project": project, "update": update},
+                {"project": project, "update": update, "update_text": text},
             )
             for backer_id in backer_ids
-        ]
+        ],
+        kind="project_updates",  # backers may turn these off (services/mail_choices.py)
     )
+    update_mail.add_html(update, text, queued)  # and the update as formatted, beside the text
+    return queued
 
 
 REVIEW_SUBJECTS = {

@@ -195,6 +195,9 @@ def close_early(user, project, deadline, *, now=None):
             time=f"{earliest:%Y-%m-%d %H:%M}",
         )
         raise ValidationError(message, code="deadline_too_soon", fields={"deadline": message})
+    from . import material_changes  # it uses this module's business days
+
+    material_changes.require_deadline_after_reconfirmation(project, deadline)  # 422 reconfirmation_pending
     if deadline >= project.deadline:
         message = _(
             "The new deadline must be earlier than the current one (%(time)s UTC).",

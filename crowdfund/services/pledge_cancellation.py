@@ -24,9 +24,14 @@ from .transitions import transition
 # -- cancellation --------------------------------------------------------------------------------
 
 
-def cancel_in_books(user, pledge, attempt, *, now):
+def cancel_in_books(user, pledge, attempt, *, now, not_reconfirmed=False):
     """The books side of a backer's cancellation: escrow back to clearing, totals and units
-    back, pledge cancelled, the backer told. Guarded by the campaign still being open."""
+    back, pledge cancelled, the backer told. Guarded by the campaign still being open.
+
+    `not_reconfirmed`: the system cancels a commitment its investor did not reconfirm after a
+    material change (services/material_changes.py). Only the offering being live guards it,
+    not its deadline: an offering does not close while a commitment waits, so it may be past
+    its deadline here. The caller mails the investor the reason."""
     if pledge.status != PS.HELD.value:
         raise Conflict(
             _(
@@ -41,9 +46,14 @@ def cancel_in_books(user, pledge, attempt, *, now):
     reflection = reflection_ends(pledge, project)
     if reflection is not None and now < reflection:  # revocable without reason, cut-off or not
         margin = timedelta(0)
+    if pledge.reconfirm_by is not None and now < pledge.reconfirm_by:  # may decline a changed offering
+        margin = timedelta(0)
+    open_now = [Project.id == project.id, Project.status == ProjectStatus.LIVE.value]
+    if not not_reconfirmed:
+        open_now.append(Project.deadline > now + margin)
     moved = db.session.execute(
         update(Project)
-        .where(Project.id == project.id, Project.status == ProjectStatus.LIVE.value, Project.deadline > now + margin)
+        .where(*open_now)
         .values(pledged_amount=Project.pledged_amount - attempt.amount)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -68,6 +78,9 @@ def cancel_in_books(user, pledge, attempt, *, now):
         pledge_id=attempt.id,
     )
     pledge.ended_at = now
+    if not_reconfirmed:
+        transition(pledge, PS.CANCELLED, actor=user, note="not reconfirmed after a material change")
+        return pledge
     transition(pledge, PS.CANCELLED, actor=user, note="cancelled by the backer")
     notifications.pledge_cancelled(pledge)
     return pledge

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Pledge, Project
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
-from . import investor_notices, notifications
+from . import goal_notices, investor_notices, notifications, stretch_goals
 from .discovery import LONG_TEXTS
 from .pledges import _NO_SYNC, release_units
 from .transitions import transition
@@ -117,10 +117,26 @@ def hold(pledge, attempt, charge_ref, *, actor_id, now, fee=None):
     pledge.next_action = None
     transition(pledge, PS.HELD, actor=actor_id, note="payment succeeded; money held in escrow")
     notifications.pledge_receipt(pledge)
-    if attempt.shares is None:
-        moved = db.session.execute(
-            _ADD_TO_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
-        ).rowcount
+    if attempt.shares is None:  # a reward: the same UPDATE, returning the totals stretch goals need
+        totals = db.session.execute(
+            _ADD_TO_OFFERING_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
+        ).first()
+        moved = totals is not None
+        if moved:
+            stretch_goals.reached(
+                attempt.project_id,
+                before=totals.pledged_amount - attempt.amount,
+                after=totals.pledged_amount,
+                goal=totals.goal,
+                now=now,
+            )
+            goal_notices.note_if_crossed(  # the backers' mail, once, after the commit
+                attempt.project_id,
+                kind="reward",
+                before=totals.pledged_amount - attempt.amount,
+                after=totals.pledged_amount,
+                goal=totals.goal,
+            )
     else:  # an offering: the same UPDATE, returning the totals its progress notices need
         totals = db.session.execute(
             _ADD_TO_OFFERING_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}

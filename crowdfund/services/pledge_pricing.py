@@ -18,7 +18,8 @@ from ..extensions import db
 from ..models import EquityOffering, Pledge, RewardTier, User
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
-from . import investors
+from . import entry_checks, investors, qualifications
+from .add_on_pricing import price_extras, read_lines
 from .firms import country_names
 
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
@@ -109,7 +110,11 @@ def _extra(extra, currency):
     return extra
 
 
-def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares, shipping_address, now):
+def price_reward(
+    backer_id, project, *, tier_id, quantity, amount, extra, shares, shipping_address, now, add_ons=None, changing=None
+):
+    """`changing`: the held pledge a change would replace (its own units do not count against
+    the per-backer limit, and its tier stays choosable outside the tier's availability)."""
     if shares:
         raise ValidationError(
             _("This is a reward campaign; it does not sell shares."),
@@ -117,7 +122,11 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
         )
     currency = project.currency
     extra = _extra(extra, currency)
+    lines = read_lines(add_ons)
     if tier_id in (None, ""):
+        if lines:
+            message = _("Add-ons come with a reward: choose a reward first.")
+            raise ValidationError(message, code="invalid_add_ons", fields={"add_ons": message})
         amount = _whole(amount, "amount", "the amount")
         if amount is None or amount <= 0:
             message = _("Enter an amount above zero, or choose a reward.")
@@ -130,6 +139,8 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
             "reward_amount": 0,
             "extra_amount": amount + extra,
             "shipping_fee": 0,
+            "add_ons": None,
+            "add_ons_amount": 0,
             "amount": amount + extra,
             "shipping_address": None,
         }
@@ -146,13 +157,14 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
     if quantity > most:
         message = _("One pledge can hold at most %(num)d of a reward.", num=most)
         raise ValidationError(message, fields={"quantity": message})
-    if tier.available_from is not None and now < tier.available_from:
+    keeping = changing is not None and changing.tier_id == tier.id
+    if tier.available_from is not None and now < tier.available_from and not keeping:
         raise ValidationError(
             _("The reward “%(title)s” is not available yet.", title=tier.title),
             code="tier_not_available",
             fields={"tier_id": _("Not available yet.")},
         )
-    if tier.available_until is not None and now >= tier.available_until:
+    if tier.available_until is not None and now >= tier.available_until and not keeping:
         raise ValidationError(
             _("The reward “%(title)s” is no longer available.", title=tier.title),
             code="tier_not_available",
@@ -161,7 +173,10 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
     if tier.per_backer_limit is not None:
         held = db.session.scalar(
             select(func.coalesce(func.sum(Pledge.quantity), 0)).where(
-                Pledge.backer_id == backer_id, Pledge.tier_id == tier.id, Pledge.status.in_(ACTIVE_STATUSES)
+                Pledge.backer_id == backer_id,
+                Pledge.tier_id == tier.id,
+                Pledge.status.in_(ACTIVE_STATUSES),
+                Pledge.id != (changing.id if changing is not None else 0),
             )
         )
         if held + quantity > tier.per_backer_limit:
@@ -176,11 +191,8 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
             )
             raise ValidationError(message, code="per_backer_limit", fields={"quantity": message})
     reward = tier.price * quantity
-    address, fee = None, 0
-    if tier.shipping != "none":
-        address = clean_address(shipping_address)
-        fee = tier.shipping_fee
-    total = reward + extra + fee
+    items, add_ons_amount, fee, address = price_extras(project, tier, lines, shipping_address, clean_address)
+    total = reward + add_ons_amount + extra + fee
     _check_total(total, currency, "quantity")
     return {
         "tier_id": tier.id,
@@ -189,6 +201,8 @@ def price_reward(backer_id, project, *, tier_id, quantity, amount, extra, shares
         "reward_amount": reward,
         "extra_amount": extra,
         "shipping_fee": fee,
+        "add_ons": items or None,
+        "add_ons_amount": add_ons_amount,
         "amount": total,
         "shipping_address": address,
     }
@@ -214,7 +228,18 @@ def clean_address(raw):
     return address
 
 
-def price_equity(backer_id, project, *, shares, tier_id, amount, extra, now, acknowledge_risks=False):
+def price_equity(
+    backer_id,
+    project,
+    *,
+    shares,
+    tier_id,
+    amount,
+    extra,
+    now,
+    acknowledge_risks=False,
+    acknowledge_large_investment=False,
+):
     offering = db.session.scalar(
         select(EquityOffering).where(EquityOffering.project_id == project.id).execution_options(populate_existing=True)
     )
@@ -242,12 +267,15 @@ def price_equity(backer_id, project, *, shares, tier_id, amount, extra, now, ack
             ),
             code="investor_profile_required",
         )
+    qualifications.require_qualified(user)  # cn: an admin approved the investor's proof
+    entry_checks.require_entry_checks(user, profile, now)  # eu_ecsp: the test and the simulation, fresh
     # Each commitment on its own, not once for the profile: the investor reads it where they invest.
     if acknowledge_risks is not True:
         message = str(RISKS_NOT_ACKNOWLEDGED)
         raise ValidationError(message, code="risks_not_acknowledged", fields={"acknowledge_risks": message})
     if not profile.accredited:
         _require_within_limit(user, profile, project, total, now)
+    warned = entry_checks.require_warning_acknowledged(user, profile, project, total, acknowledge_large_investment)
     return {
         "tier_id": None,
         "quantity": 1,
@@ -258,6 +286,7 @@ def price_equity(backer_id, project, *, shares, tier_id, amount, extra, now, ack
         "amount": total,
         "shipping_address": None,
         "risks_acknowledged_at": now,
+        "large_investment_acknowledged_at": now if warned else None,
     }
 
 

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import EquityOffering, Pledge, Project, RewardTier, User
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind
-from . import offerings, own_project
+from . import add_on_stock, offerings, own_project
 from .pledge_pricing import price_equity, price_reward, require_open
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class Attempt:
     tier_id: int | None
     quantity: int
     shares: int | None
+    add_ons: tuple = ()  # ((add-on id, units), ...): what step 1 reserved of them
 
     @classmethod
     def of(cls, pledge):
@@ -81,6 +82,7 @@ class Attempt:
             pledge.tier_id,
             pledge.quantity,
             pledge.shares,
+            tuple(sorted(add_on_stock.counts(pledge.add_ons).items())),
         )
 
 
@@ -153,6 +155,8 @@ def reserve(
     shipping_address,
     request_fingerprint=None,
     acknowledge_risks=False,
+    add_ons=None,
+    acknowledge_large_investment=False,
 ):
     """Validate, price, insert the pending pledge and reserve its units (flush only).
 
@@ -190,6 +194,9 @@ def reserve(
     if step_one.is_own:
         own_project.refuse(project)  # 403 own_project: no shill pledging
     if project.kind == ProjectKind.EQUITY.value:
+        if add_ons:
+            message = _("This is an equity campaign; it has no add-ons.")
+            raise ValidationError(message, fields={"add_ons": message})
         priced = price_equity(
             backer_id,
             project,
@@ -199,6 +206,7 @@ def reserve(
             extra=extra,
             now=now,
             acknowledge_risks=acknowledge_risks,
+            acknowledge_large_investment=acknowledge_large_investment,
         )
     else:
         priced = price_reward(
@@ -211,6 +219,7 @@ def reserve(
             shares=shares,
             shipping_address=shipping_address,
             now=now,
+            add_ons=add_ons,
         )
     pledge = Pledge(
         project_id=project.id,
@@ -246,6 +255,7 @@ def _reserve_units(project, priced):
                 else ngettext("Only %(num)d of this reward is left.", "Only %(num)d of this reward are left.", left)
             )
             raise Conflict(message, code="sold_out", fields={"quantity": message})
+        add_on_stock.reserve(priced.get("add_ons"))  # after the tier's row: the lock order
         change_tokens.campaign_changed(db.session, project.id)  # units left, on its page
     elif priced["shares"] is not None:
         s = priced["shares"]
@@ -271,6 +281,8 @@ def _reserve_units(project, priced):
 
 def release_units(attempt):
     """Give back what step 1 reserved (a failed or cancelled pledge)."""
+    if attempt.add_ons:
+        add_on_stock.release([{"id": i, "quantity": q} for i, q in attempt.add_ons])
     if attempt.tier_id is not None:
         done = db.session.execute(
             update(RewardTier)

@@ -66,11 +66,15 @@ def reflection_ends(pledge, project):
 
 def commitment_cancel_until(pledge, project=None):
     """The last moment `pledge` may be cancelled: the project's cut-off, or later while the
-    commitment's reflection period runs."""
+    commitment's reflection period runs or it waits for reconfirmation after a material change."""
     project = project or pledge.project
     until = cancel_deadline(project) or project.deadline
     reflection = reflection_ends(pledge, project)
-    return max(until, reflection) if reflection is not None and until is not None else until
+    if reflection is not None and until is not None:
+        until = max(until, reflection)
+    if pledge.reconfirm_by is not None and until is not None:  # after a material change: may decline until then
+        until = max(until, pledge.reconfirm_by)
+    return until
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from sqlalchemy import and_, func, select
 
 from .. import ledger
 from ..extensions import db
-from ..models import LedgerAccount, LedgerTransfer, Pledge, Settlement
+from ..models import DeliveryPayout, LedgerAccount, LedgerTransfer, Pledge, Settlement
 from ..models.pledge import PledgeStatus as PS
-from . import dispute_reconciliation
+from . import dispute_reconciliation, pledge_change_books
 
 PAID = {PS.HELD.value, PS.RELEASED.value, PS.REFUNDED.value, PS.CANCELLED.value, PS.DISPUTED.value}
 RETURNED = {PS.REFUNDED.value, PS.CANCELLED.value}
@@ -54,7 +54,15 @@ def differences(records, *, since=None, until=None):
     owed = _refunds_owed()
     problems = []
     by_ref = {p.charge_ref: p for p in pledges if p.charge_ref}
+    changes = pledge_change_books.processor_view()  # charges that pledge changes replaced or refunded in part
+    for ref, partly in changes.partly_refunded.items():
+        refunded[ref] -= partly
+    for ref, held_back in _delivery_refunds().items():  # release on delivery: a held remainder refunded
+        refunded[ref] -= held_back
     for ref, charge in charges.items():
+        if ref in changes.superseded:
+            problems += changes.charge_problems(ref, charge, refunded.get(ref, 0))
+            continue
         pledge = by_ref.get(ref)
         if pledge is None:
             if since is None:  # with a period, its pledge may be older than the period
@@ -62,7 +70,7 @@ def differences(records, *, since=None, until=None):
             continue
         # A refund that failed is owed to the backer: on its way back, as far as a charge goes.
         problems += _charge_problems(
-            pledge, charge, fees.get(pledge.id, 0), refunded.get(ref, 0) + owed.get(pledge.id, 0)
+            pledge, charge, changes.fees.get(ref, fees.get(pledge.id, 0)), refunded.get(ref, 0) + owed.get(pledge.id, 0)
         )
     for pledge in pledges:
         if pledge.id in holds and pledge.charge_ref not in charges:
@@ -168,7 +176,23 @@ def _our_payouts(since, until):
     ):
         query = select(Settlement.id, ref_column, amount_column).where(ref_column.is_not(None))
         rows += db.session.execute(_in_period(query, Settlement.created_at, since, until)).all()
+    # Release on delivery: the daily payouts of released remainders (workflows/delivery_release.py).
+    query = select(DeliveryPayout.settlement_id, DeliveryPayout.ref, DeliveryPayout.amount).where(
+        DeliveryPayout.ref.is_not(None)
+    )
+    rows += db.session.execute(_in_period(query, DeliveryPayout.created_at, since, until)).all()
     return rows
+
+
+def _delivery_refunds():
+    """{charge ref: what was refunded of it as a held remainder} (release on delivery)."""
+    return dict(
+        db.session.execute(
+            select(Pledge.charge_ref, LedgerTransfer.amount)
+            .join(Pledge, Pledge.id == LedgerTransfer.pledge_id)
+            .where(LedgerTransfer.code == ledger.DELIVERY_REFUND)
+        ).all()
+    )
 
 
 def _refunds_owed():

@@ -2,7 +2,12 @@
 
 Statement identity, to the cent (tested against the ledger):
 
-    gross - refunded - disputed == in_escrow + fee + processor_fees_firm + paid_out + awaiting_payout
+    gross - refunded - disputed == in_escrow + held_for_delivery + fee + processor_fees_firm
+                                   + paid_out + awaiting_payout
+
+`held_for_delivery` is what an on_delivery campaign keeps back until each backer's reward is
+delivered (services/delivery_records.py); delivered, it moves to `awaiting_payout`, refunded,
+to `refunded`.
 
 `gross` is every amount that ever reached the campaign's escrow; `refunded` is everything
 that went back to backers, of which `cancelled` is the part backers cancelled themselves.
@@ -30,6 +35,7 @@ import csv
 import io
 from datetime import timezone
 
+from flask import current_app
 from sqlalchemy import case, func, select
 
 from .. import ledger
@@ -38,6 +44,7 @@ from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..models import LedgerTransfer, Pledge, Project, Settlement, ShareHolding, User
 from ..models.pledge import PledgeStatus as PS
+from . import delivery_records
 
 # The first seven in the order the CSV has always had them; what came later is appended.
 STATEMENT_KEYS = (
@@ -56,6 +63,8 @@ STATEMENT_KEYS = (
     "refunds_owed",
     "disputed",
 )
+# Release on delivery (services/delivery_records.py): after processor_fees_paid_by in the CSV.
+DELIVERY_KEYS = ("held_for_delivery",)
 # The keys that are moments, not amounts: datetimes here, ISO 8601 in the CSV and the API
 # (empty / null while there is none).
 STATEMENT_TIMES = ("reserved_until", "payout_due_at")
@@ -75,10 +84,17 @@ def statement(project):
         .group_by(LedgerTransfer.code)
     ).all()
     totals = {code: (int(cancelled or 0), int(total or 0)) for code, cancelled, total in by_code}
-    sums["gross"] = totals.get(ledger.PLEDGE_HOLD, (0, 0))[1]
+    # Pledges changed while live (workflows/pledge_change.py) moved escrow by the difference.
+    sums["gross"] = (
+        totals.get(ledger.PLEDGE_HOLD, (0, 0))[1]
+        + totals.get(ledger.PLEDGE_INCREASE, (0, 0))[1]
+        - totals.get(ledger.PLEDGE_DECREASE, (0, 0))[1]
+    )
     sums["cancelled"], sums["refunded"] = totals.get(ledger.PLEDGE_REFUND, (0, 0))
     sums["fee"] = totals.get(ledger.RELEASE_FEE, (0, 0))[1]
-    sums["processor_fees"] = totals.get(ledger.PROCESSOR_FEE, (0, 0))[1]
+    sums["processor_fees"] = (
+        totals.get(ledger.PROCESSOR_FEE, (0, 0))[1] + totals.get(ledger.CHANGE_PROCESSOR_FEE, (0, 0))[1]
+    )
     sums["processor_fees_firm"] = totals.get(ledger.RELEASE_PROCESSOR_FEE, (0, 0))[1]
     net = totals.get(ledger.RELEASE_NET, (0, 0))[1]
     settlement_id = db.session.scalar(select(Settlement.id).where(Settlement.project_id == project.id))
@@ -94,8 +110,12 @@ def statement(project):
     sums["awaiting_payout"] = net - sums["paid_out"]
     account = ledger.accounts.find_account(ledger.escrow_key(project.id))
     sums["in_escrow"] = ledger.balance(account.key) if account is not None else 0
+    delivery_records.apply_to_statement(sums, totals, project)  # release on delivery
     sums["currency"] = project.currency
     sums["processor_fees_paid_by"] = "firm" if sums["processor_fees_firm"] else "platform"
+    sums["custodian"] = custodian_name()
+    sums["funding_model"] = project.funding_model or "all_or_nothing"
+    sums["goal_met"] = project.pledged_amount >= project.goal
     sums.update(_payout_schedule(project.id), refunds_owed=_refunds_owed(totals))
     _apply_disputes(sums, totals)
     _reserve_within_what_is_owed(sums)
@@ -160,16 +180,24 @@ def statement_csv(project):
     data = statement(project)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["project_id", "currency", *STATEMENT_KEYS, "processor_fees_paid_by"])
-    writer.writerow(
-        [
-            project.id,
-            project.currency,
-            *(iso(data[key]) if key in STATEMENT_TIMES else data[key] for key in STATEMENT_KEYS),
-            data["processor_fees_paid_by"],
-        ]
-    )
+    header = ["project_id", "currency", *STATEMENT_KEYS, "processor_fees_paid_by", *DELIVERY_KEYS]
+    row = [
+        project.id,
+        project.currency,
+        *(iso(data[key]) if key in STATEMENT_TIMES else data[key] for key in STATEMENT_KEYS),
+        data["processor_fees_paid_by"],
+        *(data[key] for key in DELIVERY_KEYS),
+    ]
+    if data["custodian"]:  # the bank that holds the funds (CUSTODIAN_NAME), as a last column
+        header, row = [*header, "custodian"], [*row, csv_cell(data["custodian"])]
+    writer.writerow(header)
+    writer.writerow(row)
     return out.getvalue()
+
+
+def custodian_name():
+    """CUSTODIAN_NAME, the bank that holds investors' funds, or None."""
+    return (current_app.config.get("CUSTODIAN_NAME") or "").strip() or None
 
 
 def require_statement_access(user, project):

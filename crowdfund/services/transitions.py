@@ -15,7 +15,8 @@ from ..domain.vocabulary import (
 )
 from ..errors import IllegalTransition
 from ..extensions import db
-from ..models import Pledge, Project, StateChange
+from ..models import Pledge, PledgeDelivery, Project, StateChange
+from ..models.delivery import DeliveryStatus as DS
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus as S
 
@@ -44,7 +45,23 @@ PLEDGE_MOVES = {
     PS.FAILED: set(),
 }
 
-_TABLES = {Project: ("project", S, PROJECT_MOVES), Pledge: ("pledge", PS, PLEDGE_MOVES)}
+# Release on delivery (services/deliveries.py): where a released pledge's reward, and the
+# remainder held for it, are. Audited as entity "delivery" (the pledge_deliveries row).
+DELIVERY_MOVES = {
+    DS.AWAITING_SHIPMENT: {DS.SHIPPED, DS.PROBLEM, DS.RELEASED, DS.REFUNDING},
+    DS.SHIPPED: {DS.PROBLEM, DS.RELEASED},
+    DS.PROBLEM: {DS.RELEASED, DS.REFUNDING},
+    DS.REFUNDING: {DS.REFUNDED},
+    DS.RELEASED: set(),
+    DS.REFUNDED: set(),
+}
+
+_TABLES = {
+    Project: ("project", S, PROJECT_MOVES),
+    Pledge: ("pledge", PS, PLEDGE_MOVES),
+    PledgeDelivery: ("delivery", DS, DELIVERY_MOVES),
+}
+_BY_ENTITY = {entity: (states, moves) for entity, states, moves in _TABLES.values()}
 
 
 def can_move(obj, to):
@@ -78,7 +95,7 @@ def record_many(entity, ids, from_state, to_state, *, actor=None, note=""):
     The caller's UPDATE must have matched `status = from_state`; this checks the move is
     legal and writes one row per id in a single statement.
     """
-    states, moves = (S, PROJECT_MOVES) if entity == "project" else (PS, PLEDGE_MOVES)
+    states, moves = _BY_ENTITY[entity]
     if states(to_state) not in moves[states(from_state)]:
         raise IllegalTransition(f"A {entity} cannot go from {from_state} to {to_state}.")
     if not ids:
@@ -109,6 +126,8 @@ def _refusal(entity, obj, current, target):
             current=PROJECT_STATUS_WORDS[current],
             target=PROJECT_STATUS_WORDS[target],
         )
+    if entity == "delivery":
+        return _("This reward's delivery has moved on already; reload the page to see where it is.")
     return _(
         "This pledge is %(current)s, so it cannot become %(target)s.",
         current=PLEDGE_STATUS_WORDS[current],

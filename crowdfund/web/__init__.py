@@ -30,6 +30,7 @@ def register_web(app):
     from .comments import bp as comments_bp
     from .firms import bp as firms_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
     from .pledges import bp as pledges_bp
     from .projects import bp as projects_bp
     from .settlement import bp as settlement_bp
@@ -44,7 +45,8 @@ def register_web(app):
     app.register_blueprint(projects_bp)  # /projects/... (founders) and /p/<slug> (public)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(settlement_bp)  # statements, holdings, share register
-    app.register_blueprint(comments_bp)  # /p/<slug>/comments, /comments/<id>/..., /mail/unsubscribe/...
+    app.register_blueprint(comments_bp)  # /p/<slug>/comments, /comments/<id>/...
+    app.register_blueprint(notifications_bp)  # /account/notifications, /mail/unsubscribe/<kind>/<token>
     app.register_blueprint(sharing_bp)  # /robots.txt, /sitemap.xml, /favicon.ico
     if app.config["PAYMENT_GATEWAY"] == "sandbox":
         from .sandbox import register as register_sandbox

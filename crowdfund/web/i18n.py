@@ -1,15 +1,18 @@
 """Locale and time-zone choice, and the template filters that format for them."""
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime as babel_format_datetime, format_skeleton
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime as babel_format_datetime, format_skeleton, format_time
 from babel.numbers import format_compact_currency, format_decimal, format_percent
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_login import current_user
 
+from ..domain.moments import DATE_ONLY, datetime_pattern, format_moment
 from ..domain.money import format_money, to_major
 
 
@@ -31,6 +34,28 @@ def locale_for(chosen, account_locale, accept_languages, config):
     if account_locale in languages:
         return account_locale
     return accept_languages.best_match(languages) or config["BABEL_DEFAULT_LOCALE"]
+
+
+def regional_locale(language, accept_languages):
+    """The locale dates and numbers are written in: the page's `language`, with the region the
+    reader's browser asks for in it ("en-GB" -> "en_GB": 7 Dec 2026, not Dec 7, 2026), when
+    Babel knows that locale; else the language itself."""
+    for value, _quality in accept_languages or ():
+        tag = value.replace("-", "_")
+        if tag.split("_", 1)[0].lower() != language or "_" not in tag:
+            continue
+        name = _known_regional(tag)
+        if name:
+            return name
+    return language
+
+
+@lru_cache(maxsize=256)
+def _known_regional(tag):
+    try:
+        return str(Locale.parse(tag))
+    except (ValueError, UnknownLocaleError):
+        return None
 
 
 def valid_timezone(name):
@@ -57,20 +82,41 @@ def zone_for(account_zone, cookie):
     return "UTC"
 
 
-def _locale():
+def _language():
     return str(get_locale() or "en")
+
+
+def _locale():
+    """The locale of this request's dates and numbers (see `regional_locale`), looked up once."""
+    language = _language()
+    if not has_request_context():
+        return language
+    cached = g.get("_format_locale")
+    if cached is None or cached[0] != language:
+        cached = (language, regional_locale(language, request.accept_languages))
+        g._format_locale = cached
+    return cached[1]
 
 
 def money_filter(minor, currency):
     return format_money(minor, currency, locale=_locale())
 
 
+# Dates and times as the reader's locale writes them, to the minute (no seconds): "Dec 7, 2026,
+# 3:00 PM" (en_US), "7 Dec 2026, 15:00" (en_GB), "2026年12月7日 15:00" (zh); `short`: "12/7/26" style.
 def datetime_filter(value, fmt="medium"):
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return format_datetime(value, fmt)
+    if fmt not in ("short", "medium", "long", DATE_ONLY):
+        return format_datetime(value, fmt)
+    return format_moment(value, fmt, get_timezone() or ZoneInfo("UTC"), _locale())
+
+
+def date_filter(value):
+    """A day with its year in the viewer's zone: "Dec 7, 2026", "7 Dec 2026", "2026年12月7日"."""
+    return datetime_filter(value, DATE_ONLY)
 
 
 def zoned_datetime_filter(value):
@@ -80,9 +126,9 @@ def zoned_datetime_filter(value):
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     zone = get_timezone() or ZoneInfo("UTC")
-    when = babel_format_datetime(value, "medium", tzinfo=zone, locale=_locale())
+    when = format_moment(value, "medium", zone, _locale())
     name = babel_format_datetime(value, "zzzz", tzinfo=zone, locale=_locale())
-    return f"{when} ({name})" if _locale() != "zh" else f"{when}（{name}）"
+    return f"{when} ({name})" if _language() != "zh" else f"{when}（{name}）"
 
 
 def money_compact_filter(minor, currency):
@@ -97,6 +143,19 @@ def day_filter(value):
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return format_skeleton("MMMd", value.astimezone(get_timezone() or ZoneInfo("UTC")), locale=_locale())
+
+
+def day_time_filter(value):
+    """A day and time in the viewer's zone, for the axis of a short campaign: "Dec 7, 3:00 PM",
+    "7 Dec, 15:00", "12月7日 15:00"."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(get_timezone() or ZoneInfo("UTC"))
+    pattern = datetime_pattern(_locale(), "medium")
+    day = format_skeleton("MMMd", local, locale=_locale())
+    return pattern.replace("'", "").replace("{0}", format_time(local, "short", locale=_locale())).replace("{1}", day)
 
 
 def number_filter(value):
@@ -158,14 +217,16 @@ def init_app(app):
     )
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(datetime_filter, "datetime")
+    app.add_template_filter(date_filter, "date")
     app.add_template_filter(zoned_datetime_filter, "zoned")
     app.add_template_filter(number_filter, "number")
     app.add_template_filter(money_compact_filter, "money_compact")
     app.add_template_filter(day_filter, "day")
+    app.add_template_filter(day_time_filter, "day_time")
     app.add_template_filter(percent_filter, "percent")
     app.add_template_filter(month_filter, "month")
     app.add_template_filter(iso_filter, "iso")
 
     @app.context_processor
     def inject_locale():
-        return {"current_locale": _locale()}
+        return {"current_locale": _language()}

@@ -73,11 +73,14 @@ def place_pledge(
     shipping_address=None,
     request_fingerprint=None,
     acknowledge_risks=False,
+    add_ons=None,
+    acknowledge_large_investment=False,
 ):
     """Back `project`: charge the backer and hold the money in escrow. Returns the pledge.
 
     Reward campaigns: a `tier_id` (with `quantity`) or, with no tier, a plain `amount`; an
-    optional `extra` on top; a `shipping_address` when the tier ships. Equity campaigns: a
+    optional `extra` on top; `add_ons` ([{"id", "quantity"}], with a tier); a
+    `shipping_address` when the tier or an add-on ships (to a country it ships to). Equity campaigns: a
     whole number of `shares`. Money is integer minor units.
 
     `idempotency_key` identifies this attempt (one per rendered form): the same key again
@@ -108,6 +111,8 @@ def place_pledge(
             shipping_address=shipping_address,
             request_fingerprint=request_fingerprint,
             acknowledge_risks=acknowledge_risks,
+            add_ons=add_ons,
+            acknowledge_large_investment=acknowledge_large_investment,
         )
     except DomainError:
         db.session.rollback()

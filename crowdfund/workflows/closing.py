@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .. import after_commit
 from ..extensions import db
 from ..services import campaigns
+from . import reconfirmation
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,12 @@ class ClosingRun:
 
 def close_and_settle(now=None):
     """Close every live campaign whose deadline has passed at `now` (default: the clock), and
-    settle them. Returns a ClosingRun."""
+    settle them. Returns a ClosingRun.
+
+    First, commitments whose reconfirmation after a material change ran out are cancelled and
+    refunded (workflows/reconfirmation.py): an offering never closes while one waits
+    (services/material_changes.hold_back_close), and one due now closes in this same run."""
+    reconfirmation.expire_due(now)
     try:
         closed = campaigns.close_due(now)
         db.session.commit()

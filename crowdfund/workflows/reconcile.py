@@ -24,6 +24,7 @@ from ..services import pledges
 from ..services.pledges import OPEN_STATUSES, Attempt
 from . import checkout
 from .cancel import refund_cancelled
+from .pledge_change import resume_changes
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def reconcile_pending(older_than=None, *, now=None):
         attempt, charge_ref = Attempt.of(pledge), pledge.charge_ref
         db.session.commit()
         summary["refunds_confirmed" if refund_cancelled(attempt, charge_ref) else "refunds_outstanding"] += 1
+    # Pledge changes a crash or a silent processor left open (workflows/pledge_change.py).
+    resume_changes(older_than.total_seconds(), now=now)
     return summary
 
 

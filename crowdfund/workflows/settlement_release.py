@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import LedgerTransfer, Pledge, Project, ShareHolding
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind
-from ..services import notifications, transitions
+from ..services import deliveries, notifications, transitions
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,15 @@ def _release_batch(settlement_id, project_id, size):
     fees = ledger.platform_fees_key(project.currency)
     processor_fees = ledger.processor_fees_key(project.currency)
     borne = _processor_fees_of(pledges) if _config("PROCESSOR_FEES_PAID_BY") == "firm" else {}
-    transfers = []
+    transfers, held_back = [], {}
     for pledge in pledges:
         net, fee = split_fee(pledge.amount, bps)
         kept = min(borne.get(pledge.id, 0), net)  # the firm bears what the processor kept
         net -= kept
+        # Release on delivery: part of the net waits per pledge in held_for_delivery.
+        net, held_back[pledge.id] = deliveries.hold_back(project, net)
+        if held_back[pledge.id]:
+            transfers.append(deliveries.hold_transfer(project, pledge, held_back[pledge.id], settlement_id))
         if net:
             transfers.append(
                 ledger.Transfer(
@@ -112,6 +116,7 @@ def _release_batch(settlement_id, project_id, size):
     )
     if project.kind == ProjectKind.EQUITY.value:
         _register_shares(project, pledges, now)
+    deliveries.open_deliveries(project, pledges, held_back)
     for pledge in pledges:  # what the notification reads; the UPDATE above already wrote it
         set_committed_value(pledge, "status", PS.RELEASED.value)
     notifications.campaign_succeeded(project, pledges=pledges)

@@ -154,6 +154,9 @@ def table(w):
         ),
         "update_project": ("PATCH", f"/projects/{draft}", {"title": "Hijacked"}, {404}, {401}),
         "add_tier": ("POST", f"/projects/{draft}/tiers", _tier_body(), {404}, {401}),
+        "add_stretch_goal": ("POST", f"/projects/{draft}/stretch-goals", {"amount": 10**7, "title": "x"}, {404}, {401}),
+        "list_stretch_goals": ("GET", f"/projects/{draft}/stretch-goals", None, {404}, {404}),
+        "delete_stretch_goal": ("DELETE", f"/projects/{draft}/stretch-goals/1", None, {404}, {401}),
         "upload_document": ("POST", f"/projects/{draft}/documents", "cover", {404}, {401}),
         "submit_project": ("POST", f"/projects/{draft}/submit", None, {404}, {401}),
         "review_project": (
@@ -180,6 +183,59 @@ def table(w):
         "post_comment": ("POST", f"/projects/{draft}/comments", {"body": "Mine now"}, {404}, {401}),
         "report_comment": ("POST", f"/comments/{w['comment_id']}/report", {"reason": "x"}, {404}, {401}),
         "hide_comment": ("POST", f"/admin/comments/{w['comment_id']}/hide", {"reason": "x"}, {403}, {401}),
+        # Story media, changes, updates and reminders (issue 21)
+        "upload_story_image": ("POST", f"/projects/{draft}/images", "story_image", {404}, {401}),
+        "list_story_images": ("GET", f"/projects/{draft}/images", None, {404}, {401}),
+        "list_changes": ("GET", f"/projects/{draft}/changes", None, {404}, {404}),
+        "list_updates": ("GET", f"/projects/{draft}/updates", None, {404}, {404}),
+        "post_update": ("POST", f"/projects/{live}/updates", {"title": "Hijacked", "body": "x"}, {403}, {401}),
+        "set_reminder": ("PUT", f"/projects/{draft}/reminder", None, {404}, {401}),
+        "cancel_reminder": ("DELETE", f"/projects/{draft}/reminder", None, {404}, {401}),
+        "get_choices": ("GET", "/account/notifications", None, "own", {401}),
+        "change_choices": ("PATCH", "/account/notifications", {"campaign_reminders": False}, "own", {401}),
+        # Backing (issue 23)
+        "add_add_on": (
+            "POST",
+            f"/projects/{draft}/add-ons",
+            {"title": "x", "description": "y", "price": 100, "quantity": 5},
+            {404},
+            {401},
+        ),
+        "change_pledge": ("PATCH", f"/pledges/{pledge}", {"quantity": 2}, {404}, {401}),
+        # Investor protection (issue 24)
+        "get_investor_checks": ("GET", "/me/investor-checks", None, "own", {401}),
+        "take_knowledge_test": (
+            "POST",
+            "/me/knowledge-test",
+            {"answers": dict.fromkeys(("q1", "q2", "q3", "q4", "q5"), "a")},
+            "own",
+            {401},
+        ),
+        "record_loss_simulation": (
+            "POST",
+            "/me/loss-simulation",
+            {"net_worth": 100000, "currency": "USD", "acknowledge": True},
+            "own",
+            {401},
+        ),
+        "post_qualification": ("POST", "/me/qualification", "qualification", {409}, {401}),
+        "get_qualification": ("GET", "/me/qualification", None, {404}, {401}),
+        "mark_material_change": ("POST", f"/projects/{live}/material-change", {"description": "x"}, {403}, {401}),
+        "reconfirm_pledge": ("POST", f"/pledges/{pledge}/reconfirm", None, {404}, {401}),
+        # Release on delivery (issue 26)
+        "record_shipment": (
+            "POST",
+            f"/projects/{live}/shipments",
+            {"pledge_ids": [pledge], "carrier": "x", "tracking": "y"},
+            {403},
+            {401},
+        ),
+        "list_deliveries": ("GET", f"/projects/{live}/deliveries", None, {403}, {401}),
+        "confirm_receipt": ("POST", f"/pledges/{pledge}/confirm-receipt", None, {404}, {401}),
+        "report_problem": ("POST", f"/pledges/{pledge}/report-problem", {"reason": "x"}, {404}, {401}),
+        "admin_release": ("POST", f"/admin/pledges/{pledge}/delivery/release", None, {403}, {401}),
+        "admin_refund": ("POST", f"/admin/pledges/{pledge}/delivery/refund", None, {403}, {401}),
+        "refund_unshipped": ("POST", f"/admin/projects/{live}/refund-unshipped", None, {403}, {401}),
     }
 
 
@@ -210,6 +266,26 @@ def send(api, method, path, body, token):
             token=token,
             content_type="multipart/form-data",
             data={"kind": "cover", "file": (io.BytesIO(PNG_BYTES), "c.png", "image/png")},
+        )
+    if body == "story_image":
+        import io
+
+        return api.call(
+            method,
+            path,
+            token=token,
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(PNG_BYTES), "s.png", "image/png")},
+        )
+    if body == "qualification":
+        import io
+
+        return api.call(
+            method,
+            path,
+            token=token,
+            content_type="multipart/form-data",
+            data={"basis": "annual_income", "amount": "100", "file": (io.BytesIO(PNG_BYTES), "q.png", "image/png")},
         )
     return api.call(method, path, json=body, token=token)
 

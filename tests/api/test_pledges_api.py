@@ -141,6 +141,7 @@ STATEMENT_KEYS = {
     "reserved",
     "refunds_owed",
     "disputed",
+    "held_for_delivery",  # release on delivery (issue 26)
 }
 STATEMENT_TIMES = {"reserved_until", "payout_due_at"}  # ISO 8601, or null
 
@@ -158,7 +159,8 @@ def test_statement_contract(api, make, live):
     ).get_json()
     api.post(f"/pledges/{dropped['id']}/cancel", token=backer)
     statement = api.get(f"/projects/{live.id}/statement", token=founder).get_json()
-    assert set(statement) == STATEMENT_KEYS | STATEMENT_TIMES | {"processor_fees_paid_by"}
+    extras = {"processor_fees_paid_by", "funding_model", "goal_met", "custodian"}
+    assert set(statement) == STATEMENT_KEYS | STATEMENT_TIMES | extras
     assert statement["reserved_until"] is None and statement["payout_due_at"] is None  # live: no payout yet
     assert statement["processor_fees_paid_by"] == "platform" and statement["processor_fees"] > 0
     assert all(type(statement[key]) is int for key in STATEMENT_KEYS - {"currency"})

@@ -8,13 +8,18 @@ pages do not depend on the database, so they run in the SQLite leg only, unless
 BROWSER_TESTS_ON_POSTGRES=1.
 
 Never run `playwright install`: the browser is the system's Chromium.
+
+Every page a test's pages load is also audited for accessibility (axe-core, WCAG 2.1 A/AA;
+accessibility.py): a violation fails the test and is listed.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
 
+from tests.browser import accessibility
 from tests.conftest import backend
 from tests.support.live_server import serving
 
@@ -75,13 +80,25 @@ def browser():
             chromium.close()
 
 
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe.min.js, installed with npm once (accessibility.py); None when it cannot be had here."""
+    source, missing = accessibility.install_axe()
+    if source is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the accessibility audit must run in CI, but {missing}", pytrace=False)
+        warnings.warn(f"accessibility audit skipped: {missing}", stacklevel=1)
+    return source
+
+
 @pytest.fixture()
-def new_page(browser):
+def new_page(browser, axe_source):
     """new_page(phone=False, locale="en-US", timezone="Asia/Shanghai") -> a page in a fresh context.
 
     Every page is watched: a script error or anything the Content-Security-Policy blocked
-    fails the test."""
-    contexts, problems = [], []
+    fails the test, and so does a WCAG 2.1 A/AA violation on any page the context loaded
+    (audited at the end of the test, apart from the page: accessibility.py)."""
+    contexts, problems, audits = [], [], []
 
     def make(phone=False, locale="en-US", timezone="Asia/Shanghai"):
         options = {
@@ -95,6 +112,9 @@ def new_page(browser):
         context = browser.new_context(**options)
         context.set_default_timeout(15_000)
         contexts.append(context)
+        snapshots = []
+        accessibility.watch(context, snapshots)
+        audits.append((context, options, snapshots))
         page = context.new_page()
         page.on(
             "console",
@@ -108,9 +128,16 @@ def new_page(browser):
         return page
 
     yield make
-    for context in contexts:
-        context.close()
+    violations = []
+    try:
+        if axe_source is not None:
+            for context, options, snapshots in audits:
+                violations += accessibility.audit(browser, options, context.cookies(), snapshots, axe_source)
+    finally:
+        for context in contexts:
+            context.close()
     assert problems == [], problems
+    assert not violations, "WCAG 2.1 A/AA violations (axe-core):\n" + "\n".join(violations)
 
 
 def shoot(page, name):

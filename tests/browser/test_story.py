@@ -15,6 +15,7 @@ import pytest
 from tests.browser.authenticator import AuthenticatorApp
 from tests.browser.conftest import shoot
 from tests.browser.images import gradient_png
+from tests.browser.story_media_steps import add_story_media, see_story_media
 from tests.support.factories import PDF_BYTES, VALID_USCC
 from tests.support.mail_links import last_mail, link_in
 
@@ -88,7 +89,7 @@ def register_firm(page, base, name, country="GB", number=None):
 def new_project(page, base, *, kind, title, goal, currency="USD"):
     page.goto(f"{base}/projects/new")
     page.get_by_label("Equity campaign" if kind == "equity" else "Reward campaign").check()
-    page.get_by_label("Title").fill(title)
+    page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Summary").fill("Hand-made goods from a small workshop, shipped to your door.")
     page.get_by_label("Category").select_option("design")
     page.get_by_label("Currency").select_option(currency)
@@ -162,10 +163,11 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     founder.get_by_label("Estimated delivery (YYYY-MM)").fill("2027-09")
     founder.get_by_label("Quantity available").fill("50")
     founder.get_by_label("Shipping", exact=True).select_option("domestic")
-    founder.get_by_label("Shipping fee").fill("8")
+    founder.get_by_label("Shipping fee", exact=True).fill("8")
     founder.get_by_role("button", name="Save reward").click()
     assert founder.get_by_text("The reward is added.").is_visible()
     upload(founder, "Cover image (JPEG, PNG, WebP or GIF)", "lamp.png", "image/png", gradient_png())
+    add_story_media(founder)
     shoot(founder, "reward-editor-desktop")
     submit_for_review(founder, base, project_id)
 
@@ -181,6 +183,7 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     backer = new_page()
     register(backer, live_server, "Bo Backer", "bo@example.com")
     backer.goto(page_url)
+    see_story_media(backer)
     backer.get_by_role("link", name="Back this project").click()
     backer.get_by_label(re.compile("One lamp")).check()
     backer.get_by_label("Pay with").select_option("pm_card_visa")
@@ -193,9 +196,9 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     assert backer.get_by_label(re.compile("One lamp")).is_checked()
     shoot(backer, "reward-back-errors-desktop")
     backer.get_by_label("Street address").fill("2 Garden Lane")
-    backer.get_by_label("City").fill("Shanghai")
-    backer.get_by_label("Postal code").fill("200000")
-    backer.get_by_label("Country").select_option("CN")
+    backer.get_by_label("City").fill("London")
+    backer.get_by_label("Postal code").fill("SW1A 1AA")
+    backer.get_by_label("Country").select_option("GB")  # the lamp ships within the (British) firm's country only
     backer.get_by_label("Pay with").select_option("pm_card_visa")
     backer.get_by_role("button", name="Pledge now").click()
     backer.wait_for_url(re.compile(r"/pledges/\d+$"))
@@ -209,7 +212,7 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     assert "China Standard Time" in backer.locator(".deadline-line").inner_text()  # the viewer's zone
     shoot(backer, "reward-project-after-pledge-desktop")
     backer.goto(f"{base}/me/pledges")
-    assert backer.get_by_role("link", name="Brass desk lamp").is_visible()
+    assert backer.get_by_role("link", name="Brass desk lamp", exact=True).is_visible()
     shoot(backer, "my-pledges-desktop")
 
     founder.goto(f"{base}/projects/{project_id}/dashboard")
@@ -218,7 +221,7 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
     assert founder.locator(".chart-wide svg.chart polyline").count() == 1
     shoot(founder, "founder-dashboard-desktop")
     founder.get_by_role("link", name="Post an update").first.click()
-    founder.get_by_label("Title").fill("The first lamps are cast")
+    founder.get_by_label("Title", exact=True).fill("The first lamps are cast")
     founder.get_by_label("Update", exact=True).fill("Thank you! The **first ten** bases came out of the mould today.")
     founder.get_by_role("button", name="Post the update").click()
     assert founder.get_by_text("Your update is posted. Your backers will get it by email.").is_visible()
@@ -240,7 +243,7 @@ def test_a_reward_campaign_from_sign_up_to_a_pledge(live_server, new_page):
         expect_ok(phone.goto(base + path))
         shoot(phone, f"{name}-phone")
     phone.goto(f"{base}/?q=lamp&sort=most_funded")
-    assert phone.get_by_role("link", name="Brass desk lamp").is_visible()
+    assert phone.get_by_role("link", name="Brass desk lamp", exact=True).is_visible()
     phone.get_by_text("Menu").click()
     shoot(phone, "menu-open-phone")
     founder_phone = new_page(phone=True)

@@ -9,6 +9,7 @@ from crowdfund import ledger
 from crowdfund.models import Project, ShareHolding, utcnow
 from crowdfund.services import offerings
 from tests.api.conftest import error_of
+from tests.investors.checks_support import complete_checks
 from tests.support.builders import live_equity_project
 from tests.support.settlement import close
 
@@ -44,6 +45,7 @@ def test_an_investor_from_profile_to_settlement(api, make, db, rulebook, key):
             ).status_code
             == 200
         )
+        complete_checks(api, db, make, who, key)  # eu_ecsp: test and simulation; cn: an approved proof
     refused = api.post(pledges, {"shares": 100, "payment_method": "pm_card_visa"}, token=token)
     assert error_of(refused)["code"] == "risks_not_acknowledged"
     first = api.post(

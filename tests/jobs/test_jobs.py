@@ -70,10 +70,14 @@ def test_periodic_jobs_use_the_configured_intervals(app, monkeypatch):
     others = {
         "deliver_mail": 60.0,
         "announce_updates": 60.0,
+        "announce_goals": 60.0,
+        "send_reminders": 300.0,
         "reconcile_pledges": 30.0,
+        "expire_reconfirmations": 60.0,
         "deliver_sandbox_webhooks": 5.0,
         "reconcile_books": 86400.0,
         "resume_settlements": 3600.0,
+        "sweep_deliveries": 3600.0,  # DELIVERY_SWEEP_INTERVAL
     }
     assert dict(periodic_jobs(config)) == {**others, "close_due_campaigns": 7.0}
 

@@ -50,7 +50,9 @@ def test_posting_an_update_mails_each_backer_once(client, make, login, db):
     message = messages["held@example.com"]
     assert message.subject == f"News from {project.title}: Tins are here"
     assert f"Lantern Tea Ltd posted an update on {project.title}, a campaign you backed:" in message.body_text
-    assert "Tins are here\n\nThe **tins** arrived.\n\n- green\n- black\n" in message.body_text
+    # The update as text to read, not Markdown as typed (issue 23); its HTML is the alternative.
+    assert "Tins are here\n\nThe tins arrived.\n\n- green\n- black\n" in message.body_text
+    assert "<strong>tins</strong>" in message.body_html
     assert update.announced_at is not None and update.body == "The **tins** arrived.\n\n- green\n- black"
 
 

@@ -35,7 +35,7 @@ def test_a_reward_pledge_is_charged_and_held_in_escrow(make, db):
     project = live_reward_project(
         make,
         db,
-        tiers=[{"title": "Tea set", "price": 19_900, "quantity": 5, "shipping": "domestic", "shipping_fee": 1_500}],
+        tiers=[{"title": "Tea set", "price": 19_900, "quantity": 5, "shipping": "worldwide", "shipping_fee": 1_500}],
     )
     tier = project.tiers[0]
     backer = make.user()

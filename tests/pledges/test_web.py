@@ -39,7 +39,7 @@ def test_the_form_shows_tiers_test_cards_and_a_new_attempt_key_each_time(client,
         make,
         db,
         tiers=[
-            {"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "domestic", "shipping_fee": 800},
+            {"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "worldwide", "shipping_fee": 800},
             {"title": "Gone", "price": 100, "quantity": 1, "sold": 1},
         ],
     )
@@ -58,7 +58,7 @@ def test_a_backer_pledges_and_sees_the_receipt(client, make, login, db):
     project = live_reward_project(
         make,
         db,
-        tiers=[{"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "domestic", "shipping_fee": 800}],
+        tiers=[{"title": "Tea tin", "price": 9_900, "quantity": 10, "shipping": "worldwide", "shipping_fee": 800}],
     )
     backer = login(make.user())
     data = form_fields(client, f"/p/{project.slug}/back")
@@ -98,7 +98,7 @@ def test_a_declined_card_keeps_what_was_typed(client, make, login, db):
     project = live_reward_project(
         make,
         db,
-        tiers=[{"title": "Tea tin", "price": 9_900, "quantity": 1, "shipping": "domestic", "shipping_fee": 800}],
+        tiers=[{"title": "Tea tin", "price": 9_900, "quantity": 1, "shipping": "worldwide", "shipping_fee": 800}],
     )
     login(make.user())
     data = form_fields(client, f"/p/{project.slug}/back")

@@ -11,7 +11,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from crowdfund.extensions import db as _db
-from crowdfund.models import EquityOffering, Project, RewardTier, SandboxOperation, utcnow
+from crowdfund.models import (
+    EquityOffering,
+    InvestorAssessment,
+    InvestorQualification,
+    Project,
+    RewardTier,
+    SandboxOperation,
+    utcnow,
+)
 from crowdfund.services import investors
 
 _seq = itertools.count(1)
@@ -83,9 +91,23 @@ def live_equity_project(
     return project
 
 
-def investor(make, db, *, currency="USD", income=10_000_000, net_worth=5_000_000, accredited=False, other=0, user=None):
-    """A user with a completed investor profile (amounts in minor units)."""
+def investor(
+    make,
+    db,
+    *,
+    currency="USD",
+    income=10_000_000,
+    net_worth=5_000_000,
+    accredited=False,
+    other=0,
+    user=None,
+    checks=True,
+):
+    """A user with a completed investor profile (amounts in minor units). `checks`: also the
+    proofs some rulebooks ask for, done (eu_ecsp's test and simulation, cn's approved proof)."""
     user = user or make.user(name="Investor")
+    if checks:
+        investor_checks_done(db, user, net_worth=net_worth, currency=currency)
     investors.save_profile(
         user,
         {
@@ -99,6 +121,42 @@ def investor(make, db, *, currency="USD", income=10_000_000, net_worth=5_000_000
     )
     db.session.commit()
     return user
+
+
+def investor_checks_done(db, user, *, net_worth=5_000_000, currency="USD", at=None):
+    """Record `user`'s passed knowledge test and loss simulation, and an approved qualification."""
+    at = at or utcnow()
+    db.session.add_all(
+        [
+            InvestorAssessment(
+                user_id=user.id, kind="knowledge_test", passed=True, score=5, questions=5, created_at=at
+            ),
+            InvestorAssessment(
+                user_id=user.id,
+                kind="loss_simulation",
+                passed=True,
+                net_worth=net_worth,
+                loss_capacity=net_worth // 10,
+                currency=currency,
+                created_at=at,
+            ),
+            InvestorQualification(
+                user_id=user.id,
+                status="approved",
+                basis="financial_assets",
+                amount=300_000_000,
+                currency="CNY",
+                evidence_filename="statement.pdf",
+                evidence_stored_name="none.pdf",
+                evidence_content_type="application/pdf",
+                evidence_size=0,
+                evidence_sha256="0" * 64,
+                submitted_at=at,
+                decided_at=at,
+            ),
+        ]
+    )
+    db.session.flush()
 
 
 def charges(db, status="succeeded"):

@@ -148,10 +148,13 @@ def test_every_tabbed_admin_page_marks_its_own_tab(client, make, login, db):
         ("/admin/campaigns", "Live campaigns"),
         ("/admin/users", "Users"),
         ("/admin/settlements", "Settlements"),
+        ("/admin/deliveries", "Deliveries"),
         ("/admin/firm-changes", "Firm changes"),
         ("/admin/disputes", "Disputes"),
+        ("/admin/changes", "Campaign changes"),
         ("/admin/comments", "Reported comments"),
         ("/admin/fx-rates", "Exchange rates"),
+        ("/admin/custody-report", "Custody report"),
     ]
     for path, label in expected:
         tabs = admin_tabs(client.get(path).get_data(as_text=True))

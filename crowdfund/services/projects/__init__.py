@@ -13,7 +13,9 @@ Editing rules (what backers rely on must not move under them):
 - `draft` and `changes_requested`: everything can change.
 - `approved` and `live`: goal, currency, title (and so the slug), category, the equity
   terms and the disclosure documents are locked. The story (summary, description, risks,
-  use of funds, cover image) can change; every such change is logged in `ProjectEdit`.
+  use of funds, cover image) can change; every such change is logged in `ProjectEdit`
+  (shown in the campaign's public "Changes", mailed to its backers; risks, use of funds and
+  documents wait for an administrator's look: services/change_history.py, change_mail.py).
   Reward tiers that have pledges (`sold > 0`) are locked except that their quantity may go
   up; tiers without pledges can still be edited, added and removed (logged too).
 - any other state: nothing changes.

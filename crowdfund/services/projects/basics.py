@@ -15,18 +15,26 @@ from ...domain.money import SUPPORTED_CURRENCIES
 from ...domain.rulebooks import shortest_run
 from ...errors import PermissionDenied, ValidationError
 from ...extensions import db
-from ...models import Project, ProjectKind, ProjectStatus as S
+from ...models import FundingModel, Project, ProjectKind, ProjectStatus as S, ReleaseModel
 from .. import use_case
 from ..transitions import PROJECT_STATUS_WORDS
 from .access import EDITABLE, STORY_EDITABLE, require_member
-from .editing import amount, log_edit, raise_errors, text, whole
+from .editing import amount, announce_edits, log_edit, raise_errors, text, whole
 from .equity_terms import set_equity_terms
 
 CATEGORIES = ("design", "technology", "food", "publishing", "games", "crafts", "fashion", "film", "music", "community")
 
 STORY_FIELDS = ("summary", "description", "risks", "use_of_funds")
-BASIC_FIELDS = ("title", "category", "currency", "goal", "duration_days") + STORY_FIELDS
-LOCKED_AFTER_APPROVAL = ("title", "category", "currency", "goal", "duration_days")
+BASIC_FIELDS = (
+    "title",
+    "category",
+    "currency",
+    "goal",
+    "duration_days",
+    "funding_model",
+    "release_model",
+) + STORY_FIELDS
+LOCKED_AFTER_APPROVAL = ("title", "category", "currency", "goal", "duration_days", "funding_model", "release_model")
 
 TEXT_LABELS = {
     "description": _l("The description"),
@@ -39,12 +47,17 @@ LOCKED_MESSAGES = {
     "currency": _l("The currency cannot change after approval: backers rely on it."),
     "goal": _l("The goal cannot change after approval: backers rely on it."),
     "duration_days": _l("The planned duration cannot change after approval: backers rely on it."),
+    "funding_model": _l("The funding model cannot change after approval: backers rely on it."),
+    "release_model": _l("When the firm is paid cannot change after approval: backers rely on it."),
 }
 
 
 def basics_as_input(project):
     """The basic fields as an editing form shows them (the goal in minor units)."""
-    data = {key: getattr(project, key) for key in ("title", "category", "currency", "goal") + STORY_FIELDS}
+    data = {
+        key: getattr(project, key)
+        for key in ("title", "category", "currency", "goal", "funding_model", "release_model") + STORY_FIELDS
+    }
     data["duration_days"] = "" if project.duration_days is None else str(project.duration_days)
     return data
 
@@ -88,6 +101,10 @@ def _clean_basics(data, current_currency=None, kind=None):
         cleaned["currency"] = currency
     if "goal" in data and currency:
         cleaned["goal"] = amount(data, "goal", currency, errors, required_message=_("Enter the funding goal."))
+    if "funding_model" in data:
+        cleaned["funding_model"] = clean_funding_model(data.get("funding_model"), kind, errors)
+    if "release_model" in data:
+        cleaned["release_model"] = clean_release_model(data.get("release_model"), kind, errors)
     if "duration_days" in data:
         # The plan only: the launch checks the real deadline against the configured window.
         # An equity offering's shortest run is its rulebook's (21 days under Reg CF).
@@ -102,6 +119,30 @@ def _clean_basics(data, current_currency=None, kind=None):
             message=_("Enter a number of days from %(min)d to %(max)d.", min=shortest, max=longest),
         )
     return cleaned, errors
+
+
+def clean_funding_model(value, kind, errors):
+    """all_or_nothing (also for an empty value) or flexible; flexible only for reward campaigns."""
+    model = (value or FundingModel.ALL_OR_NOTHING).strip().lower()
+    if model not in FundingModel.ALL:
+        errors["funding_model"] = _("Choose all-or-nothing or flexible funding.")
+    elif model == FundingModel.FLEXIBLE and kind == ProjectKind.EQUITY.value:
+        errors["funding_model"] = _(
+            "Equity offerings are all-or-nothing: shares are issued only if the minimum raise is met."
+        )
+    return model
+
+
+def clean_release_model(value, kind, errors):
+    """at_success (also for an empty value) or on_delivery; on_delivery only for reward campaigns."""
+    model = (value or ReleaseModel.AT_SUCCESS).strip().lower() if isinstance(value, str) or value is None else ""
+    if model not in ReleaseModel.ALL:
+        errors["release_model"] = _("Choose paid at success or released on delivery.")
+    elif model == ReleaseModel.ON_DELIVERY and kind == ProjectKind.EQUITY.value:
+        errors["release_model"] = _(
+            "Release on delivery is for reward campaigns: an equity offering has no rewards to deliver."
+        )
+    return model
 
 
 # --- slugs ---------------------------------------------------------------------------
@@ -155,7 +196,7 @@ def create_project(user, firm, kind, data, *, equity=None):
     project = Project(
         firm=firm, created_by_id=user.id, kind=kind, status=S.DRAFT.value, slug=unique_slug(cleaned["title"]), **cleaned
     )
-    project.description_html = render_markdown(project.description)
+    project.description_html = render_markdown(project.description, story_images=True)
     db.session.add(project)
     db.session.flush()
     if equity is not None:
@@ -192,18 +233,20 @@ def update_project(user, project, data, *, equity=None):
             if key in cleaned and not cleaned[key] and key not in errors:
                 errors[key] = _("This cannot be emptied after approval.")
     raise_errors(errors)
+    edits = []
     for key, value in cleaned.items():
         old = getattr(project, key)
         if value == old:
             continue
         if locked:
-            log_edit(user, project, key, old, value)
+            edits.append(log_edit(user, project, key, old, value))
         setattr(project, key, value)
         if key == "title":
             project.slug = unique_slug(value, project)
         if key == "description":
-            project.description_html = render_markdown(value)
+            project.description_html = render_markdown(value, story_images=True)
     db.session.flush()
+    announce_edits(project, edits)
     if equity is not None:
         set_equity_terms(user, project, equity)
     return project

@@ -16,7 +16,7 @@ from ...models import ProjectDocument, ProjectKind, ProjectStatus as S
 from .. import use_case
 from ..transitions import PROJECT_STATUS_WORDS
 from .access import EDITABLE, STORY_EDITABLE, require_member, require_status
-from .editing import log_edit
+from .editing import announce_edits, log_edit
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 PDF_TYPES = ("application/pdf",)
@@ -127,6 +127,6 @@ def upload_document(user, project, kind, filename, content_type, stream):
     with open(path, "xb") as out:
         out.write(content)
     if project.status in STORY_EDITABLE:
-        log_edit(user, project, kind, previous.filename if previous else "", name)
+        announce_edits(project, [log_edit(user, project, kind, previous.filename if previous else "", name)])
     db.session.flush()
     return document

@@ -8,6 +8,7 @@ from ...domain.numbers import read_whole, whole_example
 from ...errors import ValidationError
 from ...extensions import db
 from ...models import ProjectEdit
+from .. import change_history, change_mail
 
 
 def text(data, key, errors, *, label, required_message=None, max_length=None):
@@ -73,13 +74,25 @@ def raise_errors(errors):
 
 
 def log_edit(user, project, field, old, new):
-    """Record a change made once backers may rely on the project (approved or live)."""
-    db.session.add(
-        ProjectEdit(
-            project_id=project.id,
-            user_id=user.id,
-            field=field,
-            old_value="" if old is None else str(old),
-            new_value="" if new is None else str(new),
-        )
+    """Record a change made once backers may rely on the project (approved or live); it shows
+    in the campaign's public "Changes" list. A change to the risks, the use of funds or the
+    documents also waits for an administrator's look (services/change_history.py). Returns
+    the row; the use case passes a save's rows to `announce_edits` once it has made them."""
+    edit = ProjectEdit(
+        project_id=project.id,
+        user_id=user.id,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        needs_review=change_history.needs_look(field),
     )
+    db.session.add(edit)
+    return edit
+
+
+def announce_edits(project, edits):
+    """Mail a save's logged changes to the campaign's backers (and, for those an administrator
+    looks at, to the administrators), in the caller's transaction (services/change_mail.py)."""
+    if edits:
+        db.session.flush()
+        change_mail.announce(project, edits)

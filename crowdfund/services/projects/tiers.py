@@ -16,7 +16,8 @@ from ...models import ProjectKind, ProjectStatus as S, RewardTier, utcnow
 from .. import use_case
 from ..transitions import PROJECT_STATUS_WORDS
 from .access import EDITABLE, STORY_EDITABLE, require_member, require_status
-from .editing import amount, log_edit, raise_errors, text, whole
+from .add_ons import clean_shipping
+from .editing import amount, announce_edits, log_edit, raise_errors, text, whole
 
 SHIPPING_KINDS = ("none", "domestic", "worldwide")
 # The largest count the column holds (tier quantities are INTEGER).
@@ -34,6 +35,7 @@ def tier_as_input(tier):
             "shipping_fee",
             "estimated_delivery",
             "shipping",
+            "shipping_rates",
             "available_from",
             "available_until",
         )
@@ -85,21 +87,7 @@ def _clean_tier(data, currency):
     elif delivery < utcnow().strftime("%Y-%m"):
         errors["estimated_delivery"] = _("The estimated delivery month is in the past.")
     cleaned["estimated_delivery"] = delivery
-    shipping = (data.get("shipping") or "none").strip()
-    if shipping not in SHIPPING_KINDS:
-        errors["shipping"] = _("Choose no shipping, domestic or worldwide.")
-    cleaned["shipping"] = shipping
-    fee = data.get("shipping_fee")
-    cleaned["shipping_fee"] = amount(
-        {"shipping_fee": 0 if fee is None else fee},
-        "shipping_fee",
-        currency,
-        errors,
-        required_message="",
-        positive=False,
-    )
-    if shipping == "none" and cleaned["shipping_fee"]:
-        errors["shipping_fee"] = _("There is no shipping fee when nothing is shipped.")
+    cleaned.update(clean_shipping(data, currency, errors))  # the fee, and fees per destination
     for key in ("available_from", "available_until"):
         value = data.get(key) or None
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
@@ -148,7 +136,8 @@ def add_tier(user, project, data):
     db.session.add(tier)
     db.session.flush()
     if project.status in STORY_EDITABLE:
-        log_edit(user, project, f"tier {tier.id} added", "", f"{tier.title} ({tier.price} {project.currency})")
+        added = log_edit(user, project, f"tier {tier.id} added", "", f"{tier.title} ({tier.price} {project.currency})")
+        announce_edits(project, [added])
     db.session.flush()
     return tier
 
@@ -180,13 +169,15 @@ def update_tier(user, tier, data):
             if "quantity" not in errors and tier.quantity is None and new_quantity is not None:
                 errors["quantity"] = _("This reward already has backers and no limit; a limit cannot be added now.")
     raise_errors(errors)
+    edits = []
     for key, value in cleaned.items():
         old = getattr(tier, key)
         if value != old:
             if locked:
-                log_edit(user, project, f"tier {tier.id} {key}", old, value)
+                edits.append(log_edit(user, project, f"tier {tier.id} {key}", old, value))
             setattr(tier, key, value)
     db.session.flush()
+    announce_edits(project, edits)
     return tier
 
 
@@ -200,7 +191,7 @@ def delete_tier(user, tier):
     if tier.sold > 0:
         raise ValidationError(_("This reward has backers, so it cannot be removed."), code="locked")
     if project.status in STORY_EDITABLE:
-        log_edit(user, project, f"tier {tier.id} removed", tier.title, "")
+        announce_edits(project, [log_edit(user, project, f"tier {tier.id} removed", tier.title, "")])
     project.tiers.remove(tier)
     db.session.delete(tier)
     db.session.flush()

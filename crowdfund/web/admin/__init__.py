@@ -14,4 +14,24 @@ def admins_only():
         abort(403)
 
 
-from . import comments, disputes, firm_changes, fx_rates, settlements, users, views
+@bp.context_processor
+def qualification_tab():
+    """The "Qualified investors" tab only where the investor rules ask for proof (cn)."""
+    from ...services import qualifications
+
+    return {"qualifications_in_force": bool(qualifications.thresholds())}
+
+
+from . import (
+    changes,
+    comments,
+    deliveries,
+    disputes,
+    firm_changes,
+    fx_rates,
+    investors,
+    material_changes,
+    settlements,
+    users,
+    views,
+)

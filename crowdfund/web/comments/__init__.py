@@ -1,5 +1,5 @@
-"""The conversation on a campaign page: posting, replying, reporting, the founders' FAQ pins,
-and the links in its mail that stop it (services/comments.py, services/comment_mail.py)."""
+"""The conversation on a campaign page: posting, replying, reporting, the founders' FAQ pins
+(services/comments.py, services/comment_mail.py; the links in its mail: web/notifications)."""
 
 from flask import Blueprint
 

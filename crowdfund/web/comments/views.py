@@ -1,24 +1,18 @@
-"""Posting on a campaign page, reporting a comment, pinning answers, and unsubscribing."""
+"""Posting on a campaign page, reporting a comment, and pinning answers (the links that stop
+its mail: web/notifications)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...errors import DomainError
-from ...extensions import csrf
-from ...services import comment_mail, comments
+from ...services import comments
 from ...services.projects import access
-from ...services.signed_links import LinkRefused
 from ..forms import submit_form
 from ..projects.access import visible_project_or_404
 from ..request_guards import whole_number
 from . import bp
 from .forms import ButtonForm, CommentForm, ReportForm
-
-KIND_LABELS = {
-    "comment_questions": lambda: _("new questions on your campaigns"),
-    "comment_answers": lambda: _("answers to your questions"),
-}
 
 
 def _comment_link(comment, slug):
@@ -92,17 +86,3 @@ def _set_pinned(comment_id, pinned):
         return redirect(_comment_link(comment, comment.project.slug))
     flash(_("The answer is in the FAQ.") if pinned else _("The answer is no longer in the FAQ."), "success")
     return redirect(url_for("projects.show", slug=comment.project.slug, _anchor="faq"))
-
-
-@bp.route("/mail/unsubscribe/<kind>/<token>", methods=["GET", "POST"])
-@csrf.exempt  # the signed link is the credential; a mail program's one-click POST has no form token
-def unsubscribe(kind, token):
-    try:
-        user = comment_mail.reader_of(kind, token)
-    except LinkRefused as refusal:
-        return render_template("comments/unsubscribe.html", refused=refusal.message), 400
-    what = KIND_LABELS[kind]()
-    if request.method == "POST":
-        comment_mail.unsubscribe(user, kind)
-        return render_template("comments/unsubscribe.html", done=True, what=what, email=user.email)
-    return render_template("comments/unsubscribe.html", done=False, what=what, email=user.email)

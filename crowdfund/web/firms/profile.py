@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ...services import firm_record
+from ...services import delivery_records, firm_record
 from ...services.firm_record import NAME_MAX, ROLE_MAX
 from ..comments.forms import ButtonForm
 from ..forms import Form, submit_form
@@ -30,7 +30,11 @@ def public_profile(firm):
     if not firm_record.is_public(firm):
         abort(404)
     return render_template(
-        "firms/profile.html", firm=firm, people=firm_record.people(firm), campaigns=firm_record.campaigns(firm)
+        "firms/profile.html",
+        firm=firm,
+        people=firm_record.people(firm),
+        campaigns=firm_record.campaigns(firm),
+        delivery=delivery_records.firm_performance(firm),
     )
 
 

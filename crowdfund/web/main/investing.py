@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...domain.investment_limits import major_to_minor
 from ...domain.rulebooks import ALWAYS
-from ...services import fx_rates, offerings
+from ...services import entry_checks, fx_rates, offerings, qualifications
 from . import bp
 
 RULEBOOK_NAMES = {
@@ -24,6 +24,11 @@ def how_investing_works():
         "floor": major_to_minor(limit.floor, book.currency),
         "cap": major_to_minor(limit.cap, book.currency) if limit.cap < ALWAYS else None,
         "issuer_cap": major_to_minor(book.issuer_cap, book.currency) if book.issuer_cap else None,
+        "large_investment_warning": (
+            major_to_minor(book.large_investment_warning, book.currency) if book.large_investment_warning else None
+        ),
+        "qualification": qualifications.thresholds(),
+        "questions": len(entry_checks.QUESTIONS),
     }
     return render_template(
         "main/how_investing_works.html",

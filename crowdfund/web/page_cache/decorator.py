@@ -9,7 +9,7 @@ from flask import current_app, g, make_response, request, session
 from flask_login import current_user
 
 from ... import change_tokens
-from ..i18n import select_locale, select_timezone
+from ..i18n import regional_locale, select_locale, select_timezone
 from . import store
 from .store import PageEntry
 
@@ -84,7 +84,11 @@ def _key():
     # The language and zone as chosen for the request (what flask-babel's get_locale() and
     # get_timezone() would be), without making Babel's locale and zone objects for a page
     # that comes from the cache.
-    return store.page_key(store.page_path(request.path, request.args), select_locale(), select_timezone())
+    return store.page_key(
+        store.page_path(request.path, request.args),
+        regional_locale(select_locale(), request.accept_languages),  # en_GB and en_US write dates apart
+        select_timezone(),
+    )
 
 
 def _tokens_before_rendering(depends_on, args, kwargs):

@@ -11,7 +11,7 @@ from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request
 
 from .. import security
-from ..i18n import locale_for, zone_for
+from ..i18n import locale_for, regional_locale, zone_for
 from . import store
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,9 @@ class Front:
         visitor = Request(environ)
         return store.page_key(
             store.page_path(visitor.path, visitor.args),
-            locale_for(visitor.args.get("lang"), None, visitor.accept_languages, self.config),
+            regional_locale(
+                locale_for(visitor.args.get("lang"), None, visitor.accept_languages, self.config),
+                visitor.accept_languages,
+            ),
             zone_for(None, visitor.cookies.get("tz")),
         )

@@ -42,6 +42,10 @@ class BackForm(Form):
     acknowledge_risks = BooleanField(
         _l("I understand that I may lose all the money I invest in this offering and that its shares are hard to sell.")
     )
+    # eu_ecsp: asked when one project goes above the warning mark (services/entry_checks.py).
+    acknowledge_large_investment = BooleanField(
+        _l("I have read the warning: this is a large investment for me, and I may lose all of it.")
+    )
     shipping_name = StringField(_l("Recipient's name"), validators=[Optional(), Length(max=200)])
     shipping_line1 = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
     shipping_line2 = StringField(_l("Address line 2 (optional)"), validators=[Optional(), Length(max=200)])

@@ -8,16 +8,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
+from ...domain.fx import UnknownRate
 from ...domain.money import format_money, to_major, to_minor
 from ...domain.vocabulary import LATE_PLEDGE
 from ...errors import DomainError, NotFound, PermissionDenied
 from ...payments import GatewayError
-from ...services import investors, own_project, receipts
+from ...services import backing_quote, entry_checks, investors, own_project, receipts
 from ...services.pledge_pricing import is_open
 from ...workflows import cancel as cancel_workflow, checkout
 from ..forms import apply_domain_error, safe_next
 from ..request_guards import whole_number
-from . import bp
+from . import bp, my_pledges
+from .backing_form import add_on_values, as_lines, page_quote, tier_choice
 from .forms import BackForm, CancelForm, InvestorProfileForm, new_attempt_key
 
 # The receipt mail (rendered outside any request too) and pages state until when an equity
@@ -52,8 +54,10 @@ def _pledge_input(form, project):
     if project.kind == "equity":
         data["shares"] = form.shares.data
         data["acknowledge_risks"] = bool(form.acknowledge_risks.data)
+        data["acknowledge_large_investment"] = bool(form.acknowledge_large_investment.data)
         return data
     tier = (form.tier_id.data or "").strip()
+    tier = "" if tier == "none" else tier  # "No reward", chosen
     if tier and whole_number(tier) is None:
         form.tier_id.errors = list(form.tier_id.errors) + [_("Choose one of the rewards.")]
     data["tier_id"] = whole_number(tier)
@@ -61,7 +65,11 @@ def _pledge_input(form, project):
     data["amount"] = _money_field(form, "amount", project.currency)
     data["extra"] = _money_field(form, "extra", project.currency) or 0
     data["shipping_address"] = form.shipping_address()
-    return None if form.errors else data
+    values, errors = add_on_values(request.form, project)
+    if errors:
+        form.form_errors.append(next(iter(errors.values())))
+    data["add_ons"] = as_lines(values) or None
+    return None if form.errors or errors else data
 
 
 @bp.route("/p/<slug>/back", methods=["GET", "POST"])
@@ -73,11 +81,12 @@ def back(slug):
     except NotFound:
         abort(404)
     form = BackForm()
-    status, profile_needed, own_refusal = 200, False, None
+    status, profile_needed, own_refusal, checks_needed = 200, False, None, None
     if request.method == "GET" and own_project.is_own(current_user.id, project):
         # The firm's people and its approving admin: the refusal, not a form (a POST hears it from the service).
         status, own_refusal = 403, own_project.refusal_message(project)
-    if request.method == "POST" and is_open(project) and form.validate_on_submit():
+    quoting = "quote" in request.form  # "Update the total" (no script): no payment
+    if request.method == "POST" and is_open(project) and form.validate_on_submit() and not quoting:
         data = _pledge_input(form, project)
         if data is not None:
             title = project.title  # read now: the pledge's commits expire `project`
@@ -87,6 +96,7 @@ def back(slug):
                 apply_domain_error(form, error)
                 status = error.status
                 profile_needed = error.code == "investor_profile_required"
+                checks_needed = CHECKS_NEEDED.get(error.code)
                 own_refusal = error.message if error.code == "own_project" else None
             else:
                 if pledge.status == "held":
@@ -97,21 +107,49 @@ def back(slug):
                 action_url = (pledge.next_action or {}).get("url") if pledge.status == "requires_action" else None
                 # The bank's or the wallet's page; it sends the backer back to `payment_return`.
                 return redirect(action_url or url_for("pledges.receipt", pledge_id=pledge.id))
-    if request.method == "POST" and status == 200:
+    if request.method == "POST" and status == 200 and (not quoting or form.errors):
         status = 422
     if request.method == "GET" and whole_number(request.args.get("tier")):
         form.tier_id.data = request.args["tier"]  # "Choose this reward" on the project page
     form.idempotency_key.data = new_attempt_key()  # every rendering is a new attempt
     page = receipts.backing_page(project, current_user)  # after a refusal: reloaded, the counts may have moved
+    values = add_on_values(request.form, page.project)[0] if request.method == "POST" else {}
     return render_template(
         "pledges/back.html",
         page=page,
         project=page.project,
         form=form,
+        chosen=tier_choice(form),
+        add_on_values=values,
+        quote=page_quote(page.project, form, values) if page.project.kind == "reward" else None,
+        figures=backing_quote.figures(page.project) if page.project.kind == "reward" else None,
         profile_needed=profile_needed,
+        checks_needed=checks_needed,
+        large_investment_mark=_large_investment_mark(page.project),
         own_refusal=own_refusal,
         cancel_until=receipts.cancel_deadline(page.project),
     ), status
+
+
+# Refusals that send the investor to a page of their own (crowdfund/web/pledges/investor_checks.py).
+CHECKS_NEEDED = {
+    "knowledge_test_required": "entry_checks",
+    "loss_simulation_required": "entry_checks",
+    "qualification_required": "qualification",
+}
+
+
+def _large_investment_mark(project):
+    """eu_ecsp: the amount above which this investor is warned about one project (None: no warning)."""
+    if project.kind != "equity":
+        return None
+    profile = investors.get_profile(current_user)
+    if profile is None:
+        return None
+    try:
+        return entry_checks.warning_mark(profile, project.currency)
+    except UnknownRate:
+        return None
 
 
 def _money(pledge):
@@ -197,7 +235,8 @@ def cancel(pledge_id):
 @bp.get("/me/pledges")
 @login_required
 def mine():
-    return render_template("pledges/mine.html", receipts=receipts.pledges_of(current_user), cancel_form=CancelForm())
+    mine = my_pledges.my_pledges(current_user)
+    return render_template("pledges/mine.html", receipts=mine.receipts, mine=mine, cancel_form=CancelForm())
 
 
 def _major_text(minor, currency):

@@ -111,7 +111,10 @@ def backers_csv(project_id):
 def new_update(project_id):
     project = own_project_or_404(project_id)
     form = UpdateForm()
-    outcome = submit_form(form, lambda: updates.post_update(current_user, project, form.title.data, form.body.data))
+    outcome = submit_form(
+        form,
+        lambda: updates.post_update(current_user, project, form.title.data, form.body.data, form.audience.data),
+    )
     if outcome.done:
         flash(_("Your update is posted. Your backers will get it by email."), "success")
         return redirect(url_for("projects.dashboard", project_id=project.id, _anchor="updates"))

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from ...models import ProjectKind
 from ...services.projects import access, basics, documents, submission
 from ..forms import submit_form
-from . import bp
+from . import bp, story_images as story_images_view
 from .access import own_project_or_404
 from .forms import KIND_LABELS, BasicsForm, DocumentForm, NewProjectForm, StoryForm
 
@@ -21,7 +21,7 @@ def _document_kinds(project):
     return kinds
 
 
-def _render_editor(project, form=None, document_form=None, status=200):
+def _render_editor(project, form=None, document_form=None, status=200, image_form=None):
     if form is None:
         if project.status in access.EDITABLE:
             form = BasicsForm(formdata=None, data=basics.basics_as_input(project))
@@ -40,6 +40,7 @@ def _render_editor(project, form=None, document_form=None, status=200):
         problems=submission.submission_problems(project),
         tiers_editable=project.kind == "reward" and project.status in access.EDITABLE | access.STORY_EDITABLE,
         locked=project.status in access.STORY_EDITABLE,
+        **story_images_view.editor_context(project, image_form),
     ), status
 
 

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ...domain.money import SUPPORTED_CURRENCIES
 from ..forms import Form, MoneyField
 from ..timezones import viewer_zone
+from .shipping_rates_field import ShippingRatesField
 
 CATEGORY_LABELS = {
     "design": _l("Design"),
@@ -67,6 +68,30 @@ class BasicsForm(Form):
         validators=[Optional()],
         render_kw=WHOLE_ATTRS,
         description=_l("You choose the exact deadline when you launch."),
+    )
+    funding_model = SelectField(
+        _l("Funding model"),
+        choices=choices(
+            [
+                ("all_or_nothing", _l("All or nothing: the firm is paid only if the goal is met")),
+                ("flexible", _l("Flexible: the firm keeps what is raised, even below the goal")),
+            ]
+        ),
+        default="all_or_nothing",
+        validators=[Optional()],
+        description=_l("Flexible funding is for reward campaigns only; equity offerings are all or nothing."),
+    )
+    release_model = SelectField(
+        _l("When the firm is paid"),
+        choices=choices(
+            [
+                ("at_success", _l("At success: everything is released when the campaign succeeds")),
+                ("on_delivery", _l("On delivery: part at success, the rest as backers receive their rewards")),
+            ]
+        ),
+        default="at_success",
+        validators=[Optional()],
+        description=_l("Release on delivery is for reward campaigns only; backers trust it more."),
     )
     description = TextAreaField(
         _l("Description"),
@@ -144,6 +169,7 @@ class TierForm(Form):
         render_kw=MONEY_ATTRS,
         description=_l("Added to the price when the reward is shipped."),
     )
+    shipping_rates = ShippingRatesField(_l("Shipping fees by destination"), validators=[Optional()])
     available_from = DateTimeLocalField(
         _l("Available from"), format=LOCAL_FORMATS, tz=viewer_zone, validators=[Optional()]
     )
@@ -224,9 +250,16 @@ class UpdateForm(Form):
     body = TextAreaField(
         _l("Update"),
         validators=[DataRequired(), Length(max=20000)],
-        description=_l(
-            "Markdown: **bold**, *italic*, lists, links and headings. Everyone who visits the project page can read it."
-        ),
+        description=_l("Markdown: **bold**, *italic*, lists, links and headings."),
         render_kw={"rows": 10},
+    )
+    audience = RadioField(
+        _l("Who may read it"),
+        choices=[
+            SelectChoice("public", _l("Everyone who visits the project page")),
+            SelectChoice("backers", _l("Backers only (others see the title, locked)")),
+        ],
+        default="public",  # a form sent without it (an older page) posts for everyone
+        validate_choice=False,  # the service refuses anything else, naming the field
     )
     submit = SubmitField(_l("Post the update"))

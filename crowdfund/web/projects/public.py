@@ -4,7 +4,7 @@ from flask import abort, render_template, send_from_directory
 from flask_login import current_user
 
 from ... import change_tokens
-from ...services import campaign_pages, comments, updates
+from ...services import campaign_pages, change_history, comments, reminders, updates
 from ...services.projects import access, documents, equity_terms
 from ..page_cache import cached_for_anonymous
 from . import bp
@@ -31,6 +31,10 @@ def show(slug):
         max_raise=equity_terms.max_raise(project) if project.equity else None,
         end_reason=campaign_pages.end_reason(project),
         conversation=comments.conversation(project),
+        changes=change_history.public_changes(project),
+        # Per-person bits: anonymous visitors (the cached page) cost no query for them.
+        updates_unlocked=updates.readable(current_user, project),
+        reminder_set=reminders.is_set(current_user, project),
     )
 
 

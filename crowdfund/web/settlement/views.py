@@ -4,7 +4,7 @@ from flask import Response, abort, render_template, stream_with_context
 from flask_login import current_user, login_required
 
 from ...errors import DomainError
-from ...services import statements
+from ...services import portfolio, statements
 from . import bp
 
 
@@ -51,4 +51,4 @@ def register_csv(project_id):
 @bp.get("/me/holdings")
 @login_required
 def holdings():
-    return render_template("settlement/holdings.html", holdings=statements.holdings_of(current_user))
+    return render_template("settlement/holdings.html", portfolio=portfolio.holdings_of(current_user))

@@ -1,0 +1,50 @@
+"""Backing beyond a plain pledge: a campaign's add-ons, and changing a held pledge (issue 23)."""
+
+from ..services.projects import add_ons
+from ..workflows import pledge_change
+from . import pledge_schemas, project_schemas as S, serializers
+from .errors import field_names
+from .projects import ADDRESS_FIELDS, visible_project
+from .registry import operation
+
+CHANGE_FIELDS = ("tier_id", "quantity", "add_ons", "shipping_address", "extra", "amount")
+
+
+@operation(
+    "POST",
+    "/projects/{project_id}/add-ons",
+    tag="projects",
+    summary="Offer an add-on",
+    description="Reward campaigns, while a draft or live: an item backers add to a reward pledge, with its own "
+    "price, stock (`quantity`, null: unlimited) and shipping (as a tier's: `shipping`, `shipping_fee`, "
+    "`shipping_rates`). Listed as `add_ons` on the project; a pledge takes `add_ons: [{id, quantity}]`.",
+    body=S.ADD_ON_CREATE,
+    status=201,
+    response=S.ADD_ON,
+    errors=(403,),
+)
+def add_add_on(call, project_id):
+    project = visible_project(call.user, project_id)
+    return serializers.add_on(add_ons.add_add_on(call.user, project, call.body))
+
+
+@operation(
+    "PATCH",
+    "/pledges/{pledge_id}",
+    tag="pledges",
+    summary="Change your pledge while the campaign is live",
+    description="A held reward pledge: another `tier_id`, `quantity`, `add_ons`, `extra` or `shipping_address` "
+    "(what is left out stays as it is). Staying on a limited tier keeps your units; only added units are "
+    "taken. A larger total is charged to `payment_method` (default: the pledge's) and the earlier charge "
+    "refunded, a smaller one refunded by the difference; the ledger moves by the difference. 409 "
+    "`sold_out` when the new tier or an add-on has no room (the pledge stays as it was); 422 "
+    "`does_not_ship` naming `shipping_address.country`; 402 when the card is declined.",
+    body=pledge_schemas.PLEDGE_CHANGE,
+    response=pledge_schemas.PLEDGE,
+    errors=(402, 403, 409),
+)
+def change_pledge(call, pledge_id):
+    data = {name: call.body[name] for name in CHANGE_FIELDS if name in call.body}
+    with field_names(ADDRESS_FIELDS):
+        pledge = pledge_change.change_pledge(call.user, pledge_id, data, payment_method=call.body.get("payment_method"))
+    return serializers.pledge(pledge)

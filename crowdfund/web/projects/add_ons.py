@@ -1,0 +1,81 @@
+"""A reward campaign's add-ons, on the founder's editor: offer one, remove one without backers."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ...errors import DomainError
+from ...services.projects import add_ons
+from ..forms import Form, MoneyField, submit_form
+from . import bp
+from .access import own_project_or_404
+from .forms import MONEY_ATTRS, SHIPPING_LABELS, WHOLE_ATTRS, ConfirmForm, choices
+from .shipping_rates_field import ShippingRatesField
+
+
+class AddOnForm(Form):
+    """An add-on; its amounts are in the project's `currency`."""
+
+    def __init__(self, currency, *args, **kwargs):
+        self.currency = currency
+        super().__init__(*args, **kwargs)
+
+    title = StringField(_l("Add-on title"), validators=[DataRequired(_l("Give the add-on a title.")), Length(max=120)])
+    description = TextAreaField(_l("What the backer gets"), validators=[Optional(), Length(max=5000)])
+    price = MoneyField(_l("Price"), validators=[InputRequired(_l("Enter the add-on's price."))], render_kw=MONEY_ATTRS)
+    quantity = StringField(
+        _l("Quantity available"),
+        validators=[Optional()],
+        render_kw=WHOLE_ATTRS,
+        description=_l("Leave empty for no limit."),
+    )
+    shipping = SelectField(
+        _l("Shipping"),
+        choices=choices(SHIPPING_LABELS.items()),
+        default="none",
+        validators=[InputRequired(_l("Choose no shipping, domestic or worldwide."))],
+    )
+    shipping_fee = MoneyField(
+        _l("Shipping fee"),
+        validators=[Optional()],
+        render_kw=MONEY_ATTRS,
+        description=_l("Added once per pledge when the add-on is shipped."),
+    )
+    shipping_rates = ShippingRatesField(_l("Shipping fees by destination"), validators=[Optional()])
+    submit = SubmitField(_l("Save the add-on"))
+
+
+def _to_add_ons(project):
+    return redirect(url_for("projects.edit", project_id=project.id, _anchor="add-ons"))
+
+
+@bp.route("/projects/<int:project_id>/add-ons/new", methods=["GET", "POST"])
+@login_required
+def new_add_on(project_id):
+    project = own_project_or_404(project_id)
+    form = AddOnForm(project.currency)
+    outcome = submit_form(form, lambda: add_ons.add_add_on(current_user, project, form.data))
+    if outcome.done:
+        flash(_("The add-on is added."), "success")
+        return _to_add_ons(project)
+    return render_template("projects/add_on_form.html", project=project, form=form), outcome.status
+
+
+@bp.post("/projects/<int:project_id>/add-ons/<int:add_on_id>/delete")
+@login_required
+def delete_add_on(project_id, add_on_id):
+    project = own_project_or_404(project_id)
+    add_on = next((a for a in project.add_ons if a.id == add_on_id), None)
+    if add_on is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        add_ons.delete_add_on(current_user, add_on)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("The add-on is removed."), "success")
+    return _to_add_ons(project)
