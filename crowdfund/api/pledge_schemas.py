@@ -126,7 +126,7 @@ DELIVERY = obj(
     {
         "status": {
             "type": "string",
-            "enum": ["awaiting_shipment", "shipped", "problem", "refunding", "released", "refunded"],
+            "enum": ["awaiting_shipment", "shipped", "problem", "refunding", "released", "refunded", "disputed"],
         },
         "held_amount": MONEY_OUT,
         "currency": STRING,

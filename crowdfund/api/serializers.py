@@ -202,8 +202,11 @@ def pledge(p):
         "reconfirm_by": iso(p.reconfirm_by) if p.reconfirm_by is not None and p.status in RECONFIRMABLE else None,
         "reconfirmed_at": iso(p.reconfirmed_at) if p.shares is not None else None,
         "large_investment_acknowledged_at": iso(p.large_investment_acknowledged_at),
-        # Release on delivery: only a released reward pledge can have one (so no read otherwise).
-        "delivery": delivery(receipt_delivery(p.id)) if p.status == "released" and p.shares is None else None,
+        # Release on delivery: only a released reward pledge can have one (so no read otherwise),
+        # or one released and then disputed (its delivery waits as `disputed`).
+        "delivery": delivery(receipt_delivery(p.id))
+        if p.status in ("released", "disputed") and p.shares is None
+        else None,
     }
 
 

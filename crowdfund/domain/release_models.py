@@ -28,6 +28,7 @@ DELIVERY_STATUS_LABELS = {
     "refunding": _l("Being refunded"),
     "released": _l("Delivered"),
     "refunded": _l("Refunded"),
+    "disputed": _l("Payment disputed"),
 }
 
 

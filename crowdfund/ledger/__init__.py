@@ -64,9 +64,11 @@ from .delivery import (
 # Disputes (chargebacks): their codes, legs and transfer ids are described in disputes.py.
 from .disputes import (
     DISPUTE_CODES,
+    DISPUTE_DELIVERY,
     DISPUTE_ESCROW,
     DISPUTE_FEE,
     DISPUTE_FEE_RETURN,
+    DISPUTE_HELD,
     DISPUTE_NET,
     DISPUTE_RELEASE_FEE,
     DISPUTE_RELEASE_PFEE,

@@ -9,6 +9,10 @@ dispute moves nothing more: the money stays with the backer.
     after release     pledge:<id>:dispute:net            firm_payable   -> clearing  dispute_net
                       pledge:<id>:dispute:fee            platform_fees  -> clearing  dispute_release_fee
                       pledge:<id>:dispute:pfee           processor_fees -> clearing  dispute_release_pfee
+    on_delivery, the part still held for delivery:
+                      pledge:<id>:dispute:held           held_for_delivery -> clearing  dispute_held
+    on_delivery, the part released on delivery (paid out or not):
+                      pledge:<id>:dispute:delivery       firm_payable   -> clearing  dispute_delivery
     won               pledge:<id>:dispute_won:<leg>      the same accounts, back  dispute_won_<...>
     dispute fee       pledge:<id>:dispute:processor_fee  processor_fees -> clearing  dispute_fee
     (given back)      pledge:<id>:dispute_won:processor_fee  clearing -> processor_fees  dispute_fee_return
@@ -30,6 +34,9 @@ DISPUTE_FEE = "dispute_fee"
 DISPUTE_FEE_RETURN = "dispute_fee_return"
 PAYOUT_REVERSAL = "payout_reversal"
 DISPUTE_REPAY = "dispute_repay"
+# Release on delivery (ledger/delivery.py): the held remainder, where it is when the dispute comes.
+DISPUTE_HELD = "dispute_held"
+DISPUTE_DELIVERY = "dispute_delivery"
 
 # What a dispute takes, leg by leg -> the release code whose account that leg comes from
 # (None: the project's escrow, for a pledge still held).
@@ -38,6 +45,8 @@ DISPUTE_TAKES = {
     DISPUTE_NET: "release_net",
     DISPUTE_RELEASE_FEE: "release_fee",
     DISPUTE_RELEASE_PFEE: "release_processor_fee",
+    DISPUTE_HELD: "delivery_hold",  # still in held_for_delivery
+    DISPUTE_DELIVERY: "delivery_release",  # released to the firm's payable (instead of DISPUTE_HELD)
 }
 # Each leg taken -> the code of the same leg given back when the dispute is won.
 DISPUTE_RETURNS = {code: "dispute_won_" + code[len("dispute_") :] for code in DISPUTE_TAKES}
@@ -53,6 +62,8 @@ _LEGS = {
     DISPUTE_FEE: "processor_fee",
     PAYOUT_REVERSAL: "reversal",
     DISPUTE_REPAY: "repay",
+    DISPUTE_HELD: "held",
+    DISPUTE_DELIVERY: "delivery",
 }
 _LEGS.update({back: _LEGS[taken] for taken, back in DISPUTE_RETURNS.items()})
 _LEGS[DISPUTE_FEE_RETURN] = "processor_fee"

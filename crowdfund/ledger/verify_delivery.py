@@ -5,7 +5,9 @@
   check in verify.py counts delivery_hold as part of what left escrow).
 - Per campaign: `held_for_delivery` is never negative and holds exactly the remainders of its
   pledges whose delivery still holds money (`pledge_deliveries`, status awaiting_shipment,
-  shipped, problem or refunding), and each delivery row agrees with its pledge's transfers.
+  shipped, problem or refunding), and each delivery row agrees with its pledge's transfers
+  (a `disputed` one: released before the dispute if `released_how` says so; the dispute's
+  own legs, dispute_held / dispute_delivery, are checked with the dispute, verify_disputes.py).
 - Directions: a delivery_hold leaves the pledge's own campaign's escrow for the same
   campaign's held_for_delivery, and a delivery_release reaches the campaign's firm.
 """
@@ -95,10 +97,10 @@ def _rows_against_transfers():
         moved[cast(int, pledge_id)][code] = int(total)  # delivery transfers always name their pledge
     problems = []
     expected_out = {DS.RELEASED.value: DELIVERY_RELEASE, DS.REFUNDED.value: DELIVERY_REFUND}
-    for pledge_id, status, amount in db.session.execute(
-        select(PledgeDelivery.pledge_id, PledgeDelivery.status, PledgeDelivery.held_amount).order_by(
-            PledgeDelivery.pledge_id
-        )
+    for pledge_id, status, amount, released_how in db.session.execute(
+        select(
+            PledgeDelivery.pledge_id, PledgeDelivery.status, PledgeDelivery.held_amount, PledgeDelivery.released_how
+        ).order_by(PledgeDelivery.pledge_id)
     ):
         codes = moved.pop(pledge_id, {})
         if codes.get(DELIVERY_HOLD, 0) != amount:
@@ -106,6 +108,8 @@ def _rows_against_transfers():
                 f"Pledge {pledge_id}: its delivery holds {amount} but {codes.get(DELIVERY_HOLD, 0)} was held for it."
             )
         out = expected_out.get(status)
+        if status == DS.DISPUTED.value and released_how:  # released before its dispute took it
+            out = DELIVERY_RELEASE
         for code in (DELIVERY_RELEASE, DELIVERY_REFUND):
             wanted = amount if code == out else 0
             if codes.get(code, 0) != wanted:

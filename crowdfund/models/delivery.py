@@ -30,6 +30,10 @@ class DeliveryStatus(str, enum.Enum):
     REFUNDING = "refunding"  # an admin refunds the held remainder (workflows/delivery_release.py)
     RELEASED = "released"  # the held remainder went to the firm
     REFUNDED = "refunded"  # the held remainder went back to the backer
+    # The backer disputed the charge: the processor took the pledge's money back, the remainder
+    # too, from wherever it was (services/delivery_disputes.py). Won: back where it was; lost:
+    # it ends here (`ended_at`), nothing more to release or refund.
+    DISPUTED = "disputed"
 
 
 HOLDING = (

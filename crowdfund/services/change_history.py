@@ -159,11 +159,19 @@ def describe(edit, project):
     elif section == "documents":
         summary = str(DOCUMENT_SUMMARIES[field]) % {"file": new}
     elif field == "deadline":
-        summary = _(
-            "The offering closes earlier: the deadline moved from %(old)s to %(new)s (UTC).",
-            old=_time(old),
-            new=_time(new),
-        )
+        # An early close moves it earlier; a material change (reconfirmation) later.
+        if _time(new) > _time(old):
+            summary = _(
+                "The offering closes later: the deadline moved from %(old)s to %(new)s (UTC).",
+                old=_time(old),
+                new=_time(new),
+            )
+        else:
+            summary = _(
+                "The offering closes earlier: the deadline moved from %(old)s to %(new)s (UTC).",
+                old=_time(old),
+                new=_time(new),
+            )
     elif section == "equity":
         what = EQUITY_FIELD_LABELS.get(field.removeprefix("equity_"), field)
         summary = _(

@@ -115,6 +115,7 @@ def confirm_receipt(user, pledge_id):
     pledge, delivery = _backers_delivery(user, pledge_id)
     if delivery.status == DS.RELEASED.value:
         return delivery
+    _not_disputed(delivery)
     if delivery.status not in (DS.AWAITING_SHIPMENT.value, DS.SHIPPED.value, DS.PROBLEM.value):
         raise Conflict(_("This pledge's held money has been refunded already."), code="delivery_refunded")
     release(delivery, how="confirmed", actor=user, note="The backer confirmed receipt.")
@@ -137,6 +138,7 @@ def report_problem(user, pledge_id, reason):
     pledge, delivery = _backers_delivery(user, pledge_id)
     if delivery.status == DS.PROBLEM.value:
         return delivery
+    _not_disputed(delivery)
     if delivery.status not in (DS.AWAITING_SHIPMENT.value, DS.SHIPPED.value):
         raise Conflict(_("This pledge's held money has been released or refunded already."), code="delivery_settled")
     transitions.transition(delivery, DS.PROBLEM.value, actor=user, note=reason[:200])
@@ -144,6 +146,11 @@ def report_problem(user, pledge_id, reason):
     db.session.flush()
     delivery_notices.problem_reported(delivery, pledge)
     return delivery
+
+
+def _not_disputed(delivery):
+    if delivery.status == DS.DISPUTED.value:
+        raise Conflict(_("This pledge's payment is disputed, so its held money stays held."), code="disputed")
 
 
 # -- money out of held_for_delivery -------------------------------------------------------------

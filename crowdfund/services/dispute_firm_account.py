@@ -92,7 +92,9 @@ def firm_action(dispute_id):
         return None  # not paid out yet: the payout keeps the disputed net back
     moves = _moves(pledge.id)
     owed = project_payable(project, settlement.id)
-    net_taken = moves.get(ledger.DISPUTE_NET, 0)
+    # The net at success, and a remainder released on delivery (its delivery payout went to
+    # the same connected account; the reversal takes it back from the settlement's transfer).
+    net_taken = moves.get(ledger.DISPUTE_NET, 0) + moves.get(ledger.DISPUTE_DELIVERY, 0)
     if (
         pledge.status == PS.DISPUTED.value
         and owed < 0

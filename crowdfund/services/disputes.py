@@ -35,7 +35,7 @@ from ..models import Dispute, LedgerAccount, LedgerTransfer, Pledge, Project, Se
 from ..models.dispute import DisputeStatus as DS
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
-from . import dispute_notices
+from . import delivery_disputes, dispute_notices
 from .pledges import lock
 from .transitions import transition
 
@@ -123,6 +123,8 @@ def apply(info, pledge_id):
         _book_fee(pledge, dispute, info, moves)
     if info.status == DS.LOST.value and pledge.status == PS.DISPUTED.value and pledge.ended_at is None:
         pledge.ended_at = now
+    if info.status == DS.LOST.value and pledge.status == PS.DISPUTED.value:
+        delivery_disputes.lost(pledge)
     if opened:
         dispute_notices.opened(dispute, pledge)
     db.session.flush()
@@ -160,6 +162,7 @@ def _settlement_locked(project_id):
 
 
 def _take(pledge, dispute):
+    delivery_disputes.lock_delivery(pledge.id)  # on_delivery: its remainder stays where it is while we look
     clearing = ledger.clearing_key(pledge.currency)
     settlement = _settlement_locked(pledge.project_id)
     settlement_id = settlement.id if settlement is not None else None
@@ -188,7 +191,7 @@ def _take(pledge, dispute):
                 pledge.id,
                 settlement_id,
             )
-            for code, amount, _debit_key, credit_key in _legs(pledge.id, list(leg_of))
+            for code, amount, _debit_key, credit_key in delivery_disputes.remainder_legs(_legs(pledge.id, list(leg_of)))
         ]
     ledger.transfer_set(*moves)
     before = pledge.status
@@ -200,6 +203,8 @@ def _take(pledge, dispute):
     )
     if before == PS.HELD.value:
         dispute.totals_moved = _give_up_totals(pledge)
+    else:
+        delivery_disputes.taken(pledge, dispute.processor_ref)
 
 
 def _give_back(pledge, dispute):
@@ -226,6 +231,7 @@ def _give_back(pledge, dispute):
         return
     transition(pledge, dispute.pledge_status_before, note=f"dispute {dispute.processor_ref} won: the money came back")
     pledge.ended_at = pledge.ended_at if dispute.pledge_status_before == PS.RELEASED.value else None
+    delivery_disputes.given_back(pledge, dispute.processor_ref)
     if dispute.totals_moved:
         _take_back_totals(pledge)
     project = db.session.get(Project, pledge.project_id)

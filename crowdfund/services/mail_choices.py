@@ -16,9 +16,9 @@ one kind cannot stop another), and last LINK_DAYS. Links written outside a web r
 a sweep) start with MAIL_LINK_BASE_URL.
 """
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import delete, select
 
@@ -33,6 +33,7 @@ KINDS = {
     "project_updates": _l("Updates from the founders of campaigns you backed"),
     "project_changes": _l("Changes to campaigns you back, made after their approval"),
     "goal_reached": _l("When a campaign you backed reaches its goal"),
+    "stretch_goals": _l("When a campaign you backed unlocks a stretch goal"),
     "comment_questions": _l("New questions on your campaigns"),
     "comment_answers": _l("Answers to your questions"),
 }
@@ -42,6 +43,7 @@ ABOUT = {
     "project_updates": _l("updates from campaigns you backed"),
     "project_changes": _l("changes to campaigns you back"),
     "goal_reached": _l("campaigns you backed reaching their goal"),
+    "stretch_goals": _l("stretch goals unlocked by campaigns you backed"),
     "comment_questions": _l("new questions on your campaigns"),
     "comment_answers": _l("answers to your questions"),
 }
@@ -147,3 +149,13 @@ def external_url(endpoint, **values):
     parts = urlsplit(base or "http://localhost:5000")
     adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
+
+
+def absolute_url(path):
+    """A site-relative `path` ("/story-images/...") made absolute for mail, on the same base as
+    `external_url`: MAIL_LINK_BASE_URL when set, else the request's own root, else
+    http://localhost:5000."""
+    base = current_app.config.get("MAIL_LINK_BASE_URL")
+    if base is None and has_request_context():
+        base = request.url_root
+    return urljoin((base or "http://localhost:5000").rstrip("/") + "/", path.lstrip("/"))

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Pledge, PledgeChange, PledgeChangeStatus as CS, Project, RewardTier
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectKind, ProjectStatus
-from . import add_on_stock, pledges
+from . import add_on_stock, pledge_change_mail, pledges, reward_milestones
 from .pledge_pricing import price_reward, require_open
 
 # The priced columns a change replaces (the pledge's terms).
@@ -159,14 +159,24 @@ def apply(change, pledge, *, now, processor_fee=None, reserve=False):
     difference = change.amount_after - change.amount_before
     if pledge.status != PS.HELD.value:
         raise Conflict(_("This pledge is no longer held, so it cannot change."), code="wrong_state")
-    moved = db.session.execute(
+    totals = db.session.execute(
         update(Project)
         .where(Project.id == pledge.project_id, Project.status == ProjectStatus.LIVE.value, Project.deadline > now)
         .values(pledged_amount=Project.pledged_amount + difference)
+        .returning(Project.pledged_amount, Project.goal)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
+    ).first()
+    if totals is None:
         raise Conflict(_("The campaign has ended, so this pledge can no longer change."), code="project_not_live")
+    # A larger pledge may reach a stretch goal or the goal itself, as a new pledge would; a
+    # smaller one unreaches nothing (`total_rose` does nothing for a fall).
+    reward_milestones.total_rose(
+        pledge.project_id,
+        before=totals.pledged_amount - difference,
+        after=totals.pledged_amount,
+        goal=totals.goal,
+        now=now,
+    )
     if reserve:  # after the project's row: the lock order of checkout's step 3 and of cancellation
         _reserve_added_units(before, after)
     if before["tier_id"] is not None:
@@ -194,6 +204,7 @@ def apply(change, pledge, *, now, processor_fee=None, reserve=False):
     change.status = CS.REFUND_PENDING.value if difference else CS.DONE.value
     if not difference:
         change.ended_at = now
+    pledge_change_mail.pledge_changed(change, pledge)  # leaves with this transaction's commit
     change_tokens.campaign_changed(db.session, pledge.project_id)
     return change
 

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Pledge, Project
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
-from . import goal_notices, investor_notices, notifications, stretch_goals
+from . import investor_notices, notifications, reward_milestones
 from .discovery import LONG_TEXTS
 from .pledges import _NO_SYNC, release_units
 from .transitions import transition
@@ -123,19 +123,12 @@ def hold(pledge, attempt, charge_ref, *, actor_id, now, fee=None):
         ).first()
         moved = totals is not None
         if moved:
-            stretch_goals.reached(
+            reward_milestones.total_rose(  # stretch goals and the goal notice, once each
                 attempt.project_id,
                 before=totals.pledged_amount - attempt.amount,
                 after=totals.pledged_amount,
                 goal=totals.goal,
                 now=now,
-            )
-            goal_notices.note_if_crossed(  # the backers' mail, once, after the commit
-                attempt.project_id,
-                kind="reward",
-                before=totals.pledged_amount - attempt.amount,
-                after=totals.pledged_amount,
-                goal=totals.goal,
             )
     else:  # an offering: the same UPDATE, returning the totals its progress notices need
         totals = db.session.execute(

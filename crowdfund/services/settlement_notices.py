@@ -25,8 +25,9 @@ def reserve_sent(settlement):
     )
 
 
-def refund_failed(pledge, attempt):
-    """One message per failed attempt: a retry that fails again is news again."""
+def refund_failed(pledge, attempt, amount=None):
+    """One message per failed attempt: a retry that fails again is news again. `amount`: what
+    the refund was of (a released pledge's held remainder), if not the whole pledge."""
     project = pledge.project
     return _queue_one(
         f"refund_failed:{pledge.id}:{attempt}",
@@ -35,4 +36,5 @@ def refund_failed(pledge, attempt):
         lambda: _("Your refund for %(title)s did not go through", title=project.title),
         pledge=pledge,
         project=project,
+        refund_amount=pledge.amount if amount is None else amount,
     )

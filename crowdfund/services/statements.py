@@ -136,7 +136,7 @@ def _apply_disputes(sums, totals):
     sums["processor_fees_firm"] -= still_taken(ledger.DISPUTE_RELEASE_PFEE)
     taken_back = amount(ledger.PAYOUT_REVERSAL) - amount(ledger.DISPUTE_REPAY)
     sums["paid_out"] -= taken_back
-    sums["awaiting_payout"] += taken_back - still_taken(ledger.DISPUTE_NET)
+    sums["awaiting_payout"] += taken_back - still_taken(ledger.DISPUTE_NET) - still_taken(ledger.DISPUTE_DELIVERY)
 
 
 def _payout_schedule(project_id):

@@ -2,10 +2,12 @@
 
 Founders add them while the campaign is a draft, approved or live (added or removed once
 approved, the change is logged like any other). A goal is *reached* by the pledge whose
-hold first takes the campaign's total to its amount: `reached(...)`, called in that hold's
-transaction, stamps `reached_at` with a guarded UPDATE (so it happens once, whichever of
-two concurrent pledges gets there) and writes one mail per backer to the outbox, each with
+hold (or change to a larger pledge) first takes the campaign's total to its amount:
+`reached(...)`, called in that transaction (through services/reward_milestones.py),
+stamps `reached_at` with a guarded UPDATE (so it happens once, whichever of two concurrent
+pledges gets there) and writes one mail per backer to the outbox, each with
 its own dedupe key: the mail leaves after the commit, and a replay queues nothing twice.
+The mail is of the kind `stretch_goals`, which a backer may turn off alone.
 """
 
 from flask_babel import gettext as _
@@ -20,6 +22,7 @@ from .projects.editing import amount, log_edit, raise_errors, text
 from .transitions import PROJECT_STATUS_WORDS
 
 MOST_PER_CAMPAIGN = 20
+KIND = "stretch_goals"  # the mail's kind (services/mail_choices.py KINDS)
 
 # The goals a new total reaches, stamped once (RETURNING: only this transaction's winners).
 _STAMP_REACHED = (
@@ -127,6 +130,7 @@ def reached(project_id, *, before, after, goal, now):
                     {"project": project, "stretch": stretch},
                 )
                 for user_id, user in users.items()
-            ]
+            ],
+            kind=KIND,  # backers may turn these off alone (services/mail_choices.py)
         )
     return queued

@@ -48,12 +48,14 @@ PLEDGE_MOVES = {
 # Release on delivery (services/deliveries.py): where a released pledge's reward, and the
 # remainder held for it, are. Audited as entity "delivery" (the pledge_deliveries row).
 DELIVERY_MOVES = {
-    DS.AWAITING_SHIPMENT: {DS.SHIPPED, DS.PROBLEM, DS.RELEASED, DS.REFUNDING},
-    DS.SHIPPED: {DS.PROBLEM, DS.RELEASED},
-    DS.PROBLEM: {DS.RELEASED, DS.REFUNDING},
-    DS.REFUNDING: {DS.REFUNDED},
-    DS.RELEASED: set(),
+    DS.AWAITING_SHIPMENT: {DS.SHIPPED, DS.PROBLEM, DS.RELEASED, DS.REFUNDING, DS.DISPUTED},
+    DS.SHIPPED: {DS.PROBLEM, DS.RELEASED, DS.DISPUTED},
+    DS.PROBLEM: {DS.RELEASED, DS.REFUNDING, DS.DISPUTED},
+    DS.REFUNDING: {DS.REFUNDED, DS.DISPUTED},
+    DS.RELEASED: {DS.DISPUTED},
     DS.REFUNDED: set(),
+    # A dispute won puts the delivery back where it was (a refund under way: back to the admin).
+    DS.DISPUTED: {DS.AWAITING_SHIPMENT, DS.SHIPPED, DS.PROBLEM, DS.RELEASED},
 }
 
 _TABLES = {

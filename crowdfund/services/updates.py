@@ -62,7 +62,7 @@ def post_update(user, project, title, body, audience="public"):
         author_id=user.id,
         title=title,
         body=body,
-        body_html=render_markdown(body),
+        body_html=render_markdown(body, story_images=True),  # story images shown, as in the story
         audience=audience,
     )
     db.session.add(update)

@@ -37,6 +37,7 @@ from ..models import DeliveryPayout, PledgeDelivery, Project, Settlement
 from ..models.delivery import DeliveryStatus as DS
 from ..payments import GatewayError, RefundRequest, get_gateway
 from ..services import deliveries, delivery_notices, payout_accounts, transitions
+from . import dispute_events
 from .payouts import backoff
 
 log = logging.getLogger(__name__)
@@ -269,6 +270,9 @@ def _send(batch_id):
         log.warning("delivery payout %s failed: %s", batch_id, error)
         return 0
     _book_payout(batch_id, movement.ref, firm_id, amount, currency)
+    # A dispute booked after this batch was written took its remainder from the firm's payable,
+    # which this payout has now left negative: the firm's account gives it back.
+    dispute_events.after_payout(db.session.get(DeliveryPayout, batch_id).settlement_id)
     return 1
 
 

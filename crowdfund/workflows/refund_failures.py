@@ -28,20 +28,29 @@ Why an admin retries, and not a back-off: a refund goes back to the card it came
 most failures are a card that no longer exists, where the same refund fails again, days
 later each time. Someone has to talk to the backer first (and may pay them another way).
 
+Release on delivery: the refund of a released pledge's held remainder (an admin's, key
+`pledge-<id>-delivery-refund`, workflows/delivery_release.py) fails the same way, and goes the
+same way, for that remainder only (`refunded_part`): booked back to refunds_owed, the pledge
+parked with the reason (its delivery stays `refunded`: the money is owed to the backer, not
+held for the firm), the backer mailed that amount, retried under `pledge-<id>-delivery-refund-2`...
+
 A refund after the firm was paid cannot happen here: only held pledges are refunded, and a
-released pledge is never refunded, so there is no transfer from the firm's account to reverse.
+released pledge only of its held remainder, which never reached the firm's account, so there
+is no transfer from the firm's account to reverse.
 These functions commit their own work, except `retry_later`.
 """
 
 import logging
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 
 from .. import after_commit, ledger
 from ..errors import Conflict
 from ..extensions import db
-from ..models import LedgerTransfer, Pledge
+from ..models import LedgerTransfer, Pledge, PledgeDelivery
+from ..models.delivery import DeliveryStatus as DS
 from ..models.pledge import PledgeStatus as PS
 from ..payments import GatewayError, TransientGatewayError, get_gateway
 from ..services import pledges, settlement_notices
@@ -49,15 +58,43 @@ from ..services import pledges, settlement_notices
 log = logging.getLogger(__name__)
 
 EVENTS = {"refund.failed", "refund.updated", "charge.refund.updated"}
-KEY = re.compile(r"^pledge-(?P<pledge>[1-9][0-9]*)-refund(?:-(?P<try>[2-9]|[1-9][0-9]+))?$")
+KEY = re.compile(r"^pledge-(?P<pledge>[1-9][0-9]*)(?:-delivery)?-refund(?:-(?P<try>[2-9]|[1-9][0-9]+))?$")
 # A refund was made for pledges in these states (failed: a payment that came after its
 # campaign closed, refunded at once).
 RETURNED = (PS.REFUNDED.value, PS.CANCELLED.value, PS.FAILED.value)
 
 
-def refund_key(pledge_id, try_number):
-    """The key of a pledge's refund try: the first is the one every refund flow uses."""
-    return pledges.refund_key(pledge_id) if try_number == 1 else f"{pledges.refund_key(pledge_id)}-{try_number}"
+def refund_key(pledge_id, try_number, first=None):
+    """The key of a pledge's refund try: the first is the one every refund flow uses (`first`:
+    another flow's, such as a delivery refund's)."""
+    first = first or pledges.refund_key(pledge_id)
+    return first if try_number == 1 else f"{first}-{try_number}"
+
+
+@dataclass
+class RefundedPart:
+    """What a pledge's refunds gave back: its amount, the ref of the latest refund our books
+    sent, whether they have booked it, and the key of its first try."""
+
+    amount: int
+    ref: str | None
+    booked: bool
+    first_key: str
+    delivery: PledgeDelivery | None
+
+
+def refunded_part(pledge):
+    """All of a returned pledge, or (release on delivery: a released pledge is refunded of
+    nothing else) the remainder held for its reward."""
+    delivery = db.session.scalar(select(PledgeDelivery).where(PledgeDelivery.pledge_id == pledge.id))
+    if delivery is None:
+        return RefundedPart(
+            pledge.amount, pledge.refund_ref, pledge.status in RETURNED, pledges.refund_key(pledge.id), None
+        )
+    booked = delivery.status == DS.REFUNDED.value
+    return RefundedPart(
+        delivery.held_amount, delivery.refund_ref, booked, f"pledge-{pledge.id}-delivery-refund", delivery
+    )
 
 
 # -- 1. the processor says a refund failed --------------------------------------------------------
@@ -90,8 +127,11 @@ def _pledge_of(refund):
     match = KEY.match(refund.key or "")
     if match:
         return int(match["pledge"]), int(match["try"] or 1)
-    # A refund made by hand at the processor for one of our pledges.
-    return db.session.scalar(select(Pledge.id).where(Pledge.refund_ref == refund.ref)), None
+    # A refund made by hand at the processor for one of our pledges (or of a held remainder).
+    pledge_id = db.session.scalar(select(Pledge.id).where(Pledge.refund_ref == refund.ref))
+    if pledge_id is None:
+        pledge_id = db.session.scalar(select(PledgeDelivery.pledge_id).where(PledgeDelivery.refund_ref == refund.ref))
+    return pledge_id, None
 
 
 def record_failure(refund):
@@ -103,8 +143,9 @@ def record_failure(refund):
         return None
     pledge = pledges.lock(pledge_id)
     failed, retried = attempts(pledge_id)
-    if refund.ref == pledge.refund_ref or (pledge.refund_ref is None and try_number == 1):
-        booked = pledge.status in RETURNED  # the refund our books sent last, if they have it
+    part = refunded_part(pledge)
+    if refund.ref == part.ref or (part.ref is None and try_number == 1):
+        booked = part.booked  # the refund our books sent last, if they have it
     elif failed > retried and not pledge.parked and (try_number or 0) > pledge.settlement_attempts:
         booked = False  # a retry the processor answered, whose booking has not committed yet
     else:  # an older refund of the pledge: its failure was booked when it came
@@ -123,7 +164,7 @@ def record_failure(refund):
         ledger.refund_failed_id(pledge_id, number),
         ledger.clearing_key(currency),
         ledger.refunds_owed_key(currency),
-        pledge.amount,
+        part.amount,
         currency,
         ledger.REFUND_FAILED,
         pledge_id=pledge_id,
@@ -131,7 +172,7 @@ def record_failure(refund):
     pledge.parked, pledge.settle_after = True, None
     pledge.settlement_attempts = max(pledge.settlement_attempts if failed else 0, try_number or 1)
     pledge.settlement_error = f"refund_failed: {refund.failure_reason or refund.status} ({refund.ref})"
-    settlement_notices.refund_failed(pledge, number)
+    settlement_notices.refund_failed(pledge, number, amount=part.amount)
     db.session.commit()
     log.warning(
         "refund %s of pledge %s failed: %s; parked for an admin",
@@ -193,11 +234,15 @@ def retry(pledge_id):
         return "nothing"
     # Refund <retried + 2> (1 was the first), under the key of the next try.
     number, try_number = retried + 2, pledge.settlement_attempts + 1
-    charge_ref, amount, currency = pledge.charge_ref, pledge.amount, pledge.currency
+    part = refunded_part(pledge)
+    charge_ref, amount, currency, first_key = pledge.charge_ref, part.amount, pledge.currency, part.first_key
     db.session.commit()
     try:  # no transaction is open while the processor works
         movement = get_gateway().refund(
-            charge_ref=charge_ref, amount=amount, currency=currency, idempotency_key=refund_key(pledge_id, try_number)
+            charge_ref=charge_ref,
+            amount=amount,
+            currency=currency,
+            idempotency_key=refund_key(pledge_id, try_number, first_key),
         )
     except GatewayError as error:
         pledge = pledges.lock(pledge_id)
@@ -218,7 +263,12 @@ def retry(pledge_id):
         ledger.REFUND_RETRY,
         pledge_id=pledge_id,
     )
-    pledge.refund_ref, pledge.settlement_error, pledge.settlement_attempts = movement.ref, None, try_number
+    pledge.settlement_error, pledge.settlement_attempts = None, try_number
+    part = refunded_part(pledge)
+    if part.delivery is not None:  # a released pledge: only its held remainder was refunded
+        part.delivery.refund_ref = movement.ref
+    else:
+        pledge.refund_ref = movement.ref
     db.session.commit()
     log.info("refund %s of pledge %s sent (try %s, %s)", number, pledge_id, try_number, movement.ref)
     return "refunded"

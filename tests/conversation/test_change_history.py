@@ -234,6 +234,9 @@ def test_each_kind_of_change_reads_as_a_sentence(app):
             "equity",
             "The offering closes earlier: the deadline moved from 2027-01-31 12:00 to 2027-01-20 12:00 (UTC).",
         )
+        assert said("deadline", "2027-01-20T12:00:00+00:00", "2027-01-31T12:00:00+00:00")[1] == (
+            "The offering closes later: the deadline moved from 2027-01-20 12:00 to 2027-01-31 12:00 (UTC)."
+        )
         assert said("price_per_share", "150", "200")[1] == (
             "Equity terms: the price per share changed from $1.50 to $2.00."
         )

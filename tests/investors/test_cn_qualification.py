@@ -45,7 +45,9 @@ def test_from_proof_to_commitment_and_settlement(app, api, make, db, rulebook):
     db.session.commit()
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == backer.email))
     assert "confirmed you as a qualified investor" in mail.body_text
-    audit = db.session.scalars(select(StateChange).where(StateChange.entity == "qualification")).all()
+    audit = db.session.scalars(
+        select(StateChange).where(StateChange.entity == "qualification").order_by(StateChange.id)
+    ).all()
     assert [(row.from_state, row.to_state) for row in audit] == [(None, "pending"), ("pending", "approved")]
     assert audit[-1].actor_id == admin.id
 
