@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, event, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import BigId, Money, UTCDateTime, db, trigram_indexes, utcnow
@@ -57,6 +57,11 @@ class Project(db.Model):
     # at_success | on_delivery (models/delivery.py ReleaseModel): is part of a successful reward
     # campaign's money held until each backer's reward is delivered?
     release_model: Mapped[str] = mapped_column(String(20), default="at_success", server_default="at_success")
+    # Does the campaign page need to ask for its "Changes" list, its stretch goals? Most campaigns
+    # have neither, and their page then costs no query for them. Set by the first row written
+    # (the mapper events below); never cleared, as an empty answer costs only the query.
+    has_changes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    has_stretch_goals: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     risks: Mapped[str] = mapped_column(Text, default="")
     use_of_funds: Mapped[str] = mapped_column(Text, default="")
     duration_days: Mapped[int | None] = mapped_column(Integer)  # the founder's plan before launch
@@ -243,3 +248,19 @@ class ProjectEdit(db.Model):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reviewed_at = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+def mark_project(flag):
+    """A mapper event that sets `flag` on the project of the row just inserted (one UPDATE,
+    only while it is still false), whichever code wrote the row."""
+
+    def set_flag(mapper, connection, row):
+        projects = Project.__table__
+        connection.execute(
+            projects.update().where(projects.c.id == row.project_id, projects.c[flag].is_(False)).values({flag: True})
+        )
+
+    return set_flag
+
+
+event.listen(ProjectEdit, "after_insert", mark_project("has_changes"))

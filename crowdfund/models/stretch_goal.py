@@ -1,9 +1,10 @@
 """Stretch goals: amounts above a reward campaign's goal, each with what it unlocks."""
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .base import Money, UTCDateTime, db, utcnow
+from .project import mark_project
 
 
 class FundingModel:
@@ -36,3 +37,6 @@ class StretchGoal(db.Model):
             "stretch_goals", order_by="StretchGoal.amount", cascade="all, delete-orphan", passive_deletes=True
         ),
     )
+
+
+event.listen(StretchGoal, "after_insert", mark_project("has_stretch_goals"))

@@ -31,7 +31,7 @@ def show(slug):
         max_raise=equity_terms.max_raise(project) if project.equity else None,
         end_reason=campaign_pages.end_reason(project),
         conversation=comments.conversation(project),
-        changes=change_history.public_changes(project),
+        changes=change_history.public_changes(project) if project.has_changes else [],
         # Per-person bits: anonymous visitors (the cached page) cost no query for them.
         updates_unlocked=updates.readable(current_user, project),
         reminder_set=reminders.is_set(current_user, project),
