@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..domain import shipping as shipping_rules
 from ..errors import ValidationError
 from ..extensions import db
-from ..models import Firm, RewardAddOn
+from ..models import RewardAddOn
 
 NO_SHIP_FIELD = "shipping_country"
 
@@ -43,7 +43,8 @@ def read_lines(raw):
 
 
 def home_country(project):
-    return db.session.scalar(select(Firm.country).where(Firm.id == project.firm_id))
+    """The firm's country ("domestic" shipping): from the session's firm when already loaded."""
+    return project.firm.country
 
 
 def price_extras(project, tier, lines, raw_address, clean_address):
