@@ -3,47 +3,28 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...errors import DomainError
 from ...services.projects import add_ons
-from ..forms import Form, MoneyField, submit_form
+from ..forms import MoneyField, submit_form
 from . import bp
 from .access import own_project_or_404
-from .forms import MONEY_ATTRS, SHIPPING_LABELS, WHOLE_ATTRS, ConfirmForm, choices
-from .shipping_rates_field import ShippingRatesField
+from .forms import MONEY_ATTRS, ConfirmForm, StockItemForm
 
 
-class AddOnForm(Form):
-    """An add-on; its amounts are in the project's `currency`."""
-
-    def __init__(self, currency, *args, **kwargs):
-        self.currency = currency
-        super().__init__(*args, **kwargs)
+class AddOnForm(StockItemForm):
+    """An add-on."""
 
     title = StringField(_l("Add-on title"), validators=[DataRequired(_l("Give the add-on a title.")), Length(max=120)])
-    description = TextAreaField(_l("What the backer gets"), validators=[Optional(), Length(max=5000)])
     price = MoneyField(_l("Price"), validators=[InputRequired(_l("Enter the add-on's price."))], render_kw=MONEY_ATTRS)
-    quantity = StringField(
-        _l("Quantity available"),
-        validators=[Optional()],
-        render_kw=WHOLE_ATTRS,
-        description=_l("Leave empty for no limit."),
-    )
-    shipping = SelectField(
-        _l("Shipping"),
-        choices=choices(SHIPPING_LABELS.items()),
-        default="none",
-        validators=[InputRequired(_l("Choose no shipping, domestic or worldwide."))],
-    )
     shipping_fee = MoneyField(
         _l("Shipping fee"),
         validators=[Optional()],
         render_kw=MONEY_ATTRS,
         description=_l("Added once per pledge when the add-on is shipped."),
     )
-    shipping_rates = ShippingRatesField(_l("Shipping fees by destination"), validators=[Optional()])
     submit = SubmitField(_l("Save the add-on"))
 
 

@@ -129,22 +129,36 @@ class StoryForm(Form):
     submit = SubmitField(_l("Save changes"))
 
 
-class TierForm(Form):
-    """A reward tier; its amounts are in the project's `currency`."""
+class StockItemForm(Form):
+    """What a reward tier and an add-on share: a limited stock, sent or not, priced in the
+    project's `currency` (their titles, prices and shipping fee differ in wording only)."""
 
     def __init__(self, currency, *args, **kwargs):
         self.currency = currency
         super().__init__(*args, **kwargs)
 
-    title = StringField(_l("Reward title"), validators=[DataRequired(_l("Give the reward a title.")), Length(max=120)])
     description = TextAreaField(_l("What the backer gets"), validators=[Optional(), Length(max=5000)])
-    price = MoneyField(_l("Price"), validators=[InputRequired(_l("Enter the reward's price."))], render_kw=MONEY_ATTRS)
     quantity = StringField(
         _l("Quantity available"),
         validators=[Optional()],
         render_kw=WHOLE_ATTRS,
         description=_l("Leave empty for no limit."),
     )
+    # InputRequired: a POST without it is refused rather than given the default.
+    shipping = SelectField(
+        _l("Shipping"),
+        choices=choices(SHIPPING_LABELS.items()),
+        default="none",
+        validators=[InputRequired(_l("Choose no shipping, domestic or worldwide."))],
+    )
+    shipping_rates = ShippingRatesField(_l("Shipping fees by destination"), validators=[Optional()])
+
+
+class TierForm(StockItemForm):
+    """A reward tier."""
+
+    title = StringField(_l("Reward title"), validators=[DataRequired(_l("Give the reward a title.")), Length(max=120)])
+    price = MoneyField(_l("Price"), validators=[InputRequired(_l("Enter the reward's price."))], render_kw=MONEY_ATTRS)
     per_backer_limit = StringField(
         _l("Limit per backer"),
         validators=[Optional()],
@@ -156,20 +170,12 @@ class TierForm(Form):
         validators=[DataRequired(_l("Enter the month you expect to deliver (YYYY-MM)."))],
         render_kw={"placeholder": "2026-09", "autocomplete": "off"},
     )
-    # InputRequired: a POST without it is refused rather than given the default.
-    shipping = SelectField(
-        _l("Shipping"),
-        choices=choices(SHIPPING_LABELS.items()),
-        default="none",
-        validators=[InputRequired(_l("Choose no shipping, domestic or worldwide."))],
-    )
     shipping_fee = MoneyField(
         _l("Shipping fee"),
         validators=[Optional()],
         render_kw=MONEY_ATTRS,
         description=_l("Added to the price when the reward is shipped."),
     )
-    shipping_rates = ShippingRatesField(_l("Shipping fees by destination"), validators=[Optional()])
     available_from = DateTimeLocalField(
         _l("Available from"), format=LOCAL_FORMATS, tz=viewer_zone, validators=[Optional()]
     )
