@@ -16,6 +16,10 @@ class Config:
     # keeps that many connections and opens as many more at a peak; Celery's broker pool holds
     # that many (crowdfund/pools.py). SQLALCHEMY_ENGINE_OPTIONS' pool_size/max_overflow win.
     WEB_THREADS = None
+    # Of those, how many run at once (crowdfund/request_gate.py): the rest wait their turn, and a
+    # request waiting for the payment processor gives its turn up meanwhile. About what a
+    # process's share of the cores can use; 0: no limit.
+    WEB_ACTIVE_THREADS = 2
     # A pooled connection unused this many seconds is tested before use (crowdfund/database.py);
     # 0 tests every checkout, like SQLAlchemy's pool_pre_ping.
     DATABASE_PING_AFTER_IDLE = 2.0

@@ -76,6 +76,10 @@ def create_app(config=None, **overrides):
 
     page_cache.init_app(app)  # its Front resends cached public pages without Flask
 
+    from . import request_gate
+
+    request_gate.init_app(app)  # outermost: a few requests at a time, not WEB_THREADS
+
     from .jobs.scheduler import start_scheduler
 
     start_scheduler(app)  # only when SCHEDULER_ENABLED (make run); never twice in a process

@@ -35,6 +35,7 @@ from ..database import insert_new_returning
 from ..domain.clock import utcnow
 from ..extensions import db
 from ..models import SandboxOperation
+from ..request_gate import processor_wait
 from . import sandbox_book, sandbox_events
 from .base import (
     ChargeResult,
@@ -94,7 +95,8 @@ class SandboxGateway(SandboxRefundsMixin, SandboxDisputesMixin, SandboxAccountsM
         latency = float(config.get("SANDBOX_LATENCY") or 0)
         if latency > 0:
             jitter = min(max(float(config.get("SANDBOX_LATENCY_JITTER") or 0), 0.0), 1.0)
-            time.sleep(latency * random.uniform(1 - jitter, 1 + jitter))
+            with processor_wait(self.app):  # its turn goes to another request meanwhile
+                time.sleep(latency * random.uniform(1 - jitter, 1 + jitter))
 
     def _fault(self, kind, *, after):
         # `after` faults hit once the work is done (the reply is lost); check the mode first:
