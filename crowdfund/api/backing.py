@@ -30,6 +30,26 @@ def add_add_on(call, project_id):
 
 @operation(
     "PATCH",
+    "/add-ons/{add_on_id}",
+    tag="projects",
+    summary="Change an add-on",
+    description="The campaign's firm, while it is a draft or live: `title`, `description`, `price` (only while "
+    "no pledge has the add-on), `quantity` (null: unlimited; never below the units backers already took), "
+    "`shipping`, `shipping_fee`, `shipping_rates`; what is left out stays as it is. Once the campaign is "
+    "approved each change shows in its changes (`/projects/{id}/changes`) and is mailed to its backers. "
+    "404 for anyone else's add-on; 422 naming the field for bad input.",
+    body=S.ADD_ON_UPDATE,
+    response=S.ADD_ON,
+    errors=(404,),
+)
+def update_add_on(call, add_on_id):
+    add_on = add_ons.own_add_on(call.user, add_on_id)
+    changed = add_ons.update_add_on(call.user, add_on, {**add_ons.add_on_as_input(add_on), **call.body})
+    return serializers.add_on(changed)
+
+
+@operation(
+    "PATCH",
     "/pledges/{pledge_id}",
     tag="pledges",
     summary="Change your pledge while the campaign is live",

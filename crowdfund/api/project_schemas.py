@@ -134,6 +134,7 @@ ADD_ON_CREATE = obj(
     },
     required=["title", "price"],
 )
+ADD_ON_UPDATE = obj(ADD_ON_CREATE["properties"], required=[])  # what is left out stays as it is
 ADD_ON = obj(
     {
         "id": ID,

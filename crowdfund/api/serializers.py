@@ -147,7 +147,7 @@ def project(p, *, end_reason=None):
         "created_at": iso(p.created_at),
         "release_model": p.release_model or "at_success",
         "tiers": [tier(t) for t in p.tiers],
-        "add_ons": [add_on(a) for a in p.add_ons] if p.kind == "reward" else [],
+        "add_ons": [add_on(a) for a in p.add_ons] if p.kind == "reward" and p.has_add_ons else [],
         "stretch_goals": [stretch_goal(g) for g in p.stretch_goals],
         "equity": equity(p.equity) if p.kind == "equity" else None,
         "end_reason": end_reason,

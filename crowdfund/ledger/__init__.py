@@ -148,3 +148,16 @@ def refund_failed_id(pledge_id, attempt):
 
 def refund_retry_id(pledge_id, attempt):
     return f"pledge:{pledge_id}:refund:{attempt}"
+
+
+# A refund a pledge change made that fails (crowdfund/workflows/change_refund_failures.py): the
+# same codes, under ids that name the change, so each change's failures are counted on their own.
+CHANGE_TRANSFER_IDS = "pledge:%:change:%"  # LIKE pattern of every transfer a change made
+
+
+def change_refund_failed_id(pledge_id, number, attempt):
+    return f"{change_id(pledge_id, number)}:refund_failed:{attempt}"
+
+
+def change_refund_retry_id(pledge_id, number, attempt):
+    return f"{change_id(pledge_id, number)}:refund:{attempt}"

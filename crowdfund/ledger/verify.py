@@ -34,9 +34,10 @@
 from collections import defaultdict
 from typing import cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from .. import ledger
 from ..extensions import db
 from ..models import LedgerAccount, LedgerTransfer, Pledge, Project
 from ..models.pledge import PledgeStatus as PS
@@ -65,6 +66,10 @@ REFUND_FAILURE_DIRECTIONS = {
 }
 PLEDGE_CODES.update(REFUND_FAILURE_DIRECTIONS)
 DIRECTIONS.update(REFUND_FAILURE_DIRECTIONS)
+# The same codes under a pledge change's ids (crowdfund/workflows/change_refund_failures.py):
+# counted apart, as "change_" + code, since they are of the change's refund, not the pledge's.
+CHANGE_REFUND_CODES = {f"change_{code}" for code in REFUND_FAILURE_DIRECTIONS}
+PLEDGE_CODES.update(CHANGE_REFUND_CODES)
 # Changes of a held pledge (crowdfund/workflows/pledge_change.py): what its hold put in
 # escrow, plus what changes added, less what they took out, is the pledge's amount.
 CHANGE_DIRECTIONS = {
@@ -203,10 +208,19 @@ def _check_escrow(balances):
 def _check_pledges():
     problems = []
     moves: defaultdict[int, dict[str, tuple[int, int]]] = defaultdict(dict)  # pledge id -> code -> (count, total)
+    code_of = case(
+        (
+            and_(
+                LedgerTransfer.code.in_(REFUND_FAILURE_DIRECTIONS), LedgerTransfer.id.like(ledger.CHANGE_TRANSFER_IDS)
+            ),
+            literal("change_") + LedgerTransfer.code,
+        ),
+        else_=LedgerTransfer.code,
+    )
     for pledge_id, code, count, total in db.session.execute(
-        select(LedgerTransfer.pledge_id, LedgerTransfer.code, func.count(), func.sum(LedgerTransfer.amount))
+        select(LedgerTransfer.pledge_id, code_of, func.count(), func.sum(LedgerTransfer.amount))
         .where(LedgerTransfer.pledge_id.is_not(None))
-        .group_by(LedgerTransfer.pledge_id, LedgerTransfer.code)
+        .group_by(LedgerTransfer.pledge_id, code_of)
     ):
         moves[cast(int, pledge_id)][code] = (count, int(total))  # the query leaves out transfers with no pledge
     strays = db.session.execute(
@@ -255,6 +269,10 @@ def _pledge_problems(pledge_id, status, amount, moves, hold_transfer_id):
     if count("processor_fee") > 1:
         problems.append(f"{name} has {count('processor_fee')} processor fees (expected at most 1).")
     problems += _refund_failure_problems(name, status, amount, count, total)
+    if count("change_refund_retry") > count("change_refund_failed") or total("change_refund_retry") > total(
+        "change_refund_failed"
+    ):
+        problems.append(f"{name}: its changes' refunds were sent again more than they failed.")
     problems += dispute_problems(name, status, amount, count, total)
     problems += delivery_pledge_problems(name, status, count, total)
     if status == PS.FAILED.value and set(moves) <= {"processor_fee", *REFUND_FAILURE_DIRECTIONS}:

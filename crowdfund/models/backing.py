@@ -3,10 +3,11 @@ backer makes to a held pledge while the campaign is live (issue 23)."""
 
 import enum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .base import BigId, Money, UTCDateTime, db, utcnow
+from .project import mark_project
 
 
 class RewardAddOn(db.Model):
@@ -50,11 +51,17 @@ class RewardAddOn(db.Model):
         return None if self.quantity is None else max(self.quantity - self.sold, 0)
 
 
+event.listen(RewardAddOn, "after_insert", mark_project("has_add_ons"))
+
+
 class PledgeChangeStatus(str, enum.Enum):
     PENDING = "pending"  # new units reserved; the processor not asked yet, or no answer
     REFUND_PENDING = "refund_pending"  # booked; a refund at the processor still to confirm
     DONE = "done"
     FAILED = "failed"  # declined or refused: the pledge stayed as it was
+    # Its refund was booked, then the backer's bank refused it: owed to the backer until an admin
+    # retries (workflows/change_refund_failures.py).
+    REFUND_FAILED = "refund_failed"
 
 
 class PledgeChange(db.Model):

@@ -62,6 +62,9 @@ class Project(db.Model):
     # (the mapper events below); never cleared, as an empty answer costs only the query.
     has_changes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     has_stretch_goals: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Does any path need to ask for its add-ons (the backing page, a pledge's pricing, the API)?
+    # Set like the two above (models/backing.py); left true when the last add-on is removed.
+    has_add_ons: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     risks: Mapped[str] = mapped_column(Text, default="")
     use_of_funds: Mapped[str] = mapped_column(Text, default="")
     duration_days: Mapped[int | None] = mapped_column(Integer)  # the founder's plan before launch

@@ -42,6 +42,12 @@ def read_lines(raw):
     return sorted(merged.items())  # id order: the order their rows are locked in
 
 
+def offered(project):
+    """The campaign's add-ons, in the founder's order: no query for one that never had any
+    (`projects.has_add_ons`, set when the first is added)."""
+    return project.add_ons if project.has_add_ons else []
+
+
 def home_country(project):
     """The firm's country ("domestic" shipping): from the session's firm when already loaded."""
     return project.firm.country
@@ -59,6 +65,8 @@ def price_extras(project, tier, lines, raw_address, clean_address):
     if lines:
         if tier is None:
             _bad(_("Add-ons come with a reward: choose a reward first."))
+        if not project.has_add_ons:
+            _bad(_("Choose add-ons of this campaign."))
         found = {
             a.id: a
             for a in db.session.scalars(

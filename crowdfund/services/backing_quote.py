@@ -9,7 +9,7 @@ static/js/backing.js repeats this sum in the browser from the same figures (`fig
 from dataclasses import dataclass, field
 
 from ..domain import shipping as shipping_rules
-from .add_on_pricing import home_country
+from .add_on_pricing import home_country, offered
 
 
 @dataclass
@@ -35,7 +35,7 @@ def quote(project, tier, quantity, lines, extra, amount, country):
         return q
     q.quantity = max(quantity or 1, 1)
     q.reward = tier.price * q.quantity
-    by_id = {a.id: a for a in project.add_ons}
+    by_id = {a.id: a for a in offered(project)}
     q.add_ons = [(by_id[i], n) for i, n in lines if i in by_id and n > 0]
     q.add_ons_amount = sum(a.price * n for a, n in q.add_ons)
     shipped = [tier] if shipping_rules.ships(tier.shipping) else []
@@ -69,6 +69,6 @@ def figures(project):
     return {
         "home": home_country(project),
         "tiers": {str(t.id): terms(t) for t in project.tiers},
-        "add_ons": {str(a.id): terms(a) for a in project.add_ons},
+        "add_ons": {str(a.id): terms(a) for a in offered(project)},
         "regions": {name: sorted(members) for name, members in shipping_rules.REGIONS.items()},
     }

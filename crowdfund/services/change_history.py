@@ -58,6 +58,7 @@ PUBLIC_LIMIT = 100  # the newest changes a page or the API lists
 NOTE_MAX = 2000
 AUDIT_ENTITY = "project_changes"  # StateChange.entity of an administrator's look
 _TIER_FIELD = re.compile(r"^tier (\d+) (.+)$")
+_ADD_ON_FIELD = re.compile(r"^add-on (\d+) (.+)$")  # services/projects/add_ons.py: listed under "Rewards"
 _TIER_ADDED = re.compile(r"^(.*) \((\d+) ([A-Z]{3})\)$")  # "<title> (<price in minor units> <currency>)"
 
 TEXT_SUMMARIES = {
@@ -100,7 +101,7 @@ def section_of(field):
         return "story"
     if field in ("risks", "use_of_funds"):
         return field
-    if _TIER_FIELD.match(field):
+    if _TIER_FIELD.match(field) or _ADD_ON_FIELD.match(field):
         return "tiers"
     if field in DOCUMENT_FIELDS:
         return "documents"
@@ -154,6 +155,8 @@ def describe(edit, project):
     if field in TEXT_FIELDS:
         summary = str(TEXT_SUMMARIES[field])
         diff = inline_diff(old, new)
+    elif section == "tiers" and _ADD_ON_FIELD.match(field):
+        summary, diff = _add_on_summary(field, old, new, project)
     elif section == "tiers":
         summary, diff = _tier_summary(field, old, new, project)
     elif section == "documents":
@@ -205,6 +208,33 @@ def _tier_summary(field, old, new, project):
         "Reward %(title)s: the %(what)s changed from %(old)s to %(new)s.",
         title=title,
         what=label,
+        old=_value(what, old, project.currency),
+        new=_value(what, new, project.currency),
+    ), None
+
+
+def _add_on_summary(field, old, new, project):
+    add_on_id, what = _ADD_ON_FIELD.match(field).groups()
+    if what == "added":
+        match = _TIER_ADDED.match(new)
+        if match:
+            title, price, currency = match.groups()
+            price_text = format_money(int(price), currency, locale=page_locale())
+            return _("A new add-on: %(title)s, %(price)s.", title=title, price=price_text), None
+        return _("A new add-on: %(title)s.", title=new), None
+    if what == "removed":
+        return _("The add-on %(title)s was removed.", title=old), None
+    if what == "title":
+        title = new
+    else:
+        current = project.add_ons if project.has_add_ons else []
+        title = next((a.title for a in current if a.id == int(add_on_id)), None) or _("an add-on")
+    if what == "description":
+        return _("Add-on %(title)s: its description changed.", title=title), inline_diff(old, new)
+    return _(
+        "Add-on %(title)s: the %(what)s changed from %(old)s to %(new)s.",
+        title=title,
+        what=TIER_FIELD_LABELS.get(what, what),
         old=_value(what, old, project.currency),
         new=_value(what, new, project.currency),
     ), None

@@ -70,7 +70,11 @@ def differences(records, *, since=None, until=None):
             continue
         # A refund that failed is owed to the backer: on its way back, as far as a charge goes.
         problems += _charge_problems(
-            pledge, charge, changes.fees.get(ref, fees.get(pledge.id, 0)), refunded.get(ref, 0) + owed.get(pledge.id, 0)
+            pledge,
+            charge,
+            changes.fees.get(ref, fees.get(pledge.id, 0)),
+            refunded.get(ref, 0) + owed.get(pledge.id, 0),
+            changes.partly_refunded.get(ref, 0),
         )
     for pledge in pledges:
         if pledge.id in holds and pledge.charge_ref not in charges:
@@ -90,10 +94,12 @@ def differences(records, *, since=None, until=None):
     return problems
 
 
-def _charge_problems(pledge, charge, fee_booked, refunded):
+def _charge_problems(pledge, charge, fee_booked, refunded, made_smaller=0):
+    """`made_smaller`: what changes to a smaller pledge refunded of this charge, which the
+    pledge's amount no longer counts."""
     name = f"Pledge {pledge.id} ({pledge.status})"
     problems = []
-    if (pledge.amount, pledge.currency) != (charge.amount, charge.currency):
+    if (pledge.amount + made_smaller, pledge.currency) != (charge.amount, charge.currency):
         problems.append(
             f"{name} is for {pledge.amount} {pledge.currency}, but the processor took "
             f"{charge.amount} {charge.currency} ({charge.ref})."

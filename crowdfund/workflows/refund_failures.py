@@ -37,6 +37,9 @@ held for the firm), the backer mailed that amount, retried under `pledge-<id>-de
 A refund after the firm was paid cannot happen here: only held pledges are refunded, and a
 released pledge only of its held remainder, which never reached the firm's account, so there
 is no transfer from the firm's account to reverse.
+Pledge changes: a refund a change made (key `pledge-<id>-change-<n>-refund`) goes the same way,
+for that refund's amount, in workflows/change_refund_failures.py (`record_failure` sends it
+there); its transfers name the change, and `attempts` here leaves them out.
 These functions commit their own work, except `retry_later`.
 """
 
@@ -54,6 +57,7 @@ from ..models.delivery import DeliveryStatus as DS
 from ..models.pledge import PledgeStatus as PS
 from ..payments import GatewayError, TransientGatewayError, get_gateway
 from ..services import pledges, settlement_notices
+from . import change_refund_failures
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,9 @@ def _pledge_of(refund):
 def record_failure(refund):
     """Book the failed `refund` (a RefundResult) back, park its pledge and tell the backer.
     Returns the pledge, or None when the refund is not one of ours."""
+    change = change_refund_failures.change_of(refund)
+    if change is not None:  # a refund a pledge change made: that refund's amount only
+        return change_refund_failures.record(refund, change)
     pledge_id, try_number = _pledge_of(refund)
     if pledge_id is None or db.session.get(Pledge, pledge_id) is None:
         log.warning("refund %s failed, but it is not a refund of ours (key %s)", refund.ref, refund.key)
@@ -190,7 +197,7 @@ def attempts(pledge_id):
         select(
             func.coalesce(func.sum(case((LedgerTransfer.code == ledger.REFUND_FAILED, 1), else_=0)), 0),
             func.coalesce(func.sum(case((LedgerTransfer.code == ledger.REFUND_RETRY, 1), else_=0)), 0),
-        ).where(LedgerTransfer.pledge_id == pledge_id)
+        ).where(LedgerTransfer.pledge_id == pledge_id, LedgerTransfer.id.not_like(ledger.CHANGE_TRANSFER_IDS))
     ).one()
     return int(row[0]), int(row[1])
 
@@ -212,7 +219,10 @@ def waiting_for_retry():
     """Pledges owed a refund that no admin holds back: retried by `flask settlement resume`."""
     owed = (
         select(LedgerTransfer.pledge_id)
-        .where(LedgerTransfer.code.in_((ledger.REFUND_FAILED, ledger.REFUND_RETRY)))
+        .where(
+            LedgerTransfer.code.in_((ledger.REFUND_FAILED, ledger.REFUND_RETRY)),
+            LedgerTransfer.id.not_like(ledger.CHANGE_TRANSFER_IDS),
+        )
         .group_by(LedgerTransfer.pledge_id)
         .having(func.sum(case((LedgerTransfer.code == ledger.REFUND_FAILED, 1), else_=-1)) > 0)
     )
@@ -231,6 +241,8 @@ def retry(pledge_id):
     failed, retried = attempts(pledge_id)
     if failed <= retried or pledge.parked:
         db.session.commit()
+        if failed <= retried:  # an admin may have sent back a refused refund of a change instead
+            return change_refund_failures.retry_pledge(pledge_id)
         return "nothing"
     # Refund <retried + 2> (1 was the first), under the key of the next try.
     number, try_number = retried + 2, pledge.settlement_attempts + 1

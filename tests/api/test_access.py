@@ -15,6 +15,7 @@ from crowdfund.api.registry import OPERATIONS
 from crowdfund.extensions import db as _db
 from crowdfund.models import Comment, utcnow
 from crowdfund.services import api_tokens, investors
+from crowdfund.services.projects import add_ons
 from tests.api.conftest import error_of
 from tests.support.factories import PASSWORD, PNG_BYTES
 
@@ -63,6 +64,7 @@ def world(app, db, make, api):
     intruder = make.user(email="intruder@example.com", name="Ivan Intruder")
     tokens = [api_tokens.issue_token(intruder.email, PASSWORD)[0] for _ in range(2)]
     quiet_firm = make.firm(owner=owner)  # no campaign with a public page: no public profile either
+    mug = add_ons.add_add_on(owner, draft, {"title": "Hidden Koala Mug", "price": 700, "quantity": 5})
     note = Comment(project_id=draft.id, author_id=owner.id, body="Hidden Quokka Draft note", body_html="<p>x</p>")
     db.session.add(note)  # a comment where nobody else may see it
     db.session.commit()
@@ -79,6 +81,7 @@ def world(app, db, make, api):
         "tokens": tokens,
         "quiet_firm": quiet_firm,
         "comment_id": note.id,
+        "add_on_id": mug.id,
     }
 
 
@@ -201,6 +204,7 @@ def table(w):
             {404},
             {401},
         ),
+        "update_add_on": ("PATCH", f"/add-ons/{w['add_on_id']}", {"title": "Hijacked"}, {404}, {401}),
         "change_pledge": ("PATCH", f"/pledges/{pledge}", {"quantity": 2}, {404}, {401}),
         # Investor protection (issue 24)
         "get_investor_checks": ("GET", "/me/investor-checks", None, "own", {401}),

@@ -141,6 +141,7 @@ def path_values(op, world):
         "pledge_id": world["pledge_id"],
         "comment_id": world["comment_id"],
         "stretch_goal_id": 1,  # none exists: the sweep only needs the route to answer
+        "add_on_id": 1,  # likewise
     }
 
 

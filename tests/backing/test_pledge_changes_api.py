@@ -147,3 +147,17 @@ def test_the_books_agree_with_the_processor_after_changes(api, make, live, db):
     assert api.post(f"/pledges/{pledge['id']}/cancel", token=token).get_json()["status"] == "cancelled"
     assert reconciliation.differences(get_gateway().activity()) == []
     assert ledger.verify() == []
+
+
+def test_the_books_agree_with_the_processor_after_a_smaller_pledge(api, make, live, db):
+    """The charge stays as it was, less the part refunded: the pledge is for what is left."""
+    from crowdfund import ledger
+    from crowdfund.payments import get_gateway
+    from crowdfund.services import reconciliation
+
+    token = api.token_for(make.user())
+    pledge = place(api, live, token, tier_id=live.tiers[0].id, quantity=3)
+    smaller = api.patch(f"/pledges/{pledge['id']}", {"quantity": 1}, token=token)
+    assert smaller.status_code == 200 and smaller.get_json()["amount"] < pledge["amount"]
+    assert reconciliation.differences(get_gateway().activity()) == []
+    assert ledger.verify() == []

@@ -1,6 +1,8 @@
 """A reward campaign's add-ons: items a backer adds to a reward pledge (an extra mug, a
 second cable), each with its own price, stock and shipping. They may be offered while the
-campaign is a draft and while it is live; one with backers cannot be removed.
+campaign is a draft and while it is live; one with backers cannot be removed, keeps its price,
+and keeps at least as many as its backers took. Once approved, each change is logged and
+announced as a tier's is (services/change_history.py lists them under "Rewards").
 
 `clean_shipping` is also what tiers use for their fees per destination (domain/shipping.py).
 """
@@ -10,14 +12,14 @@ from sqlalchemy import func, select
 
 from ...domain import shipping as shipping_rules
 from ...domain.money import max_minor
-from ...errors import ValidationError
+from ...errors import NotFound, ValidationError
 from ...extensions import db
 from ...models import ProjectKind, ProjectStatus as S, RewardAddOn
 from .. import use_case
 from ..firms import country_names
 from ..transitions import PROJECT_STATUS_WORDS
-from .access import EDITABLE, STORY_EDITABLE, require_member, require_status
-from .editing import amount, log_edit, raise_errors, text, whole
+from .access import EDITABLE, STORY_EDITABLE, is_member, require_member, require_status
+from .editing import amount, announce_edits, log_edit, raise_errors, text, whole
 
 MAX_COUNT = 2**31 - 1
 RATE_PROBLEMS = {
@@ -110,17 +112,77 @@ def add_add_on(user, project, data):
     return add_on
 
 
-@use_case
-def delete_add_on(user, add_on):
-    project = add_on.project
-    require_member(user, project)
-    _require_editable(project)
-    locked = db.session.scalar(
+def add_on_as_input(add_on):
+    """The add-on as its editing form shows it (amounts in minor units), and what an API
+    change leaves as it is."""
+    data = {
+        key: getattr(add_on, key)
+        for key in ("title", "description", "price", "shipping", "shipping_fee", "shipping_rates")
+    }
+    data["quantity"] = "" if add_on.quantity is None else str(add_on.quantity)
+    return data
+
+
+def own_add_on(user, add_on_id):
+    """The add-on, for one of its campaign's firm; NotFound for anyone else (no hint it exists)."""
+    add_on = db.session.get(RewardAddOn, add_on_id)
+    if add_on is None or not is_member(user, add_on.project):
+        raise NotFound(_("There is no such add-on."))
+    return add_on
+
+
+def _lock(add_on):
+    """Re-read the add-on under its row lock: pledges change `sold` at the same time."""
+    return db.session.scalar(
         select(RewardAddOn)
         .where(RewardAddOn.id == add_on.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+@use_case
+def update_add_on(user, add_on, data):
+    """Change the add-on's title, description, price and shipping (while no pledge has it) or
+    quantity (never below the units backers took). Every problem is reported at once, naming
+    its field."""
+    project = add_on.project
+    require_member(user, project)
+    _require_editable(project)
+    cleaned, errors = _clean(data, project.currency)
+    add_on = _lock(add_on)
+    if add_on.sold > 0:
+        if "price" not in errors and cleaned["price"] != add_on.price:
+            errors["price"] = _("Backers have already added this add-on, so its price cannot change.")
+        # What backers pay to have it sent was part of what they agreed to: a fee or a
+        # destination changed now would not match what they paid, or where it may go.
+        for key in ("shipping", "shipping_fee", "shipping_rates"):
+            if key not in errors and cleaned[key] != getattr(add_on, key):
+                errors[key] = _("Backers have already added this add-on, so its shipping cannot change.")
+        if "quantity" not in errors and cleaned["quantity"] is not None and cleaned["quantity"] < add_on.sold:
+            errors["quantity"] = _(
+                "Backers have already taken %(num)d, so the quantity cannot be less than that.", num=add_on.sold
+            )
+    raise_errors(errors)
+    logged = project.status in STORY_EDITABLE
+    edits = []
+    for key, value in cleaned.items():
+        old = getattr(add_on, key)
+        if value != old:
+            if logged:
+                edits.append(log_edit(user, project, f"add-on {add_on.id} {key}", old, value))
+            setattr(add_on, key, value)
+    db.session.flush()
+    announce_edits(project, edits)
+    return add_on
+
+
+@use_case
+def delete_add_on(user, add_on):
+    project = add_on.project
+    require_member(user, project)
+    _require_editable(project)
+    locked = _lock(add_on)
     if locked.sold > 0:
         raise ValidationError(_("This add-on has backers, so it cannot be removed."), code="locked")
     if project.status in STORY_EDITABLE:

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ...errors import DomainError
 from ...services import statements
-from ...workflows import settlement
+from ...workflows import change_refund_failures, settlement
 from ..forms import Form
 from . import bp
 
@@ -17,6 +17,8 @@ def settlements():
         "admin/settlements.html",
         overview=statements.settlement_overview(),
         parked=statements.parked_pledges(),
+        change_refunds=change_refund_failures.waiting(),
+        change_refund_amount=change_refund_failures.refunded_amount,
         form=Form(),
     )
 
@@ -31,6 +33,20 @@ def retry_pledge(pledge_id):
         flash(error.message, "error")
     else:
         flash(_("The refund of pledge #%(id)s is being retried.", id=pledge_id), "success")
+    return redirect(url_for("admin.settlements"))
+
+
+@bp.post("/settlements/changes/<int:change_id>/retry")
+def retry_change_refund(change_id):
+    """A pledge change's refund the backer's bank refused: sent again once this request commits."""
+    if not Form().validate_on_submit():
+        abort(400)
+    try:
+        change = change_refund_failures.retry_later(change_id, admin=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("The refund of pledge #%(id)s is being retried.", id=change.pledge_id), "success")
     return redirect(url_for("admin.settlements"))
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ...domain.money import max_minor, to_minor
 from ...services import backing_quote
+from ...services.add_on_pricing import offered
 from ..request_guards import whole_number
 
 ADD_ON_FIELD = "add_on-{}"
@@ -16,7 +17,7 @@ ADD_ON_FIELD = "add_on-{}"
 def add_on_values(form_data, project):
     """{add-on id: units typed} and {add-on id: error} for the campaign's add-ons."""
     values, errors = {}, {}
-    for add_on in project.add_ons:
+    for add_on in offered(project):
         raw = (form_data.get(ADD_ON_FIELD.format(add_on.id)) or "").strip()
         if raw in ("", "0"):
             continue

@@ -1,4 +1,4 @@
-"""A reward campaign's add-ons, on the founder's editor: offer one, remove one without backers."""
+"""A reward campaign's add-ons, on the founder's editor: offer one, change one, remove one without backers."""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...errors import DomainError
 from ...services.projects import add_ons
-from ..forms import MoneyField, submit_form
+from ..forms import MoneyField, prefilled_form, submit_form
 from . import bp
 from .access import own_project_or_404
 from .forms import MONEY_ATTRS, ConfirmForm, StockItemForm
@@ -28,6 +28,13 @@ class AddOnForm(StockItemForm):
     submit = SubmitField(_l("Save the add-on"))
 
 
+def _own_add_on_or_404(project, add_on_id):
+    add_on = next((a for a in project.add_ons if a.id == add_on_id), None)
+    if add_on is None:
+        abort(404)
+    return add_on
+
+
 def _to_add_ons(project):
     return redirect(url_for("projects.edit", project_id=project.id, _anchor="add-ons"))
 
@@ -41,16 +48,27 @@ def new_add_on(project_id):
     if outcome.done:
         flash(_("The add-on is added."), "success")
         return _to_add_ons(project)
-    return render_template("projects/add_on_form.html", project=project, form=form), outcome.status
+    return render_template("projects/add_on_form.html", project=project, form=form, add_on=None), outcome.status
+
+
+@bp.route("/projects/<int:project_id>/add-ons/<int:add_on_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_add_on(project_id, add_on_id):
+    project = own_project_or_404(project_id)
+    add_on = _own_add_on_or_404(project, add_on_id)
+    form = prefilled_form(AddOnForm, project.currency, data=add_ons.add_on_as_input(add_on))
+    outcome = submit_form(form, lambda: add_ons.update_add_on(current_user, add_on, form.data))
+    if outcome.done:
+        flash(_("The add-on is saved."), "success")
+        return _to_add_ons(project)
+    return render_template("projects/add_on_form.html", project=project, form=form, add_on=add_on), outcome.status
 
 
 @bp.post("/projects/<int:project_id>/add-ons/<int:add_on_id>/delete")
 @login_required
 def delete_add_on(project_id, add_on_id):
     project = own_project_or_404(project_id)
-    add_on = next((a for a in project.add_ons if a.id == add_on_id), None)
-    if add_on is None:
-        abort(404)
+    add_on = _own_add_on_or_404(project, add_on_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
