@@ -33,27 +33,40 @@ class RequestGate:
         self.slots = slots
         self._free = slots
         self._rejoining = 0  # requests back from the processor, waiting: served first
-        self._changed = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        # Two lines on one lock, so that a freed slot wakes one waiter of the right line, not
+        # every thread of the process (at thousands of cached pages a second, waking 14
+        # threads to find one slot costs more than the pages).
+        self._rejoiners = threading.Condition(lock)
+        self._newcomers = threading.Condition(lock)
         self._local = threading.local()  # this thread's depth inside the gate
 
     # -- the slots ---------------------------------------------------------------------------
     def _take(self, *, rejoin, timeout=None):
-        with self._changed:
+        line = self._rejoiners if rejoin else self._newcomers
+        with line:
             if rejoin:
                 self._rejoining += 1
             try:
-                took = self._changed.wait_for(lambda: self._free > 0 and (rejoin or not self._rejoining), timeout)
+                took = line.wait_for(lambda: self._free > 0 and (rejoin or not self._rejoining), timeout)
             finally:
                 if rejoin:
                     self._rejoining -= 1
             if took:
                 self._free -= 1
+            self._wake_next()  # more slots free (or the rejoiner gave up): the next in line
             return took
 
     def _give_back(self):
-        with self._changed:
+        with self._newcomers:
             self._free += 1
-            self._changed.notify_all()  # a rejoining request may be behind new ones in the queue
+            self._wake_next()
+
+    def _wake_next(self):
+        """With the lock held: wake one waiter for a free slot, a rejoiner first. A waiter
+        woken for nothing looks again and goes back to waiting."""
+        if self._free > 0:
+            (self._rejoiners if self._rejoining else self._newcomers).notify()
 
     @property
     def in_use(self):

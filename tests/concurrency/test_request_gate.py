@@ -41,6 +41,32 @@ def test_no_more_requests_run_at_once_than_its_slots():
     assert gate.in_use == 0
 
 
+def test_many_requests_stepping_in_and_out_all_finish_within_the_slots():
+    """No wake-up is lost: 32 threads of requests that wait on the processor half-way, each
+    finishing in time, never more than the slots running at once."""
+    gate, lock = RequestGate(2), threading.Lock()
+    running, most, finished = [0], [0], []
+
+    def count(step):
+        with lock:
+            running[0] += step
+            most[0] = max(most[0], running[0])
+
+    def requests():
+        for _ in range(20):
+            with gate.inside():
+                count(1)
+                count(-1)
+                with gate.stepped_out():
+                    time.sleep(0.001)
+                count(1)
+                count(-1)
+        finished.append(True)
+
+    assert joined(in_threads(*[requests] * 32))
+    assert len(finished) == 32 and most[0] <= 2 and gate.in_use == 0
+
+
 def test_a_request_waiting_for_the_processor_lets_the_next_one_run():
     gate = RequestGate(1)
     at_processor, next_done, order = threading.Event(), threading.Event(), []
