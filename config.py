@@ -12,7 +12,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {}
     # Requests a web process serves at once (gunicorn --threads; None: the WEB_THREADS environment
-    # variable the Procfile and the systemd unit give gunicorn too, else 16). The database pool
+    # variable the Procfile and the systemd unit give gunicorn too, else 32). The database pool
     # keeps that many connections and opens as many more at a peak; Celery's broker pool holds
     # that many (crowdfund/pools.py). SQLALCHEMY_ENGINE_OPTIONS' pool_size/max_overflow win.
     WEB_THREADS = None

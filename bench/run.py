@@ -1055,7 +1055,7 @@ def main(argv=None):
         "`pip install gevent`, which the project does not)",
     )
     parser.add_argument(
-        "--threads", type=int, default=16, help="threads per gthread worker (connections per gevent worker); default 16"
+        "--threads", type=int, default=32, help="threads per gthread worker (connections per gevent worker); default 32"
     )
     parser.add_argument("--database", default=None, help="database name (dropped and recreated)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs afterwards")

@@ -26,7 +26,7 @@ import os
 
 from sqlalchemy.engine import make_url
 
-DEFAULT_WEB_THREADS = 16
+DEFAULT_WEB_THREADS = 32
 REDIS_DEFAULT_MAX_CONNECTIONS = 100  # redis-py's, per pool
 OTHER_THREADS = 2  # besides the request threads: the worker's own, a scheduler's
 
