@@ -1,5 +1,7 @@
 """Backing beyond a plain pledge: a campaign's add-ons, and changing a held pledge (issue 23)."""
 
+from flask import url_for
+
 from ..services.projects import add_ons
 from ..workflows import pledge_change
 from . import pledge_schemas, project_schemas as S, serializers
@@ -58,13 +60,29 @@ def update_add_on(call, add_on_id):
     "taken. A larger total is charged to `payment_method` (default: the pledge's) and the earlier charge "
     "refunded, a smaller one refunded by the difference; the ledger moves by the difference. 409 "
     "`sold_out` when the new tier or an add-on has no room (the pledge stays as it was); 422 "
-    "`does_not_ship` naming `shipping_address.country`; 402 when the card is declined.",
+    "`does_not_ship` naming `shipping_address.country`; 402 when the card is declined. When the larger "
+    "total must first be confirmed with the backer's bank (3-D Secure) or wallet: 202 with the pledge as it "
+    "was and `change` (`status` requires_action, `next_action`): send the backer to `next_action.url`; "
+    "the new terms apply once the payment succeeds (`GET /pledges/{id}` shows them), and a payment not "
+    "confirmed within `PLEDGE_ACTION_TIMEOUT` is cancelled, the pledge as it was. Until then another "
+    "change is refused with 409 `busy`.",
     body=pledge_schemas.PLEDGE_CHANGE,
-    response=pledge_schemas.PLEDGE,
+    response=pledge_schemas.PLEDGE_CHANGED,
     errors=(402, 403, 409),
+    also={202: "Accepted: the backer must confirm the new total's payment (`change.next_action`)."},
 )
 def change_pledge(call, pledge_id):
     data = {name: call.body[name] for name in CHANGE_FIELDS if name in call.body}
     with field_names(ADDRESS_FIELDS):
-        pledge = pledge_change.change_pledge(call.user, pledge_id, data, payment_method=call.body.get("payment_method"))
-    return serializers.pledge(pledge)
+        outcome = pledge_change.request_change(
+            call.user, pledge_id, data, payment_method=call.body.get("payment_method"), return_url=_change_return_url
+        )
+    body = serializers.pledge(outcome.pledge)
+    if not outcome.waiting:
+        return body
+    return {**body, "change": serializers.waiting_change(outcome.change, outcome.next_action)}, 202
+
+
+def _change_return_url(pledge_id, number):
+    """Where the processor sends the backer back after their bank or wallet: our web page."""
+    return url_for("pledges.change_return", pledge_id=pledge_id, number=number, _external=True)

@@ -149,3 +149,28 @@ PLEDGE["properties"]["delivery"] = {
 }
 PLEDGE["required"].append("delivery")
 PLEDGE_LIST = obj({"items": {"type": "array", "items": PLEDGE}})
+# PATCH /pledges/{id}: the pledge, and while a larger total waits for the backer, that change.
+CHANGE_WAITING = obj(
+    {
+        "number": {**COUNT, "description": "The change's number on this pledge (1, 2, ...)."},
+        "status": {"type": "string", "enum": ["requires_action"]},
+        "next_action": {
+            **PLEDGE["properties"]["next_action"],
+            "description": "What the backer must do to pay the new total: `redirect_to_url`: send them to "
+            "`url` (their bank, Alipay); `wechat_pay_display_qr_code`: `url` shows the QR code to scan.",
+        },
+        "client_secret": PLEDGE["properties"]["client_secret"],
+    }
+)
+PLEDGE_CHANGED = {
+    **PLEDGE,
+    "properties": {
+        **PLEDGE["properties"],
+        "change": {
+            **CHANGE_WAITING,
+            "description": "Only with the 202 answer: the change waits for the backer to confirm its "
+            "payment; the pledge is shown as it was until the payment succeeds.",
+        },
+    },
+    "required": list(PLEDGE["required"]),
+}

@@ -210,6 +210,17 @@ def pledge(p):
     }
 
 
+def waiting_change(change, action):
+    """A pledge change whose larger total waits for the backer (PATCH /pledges/{id}'s 202)."""
+    action = action or {}
+    return {
+        "number": change.number,
+        "status": change.status,
+        "next_action": {"type": action["type"], "url": action.get("url")} if action.get("type") else None,
+        "client_secret": action.get("client_secret"),
+    }
+
+
 def delivery(d):
     """A pledge's delivery (services/delivery_records.ReceiptDelivery), or None."""
     if d is None:

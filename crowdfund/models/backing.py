@@ -56,6 +56,9 @@ event.listen(RewardAddOn, "after_insert", mark_project("has_add_ons"))
 
 class PledgeChangeStatus(str, enum.Enum):
     PENDING = "pending"  # new units reserved; the processor not asked yet, or no answer
+    # An upgrade's charge waits for the backer (3-D Secure, a wallet): `charge_ref` is kept, the
+    # added units stay taken, the pledge keeps its old terms until the payment's outcome.
+    REQUIRES_ACTION = "requires_action"
     REFUND_PENDING = "refund_pending"  # booked; a refund at the processor still to confirm
     DONE = "done"
     FAILED = "failed"  # declined or refused: the pledge stayed as it was

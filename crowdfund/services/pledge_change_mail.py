@@ -6,6 +6,9 @@ It says what changed (reward, quantity, add-ons, address) and what the money did
 larger pledge, the new total charged and the earlier payment refunded in full (what the
 backer's card statement will show); for a smaller one, the difference refunded. Mail that
 always goes (no kind): it carries the link to the mail choices, as a receipt does.
+
+`change_not_completed`: a larger total the backer never confirmed with their bank or wallet was
+cancelled when it expired (`resume_changes`); the pledge stays as it was.
 """
 
 from flask_babel import gettext as _
@@ -58,5 +61,21 @@ def pledge_changed(change, pledge):
         change=change,
         changed=what_changed(change.before, change.after),
         difference=change.amount_after - change.amount_before,
+        link=external_url("pledges.receipt", pledge_id=pledge.id),
+    )
+
+
+def change_not_completed(change, pledge):
+    """Queue the backer's mail about a larger pledge whose payment they never confirmed (their
+    bank or wallet): the change was dropped, nothing taken, the pledge as it was."""
+    project = pledge.project
+    return _queue_one(
+        f"pledge_change_not_completed:{pledge.id}:{change.number}",
+        pledge.backer,
+        "mail/pledge_change_not_completed.txt",
+        lambda: _("The change of your pledge to %(title)s was not made", title=project.title),
+        pledge=pledge,
+        project=project,
+        change=change,
         link=external_url("pledges.receipt", pledge_id=pledge.id),
     )

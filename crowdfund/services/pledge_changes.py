@@ -32,7 +32,7 @@ TERMS = (
     "amount",
     "shipping_address",
 )
-OPEN_CHANGES = (CS.PENDING.value, CS.REFUND_PENDING.value)
+OPEN_CHANGES = (CS.PENDING.value, CS.REQUIRES_ACTION.value, CS.REFUND_PENDING.value)
 
 
 def terms_of(pledge):
@@ -68,8 +68,16 @@ def prepare(user, pledge_id, data, *, now, payment_method=None):
         )
     require_open(project, now)
     busy = db.session.scalar(
-        select(PledgeChange.id).where(PledgeChange.pledge_id == pledge.id, PledgeChange.status.in_(OPEN_CHANGES))
+        select(PledgeChange.status).where(PledgeChange.pledge_id == pledge.id, PledgeChange.status.in_(OPEN_CHANGES))
     )
+    if busy == CS.REQUIRES_ACTION.value:
+        raise Conflict(
+            _(
+                "An earlier change of this pledge is waiting for you to confirm its payment. Confirm it, or "
+                "wait until it expires, then try again."
+            ),
+            code="busy",
+        )
     if busy is not None:
         raise Conflict(_("An earlier change of this pledge is still being paid; try again shortly."), code="busy")
     before = terms_of(pledge)
@@ -234,6 +242,27 @@ def give_back_reserved(change, project_id, *, code, now):
     change.failure_code = code
     change.ended_at = now
     change_tokens.campaign_changed(db.session, project_id)
+
+
+def await_action(change, charge_ref):
+    """The new total's payment waits for the backer (3-D Secure, a wallet): keep its reference
+    (the return page, the webhooks and `resume_changes` ask about it). The units `prepare` took
+    stay taken; the pledge keeps its terms until the payment succeeds."""
+    change.status = CS.REQUIRES_ACTION.value
+    change.charge_ref = charge_ref
+
+
+def find_change(pledge_id, number):
+    return db.session.scalar(
+        select(PledgeChange).where(PledgeChange.pledge_id == pledge_id, PledgeChange.number == number)
+    )
+
+
+def waiting_change(pledge_id):
+    """The pledge's change whose payment waits for the backer, or None."""
+    return db.session.scalar(
+        select(PledgeChange).where(PledgeChange.pledge_id == pledge_id, PledgeChange.status == CS.REQUIRES_ACTION.value)
+    )
 
 
 def lock_change(change_id):

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from ...domain.money import format_money, to_major, to_minor
 from ...errors import DomainError, NotFound
-from ...services import backing_quote, receipts
+from ...services import backing_quote, pledge_changes, receipts
 from ...services.pledge_pricing import is_open
 from ...workflows import pledge_change
 from ..forms import apply_domain_error
@@ -90,13 +90,17 @@ def change(pledge_id):
         data = _change_input(form, project)
         if data is not None:
             try:
-                changed = pledge_change.change_pledge(
-                    current_user, pledge_id, data, payment_method=form.payment_method.data
+                outcome = pledge_change.request_change(
+                    current_user, pledge_id, data, payment_method=form.payment_method.data, return_url=return_url
                 )
             except DomainError as error:
                 apply_domain_error(form, error)
                 status = error.status
             else:
+                if outcome.waiting:  # the bank's or the wallet's page; it sends the backer back to `change_return`
+                    action_url = (outcome.next_action or {}).get("url")
+                    return redirect(action_url or return_url(pledge_id, outcome.change.number), 303)
+                changed = outcome.pledge
                 flash(
                     _(
                         "Your pledge is changed. It is now %(amount)s.",
@@ -127,7 +131,13 @@ def change(pledge_id):
         quote=page_quote(project, form, values),
         figures=backing_quote.figures(project),
         changeable=pledge.status == "held" and is_open(project),
+        waiting=pledge_changes.waiting_change(pledge_id),
     ), status
+
+
+def return_url(pledge_id, number):
+    """Where the bank or the wallet sends the backer back after confirming a change's payment."""
+    return url_for("pledges.change_return", pledge_id=pledge_id, number=number, _external=True)
 
 
 def _locale():
