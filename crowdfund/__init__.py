@@ -72,13 +72,13 @@ def create_app(config=None, **overrides):
 
     jobs.init_app(app)  # what a commit asks for (crowdfund/after_commit.py) starts as jobs
 
+    from . import request_gate
     from .web import page_cache
 
-    page_cache.init_app(app)  # its Front resends cached public pages without Flask
-
-    from . import request_gate
-
-    request_gate.init_app(app)  # outermost: a few requests at a time, not WEB_THREADS
+    # A few requests at a time, not WEB_THREADS; then, in front of it, the page cache's Front
+    # resends cached public pages without Flask and without waiting in line.
+    request_gate.init_app(app)
+    page_cache.init_app(app)
 
     from .jobs.scheduler import start_scheduler
 

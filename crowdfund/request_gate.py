@@ -115,8 +115,10 @@ class RequestGate:
 
 
 def init_app(app):
-    """Put the gate in front of everything (the page cache's Front included), unless
-    WEB_ACTIVE_THREADS is 0."""
+    """Put the gate in front of the app, unless WEB_ACTIVE_THREADS is 0. Call it before the
+    page cache's Front wraps the app: a cached page needs no database and less CPU than
+    handing a turn from thread to thread, so it goes out without waiting in line; a page
+    that must be rendered still waits for its turn behind the Front."""
     slots = int(app.config.get("WEB_ACTIVE_THREADS") or 0)
     if slots > 0:
         gate = app.extensions[EXTENSION] = RequestGate(slots)

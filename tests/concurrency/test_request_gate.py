@@ -174,3 +174,42 @@ def test_the_app_is_gated_unless_web_active_threads_is_zero(tmp_path, slots, gat
         assert app.extensions[request_gate.EXTENSION].slots == slots
         assert app.test_client().get("/healthz").status_code == 200
         assert app.extensions[request_gate.EXTENSION].in_use == 0
+
+
+def test_a_cached_page_goes_out_while_every_slot_is_taken(tmp_path):
+    """The page cache's Front sits before the gate: a visitor of a cached page does not wait
+    for a pledge in progress."""
+    from crowdfund.extensions import db
+    from tests.support.builders import live_reward_project
+    from tests.support.factories import Factories
+
+    app = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/front.db", WEB_ACTIVE_THREADS=1, PAGE_CACHE_SECONDS=60
+    )
+    with app.app_context():
+        db.create_all()
+        project = live_reward_project(Factories(db), db)
+        path, title = f"/p/{project.slug}", project.title
+        db.session.remove()
+    client = app.test_client()
+    first = client.get(path)  # rendered, in a slot, and kept
+    assert first.status_code == 200
+    gate, held, release, answers = app.extensions[request_gate.EXTENSION], threading.Event(), threading.Event(), []
+
+    def pledge_in_progress():
+        with gate.inside():
+            held.set()
+            release.wait(30)
+
+    def visitor():
+        answers.append(app.test_client().get(path))
+
+    holder = in_threads(pledge_in_progress)
+    assert held.wait(5) and gate.in_use == 1
+    (seeing,) = in_threads(visitor)
+    seeing.join(timeout=3)
+    waited = seeing.is_alive()
+    release.set()
+    assert not waited, "the cached page waited for the slot"
+    assert joined(holder)
+    assert answers[0].status_code == 200 and title in answers[0].get_data(as_text=True)
