@@ -2,29 +2,14 @@
 add-on): not on its page, its backing page, a web pledge, an API pledge or its API project;
 and a campaign with add-ons still offers them everywhere."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from crowdfund import ledger
 from crowdfund.models import Pledge, Project, RewardAddOn
 from crowdfund.services.projects import add_ons
 from tests.api.conftest import error_of
 from tests.backing.test_backing_pages import form
-
-
-@contextmanager
-def statements(db):
-    seen = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement.lower())
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+from tests.support.statements import statements
 
 
 def add_on_reads(seen):

@@ -1,26 +1,10 @@
 """What the rules cost a pledge: nothing for a reward pledge; one statement for an equity limit."""
 
 import secrets
-from contextlib import contextmanager
-
-from sqlalchemy import event
 
 from crowdfund.workflows import checkout
 from tests.support.builders import investor, live_equity_project, live_reward_project
-
-
-@contextmanager
-def statements(db):
-    seen = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement.lower())
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+from tests.support.statements import statements
 
 
 def test_a_reward_pledge_reads_nothing_about_investors_or_rates(make, db):

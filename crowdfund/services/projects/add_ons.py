@@ -19,7 +19,7 @@ from .. import use_case
 from ..firms import country_names
 from ..transitions import PROJECT_STATUS_WORDS
 from .access import EDITABLE, STORY_EDITABLE, is_member, require_member, require_status
-from .editing import amount, announce_edits, log_edit, raise_errors, text, whole
+from .editing import amount, log_edit, raise_errors, save_fields, text, whole
 
 MAX_COUNT = 2**31 - 1
 RATE_PROBLEMS = {
@@ -164,16 +164,7 @@ def update_add_on(user, add_on, data):
                 "Backers have already taken %(num)d, so the quantity cannot be less than that.", num=add_on.sold
             )
     raise_errors(errors)
-    logged = project.status in STORY_EDITABLE
-    edits = []
-    for key, value in cleaned.items():
-        old = getattr(add_on, key)
-        if value != old:
-            if logged:
-                edits.append(log_edit(user, project, f"add-on {add_on.id} {key}", old, value))
-            setattr(add_on, key, value)
-    db.session.flush()
-    announce_edits(project, edits)
+    save_fields(user, project, add_on, cleaned, label=f"add-on {add_on.id}", logged=project.status in STORY_EDITABLE)
     return add_on
 
 

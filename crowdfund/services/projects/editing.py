@@ -96,3 +96,17 @@ def announce_edits(project, edits):
     if edits:
         db.session.flush()
         change_mail.announce(project, edits)
+
+
+def save_fields(user, project, row, cleaned, *, label, logged):
+    """Set `row`'s fields to `cleaned`; with `logged`, each field that changed is logged as
+    "<label> <field>" and the save's changes announced. Flushes."""
+    edits = []
+    for key, value in cleaned.items():
+        old = getattr(row, key)
+        if value != old:
+            if logged:
+                edits.append(log_edit(user, project, f"{label} {key}", old, value))
+            setattr(row, key, value)
+    db.session.flush()
+    announce_edits(project, edits)

@@ -17,7 +17,7 @@ from .. import use_case
 from ..transitions import PROJECT_STATUS_WORDS
 from .access import EDITABLE, STORY_EDITABLE, require_member, require_status
 from .add_ons import clean_shipping
-from .editing import amount, announce_edits, log_edit, raise_errors, text, whole
+from .editing import amount, announce_edits, log_edit, raise_errors, save_fields, text, whole
 
 SHIPPING_KINDS = ("none", "domestic", "worldwide")
 # The largest count the column holds (tier quantities are INTEGER).
@@ -169,15 +169,7 @@ def update_tier(user, tier, data):
             if "quantity" not in errors and tier.quantity is None and new_quantity is not None:
                 errors["quantity"] = _("This reward already has backers and no limit; a limit cannot be added now.")
     raise_errors(errors)
-    edits = []
-    for key, value in cleaned.items():
-        old = getattr(tier, key)
-        if value != old:
-            if locked:
-                edits.append(log_edit(user, project, f"tier {tier.id} {key}", old, value))
-            setattr(tier, key, value)
-    db.session.flush()
-    announce_edits(project, edits)
+    save_fields(user, project, tier, cleaned, label=f"tier {tier.id}", logged=locked)
     return tier
 
 
