@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Pledge, Project
 from ..models.pledge import PledgeStatus as PS
 from ..models.project import ProjectStatus
-from . import investor_notices, notifications, reward_milestones
+from . import investor_notices, notifications, reward_milestones, stretch_goals
 from .discovery import LONG_TEXTS
 from .pledges import _NO_SYNC, release_units
 from .transitions import transition
@@ -45,6 +45,8 @@ _ADD_TO_TOTAL = (
     .execution_options(**_NO_SYNC)
 )
 _ADD_TO_OFFERING_TOTAL = _ADD_TO_TOTAL.returning(Project.pledged_amount, Project.goal)
+# A reward's: with its lowest stretch goal not reached yet, so most pledges ask no more.
+_ADD_TO_REWARD_TOTAL = _ADD_TO_TOTAL.returning(Project.pledged_amount, Project.goal, stretch_goals.LOWEST_UNREACHED)
 # The backer's other held pledges on the project (are they counted among its backers already?).
 _OTHER_HELD = select(Pledge.id).where(
     Pledge.project_id == bindparam("project"),
@@ -117,25 +119,23 @@ def hold(pledge, attempt, charge_ref, *, actor_id, now, fee=None):
     pledge.next_action = None
     transition(pledge, PS.HELD, actor=actor_id, note="payment succeeded; money held in escrow")
     notifications.pledge_receipt(pledge)
-    if attempt.shares is None:  # a reward: the same UPDATE, returning the totals stretch goals need
-        totals = db.session.execute(
-            _ADD_TO_OFFERING_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
-        ).first()
-        moved = totals is not None
-        if moved:
-            reward_milestones.total_rose(  # stretch goals and the goal notice, once each
+    reward = attempt.shares is None
+    totals = db.session.execute(
+        _ADD_TO_REWARD_TOTAL if reward else _ADD_TO_OFFERING_TOTAL,
+        {"project": attempt.project_id, "now": now, "amount": attempt.amount},
+    ).first()
+    moved = totals is not None
+    if moved:
+        if reward:  # stretch goals and the goal notice, once each
+            reward_milestones.total_rose(
                 attempt.project_id,
                 before=totals.pledged_amount - attempt.amount,
                 after=totals.pledged_amount,
                 goal=totals.goal,
                 now=now,
+                lowest_unreached=totals.lowest_unreached_stretch,
             )
-    else:  # an offering: the same UPDATE, returning the totals its progress notices need
-        totals = db.session.execute(
-            _ADD_TO_OFFERING_TOTAL, {"project": attempt.project_id, "now": now, "amount": attempt.amount}
-        ).first()
-        moved = totals is not None
-        if moved:
+        else:  # an offering's progress notices
             investor_notices.progress(
                 attempt.project_id,
                 before=totals.pledged_amount - attempt.amount,

@@ -14,10 +14,12 @@ from ..models import ProjectKind
 from . import goal_notices, stretch_goals
 
 
-def total_rose(project_id, *, before, after, goal, now):
-    """The campaign's held total went from `before` to `after` (minor units)."""
+def total_rose(project_id, *, before, after, goal, now, **lowest_unreached):
+    """The campaign's held total went from `before` to `after` (minor units). With
+    `lowest_unreached=` (stretch_goals.LOWEST_UNREACHED, returned with the total), no
+    statement is spent on stretch goals out of reach."""
     if after <= before:
         return []
-    queued = stretch_goals.reached(project_id, before=before, after=after, goal=goal, now=now)
+    queued = stretch_goals.reached(project_id, before=before, after=after, goal=goal, now=now, **lowest_unreached)
     goal_notices.note_if_crossed(project_id, kind=ProjectKind.REWARD.value, before=before, after=after, goal=goal)
     return queued

@@ -11,7 +11,7 @@ The mail is of the kind `stretch_goals`, which a backer may turn off alone.
 """
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..extensions import db
 from ..models import Pledge, PledgeStatus, Project, ProjectKind, StretchGoal
@@ -23,6 +23,19 @@ from .transitions import PROJECT_STATUS_WORDS
 
 MOST_PER_CAMPAIGN = 20
 KIND = "stretch_goals"  # the mail's kind (services/mail_choices.py KINDS)
+
+# The lowest amount of the campaign's stretch goals not reached yet (None: none left). Put
+# in the RETURNING of an UPDATE of `projects` that moves the total, it is read with the new
+# total, so `reached` asks nothing more of the database while no goal is in reach: what
+# every pledge above the goal would otherwise pay, one statement each.
+LOWEST_UNREACHED = (
+    select(func.min(StretchGoal.amount))
+    .where(StretchGoal.project_id == Project.id, StretchGoal.reached_at.is_(None))
+    .correlate(Project)
+    .scalar_subquery()
+    .label("lowest_unreached_stretch")
+)
+_UNKNOWN = object()
 
 # The goals a new total reaches, stamped once (RETURNING: only this transaction's winners).
 _STAMP_REACHED = (
@@ -98,11 +111,16 @@ def get_stretch_goal(project, goal_id):
     return next((goal for goal in project.stretch_goals if goal.id == goal_id), None)
 
 
-def reached(project_id, *, before, after, goal, now):
+def reached(project_id, *, before, after, goal, now, lowest_unreached=_UNKNOWN):
     """A pledge took the campaign's held total from `before` to `after`: stamp the stretch
     goals this reached and mail the backers. Flushes only. Stretch goals lie above the goal,
-    so below it nothing is asked of the database."""
+    so below it nothing is asked of the database; nor when `lowest_unreached` (read with the
+    total, `LOWEST_UNREACHED`) is out of reach. It may be stale (read in the UPDATE's
+    snapshot), but only ever too low, as a goal stamped meanwhile: the guarded stamp then
+    finds nothing."""
     if after <= goal or after <= before:
+        return []
+    if lowest_unreached is not _UNKNOWN and (lowest_unreached is None or lowest_unreached > after):
         return []
     won = db.session.execute(_STAMP_REACHED, {"project": project_id, "total": after, "now": now}).all()
     if not won:

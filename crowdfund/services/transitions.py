@@ -6,6 +6,7 @@ and changes nothing.
 """
 
 from flask_babel import gettext as _
+from sqlalchemy import insert
 
 from ..database import bulk_insert
 from ..domain.clock import utcnow
@@ -64,6 +65,7 @@ _TABLES = {
     PledgeDelivery: ("delivery", DS, DELIVERY_MOVES),
 }
 _BY_ENTITY = {entity: (states, moves) for entity, states, moves in _TABLES.values()}
+_AUDIT_ROW = insert(StateChange.__table__)
 
 
 def can_move(obj, to):
@@ -78,15 +80,19 @@ def transition(obj, to, *, actor=None, note=""):
     if target not in moves[current]:
         raise IllegalTransition(_refusal(entity, obj, current, target), code="wrong_state")
     obj.status = target.value
-    db.session.add(
-        StateChange(
-            entity=entity,
-            entity_id=obj.id,
-            from_state=current.value,
-            to_state=target.value,
-            actor_id=getattr(actor, "id", actor),
-            note=note or "",
-        )
+    # The audit row as one Core INSERT, now: no ORM object for the unit of work to track and
+    # flush (every pledge writes two of these on its way to escrow).
+    db.session.execute(
+        _AUDIT_ROW,
+        {
+            "entity": entity,
+            "entity_id": obj.id,
+            "from_state": current.value,
+            "to_state": target.value,
+            "actor_id": getattr(actor, "id", actor),
+            "note": note or "",
+            "created_at": utcnow(),
+        },
     )
     return obj
 

@@ -102,3 +102,26 @@ def test_the_editor_adds_and_removes_a_stretch_goal(make, db, client, login):
     assert removed.status_code == 302
     db.session.expire_all()
     assert project.stretch_goals == []
+
+
+def test_a_pledge_asks_about_stretch_goals_only_when_one_is_in_reach(make, db, api):
+    """The lowest goal not reached comes back with the campaign's new total, so a pledge
+    with none in reach spends no statement on them; one that reaches a goal still stamps it."""
+    from tests.support.statements import statements
+
+    project = make.live_project(goal="50")  # tier: 25.00
+    token = api.token_for(make.founder_of(project))
+    for amount, title in ((10000, "Gift box"), (20000, "Second colour")):
+        made = api.post(f"/projects/{project.id}/stretch-goals", {"amount": amount, "title": title}, token=token)
+        assert made.status_code == 201, made.get_json()
+
+    def stamps(key):
+        with statements(db) as seen:
+            assert _pledge(make, project, key).status == "held"
+        return [s for s in seen if s.startswith("update stretch_goals")]
+
+    assert [stamps(key) for key in range(3)] == [[], [], []]  # 25, 50, 75: none in reach
+    assert len(stamps(3)) == 1  # 100.00: the gift box
+    assert stamps(4) == []  # 125.00: the next one is out of reach
+    reached = {g["title"]: g["reached"] for g in api.get(f"/projects/{project.id}").get_json()["stretch_goals"]}
+    assert reached == {"Gift box": True, "Second colour": False}
